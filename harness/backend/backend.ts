@@ -1,0 +1,37 @@
+import type { ExecResult } from "../common/exec.ts";
+
+/** A long-running process of a member (an HA agent, a DCS member), started in the member's place. */
+export interface ProcessSpec {
+  member: string;
+  argv: string[];
+  /** Unix user to run as: PostgreSQL refuses root. */
+  user: string;
+  env: Record<string, string>;
+  cwd: string;
+  /** stdout and stderr are appended here. */
+  logFile: string;
+}
+
+export type HostSignal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";
+
+/**
+ * Where members live and how to reach them. Topologies and faults talk only to this interface,
+ * so they never know whether a member is a network namespace, a container or a pod.
+ */
+export interface Backend {
+  readonly kind: string;
+  /** Creates one isolated host per member, reachable from the harness. */
+  createHosts(members: string[]): Promise<void>;
+  /** IP address of a member's host, as the harness and other members reach it. */
+  address(member: string): string;
+  /** CIDR of the network all members share (for pg_hba and similar). */
+  readonly subnet: string;
+  /** Starts a process on a member's host; returns its PID. */
+  spawn(spec: ProcessSpec): Promise<number>;
+  /** Runs a command on a member's host to completion. */
+  exec(member: string, argv: string[], options?: { user?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /** Sends a signal to every process on a member's host; returns the PIDs signalled. */
+  signalHost(member: string, signal: HostSignal): Promise<number[]>;
+  /** Removes everything this backend created. Idempotent; safe to call from a signal handler. */
+  destroy(): Promise<void>;
+}

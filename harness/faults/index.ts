@@ -1,0 +1,5 @@
+import type { Fault } from "./fault.ts";
+import { kill } from "./kill.ts";
+
+/** Every fault a scenario can name, by its scenario name. */
+export const faults: Record<string, Fault> = { kill };

@@ -1,0 +1,19 @@
+import type { Fault } from "./fault.ts";
+
+/** SIGKILL of everything on the member's host: PostgreSQL and its HA agent die together, like a lost VM. */
+export const kill: Fault = {
+  name: "kill",
+  async inject(members, { backend, topology }) {
+    for (const member of members) {
+      const pids = await backend.signalHost(member, "SIGKILL");
+      if (pids.length === 0) throw new Error(`kill: no process running on ${member}`);
+    }
+    return {
+      fault: "kill",
+      members,
+      async heal() {
+        for (const member of members) await topology.startMember(member);
+      },
+    };
+  },
+};

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import type { ClusterStatus } from "../topology/topology.ts";
+import { resolveTarget } from "./targets.ts";
+
+const status: ClusterStatus = {
+  primary: "n2",
+  syncStandbys: ["n3"],
+  replicas: ["n3", "n1"],
+  healthy: true,
+  detail: "leader n2",
+};
+const members = ["n1", "n2", "n3"];
+
+describe("resolveTarget", () => {
+  it("resolves primary to the current leader", () => {
+    expect(resolveTarget("primary", status, members)).toEqual(["n2"]);
+  });
+  it("resolves sync_standby and replica", () => {
+    expect(resolveTarget("sync_standby", status, members)).toEqual(["n3"]);
+    expect(resolveTarget("replica", status, members)).toEqual(["n1"]);
+  });
+  it("resolves a named node and rejects an unknown one", () => {
+    expect(resolveTarget("node:n1", status, members)).toEqual(["n1"]);
+    expect(() => resolveTarget("node:n9", status, members)).toThrow("no such member");
+  });
+  it("fails when the role does not exist right now", () => {
+    expect(() => resolveTarget("primary", { ...status, primary: null, detail: "no running leader" }, members)).toThrow(
+      "no primary right now (no running leader)",
+    );
+  });
+});

@@ -1,0 +1,123 @@
+import pg from "pg";
+import { type RunClock, sleep } from "../common/clock.ts";
+import type { PostgresEndpoint } from "../topology/topology.ts";
+import type { Role, TimelineEvent } from "./timeline.ts";
+
+const SAMPLE_EVERY_MS = 100;
+const ANSWER_WITHIN_MS = 1000;
+
+// Writable or not, WAL position and timeline in one round trip. A replica's timeline comes from
+// its WAL receiver (the checkpoint's lags behind a promotion until the next restartpoint).
+const SAMPLE = `select pg_is_in_recovery() as recovery,
+  case when pg_is_in_recovery() then coalesce(pg_last_wal_replay_lsn(), pg_last_wal_receive_lsn())::text
+       else pg_current_wal_lsn()::text end as lsn,
+  case when pg_is_in_recovery()
+       then coalesce((select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint()))
+       else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end as timeline`;
+
+interface Sample {
+  role: Role;
+  timeline: number | null;
+  lsn: string | null;
+}
+
+/**
+ * Samples every PostgreSQL member's role from outside it (the harness's own namespace) every 100 ms
+ * and puts each change on the timeline. "primary" means pg_is_in_recovery() answered false: a
+ * node that would accept writes, whatever the HA manager believes.
+ */
+export class RoleSampler {
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly last = new Map<string, Sample>();
+
+  constructor(
+    private readonly members: string[],
+    private readonly endpoint: (member: string) => PostgresEndpoint,
+    private readonly clock: RunClock,
+    private readonly emit: (event: TimelineEvent) => void,
+    private readonly observer = "outside",
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loops = this.members.map((member) => this.sampleLoop(member));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  current(member: string): Sample | undefined {
+    return this.last.get(member);
+  }
+
+  private async sampleLoop(member: string): Promise<void> {
+    let client: pg.Client | undefined;
+    while (this.running) {
+      const started = performance.now();
+      let sample: Sample;
+      try {
+        client ??= await this.connect(member);
+        const result = await client.query<{ recovery: boolean; lsn: string | null; timeline: number | null }>({
+          text: SAMPLE,
+          query_timeout: ANSWER_WITHIN_MS,
+        } as pg.QueryConfig);
+        const row = result.rows[0];
+        sample = {
+          role: row?.recovery ? "replica" : "primary",
+          timeline: row?.timeline ?? null,
+          lsn: row?.lsn ?? null,
+        };
+      } catch (error) {
+        sample = { role: roleOfError(error), timeline: null, lsn: null };
+        client?.end().catch(() => {});
+        client = undefined;
+      }
+      this.record(member, sample);
+      const rest = SAMPLE_EVERY_MS - (performance.now() - started);
+      if (rest > 0) await sleep(rest);
+    }
+    await client?.end().catch(() => {});
+  }
+
+  private async connect(member: string): Promise<pg.Client> {
+    const client = new pg.Client({
+      ...this.endpoint(member),
+      connectionTimeoutMillis: ANSWER_WITHIN_MS,
+      application_name: "pgchaos-observer",
+    });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    return client;
+  }
+
+  private record(member: string, sample: Sample): void {
+    const previous = this.last.get(member);
+    this.last.set(member, sample);
+    if (previous && previous.role === sample.role && previous.timeline === sample.timeline) return;
+    this.emit({
+      at_ns: this.clock.nowNs(),
+      kind: "role",
+      member,
+      role: sample.role,
+      observer: this.observer,
+      timeline: sample.timeline,
+      lsn: sample.lsn,
+    });
+  }
+}
+
+/** Refused or rejected by a server that is starting/stopping: down. No answer in time: unreachable. */
+function roleOfError(error: unknown): Role {
+  const message = (error as Error).message ?? "";
+  const code = (error as { code?: unknown }).code;
+  if (code === "ETIMEDOUT" || code === "EHOSTUNREACH" || /timeout/i.test(message)) return "unreachable";
+  return "down";
+}

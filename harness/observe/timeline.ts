@@ -1,0 +1,45 @@
+/**
+ * One timeline for everything that happened during a run: harness steps, faults, sampled roles
+ * and the HA manager's own events. Times are monotonic nanoseconds since the run started.
+ */
+
+/** A member's role as seen by a sampler. `down`: refused connections; `unreachable`: no answer in time. */
+export type Role = "primary" | "replica" | "down" | "unreachable";
+
+export type TimelineEvent =
+  | { at_ns: number; kind: "step"; text: string }
+  | {
+      at_ns: number;
+      kind: "fault";
+      phase: "inject" | "heal";
+      fault: string;
+      /** The target as written in the scenario, e.g. "primary". */
+      target: string;
+      /** Members it resolved to when it fired. */
+      members: string[];
+    }
+  | {
+      at_ns: number;
+      kind: "role";
+      member: string;
+      role: Role;
+      /** Where the sample was taken from, e.g. "outside" (root namespace) or "inside". */
+      observer: string;
+      timeline: number | null;
+      lsn: string | null;
+    }
+  | {
+      at_ns: number;
+      kind: "promotion";
+      /** Who reported it, e.g. "patroni /history". */
+      source: string;
+      member: string;
+      /** New timeline created by the promotion. */
+      timeline: number;
+      /** Position on the previous timeline where the new one forked off. */
+      fork_lsn: string | null;
+      reason: string;
+    }
+  | { at_ns: number; kind: "ha"; source: string; member: string | null; text: string };
+
+export type TimelineEventKind = TimelineEvent["kind"];

@@ -1,0 +1,114 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { Member, RunRecord } from "../run/record.ts";
+import type { ExpectationResult, Figures, Promotion } from "../verify/figures.ts";
+import type { WriteOperation } from "../workload/history.ts";
+import { nsToS, round3 } from "./format.ts";
+import { maskSettings } from "./redact.ts";
+import type { Reporter, RunReport } from "./reporter.ts";
+
+/** A timeline event as result.json shows it: the record's event plus seconds for humans. */
+export type TimelineEntry = TimelineEvent & { at_s: number };
+
+/**
+ * The result.json contract. CI consumers parse it, so keys are only ever added here deliberately
+ * (and tested): renaming or removing one is a breaking change.
+ */
+export interface ResultJson {
+  run_id: string;
+  scenario: string;
+  topology: string;
+  backend: string;
+  verdict: "pass" | "fail";
+  started_at: string;
+  duration_s: number;
+  versions: Record<string, string>;
+  /** Secret-looking values are masked. */
+  settings: Record<string, unknown>;
+  members: Member[];
+  figures: Figures;
+  expectations: ExpectationResult[];
+  promotions: Promotion[];
+  split_brain_evidence: string[];
+  timeline: TimelineEntry[];
+  lost_write_ids: number[];
+  unknown_write_ids: number[];
+  /** Problems of the run itself followed by checks verify could not make; either fails the run. */
+  problems: string[];
+  final: RunRecord["final"];
+}
+
+/** Picks the figures explicitly so a field added to Figures does not silently widen the contract. */
+function contractFigures(f: Figures): Figures {
+  return {
+    rto_s: f.rto_s,
+    max_write_gap_s: f.max_write_gap_s,
+    lost_writes: f.lost_writes,
+    unknown_writes: f.unknown_writes,
+    acknowledged_writes: f.acknowledged_writes,
+    failed_writes: f.failed_writes,
+    wal_loss_bytes: f.wal_loss_bytes,
+    promotions: f.promotions,
+    split_brain: f.split_brain,
+    split_brain_window_s: f.split_brain_window_s,
+  };
+}
+
+function withSeconds(e: TimelineEvent): TimelineEntry {
+  // at_s goes right after at_ns so the two read together in the file.
+  const { at_ns, ...rest } = e;
+  return { at_ns, at_s: round3(nsToS(at_ns)), ...rest };
+}
+
+/** Both sources of problems, each reported once. */
+export function allProblems(report: RunReport): string[] {
+  return [...new Set([...report.record.problems, ...report.verification.problems])];
+}
+
+export function toResultJson(report: RunReport): ResultJson {
+  const { record: r, verification: v } = report;
+  return {
+    run_id: r.run_id,
+    scenario: r.scenario,
+    topology: r.topology,
+    backend: r.backend,
+    verdict: v.verdict,
+    started_at: r.started_at,
+    duration_s: r.duration_s,
+    versions: { ...r.versions },
+    settings: maskSettings(r.settings),
+    members: r.members.map((m) => ({ ...m })),
+    figures: contractFigures(v.figures),
+    expectations: v.expectations.map((e) => ({ ...e })),
+    promotions: v.promotions.map((p) => ({ ...p })),
+    split_brain_evidence: [...v.split_brain.evidence],
+    timeline: r.timeline.map(withSeconds),
+    lost_write_ids: [...v.lost_write_ids],
+    unknown_write_ids: [...v.unknown_write_ids],
+    problems: allProblems(report),
+    final: {
+      primary: r.final.primary,
+      ids: r.final.ids === null ? null : [...r.final.ids],
+      nodes: r.final.nodes.map((n) => ({ ...n })),
+    },
+  };
+}
+
+/** One operation per line: still valid JSON, but diffable and far smaller than indented output. */
+export function historyJson(history: WriteOperation[]): string {
+  if (history.length === 0) return "[]\n";
+  return `[\n${history.map((op) => JSON.stringify(op)).join(",\n")}\n]\n`;
+}
+
+export const jsonReporter: Reporter = {
+  name: "json",
+  async write(report, dir) {
+    await mkdir(dir, { recursive: true });
+    const result = join(dir, "result.json");
+    const history = join(dir, "history.json");
+    await writeFile(result, `${JSON.stringify(toResultJson(report), null, 2)}\n`);
+    await writeFile(history, historyJson(report.record.history));
+    return [result, history];
+  },
+};

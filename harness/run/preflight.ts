@@ -1,0 +1,61 @@
+import { accessSync, constants } from "node:fs";
+import { run } from "../common/exec.ts";
+
+export interface Check {
+  what: string;
+  ok: boolean;
+  /** The exact command that fixes it. */
+  fix: string;
+}
+
+const APT = "apt-get update && apt-get install -y";
+
+/** Binaries each topology needs, with the Debian package that provides them. */
+const REQUIRED: Record<string, [string, string][]> = {
+  common: [
+    ["/usr/sbin/ip", "iproute2"],
+    ["/usr/sbin/nft", "nftables"],
+    ["/usr/bin/setpriv", "util-linux"],
+    ["/usr/lib/postgresql/15/bin/postgres", "postgresql-15"],
+    ["/usr/lib/postgresql/15/bin/pg_rewind", "postgresql-15"],
+  ],
+  patroni: [
+    ["/usr/bin/patroni", "patroni python3-psycopg2"],
+    ["/usr/bin/etcd", "etcd-server"],
+    ["/usr/bin/etcdctl", "etcd-client"],
+  ],
+};
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Everything a run on the local backend needs, each with its fix. */
+export async function preflight(topologies: readonly string[]): Promise<Check[]> {
+  const checks: Check[] = [
+    {
+      what: "running as root (network namespaces need it)",
+      ok: process.getuid?.() === 0,
+      fix: "sudo npx pgchaos …  (or run as root)",
+    },
+  ];
+  for (const group of ["common", ...topologies]) {
+    for (const [path, pkg] of REQUIRED[group] ?? []) {
+      checks.push({ what: path, ok: executable(path), fix: `${APT} ${pkg}` });
+    }
+  }
+  const user = await run(["id", "-u", "postgres"]);
+  checks.push({ what: "user postgres", ok: user.code === 0, fix: `${APT} postgresql-15` });
+  return checks;
+}
+
+/** The first failed check as a one-line error, or undefined when everything is there. */
+export function firstProblem(checks: Check[]): string | undefined {
+  const failed = checks.find((c) => !c.ok);
+  return failed ? `missing: ${failed.what} — fix: ${failed.fix}` : undefined;
+}

@@ -1,0 +1,44 @@
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { WriteOperation } from "../workload/history.ts";
+
+/** A member of the cluster under test, as the report draws it (one swimlane each). */
+export interface Member {
+  name: string;
+  kind: "postgres" | "dcs" | "monitor" | "witness" | "entrypoint";
+  address: string;
+}
+
+/** Last known WAL position of a PostgreSQL member, read after the final heal. */
+export interface NodeLsn {
+  member: string;
+  role: "primary" | "replica" | "down";
+  timeline: number | null;
+  lsn: string | null;
+}
+
+/** Everything a run observed: the input of verify. Pure data, no handles. */
+export interface RunRecord {
+  run_id: string;
+  scenario: string;
+  topology: string;
+  backend: string;
+  started_at: string;
+  duration_s: number;
+  versions: Record<string, string>;
+  /** HA and replication settings in force, as passed to the HA manager. */
+  settings: Record<string, unknown>;
+  members: Member[];
+  history: WriteOperation[];
+  timeline: TimelineEvent[];
+  /** The state read at the end, after every heal. */
+  final: {
+    primary: string | null;
+    /** Ledger ids present on the final primary; null when it could not be read. */
+    ids: number[] | null;
+    nodes: NodeLsn[];
+  };
+  /** The scenario's expectations, key → the text the user wrote. */
+  expect: Record<string, string | number | boolean>;
+  /** Things that went wrong in the run itself (a wait that timed out, a heal that failed). */
+  problems: string[];
+}

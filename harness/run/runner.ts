@@ -1,0 +1,345 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import pg from "pg";
+import type { Backend } from "../backend/backend.ts";
+import { LocalBackend } from "../backend/local.ts";
+import { pollUntil, RunClock, sleep } from "../common/clock.ts";
+import { UsageError } from "../common/errors.ts";
+import { fixturePath } from "../common/template.ts";
+import type { ActiveFault } from "../faults/fault.ts";
+import { faults } from "../faults/index.ts";
+import { resolveTarget } from "../faults/targets.ts";
+import { RoleSampler } from "../observe/roles.ts";
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { Scenario, Step } from "../scenario/scenario.ts";
+import { PatroniTopology } from "../topology/patroni.ts";
+import type { Topology, TopologyContext } from "../topology/topology.ts";
+import { Workload } from "../workload/writers.ts";
+import { firstProblem, preflight } from "./preflight.ts";
+import type { NodeLsn, RunRecord } from "./record.ts";
+
+export interface RunOptions {
+  topology: string;
+  /** Leave the cluster running and print how to reach it. */
+  keep: boolean;
+  /** Where node logs are copied before the work directory is removed. */
+  logsDir: string;
+  progress: (line: string) => void;
+}
+
+const BOOTSTRAP_TIMEOUT_MS = 120_000;
+const FINAL_PRIMARY_TIMEOUT_MS = 60_000;
+
+const TOPOLOGIES: Record<string, (context: TopologyContext) => Topology> = {
+  patroni: (context) => new PatroniTopology(context),
+};
+
+export function newRunId(): string {
+  return randomBytes(3).toString("hex");
+}
+
+/**
+ * One scenario on one topology: build the cluster, run the workload and observers, play the
+ * steps, read the final state, tear everything down. Returns what was observed; verify judges it.
+ */
+export async function runScenario(scenario: Scenario, runId: string, options: RunOptions): Promise<RunRecord> {
+  const makeTopology = TOPOLOGIES[options.topology];
+  if (!makeTopology) throw new UsageError(`${scenario.file}: topology "${options.topology}" is not supported`);
+  const missing = firstProblem(await preflight([options.topology]));
+  if (missing) throw new UsageError(missing);
+
+  const clock = new RunClock();
+  const workdir = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-`));
+  chmodSync(workdir, 0o755);
+  const backend = new LocalBackend(runId, workdir);
+  const context: TopologyContext = {
+    backend,
+    scenario,
+    workdir,
+    runId,
+    password: randomBytes(12).toString("hex"),
+  };
+  const topology = makeTopology(context);
+  const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
+  const stopOnSignal = installSignalTeardown(backend, say);
+  const execution = new Execution(scenario, topology, backend, clock, say);
+  try {
+    return { ...(await execution.run(options)), run_id: runId };
+  } finally {
+    if (!options.keep) {
+      copyLogs(topology, options.logsDir);
+      await backend.destroy();
+    }
+    stopOnSignal();
+  }
+}
+
+/** Ctrl-C or SIGTERM mid-run still removes every process, namespace and rule. */
+function installSignalTeardown(backend: Backend, say: (text: string) => void): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    say(`${signal}: tearing down`);
+    void backend.destroy().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", handler);
+  process.once("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}
+
+function copyLogs(topology: Topology, logsDir: string): void {
+  mkdirSync(logsDir, { recursive: true });
+  for (const member of topology.members()) {
+    for (const file of topology.logFiles(member.name)) {
+      if (existsSync(file)) copyFileSync(file, join(logsDir, basename(file)));
+    }
+  }
+}
+
+class Execution {
+  private readonly timeline: TimelineEvent[] = [];
+  private readonly problems: string[] = [];
+  private readonly active: ActiveFault[] = [];
+  private workload: Workload | undefined;
+  private lastFaultNs = 0;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly topology: Topology,
+    private readonly backend: LocalBackend,
+    private readonly clock: RunClock,
+    private readonly say: (text: string) => void,
+  ) {}
+
+  private event(event: TimelineEvent): void {
+    this.timeline.push(event);
+  }
+
+  private step(text: string): void {
+    this.event({ at_ns: this.clock.nowNs(), kind: "step", text });
+  }
+
+  async run(options: RunOptions): Promise<RunRecord> {
+    const { scenario, topology, clock } = this;
+    const members = topology.members().map((m) => m.name);
+    this.say(`starting ${topology.name} cluster: ${members.join(", ")} (backend ${this.backend.kind})`);
+    this.step("cluster starting");
+    await this.backend.createHosts(members);
+    await topology.start();
+    const bootstrap = await this.waitHealthy(BOOTSTRAP_TIMEOUT_MS);
+    if (!bootstrap) throw new Error(`cluster did not become healthy within ${BOOTSTRAP_TIMEOUT_MS / 1000}s`);
+    this.say(`cluster healthy: ${bootstrap}`);
+    this.step(`cluster healthy: ${bootstrap}`);
+    const primary = (await topology.status()).primary;
+    if (!primary) throw new Error("healthy cluster without a primary");
+    await this.createLedger(primary);
+
+    const sampler = new RoleSampler(topology.postgresMembers(), (m) => topology.endpoint(m), clock, (e) =>
+      this.event(e),
+    );
+    const workload = new Workload({
+      ...scenario.workload,
+      nodes: topology.postgresMembers(),
+      endpoint: (m) => topology.endpoint(m),
+      clock,
+    });
+    this.workload = workload;
+    sampler.start();
+    workload.start();
+    this.say(`workload running: ${scenario.workload.writers} writers × ${scenario.workload.rate || "max"}/s`);
+    this.step("workload started");
+
+    for (const step of scenario.steps) await this.play(step);
+    if (this.active.length > 0) await this.play({ kind: "heal", what: "all" });
+
+    await workload.stop();
+    this.step("workload stopped");
+    const final = await this.readFinalState();
+    await sampler.stop();
+    for (const promotion of await topology.promotions()) {
+      if (promotion.wallMs < clock.startWallMs) continue;
+      this.event({
+        at_ns: clock.fromWallMs(promotion.wallMs),
+        kind: "promotion",
+        source: `${topology.name} history`,
+        member: promotion.member,
+        timeline: promotion.timeline,
+        fork_lsn: promotion.forkLsn,
+        reason: promotion.reason,
+      });
+    }
+    if (options.keep) this.printConnection();
+    const record: RunRecord = {
+      run_id: "",
+      scenario: scenario.name,
+      topology: topology.name,
+      backend: this.backend.kind,
+      started_at: new Date(clock.startWallMs).toISOString(),
+      duration_s: Number((clock.nowNs() / 1e9).toFixed(3)),
+      versions: await topology.versions(),
+      settings: { ...topology.settings(), workload: scenario.workload },
+      members: topology.members(),
+      history: workload.history,
+      timeline: [...this.timeline].sort((a, b) => a.at_ns - b.at_ns),
+      final,
+      expect: scenario.expect,
+      problems: this.problems,
+    };
+    return record;
+  }
+
+  private async play(step: Step): Promise<void> {
+    switch (step.kind) {
+      case "sleep":
+        this.step(`sleep ${step.ms / 1000}s`);
+        await sleep(step.ms);
+        return;
+      case "wait":
+        return step.until === "healthy" ? this.waitHealthyStep(step.timeoutMs) : this.waitWritableStep(step.timeoutMs);
+      case "fault":
+        return this.inject(step.fault, step.target);
+      case "heal":
+        return this.healAll();
+    }
+  }
+
+  private async waitHealthy(timeoutMs: number): Promise<string | undefined> {
+    return pollUntil(async () => {
+      const status = await this.topology.status();
+      return status.healthy ? status.detail : undefined;
+    }, timeoutMs);
+  }
+
+  private async waitHealthyStep(timeoutMs: number): Promise<void> {
+    this.step("wait healthy");
+    const started = this.clock.nowNs();
+    const detail = await this.waitHealthy(timeoutMs);
+    if (detail === undefined) {
+      const why = (await this.topology.status()).detail;
+      this.fail(`wait healthy: not healthy within ${timeoutMs / 1000}s (${why})`);
+      return;
+    }
+    this.say(`healthy after ${this.clock.seconds(this.clock.nowNs() - started)}: ${detail}`);
+    this.step(`healthy: ${detail}`);
+  }
+
+  /** Writable is proven by the data: an acknowledged write invoked after the last fault. */
+  private async waitWritableStep(timeoutMs: number): Promise<void> {
+    this.step("wait writable");
+    const since = this.lastFaultNs;
+    const ack = await pollUntil(async () => this.workload?.firstAckSince(since), timeoutMs, 50);
+    if (!ack) {
+      this.fail(`wait writable: no acknowledged write within ${timeoutMs / 1000}s`);
+      return;
+    }
+    const after = this.clock.seconds(ack.complete_ns - since);
+    this.say(`writable again on ${ack.node} (timeline ${ack.timeline}) ${after} after the fault`);
+    this.step(`writable on ${ack.node}`);
+  }
+
+  private async inject(name: string, target: string): Promise<void> {
+    const fault = faults[name];
+    if (!fault) throw new Error(`unknown fault ${name}`);
+    try {
+      const members = resolveTarget(target, await this.topology.status(), this.topology.members().map((m) => m.name));
+      const at_ns = this.clock.nowNs();
+      const active = await fault.inject(members, { backend: this.backend, topology: this.topology });
+      this.lastFaultNs = at_ns;
+      this.active.push({ ...active, target });
+      this.event({ at_ns, kind: "fault", phase: "inject", fault: name, target, members });
+      this.say(`fault injected: ${name} ${target} → ${members.join(", ")}`);
+    } catch (error) {
+      this.fail(`fault ${name} ${target}: ${(error as Error).message}`);
+    }
+  }
+
+  private async healAll(): Promise<void> {
+    for (const active of this.active.splice(0).reverse()) {
+      try {
+        await active.heal();
+        this.event({
+          at_ns: this.clock.nowNs(),
+          kind: "fault",
+          phase: "heal",
+          fault: active.fault,
+          target: active.target,
+          members: active.members,
+        });
+        this.say(`healed: ${active.fault} ${active.target} (${active.members.join(", ")})`);
+      } catch (error) {
+        this.fail(`heal ${active.fault} ${active.target}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private fail(problem: string): void {
+    this.problems.push(problem);
+    this.step(`problem: ${problem}`);
+    this.say(`PROBLEM: ${problem}`);
+  }
+
+  private async createLedger(primary: string): Promise<void> {
+    await this.withClient(primary, (client) => client.query(readFileSync(fixturePath("sql/ledger.sql"), "utf8")));
+  }
+
+  private async withClient<T>(member: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ ...this.topology.endpoint(member), connectionTimeoutMillis: 2000 });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      return await use(client);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** The ids on the final primary and every node's WAL position, after all heals. */
+  private async readFinalState(): Promise<RunRecord["final"]> {
+    const primary = await pollUntil(async () => (await this.topology.status()).primary ?? undefined, FINAL_PRIMARY_TIMEOUT_MS);
+    let ids: number[] | null = null;
+    if (primary) {
+      try {
+        ids = await this.withClient(primary, async (client) => {
+          const result = await client.query<{ id: string }>("select id from pgchaos_ledger order by id");
+          return result.rows.map((row) => Number(row.id));
+        });
+      } catch (error) {
+        this.fail(`final read on ${primary}: ${(error as Error).message}`);
+      }
+    } else {
+      this.fail(`no primary within ${FINAL_PRIMARY_TIMEOUT_MS / 1000}s after the last step: final state unreadable`);
+    }
+    const nodes = await Promise.all(this.topology.postgresMembers().map((m) => this.nodeLsn(m)));
+    return { primary: primary ?? null, ids, nodes };
+  }
+
+  private async nodeLsn(member: string): Promise<NodeLsn> {
+    try {
+      return await this.withClient(member, async (client) => {
+        const result = await client.query<{ recovery: boolean; lsn: string; walfile: string | null; tli: number }>(
+          `select pg_is_in_recovery() as recovery,
+             case when pg_is_in_recovery() then pg_last_wal_replay_lsn()::text else pg_current_wal_lsn()::text end as lsn,
+             (select timeline_id from pg_control_checkpoint()) as tli,
+             case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end as walfile`,
+        );
+        const row = result.rows[0];
+        if (!row) throw new Error("no row");
+        const timeline = row.walfile ? Number.parseInt(row.walfile.slice(0, 8), 16) : row.tli;
+        return { member, role: row.recovery ? "replica" : "primary", timeline, lsn: row.lsn };
+      });
+    } catch {
+      return { member, role: "down", timeline: null, lsn: null };
+    }
+  }
+
+  private printConnection(): void {
+    for (const member of this.topology.postgresMembers()) {
+      const e = this.topology.endpoint(member);
+      this.say(`kept ${member}: postgresql://${e.user}:${e.password}@${e.host}:${e.port}/${e.database}`);
+    }
+    this.say("the cluster keeps running; remove it with: pgchaos cleanup");
+  }
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadScenario, parseScenario } from "./scenario.ts";
+import { scenarioJsonSchema } from "./write-schema.ts";
+
+const base = `name: t
+topologies: [patroni]
+cluster:
+  nodes: 3
+steps:
+  - sleep: 2s
+`;
+
+const errorOf = (source: string): string => {
+  try {
+    parseScenario(source, "s.yaml");
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected a validation error");
+};
+
+describe("scenario loading", () => {
+  it("parses the shipped kill-primary scenario into typed steps", () => {
+    const scenario = loadScenario(fileURLToPath(new URL("../../scenarios/kill-primary.yaml", import.meta.url)));
+    expect(scenario.steps).toEqual([
+      { kind: "wait", until: "healthy", timeoutMs: 60_000 },
+      { kind: "sleep", ms: 3000 },
+      { kind: "fault", fault: "kill", target: "primary" },
+      { kind: "wait", until: "writable", timeoutMs: 60_000 },
+      { kind: "heal", what: "all" },
+      { kind: "wait", until: "healthy", timeoutMs: 120_000 },
+    ]);
+    expect(scenario.cluster.ha.patroni).toEqual({ ttl: 10, loop_wait: 2, retry_timeout: 3 });
+  });
+
+  it("applies defaults", () => {
+    const scenario = parseScenario(base, "s.yaml");
+    expect(scenario.workload).toEqual({ writers: 2, rate: 50, timeoutMs: 10_000 });
+    expect(scenario.cluster.replication).toBe("async");
+  });
+
+  it("names line, column and key of an unknown key", () => {
+    expect(errorOf(base.replace("  nodes: 3", "  nodes: 3\n  nodez: 4"))).toBe(
+      's.yaml:5:3: cluster: unknown key "nodez"',
+    );
+  });
+
+  it("rejects a bad duration at its position", () => {
+    expect(errorOf(base.replace("sleep: 2s", "sleep: 2 seconds"))).toBe(
+      "s.yaml:6:12: steps[0].sleep: is not a duration (write e.g. 500ms, 3s, 2m)",
+    );
+  });
+
+  it("rejects a step with two actions", () => {
+    expect(errorOf(base.replace("  - sleep: 2s", "  - sleep: 2s\n    wait: healthy"))).toContain(
+      "steps[0]: a step has exactly one of wait, sleep, fault, heal (found wait, sleep)",
+    );
+  });
+
+  it("rejects a fault without target and a target on a node that does not exist", () => {
+    expect(errorOf(base.replace("  - sleep: 2s", "  - fault: kill"))).toContain(
+      "steps[0].target: a fault step needs a target",
+    );
+    expect(errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: node:n4"))).toBe(
+      's.yaml:7:13: steps[0].target: no node "n4" in a 3-node cluster (nodes are n1, n2, n3)',
+    );
+  });
+
+  it("rejects an unknown topology and an unknown expectation key", () => {
+    expect(errorOf(base.replace("[patroni]", "[stolon]"))).toContain("s.yaml:2:");
+    expect(errorOf(`${base}expect:\n  rpo: 0\n`)).toContain("expect.rpo");
+  });
+
+  it("reports YAML syntax errors with their position", () => {
+    expect(errorOf("name: [unclosed\n")).toMatch(/^s\.yaml:\d+:\d+: /);
+  });
+
+  it("keeps scenarios/schema.json in step with the schema (npm run schema)", () => {
+    const onDisk = readFileSync(new URL("../../scenarios/schema.json", import.meta.url), "utf8");
+    expect(onDisk).toBe(scenarioJsonSchema());
+  });
+});

@@ -1,0 +1,131 @@
+import { readFileSync } from "node:fs";
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import type { z } from "zod";
+import { UsageError } from "../common/errors.ts";
+import { nodeNames } from "../topology/members.ts";
+import { parseDuration } from "./duration.ts";
+import { type ScenarioDocument, scenarioSchema } from "./schema.ts";
+
+export type Target = string;
+
+export type Step =
+  | { kind: "wait"; until: "healthy" | "writable"; timeoutMs: number }
+  | { kind: "sleep"; ms: number }
+  | { kind: "fault"; fault: ScenarioDocument["steps"][number]["fault"] & string; target: Target }
+  | { kind: "heal"; what: "all" };
+
+/** A validated scenario, ready to run: durations in ms, steps as a tagged union. */
+export interface Scenario {
+  file: string;
+  source: string;
+  name: string;
+  description: string;
+  topologies: ScenarioDocument["topologies"];
+  cluster: ScenarioDocument["cluster"];
+  workload: { writers: number; rate: number; timeoutMs: number };
+  steps: Step[];
+  expect: ScenarioDocument["expect"];
+}
+
+const DEFAULT_WAIT_MS = 60_000;
+
+export function loadScenario(file: string): Scenario {
+  let source: string;
+  try {
+    source = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  return parseScenario(source, file);
+}
+
+export function parseScenario(source: string, file: string): Scenario {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source, { lineCounter, prettyErrors: false });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    const pos = lineCounter.linePos(yamlError.pos[0]);
+    throw new UsageError(`${file}:${pos.line}:${pos.col}: ${yamlError.message.split("\n")[0]}`);
+  }
+  const parsed = scenarioSchema.safeParse(document.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    throw new UsageError(`${file}:${locate(document.contents, issue, lineCounter)}: ${describeIssue(issue)}`);
+  }
+  const doc = parsed.data;
+  const names = nodeNames(doc.cluster.nodes);
+  const steps = doc.steps.map((step, index): Step => {
+    if (step.wait) {
+      return { kind: "wait", until: step.wait, timeoutMs: step.timeout ? ms(step.timeout) : DEFAULT_WAIT_MS };
+    }
+    if (step.sleep) return { kind: "sleep", ms: ms(step.sleep) };
+    if (step.fault && step.target) {
+      const node = step.target.startsWith("node:") ? step.target.slice(5) : undefined;
+      if (node !== undefined && !names.includes(node)) {
+        const at = locate(document.contents, { path: ["steps", index, "target"] }, lineCounter);
+        throw new UsageError(
+          `${file}:${at}: steps[${index}].target: no node "${node}" in a ${doc.cluster.nodes}-node cluster (nodes are ${names.join(", ")})`,
+        );
+      }
+      return { kind: "fault", fault: step.fault, target: step.target };
+    }
+    return { kind: "heal", what: "all" };
+  });
+  return {
+    file,
+    source,
+    name: doc.name,
+    description: doc.description ?? "",
+    topologies: doc.topologies,
+    cluster: doc.cluster,
+    workload: { writers: doc.workload.writers, rate: doc.workload.rate, timeoutMs: ms(doc.workload.timeout) },
+    steps,
+    expect: doc.expect,
+  };
+}
+
+function ms(text: string): number {
+  const value = parseDuration(text);
+  if (value === undefined) throw new Error(`unchecked duration ${text}`);
+  return value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  const where = path.replace(/^\./, "") || "(top level)";
+  if (issue.code === "unrecognized_keys") {
+    return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  }
+  if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
+    return `${where}: missing`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
+/** line:column of the YAML node an issue points at (the unknown key itself for unrecognized_keys). */
+function locate(
+  root: unknown,
+  issue: { path: PropertyKey[]; code?: string; keys?: string[] },
+  lineCounter: LineCounter,
+): string {
+  let node: unknown = root;
+  let found: Node | undefined = isNode(root) ? root : undefined;
+  for (const key of issue.path) {
+    if (!node || typeof node !== "object" || !("get" in node)) break;
+    const next = (node as { get(k: unknown, keepScalar: boolean): unknown }).get(key, true);
+    if (!isNode(next)) break;
+    node = next;
+    found = next;
+  }
+  if (issue.code === "unrecognized_keys" && isMap(node) && issue.keys?.[0]) {
+    const pair = node.items.find((item) => isScalar(item.key) && item.key.value === issue.keys?.[0]);
+    if (pair && isNode(pair.key)) found = pair.key;
+  }
+  const offset = found?.range?.[0] ?? 0;
+  const pos = lineCounter.linePos(offset);
+  return `${pos.line}:${pos.col}`;
+}
+
+function isNode(value: unknown): value is Node {
+  return typeof value === "object" && value !== null && "range" in value;
+}

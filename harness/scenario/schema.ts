@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
+import { parseDuration } from "./duration.ts";
+
+/**
+ * Scenario format v1: the contract users read and copy. Extend compatibly; never rename a key.
+ * `scenarios/schema.json` is generated from this (npm run schema) so editors can autocomplete.
+ */
+
+export const TOPOLOGIES = ["patroni"] as const;
+export const FAULTS = ["kill"] as const;
+
+const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
+  message: "is not a duration (write e.g. 500ms, 3s, 2m)",
+});
+
+const target = z
+  .string()
+  .regex(/^(primary|sync_standby|replica|node:[a-z0-9_-]+)$/, {
+    message: "must be primary, sync_standby, replica or node:<name>",
+  })
+  .describe("Resolved when the step fires: primary | sync_standby | replica | node:<name>");
+
+const step = z
+  .strictObject({
+    wait: z.enum(["healthy", "writable"]).optional().describe("healthy: every member up, replicas streaming"),
+    timeout: duration.optional().describe("Only with wait; default 60s"),
+    sleep: duration.optional(),
+    fault: z.enum(FAULTS).optional().describe("kill: SIGKILL of postgres and its HA agent"),
+    target: target.optional(),
+    heal: z.literal("all").optional().describe("Restart what was killed, undo every fault"),
+  })
+  .superRefine((value, ctx) => {
+    const actions = (["wait", "sleep", "fault", "heal"] as const).filter((key) => value[key] !== undefined);
+    if (actions.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `a step has exactly one of wait, sleep, fault, heal (found ${actions.join(", ") || "none"})`,
+      });
+      return;
+    }
+    if (value.timeout !== undefined && value.wait === undefined) {
+      ctx.addIssue({ code: "custom", path: ["timeout"], message: "timeout belongs to a wait step" });
+    }
+    if (value.fault !== undefined && value.target === undefined) {
+      ctx.addIssue({ code: "custom", path: ["target"], message: "a fault step needs a target" });
+    }
+    if (value.target !== undefined && value.fault === undefined) {
+      ctx.addIssue({ code: "custom", path: ["target"], message: "target belongs to a fault step" });
+    }
+  });
+
+const expectations = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .superRefine((record, ctx) => {
+    for (const [key, raw] of Object.entries(record)) {
+      try {
+        parseExpectation(key, raw);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", path: [key], message: (error as Error).message });
+      }
+    }
+  })
+  .describe(`Each line becomes pass/fail. Keys: ${EXPECTATION_KEYS.join(", ")}`);
+
+export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lower-case letters, digits and dashes" }),
+  description: z.string().optional(),
+  topologies: z.array(z.enum(TOPOLOGIES)).min(1),
+  cluster: z.strictObject({
+    nodes: z.number().int().min(2).max(9).default(3),
+    replication: z.enum(["async", "sync"]).default("async"),
+    ha: z
+      .strictObject({
+        patroni: z
+          .record(z.string(), z.json())
+          .optional()
+          .describe("Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, …), passed through"),
+      })
+      .default({}),
+  }),
+  workload: z
+    .strictObject({
+      writers: z.number().int().min(1).max(64).default(2),
+      rate: z.number().min(0).default(50).describe("Writes per second per writer; 0 = as fast as possible"),
+      timeout: duration.default("10s").describe("A write without an answer after this is recorded as unknown"),
+    })
+    .default({ writers: 2, rate: 50, timeout: "10s" }),
+  steps: z.array(step).min(1),
+  expect: expectations.default({}),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioDocument = z.output<typeof scenarioSchema>;

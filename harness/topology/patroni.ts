@@ -1,0 +1,221 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { parse, stringify } from "yaml";
+import { run } from "../common/exec.ts";
+import { renderFixture } from "../common/template.ts";
+import type { Member } from "../run/record.ts";
+import { EtcdCluster } from "./etcd.ts";
+import { memberDir, nodeNames, prepareMemberDir, runAsPostgres } from "./members.ts";
+import type { ClusterStatus, HaPromotion, PostgresEndpoint, Topology, TopologyContext } from "./topology.ts";
+
+const ETCD_MEMBERS = 3;
+const REST_TIMEOUT_MS = 1000;
+
+interface PatroniMember {
+  name: string;
+  role: string;
+  state: string;
+  timeline?: number;
+  lag?: number | string;
+}
+
+/** Patroni 3.0.2 over a 3-member etcd 3.4, PostgreSQL 15: one namespace per PostgreSQL node and per etcd member. */
+export class PatroniTopology implements Topology {
+  readonly name = "patroni";
+  private readonly nodes: string[];
+  private readonly etcd: EtcdCluster;
+  private readonly dcs: Record<string, unknown>;
+
+  constructor(private readonly context: TopologyContext) {
+    this.nodes = nodeNames(context.scenario.cluster.nodes);
+    const etcdNames = Array.from({ length: ETCD_MEMBERS }, (_, i) => `e${i + 1}`);
+    this.etcd = new EtcdCluster(context.backend, context.workdir, context.runId, etcdNames);
+    this.dcs = this.dcsSettings();
+  }
+
+  members(): Member[] {
+    const { backend } = this.context;
+    const describe = (name: string, kind: Member["kind"]): Member => ({
+      name,
+      kind,
+      address: safeAddress(() => backend.address(name)),
+    });
+    return [...this.nodes.map((n) => describe(n, "postgres")), ...this.etcd.names.map((n) => describe(n, "dcs"))];
+  }
+
+  postgresMembers(): string[] {
+    return this.nodes;
+  }
+
+  /** bootstrap.dcs: the fixture's defaults, the scenario's replication mode, then every key the scenario passes. */
+  private dcsSettings(): Record<string, unknown> {
+    const base = parse(renderFixture("patroni/patroni.yml", placeholderValues())) as {
+      bootstrap: { dcs: Record<string, unknown> };
+    };
+    const { cluster } = this.context.scenario;
+    return {
+      ...base.bootstrap.dcs,
+      synchronous_mode: cluster.replication === "sync",
+      ...(cluster.ha.patroni ?? {}),
+    };
+  }
+
+  async start(): Promise<void> {
+    const { backend, workdir } = this.context;
+    for (const name of [...this.etcd.names, ...this.nodes]) await prepareMemberDir(workdir, name);
+    this.etcd.configure();
+    for (const name of this.nodes) {
+      const dir = memberDir(workdir, name);
+      const config = parse(
+        renderFixture("patroni/patroni.yml", {
+          run_id: this.context.runId,
+          name,
+          address: backend.address(name),
+          etcd_hosts: this.etcd.clientUrls(),
+          dir,
+          password: this.context.password,
+          subnet: backend.subnet,
+        }),
+      ) as { bootstrap: { dcs: Record<string, unknown> } };
+      config.bootstrap.dcs = this.dcs;
+      writeFileSync(join(dir, "patroni.yml"), stringify(config), { mode: 0o600 });
+      await run(["chown", "postgres:postgres", join(dir, "patroni.yml")]);
+    }
+    await Promise.all(this.etcd.names.map((name) => this.etcd.start(name)));
+    await Promise.all(this.nodes.map((name) => this.startMember(name)));
+  }
+
+  async startMember(member: string): Promise<void> {
+    if (this.etcd.names.includes(member)) return this.etcd.start(member);
+    const dir = memberDir(this.context.workdir, member);
+    await runAsPostgres(this.context.backend, member, dir, ["/usr/bin/patroni", join(dir, "patroni.yml")]);
+  }
+
+  private restUrl(member: string, path: string): string {
+    return `http://${this.context.backend.address(member)}:8008${path}`;
+  }
+
+  /** First answer from any node's REST API: every member serves the whole cluster's view from the DCS. */
+  private async rest<T>(path: string): Promise<T | undefined> {
+    for (const member of this.nodes) {
+      try {
+        const response = await fetch(this.restUrl(member, path), { signal: AbortSignal.timeout(REST_TIMEOUT_MS) });
+        if (response.ok) return (await response.json()) as T;
+      } catch {
+        // try the next member
+      }
+    }
+    return undefined;
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const cluster = await this.rest<{ members?: PatroniMember[] }>("/cluster");
+    const empty = { primary: null, syncStandbys: [], replicas: [], healthy: false };
+    if (!cluster?.members) return { ...empty, detail: "no Patroni REST API answered" };
+    const members = cluster.members;
+    const leader = members.find((m) => m.role === "leader" && m.state === "running");
+    const replicas = members.filter((m) => m.role === "replica" || m.role === "sync_standby").map((m) => m.name);
+    const syncStandbys = members.filter((m) => m.role === "sync_standby").map((m) => m.name);
+    const status = { primary: leader?.name ?? null, syncStandbys, replicas };
+    if (!leader) return { ...status, healthy: false, detail: "no running leader" };
+    const notRunning = this.nodes.filter(
+      (n) => n !== leader.name && !members.some((m) => m.name === n && m.state === "running" && m.lag !== "unknown"),
+    );
+    if (notRunning.length > 0) return { ...status, healthy: false, detail: `not running: ${notRunning.join(", ")}` };
+    if (this.dcs.synchronous_mode === true && syncStandbys.length === 0) {
+      return { ...status, healthy: false, detail: "no synchronous standby yet" };
+    }
+    const streaming = await this.streamingReplicas(leader.name);
+    if (streaming < this.nodes.length - 1) {
+      return { ...status, healthy: false, detail: `${streaming}/${this.nodes.length - 1} replicas streaming` };
+    }
+    return { ...status, healthy: true, detail: `leader ${leader.name}, ${streaming} streaming` };
+  }
+
+  private async streamingReplicas(leader: string): Promise<number> {
+    const client = new pg.Client({ ...this.endpoint(leader), connectionTimeoutMillis: REST_TIMEOUT_MS });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      const result = await client.query<{ n: number }>(
+        "select count(*)::int as n from pg_stat_replication where state = 'streaming'",
+      );
+      return result.rows[0]?.n ?? 0;
+    } catch {
+      return 0;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  async promotions(): Promise<HaPromotion[]> {
+    // Each entry: [timeline it ended, switch LSN as an integer, reason, timestamp, new leader].
+    const history = await this.rest<unknown[][]>("/history");
+    if (!history) return [];
+    return history.flatMap((entry): HaPromotion[] => {
+      const [timeline, lsn, reason, timestamp, leader] = entry;
+      if (typeof timeline !== "number" || typeof timestamp !== "string" || typeof leader !== "string") return [];
+      return [
+        {
+          wallMs: Date.parse(timestamp),
+          member: leader,
+          timeline: timeline + 1,
+          forkLsn: typeof lsn === "number" ? formatLsnInt(lsn) : null,
+          reason: typeof reason === "string" ? reason : "",
+        },
+      ];
+    });
+  }
+
+  endpoint(member: string): PostgresEndpoint {
+    return {
+      host: this.context.backend.address(member),
+      port: 5432,
+      user: "postgres",
+      password: this.context.password,
+      database: "postgres",
+    };
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const first = async (argv: string[]) => (await run(argv)).stdout.split("\n")[0]?.trim() ?? "unknown";
+    return {
+      postgresql: await first(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
+      patroni: await first(["/usr/bin/patroni", "--version"]),
+      etcd: await first(["/usr/bin/etcd", "--version"]),
+    };
+  }
+
+  settings(): Record<string, unknown> {
+    return {
+      nodes: this.nodes.length,
+      etcd_members: this.etcd.names.length,
+      replication: this.context.scenario.cluster.replication,
+      patroni_dcs: this.dcs,
+    };
+  }
+
+  logFiles(member: string): string[] {
+    return [join(memberDir(this.context.workdir, member), `${member}.log`)];
+  }
+}
+
+function formatLsnInt(value: number): string {
+  const big = BigInt(value);
+  return `${(big >> 32n).toString(16).toUpperCase()}/${(big & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+function safeAddress(address: () => string): string {
+  try {
+    return address();
+  } catch {
+    return "";
+  }
+}
+
+/** Placeholder values used only to read the fixture's bootstrap.dcs defaults. */
+function placeholderValues(): Record<string, string> {
+  const keys = ["run_id", "name", "address", "etcd_hosts", "dir", "password", "subnet"];
+  return Object.fromEntries(keys.map((k) => [k, "x"]));
+}

@@ -1,0 +1,62 @@
+import type { Backend } from "../backend/backend.ts";
+import type { Member } from "../run/record.ts";
+import type { Scenario } from "../scenario/scenario.ts";
+
+/** What the HA manager says about the cluster right now. */
+export interface ClusterStatus {
+  primary: string | null;
+  /** Replicas the HA manager currently counts as synchronous. */
+  syncStandbys: string[];
+  replicas: string[];
+  /** Every member up and every replica streaming from the primary. */
+  healthy: boolean;
+  /** One line on why it is not healthy, for progress output and timeouts. */
+  detail: string;
+}
+
+/** A promotion as the HA manager itself recorded it. */
+export interface HaPromotion {
+  wallMs: number;
+  member: string;
+  timeline: number;
+  forkLsn: string | null;
+  reason: string;
+}
+
+export interface PostgresEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/** One HA manager: configures, bootstraps and interrogates a cluster living on a backend. */
+export interface Topology {
+  readonly name: string;
+  /** Every member with its kind; PostgreSQL members first. */
+  members(): Member[];
+  postgresMembers(): string[];
+  /** Writes configs and starts every member; returns once processes are launched. */
+  start(): Promise<void>;
+  status(): Promise<ClusterStatus>;
+  /** Starts a member's processes again after a fault (the heal of kill). */
+  startMember(member: string): Promise<void>;
+  /** Promotions the HA manager recorded (e.g. Patroni's /history). */
+  promotions(): Promise<HaPromotion[]>;
+  endpoint(member: string): PostgresEndpoint;
+  versions(): Promise<Record<string, string>>;
+  /** Settings in force, as shown in reports (no secrets). */
+  settings(): Record<string, unknown>;
+  /** Log files of a member, for reports and debugging. */
+  logFiles(member: string): string[];
+}
+
+export interface TopologyContext {
+  backend: Backend;
+  scenario: Scenario;
+  workdir: string;
+  runId: string;
+  /** Superuser password for this run only; never written to reports. */
+  password: string;
+}

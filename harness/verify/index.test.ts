@@ -1,0 +1,218 @@
+import { describe, expect, it } from "vitest";
+import { verify } from "./index.ts";
+import {
+  cleanFailover,
+  failedWrite,
+  faultInjected,
+  ns,
+  okWrite,
+  promotionReported,
+  roleSample,
+  runRecord,
+  step,
+  unknownWrite,
+} from "./test-helpers.ts";
+
+describe("verify", () => {
+  it("passes a clean failover with exact figures", () => {
+    expect(verify(cleanFailover())).toEqual({
+      verdict: "pass",
+      figures: {
+        rto_s: 5.21,
+        max_write_gap_s: 5.3,
+        lost_writes: 0,
+        unknown_writes: 0,
+        acknowledged_writes: 6,
+        failed_writes: 1,
+        wal_loss_bytes: 0,
+        promotions: 1,
+        split_brain: false,
+        split_brain_window_s: 0,
+      },
+      expectations: [
+        { key: "rto", expected: "< 30s", actual: "5.21s", pass: true },
+        { key: "lost_writes", expected: "= 0", actual: "0", pass: true },
+        { key: "promotions", expected: "= 1", actual: "1", pass: true },
+        { key: "split_brain", expected: "false", actual: "false", pass: true },
+      ],
+      lost_write_ids: [],
+      unknown_write_ids: [],
+      unknown_found_ids: [],
+      promotions: [
+        { at_ns: ns(14), member: "n2", timeline: 2, fork_lsn: "0/3000100", source: "patroni /history" },
+      ],
+      split_brain: { detected: false, window_s: 0, evidence: [] },
+      rto_per_fault: [{ fault: "kill", target: "primary", at_ns: ns(10), rto_s: 5.21 }],
+      problems: [],
+    });
+  });
+
+  it("lists an acknowledged write missing at the end and fails the lost_writes promise", () => {
+    const record = cleanFailover();
+    record.final.ids = [1, 2, 5, 6, 7];
+    const verification = verify(record);
+    expect(verification.lost_write_ids).toEqual([3]);
+    expect(verification.figures.lost_writes).toBe(1);
+    expect(verification.expectations[1]).toEqual({
+      key: "lost_writes",
+      expected: "= 0",
+      actual: "1",
+      pass: false,
+    });
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it.each([
+    ["present", [1, 2, 3, 5, 6, 7, 8], [8]],
+    ["absent", [1, 2, 3, 5, 6, 7], []],
+  ])("never counts an unknown write as lost or acknowledged (%s at the end)", (_, ids, found) => {
+    const record = cleanFailover();
+    record.history.push(unknownWrite(8, 9.95, 10.2));
+    record.final.ids = ids;
+    const verification = verify(record);
+    expect(verification.figures).toMatchObject({ lost_writes: 0, unknown_writes: 1, acknowledged_writes: 6 });
+    expect(verification.unknown_write_ids).toEqual([8]);
+    expect(verification.unknown_found_ids).toEqual(found);
+    expect(verification.verdict).toBe("pass");
+  });
+
+  it("fails the verdict on a problem of the run even when every promise holds", () => {
+    const record = cleanFailover();
+    record.problems = ["heal of kill timed out after 60 s"];
+    const verification = verify(record);
+    expect(verification.expectations.every((result) => result.pass)).toBe(true);
+    expect(verification.problems).toEqual(["heal of kill timed out after 60 s"]);
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it("lists the run's problems before its own", () => {
+    const record = cleanFailover();
+    record.problems = ["final heal failed"];
+    record.final.ids = null;
+    expect(verify(record).problems).toEqual([
+      "final heal failed",
+      "final state unreadable: lost writes unknown",
+    ]);
+  });
+
+  it("fails when the final state is unreadable instead of claiming nothing was lost", () => {
+    const record = cleanFailover();
+    record.final.ids = null;
+    const verification = verify(record);
+    expect(verification.figures.lost_writes).toBe(0);
+    expect(verification.lost_write_ids).toEqual([]);
+    expect(verification.problems).toEqual(["final state unreadable: lost writes unknown"]);
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it("fails a fault that never saw a recovery, with a null RTO failing the promise", () => {
+    const record = runRecord({
+      history: [okWrite(1, "n1", 1, 1, 1.01), okWrite(2, "n1", 1, 2, 2.01), failedWrite(3, 10.5, 10.6)],
+      timeline: [
+        roleSample(1, "n1", "primary", 1),
+        faultInjected(10),
+        roleSample(11, "n1", "down"),
+        step(30, "end"),
+      ],
+      final: { primary: null, ids: [1, 2], nodes: [] },
+      expect: { rto: "< 30s" },
+    });
+    const verification = verify(record);
+    expect(verification.figures.rto_s).toBeNull();
+    expect(verification.rto_per_fault).toEqual([
+      { fault: "kill", target: "primary", at_ns: ns(10), rto_s: null },
+    ]);
+    expect(verification.expectations).toEqual([
+      { key: "rto", expected: "< 30s", actual: "none", pass: false },
+    ]);
+    expect(verification.problems).toEqual(["no acknowledged write after fault kill at 10 s"]);
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it("detects a split-brain from acknowledgements and fails the promise", () => {
+    const record = runRecord({
+      history: [
+        okWrite(1, "n1", 1, 10, 10.01),
+        okWrite(2, "n2", 2, 12, 12.26),
+        okWrite(3, "n1", 1, 13.5, 13.51),
+        okWrite(4, "n2", 2, 15, 15.01),
+      ],
+      final: { primary: "n2", ids: [1, 2, 3, 4], nodes: [] },
+      expect: { split_brain: false, split_brain_window: "< 1s" },
+    });
+    const verification = verify(record);
+    expect(verification.split_brain).toEqual({
+      detected: true,
+      window_s: 1.24,
+      evidence: ["acknowledged: n1 (tl 1) and n2 (tl 2) both committed writes during 1.240 s from 12.26 s"],
+    });
+    expect(verification.figures).toMatchObject({ split_brain: true, split_brain_window_s: 1.24 });
+    expect(verification.expectations.map((result) => [result.actual, result.pass])).toEqual([
+      ["true", false],
+      ["1.24s", false],
+    ]);
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it("counts WAL acknowledged past the fork LSN and a promotion seen only by samples", () => {
+    const record = runRecord({
+      history: [
+        okWrite(1, "n1", 1, 1, 1.01, "0/3000100"),
+        okWrite(2, "n1", 1, 9.8, 9.81, "0/3000400"),
+        okWrite(3, "n2", 2, 14, 14.5, "0/3000500"),
+        okWrite(4, "n1", 3, 25, 25.5, "0/3000900"),
+      ],
+      timeline: [
+        roleSample(1, "n1", "primary", 1),
+        roleSample(1, "n2", "replica", 1),
+        faultInjected(10),
+        promotionReported(13, "n2", 2, "0/3000300"),
+        roleSample(13.5, "n1", "down"),
+        roleSample(13.5, "n2", "primary", 2),
+        faultInjected(20, "kill", ["n2"]),
+        roleSample(21, "n2", "down"),
+        roleSample(24, "n1", "primary", 3),
+        step(30, "end"),
+      ],
+      final: { primary: "n1", ids: [1, 2, 3, 4], nodes: [] },
+      expect: { wal_loss_bytes: 0, promotions: 2 },
+    });
+    const verification = verify(record);
+    expect(verification.promotions).toEqual([
+      { at_ns: ns(13), member: "n2", timeline: 2, fork_lsn: "0/3000300", source: "patroni /history" },
+      { at_ns: ns(24), member: "n1", timeline: 3, fork_lsn: null, source: "role samples" },
+    ]);
+    expect(verification.figures).toMatchObject({ wal_loss_bytes: 256, promotions: 2, rto_s: 5.5 });
+    expect(verification.expectations).toEqual([
+      { key: "wal_loss_bytes", expected: "= 0", actual: "256", pass: false },
+      { key: "promotions", expected: "= 2", actual: "2", pass: true },
+    ]);
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it("fails on a failed write found on the final primary", () => {
+    const record = cleanFailover();
+    record.final.ids = [1, 2, 3, 4, 5, 6, 7];
+    const verification = verify(record);
+    expect(verification.problems).toEqual(["write 4 failed but is present on the final primary"]);
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it("fails a malformed expectation on its own line instead of throwing", () => {
+    const record = cleanFailover();
+    record.expect = { rto: "<30 sec", lost_writes: 0 };
+    const verification = verify(record);
+    expect(verification.expectations).toEqual([
+      { key: "rto", expected: "<30 sec", actual: "invalid expectation", pass: false },
+      { key: "lost_writes", expected: "= 0", actual: "0", pass: true },
+    ]);
+    expect(verification.problems).toEqual([
+      'expect.rto: "<30 sec" is not a duration comparison; write e.g. "< 30s", "<= 1.5s", "< 500ms", "< 2m" or a number of seconds',
+    ]);
+    expect(verification.verdict).toBe("fail");
+  });
+
+  it("passes a run without expectations or problems", () => {
+    expect(verify(runRecord()).verdict).toBe("pass");
+  });
+});

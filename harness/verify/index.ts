@@ -1,0 +1,67 @@
+/** verify: turns what a run observed into figures, promises kept or broken, and a verdict. */
+
+import type { RunRecord } from "../run/record.ts";
+import { evaluateExpectation, parseExpectation } from "./expectations.ts";
+import type { ExpectationResult, Figures, Verification } from "./figures.ts";
+import { checkLostWrites } from "./lost-writes.ts";
+import { derivePromotions } from "./promotions.ts";
+import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstRto } from "./rto.ts";
+import { detectSplitBrain } from "./split-brain.ts";
+import { measureWalLoss } from "./wal-loss.ts";
+
+function countOutcomes(record: RunRecord, outcome: "ok" | "fail" | "unknown"): number {
+  return record.history.filter((op) => op.outcome === outcome).length;
+}
+
+/**
+ * Pure: the same record always yields the same verification. The verdict passes only when every
+ * expectation holds and nothing, in the run or in these checks, went unverified.
+ */
+export function verify(record: RunRecord): Verification {
+  const perFault = rtoPerFault(record.history, record.timeline);
+  const lostWrites = checkLostWrites(record.history, record.final.ids);
+  const promotions = derivePromotions(record.timeline);
+  const walLoss = measureWalLoss(promotions, record.history);
+  const splitBrain = detectSplitBrain(record.history, record.timeline);
+
+  const figures: Figures = {
+    rto_s: worstRto(perFault),
+    max_write_gap_s: maxWriteGap(record.history),
+    lost_writes: lostWrites.lost_ids.length,
+    unknown_writes: countOutcomes(record, "unknown"),
+    acknowledged_writes: countOutcomes(record, "ok"),
+    failed_writes: countOutcomes(record, "fail"),
+    wal_loss_bytes: walLoss.wal_loss_bytes,
+    promotions: promotions.length,
+    split_brain: splitBrain.detected,
+    split_brain_window_s: splitBrain.window_s,
+  };
+
+  const ownProblems = [...unrecoveredFaultProblems(perFault), ...lostWrites.problems, ...walLoss.problems];
+
+  // A malformed promise fails its own line (and the verdict) instead of aborting the whole report.
+  const expectations: ExpectationResult[] = Object.entries(record.expect).map(([key, raw]) => {
+    try {
+      return evaluateExpectation(parseExpectation(key, raw), figures);
+    } catch (error) {
+      ownProblems.push(error instanceof Error ? error.message : String(error));
+      return { key, expected: String(raw), actual: "invalid expectation", pass: false };
+    }
+  });
+
+  const problems = [...record.problems, ...ownProblems];
+  const verdict = problems.length === 0 && expectations.every((result) => result.pass) ? "pass" : "fail";
+
+  return {
+    verdict,
+    figures,
+    expectations,
+    lost_write_ids: lostWrites.lost_ids,
+    unknown_write_ids: lostWrites.unknown_ids,
+    unknown_found_ids: lostWrites.unknown_found_ids,
+    promotions,
+    split_brain: splitBrain,
+    rto_per_fault: perFault,
+    problems,
+  };
+}

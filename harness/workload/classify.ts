@@ -1,0 +1,16 @@
+import type { Outcome } from "./history.ts";
+
+/**
+ * What a failed INSERT tells us about its commit. A plain SQL error (read-only, constraint…) means
+ * the transaction certainly rolled back. A lost connection, a timeout, or a server going down
+ * (SQLSTATE class 08 connection exception, 57 operator intervention) may have come after the
+ * commit reached the WAL — e.g. a backend terminated while waiting for a synchronous standby has
+ * already committed locally — so the outcome is unknown, never fail.
+ */
+export function classifyWriteError(error: unknown): Outcome {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+    return code.startsWith("08") || code.startsWith("57") ? "unknown" : "fail";
+  }
+  return "unknown";
+}

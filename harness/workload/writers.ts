@@ -1,0 +1,169 @@
+import pg from "pg";
+import { type RunClock, sleep } from "../common/clock.ts";
+import type { PostgresEndpoint } from "../topology/topology.ts";
+import { classifyWriteError } from "./classify.ts";
+import type { WriteOperation } from "./history.ts";
+
+export interface WorkloadOptions {
+  writers: number;
+  /** Writes per second per writer; 0 = as fast as possible. */
+  rate: number;
+  /** A write without an answer after this is abandoned and recorded as unknown. */
+  timeoutMs: number;
+  /** PostgreSQL members in the order a multi-host connection string would list them. */
+  nodes: string[];
+  endpoint: (member: string) => PostgresEndpoint;
+  clock: RunClock;
+}
+
+const CONNECT_TIMEOUT_MS = 1000;
+const INSERT =
+  "insert into pgchaos_ledger (id, writer) values ($1, $2) " +
+  "returning pg_current_wal_insert_lsn()::text as lsn, pg_walfile_name(pg_current_wal_insert_lsn()) as walfile";
+
+interface Connection {
+  member: string;
+  client: pg.Client;
+  /** Set when the socket errors or closes while idle: the next write must not be sent on it. */
+  broken: boolean;
+}
+
+/**
+ * Writers that INSERT unique ids and record every attempt. Routing behaves like libpq's
+ * target_session_attrs=read-write over all nodes (node-postgres has no multi-host strings):
+ * keep a connection while it works; after any error, reconnect to the first node that is not in recovery.
+ */
+export class Workload {
+  readonly history: WriteOperation[] = [];
+  private nextId = 1;
+  private running = false;
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly options: WorkloadOptions) {}
+
+  start(): void {
+    this.running = true;
+    this.loops = Array.from({ length: this.options.writers }, (_, i) => this.writerLoop(`w${i + 1}`));
+  }
+
+  /** Stops issuing writes and waits for the ones in flight to resolve (bounded by the write timeout). */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  /** Newest acknowledged write invoked at or after `ns`, if any: the data's own proof of writability. */
+  firstAckSince(ns: number): WriteOperation | undefined {
+    return this.history.find((op) => op.outcome === "ok" && op.invoke_ns >= ns);
+  }
+
+  private async writerLoop(writer: string): Promise<void> {
+    const { rate, clock } = this.options;
+    const intervalMs = rate > 0 ? 1000 / rate : 0;
+    let connection: Connection | undefined;
+    let lastMember: string | undefined;
+    let nextAt = performance.now();
+    while (this.running) {
+      const id = this.nextId++;
+      const invoke_ns = clock.nowNs();
+      if (connection?.broken) {
+        connection.client.end().catch(() => {});
+        connection = undefined;
+      }
+      connection ??= await this.connectWritable(lastMember);
+      if (!connection) {
+        this.history.push(op(id, writer, invoke_ns, clock.nowNs(), "fail", null, "no writable node reachable"));
+      } else {
+        lastMember = connection.member;
+        connection = await this.write(connection, id, writer, invoke_ns);
+      }
+      nextAt += intervalMs;
+      const wait = nextAt - performance.now();
+      if (wait > 0) await sleep(wait);
+      // Never burst to catch up after a stall: a real client would not either.
+      else nextAt = performance.now();
+    }
+    await connection?.client.end().catch(() => {});
+  }
+
+  /** Returns the connection to keep using, or undefined when it must be replaced. */
+  private async write(
+    connection: Connection,
+    id: number,
+    writer: string,
+    invoke_ns: number,
+  ): Promise<Connection | undefined> {
+    const { clock } = this.options;
+    try {
+      const result = await connection.client.query<{ lsn: string; walfile: string }>({
+        text: INSERT,
+        values: [id, writer],
+      });
+      const row = result.rows[0];
+      const timeline = row ? Number.parseInt(row.walfile.slice(0, 8), 16) : null;
+      this.history.push({
+        id,
+        writer,
+        invoke_ns,
+        complete_ns: clock.nowNs(),
+        outcome: "ok",
+        node: connection.member,
+        timeline,
+        lsn: row?.lsn ?? null,
+        error: null,
+      });
+      return connection;
+    } catch (error) {
+      const outcome = classifyWriteError(error);
+      this.history.push(
+        op(id, writer, invoke_ns, clock.nowNs(), outcome, connection.member, (error as Error).message),
+      );
+      // A certain failure on a read-only node also means this node is no longer the primary.
+      connection.client.end().catch(() => {});
+      return undefined;
+    }
+  }
+
+  private async connectWritable(preferred: string | undefined): Promise<Connection | undefined> {
+    const { nodes } = this.options;
+    const order = preferred ? [preferred, ...nodes.filter((n) => n !== preferred)] : nodes;
+    for (const member of order) {
+      if (!this.running) return undefined;
+      const client = new pg.Client({
+        ...this.options.endpoint(member),
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        query_timeout: this.options.timeoutMs,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 1000,
+        application_name: "pgchaos-writer",
+      });
+      const connection: Connection = { member, client, broken: false };
+      const markBroken = () => {
+        connection.broken = true;
+      };
+      client.on("error", markBroken);
+      client.on("end", markBroken);
+      try {
+        await client.connect();
+        const result = await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery");
+        if (result.rows[0]?.recovery === false && !connection.broken) return connection;
+      } catch {
+        // not reachable or not ready: try the next node
+      }
+      await client.end().catch(() => {});
+    }
+    return undefined;
+  }
+}
+
+function op(
+  id: number,
+  writer: string,
+  invoke_ns: number,
+  complete_ns: number,
+  outcome: WriteOperation["outcome"],
+  node: string | null,
+  error: string,
+): WriteOperation {
+  return { id, writer, invoke_ns, complete_ns, outcome, node, timeline: null, lsn: null, error };
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { pgchaos, ROOT } from "./helpers.ts";
+
+function scenarioFile(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "pgchaos-cli-")), "bad.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+const VALID = `name: t
+topologies: [patroni]
+cluster: { nodes: 3 }
+steps:
+  - sleep: 1s
+`;
+
+describe("pgchaos CLI on bad input", () => {
+  it("validates the shipped scenarios", () => {
+    const result = pgchaos(["validate", join(ROOT, "scenarios/kill-primary.yaml")]);
+    expect(result.stdout).toContain("ok (kill-primary)");
+    expect(result.code).toBe(0);
+  });
+
+  it("names file, line and key of an unknown key, exit 2", () => {
+    const file = scenarioFile(`${VALID}bogus: 1\n`);
+    const result = pgchaos(["run", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`pgchaos: ${file}:6:1: (top level): unknown key "bogus"`);
+  });
+
+  it("rejects a bad duration with its position", () => {
+    const file = scenarioFile(VALID.replace("sleep: 1s", "sleep: 3x"));
+    const result = pgchaos(["validate", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}:5:12: steps[0].sleep: is not a duration`);
+  });
+
+  it("rejects an impossible target before starting anything", () => {
+    const file = scenarioFile(VALID.replace("  - sleep: 1s", "  - fault: kill\n    target: node:n7"));
+    const result = pgchaos(["run", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no node "n7" in a 3-node cluster');
+  });
+
+  it("rejects a malformed expectation", () => {
+    const file = scenarioFile(`${VALID}expect:\n  rto: "<30 sec"\n`);
+    const result = pgchaos(["validate", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("expect.rto");
+  });
+
+  it("refuses to run without root, in one line, exit 2", () => {
+    const result = pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml")], { asUser: "nobody" });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("root");
+  });
+
+  it("exits 2 on an unknown command", () => {
+    expect(pgchaos(["explode"]).code).toBe(2);
+  });
+});
