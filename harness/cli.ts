@@ -5,8 +5,8 @@ import { parseArgs } from "node:util";
 import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
-import { formatVerdict } from "./report/terminal.ts";
 import { writeReports } from "./report/index.ts";
+import { formatVerdict } from "./report/terminal.ts";
 import { preflight } from "./run/preflight.ts";
 import { newRunId, runScenario } from "./run/runner.ts";
 import { loadScenario, type Scenario } from "./scenario/scenario.ts";
@@ -123,7 +123,10 @@ function harnessStillRunning(pid: number): boolean {
 
 async function doctorCommand(): Promise<number> {
   const checks = await preflight(TOPOLOGIES);
-  for (const check of checks) console.log(`${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`);
+  for (const check of checks)
+    console.log(
+      `${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`,
+    );
   return checks.every((c) => c.ok) ? 0 : 2;
 }
 

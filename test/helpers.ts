@@ -26,13 +26,15 @@ export function leftovers(runId: string): string[] {
   const ns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
   for (const line of ns.split("\n")) if (line.includes(`pgchaos-${runId}`)) found.push(`namespace ${line}`);
   const links = spawnSync("ip", ["-o", "link"], { encoding: "utf8" }).stdout;
-  for (const line of links.split("\n")) if (line.includes(runId)) found.push(`link ${line.split(":")[1]?.trim()}`);
+  for (const line of links.split("\n"))
+    if (line.includes(runId)) found.push(`link ${line.split(":")[1]?.trim()}`);
   if (existsSync(`/run/pgchaos/${runId}.json`)) found.push("run state file");
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes(`pgchaos-${runId}`)) found.push(`process ${entry}: ${cmdline.replaceAll("\0", " ")}`);
+      if (cmdline.includes(`pgchaos-${runId}`))
+        found.push(`process ${entry}: ${cmdline.replaceAll("\0", " ")}`);
     } catch {
       // exited meanwhile
     }

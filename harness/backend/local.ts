@@ -83,7 +83,18 @@ export class LocalBackend implements Backend {
       const listed = await run(["iptables", "-S", chain]);
       if (listed.code !== 0) continue;
       if (chain === "FORWARD" && !listed.stdout.includes("-P FORWARD DROP")) continue;
-      const rule = ["-i", bridge, "-o", bridge, "-m", "comment", "--comment", `pgchaos-${this.runId}`, "-j", "ACCEPT"];
+      const rule = [
+        "-i",
+        bridge,
+        "-o",
+        bridge,
+        "-m",
+        "comment",
+        "--comment",
+        `pgchaos-${this.runId}`,
+        "-j",
+        "ACCEPT",
+      ];
       this.record(() => this.state.iptables_deletes.push(["iptables", "-D", chain, ...rule]));
       await runOk(["iptables", "-I", chain, ...rule]);
       return;
@@ -121,7 +132,11 @@ export class LocalBackend implements Backend {
     return pid;
   }
 
-  exec(member: string, argv: string[], options: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+  exec(
+    member: string,
+    argv: string[],
+    options: { user?: string; timeoutMs?: number } = {},
+  ): Promise<ExecResult> {
     const asUser = options.user
       ? ["setpriv", `--reuid=${options.user}`, `--regid=${options.user}`, "--init-groups", "--"]
       : [];

@@ -7,11 +7,17 @@ export interface ExecResult {
 }
 
 /** Runs a command to completion; never throws for a non-zero exit (callers decide what failure means). */
-export function run(argv: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+export function run(
+  argv: string[],
+  options: { timeoutMs?: number; input?: string } = {},
+): Promise<ExecResult> {
   const [command, ...args] = argv;
   if (!command) throw new Error("run: empty command");
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], timeout: options.timeoutMs ?? 30_000 });
+    const child = spawn(command, args, {
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: options.timeoutMs ?? 30_000,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -29,10 +35,15 @@ export function run(argv: string[], options: { timeoutMs?: number; input?: strin
 }
 
 /** Like run, but a non-zero exit is an error carrying the command and its stderr. */
-export async function runOk(argv: string[], options: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+export async function runOk(
+  argv: string[],
+  options: { timeoutMs?: number; input?: string } = {},
+): Promise<string> {
   const result = await run(argv, options);
   if (result.code !== 0) {
-    throw new Error(`${argv.join(" ")} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`);
+    throw new Error(
+      `${argv.join(" ")} exited ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`,
+    );
   }
   return result.stdout;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Member } from "../run/record.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
 import { resolveTarget } from "./targets.ts";
 
@@ -9,7 +10,10 @@ const status: ClusterStatus = {
   healthy: true,
   detail: "leader n2",
 };
-const members = ["n1", "n2", "n3"];
+const members: Member[] = [
+  ...["n1", "n2", "n3"].map((name): Member => ({ name, kind: "postgres", address: "" })),
+  { name: "monitor", kind: "monitor", address: "" },
+];
 
 describe("resolveTarget", () => {
   it("resolves primary to the current leader", () => {
@@ -23,9 +27,13 @@ describe("resolveTarget", () => {
     expect(resolveTarget("node:n1", status, members)).toEqual(["n1"]);
     expect(() => resolveTarget("node:n9", status, members)).toThrow("no such member");
   });
+  it("resolves the monitor and refuses it where there is none", () => {
+    expect(resolveTarget("monitor", status, members)).toEqual(["monitor"]);
+    expect(() => resolveTarget("monitor", status, members.slice(0, 3))).toThrow("no monitor right now");
+  });
   it("fails when the role does not exist right now", () => {
-    expect(() => resolveTarget("primary", { ...status, primary: null, detail: "no running leader" }, members)).toThrow(
-      "no primary right now (no running leader)",
-    );
+    expect(() =>
+      resolveTarget("primary", { ...status, primary: null, detail: "no running leader" }, members),
+    ).toThrow("no primary right now (no running leader)");
   });
 });

@@ -1,13 +1,15 @@
+import type { Member } from "../run/record.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
 
 /**
  * Resolves a scenario target against the cluster as it is at the moment the step fires:
  * "primary" is whoever the HA manager says leads now, not who led at the start.
  */
-export function resolveTarget(target: string, status: ClusterStatus, members: string[]): string[] {
+export function resolveTarget(target: string, status: ClusterStatus, members: Member[]): string[] {
+  const names = members.map((m) => m.name);
   if (target.startsWith("node:")) {
     const name = target.slice("node:".length);
-    if (!members.includes(name)) throw new Error(`target ${target}: no such member`);
+    if (!names.includes(name)) throw new Error(`target ${target}: no such member`);
     return [name];
   }
   const pick = (found: string | null | undefined, what: string): string[] => {
@@ -21,6 +23,8 @@ export function resolveTarget(target: string, status: ClusterStatus, members: st
       return pick(status.syncStandbys[0], "synchronous standby");
     case "replica":
       return pick([...status.replicas].sort()[0], "replica");
+    case "monitor":
+      return pick(members.find((m) => m.kind === "monitor")?.name, "monitor");
     default:
       throw new Error(`unknown target ${target}`);
   }

@@ -60,10 +60,12 @@ export class RoleSampler {
       let sample: Sample;
       try {
         client ??= await this.connect(member);
-        const result = await client.query<{ recovery: boolean; lsn: string | null; timeline: number | null }>({
-          text: SAMPLE,
-          query_timeout: ANSWER_WITHIN_MS,
-        } as pg.QueryConfig);
+        const result = await client.query<{ recovery: boolean; lsn: string | null; timeline: number | null }>(
+          {
+            text: SAMPLE,
+            query_timeout: ANSWER_WITHIN_MS,
+          } as pg.QueryConfig,
+        );
         const row = result.rows[0];
         sample = {
           role: row?.recovery ? "replica" : "primary",

@@ -24,11 +24,15 @@ const REQUIRED: Record<string, [string, string][]> = {
     ["/usr/bin/etcd", "etcd-server"],
     ["/usr/bin/etcdctl", "etcd-client"],
   ],
+  pg_auto_failover: [
+    ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-15-auto-failover"],
+    ["/usr/lib/postgresql/15/lib/pgautofailover.so", "postgresql-15-auto-failover"],
+  ],
 };
 
 function executable(path: string): boolean {
   try {
-    accessSync(path, constants.X_OK);
+    accessSync(path, path.endsWith(".so") ? constants.R_OK : constants.X_OK);
     return true;
   } catch {
     return false;

@@ -15,6 +15,7 @@ import { RoleSampler } from "../observe/roles.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Scenario, Step } from "../scenario/scenario.ts";
 import { PatroniTopology } from "../topology/patroni.ts";
+import { PgAutoFailoverTopology } from "../topology/pg-auto-failover.ts";
 import type { Topology, TopologyContext } from "../topology/topology.ts";
 import { Workload } from "../workload/writers.ts";
 import { firstProblem, preflight } from "./preflight.ts";
@@ -34,6 +35,7 @@ const FINAL_PRIMARY_TIMEOUT_MS = 60_000;
 
 const TOPOLOGIES: Record<string, (context: TopologyContext) => Topology> = {
   patroni: (context) => new PatroniTopology(context),
+  pg_auto_failover: (context) => new PgAutoFailoverTopology(context),
 };
 
 export function newRunId(): string {
@@ -44,9 +46,14 @@ export function newRunId(): string {
  * One scenario on one topology: build the cluster, run the workload and observers, play the
  * steps, read the final state, tear everything down. Returns what was observed; verify judges it.
  */
-export async function runScenario(scenario: Scenario, runId: string, options: RunOptions): Promise<RunRecord> {
+export async function runScenario(
+  scenario: Scenario,
+  runId: string,
+  options: RunOptions,
+): Promise<RunRecord> {
   const makeTopology = TOPOLOGIES[options.topology];
-  if (!makeTopology) throw new UsageError(`${scenario.file}: topology "${options.topology}" is not supported`);
+  if (!makeTopology)
+    throw new UsageError(`${scenario.file}: topology "${options.topology}" is not supported`);
   const missing = firstProblem(await preflight([options.topology]));
   if (missing) throw new UsageError(missing);
 
@@ -137,12 +144,15 @@ class Execution {
     if (!primary) throw new Error("healthy cluster without a primary");
     await this.createLedger(primary);
 
-    const sampler = new RoleSampler(topology.postgresMembers(), (m) => topology.endpoint(m), clock, (e) =>
-      this.event(e),
+    const sampler = new RoleSampler(
+      topology.postgresMembers(),
+      (m) => topology.endpoint(m),
+      clock,
+      (e) => this.event(e),
     );
     const workload = new Workload({
       ...scenario.workload,
-      nodes: topology.postgresMembers(),
+      nodes: await topology.clientTargets(),
       endpoint: (m) => topology.endpoint(m),
       clock,
     });
@@ -169,6 +179,16 @@ class Execution {
         timeline: promotion.timeline,
         fork_lsn: promotion.forkLsn,
         reason: promotion.reason,
+      });
+    }
+    for (const event of await topology.haEvents()) {
+      if (event.wallMs < clock.startWallMs) continue;
+      this.event({
+        at_ns: clock.fromWallMs(event.wallMs),
+        kind: "ha",
+        source: topology.name,
+        member: event.member,
+        text: event.text,
       });
     }
     if (options.keep) this.printConnection();
@@ -198,7 +218,9 @@ class Execution {
         await sleep(step.ms);
         return;
       case "wait":
-        return step.until === "healthy" ? this.waitHealthyStep(step.timeoutMs) : this.waitWritableStep(step.timeoutMs);
+        return step.until === "healthy"
+          ? this.waitHealthyStep(step.timeoutMs)
+          : this.waitWritableStep(step.timeoutMs);
       case "fault":
         return this.inject(step.fault, step.target);
       case "heal":
@@ -244,9 +266,10 @@ class Execution {
     const fault = faults[name];
     if (!fault) throw new Error(`unknown fault ${name}`);
     try {
-      const members = resolveTarget(target, await this.topology.status(), this.topology.members().map((m) => m.name));
-      const at_ns = this.clock.nowNs();
+      const members = resolveTarget(target, await this.topology.status(), this.topology.members());
       const active = await fault.inject(members, { backend: this.backend, topology: this.topology });
+      // Stamped once the fault is in force: a write invoked before the signal landed may still succeed.
+      const at_ns = this.clock.nowNs();
       this.lastFaultNs = at_ns;
       this.active.push({ ...active, target });
       this.event({ at_ns, kind: "fault", phase: "inject", fault: name, target, members });
@@ -282,7 +305,9 @@ class Execution {
   }
 
   private async createLedger(primary: string): Promise<void> {
-    await this.withClient(primary, (client) => client.query(readFileSync(fixturePath("sql/ledger.sql"), "utf8")));
+    await this.withClient(primary, (client) =>
+      client.query(readFileSync(fixturePath("sql/ledger.sql"), "utf8")),
+    );
   }
 
   private async withClient<T>(member: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -298,7 +323,10 @@ class Execution {
 
   /** The ids on the final primary and every node's WAL position, after all heals. */
   private async readFinalState(): Promise<RunRecord["final"]> {
-    const primary = await pollUntil(async () => (await this.topology.status()).primary ?? undefined, FINAL_PRIMARY_TIMEOUT_MS);
+    const primary = await pollUntil(
+      async () => (await this.topology.status()).primary ?? undefined,
+      FINAL_PRIMARY_TIMEOUT_MS,
+    );
     let ids: number[] | null = null;
     if (primary) {
       try {
@@ -310,7 +338,9 @@ class Execution {
         this.fail(`final read on ${primary}: ${(error as Error).message}`);
       }
     } else {
-      this.fail(`no primary within ${FINAL_PRIMARY_TIMEOUT_MS / 1000}s after the last step: final state unreadable`);
+      this.fail(
+        `no primary within ${FINAL_PRIMARY_TIMEOUT_MS / 1000}s after the last step: final state unreadable`,
+      );
     }
     const nodes = await Promise.all(this.topology.postgresMembers().map((m) => this.nodeLsn(m)));
     return { primary: primary ?? null, ids, nodes };
@@ -319,7 +349,12 @@ class Execution {
   private async nodeLsn(member: string): Promise<NodeLsn> {
     try {
       return await this.withClient(member, async (client) => {
-        const result = await client.query<{ recovery: boolean; lsn: string; walfile: string | null; tli: number }>(
+        const result = await client.query<{
+          recovery: boolean;
+          lsn: string;
+          walfile: string | null;
+          tli: number;
+        }>(
           `select pg_is_in_recovery() as recovery,
              case when pg_is_in_recovery() then pg_last_wal_replay_lsn()::text else pg_current_wal_lsn()::text end as lsn,
              (select timeline_id from pg_control_checkpoint()) as tli,

@@ -23,7 +23,9 @@ const errorOf = (source: string): string => {
 
 describe("scenario loading", () => {
   it("parses the shipped kill-primary scenario into typed steps", () => {
-    const scenario = loadScenario(fileURLToPath(new URL("../../scenarios/kill-primary.yaml", import.meta.url)));
+    const scenario = loadScenario(
+      fileURLToPath(new URL("../../scenarios/kill-primary.yaml", import.meta.url)),
+    );
     expect(scenario.steps).toEqual([
       { kind: "wait", until: "healthy", timeoutMs: 60_000 },
       { kind: "sleep", ms: 3000 },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
 import { parseDuration } from "./duration.ts";
 
@@ -7,7 +8,7 @@ import { parseDuration } from "./duration.ts";
  * `scenarios/schema.json` is generated from this (npm run schema) so editors can autocomplete.
  */
 
-export const TOPOLOGIES = ["patroni"] as const;
+export const TOPOLOGIES = ["patroni", "pg_auto_failover"] as const;
 export const FAULTS = ["kill"] as const;
 
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
@@ -16,10 +17,26 @@ const duration = z.string().refine((text) => parseDuration(text) !== undefined, 
 
 const target = z
   .string()
-  .regex(/^(primary|sync_standby|replica|node:[a-z0-9_-]+)$/, {
-    message: "must be primary, sync_standby, replica or node:<name>",
+  .regex(/^(primary|sync_standby|replica|monitor|node:[a-z0-9_-]+)$/, {
+    message: "must be primary, sync_standby, replica, monitor or node:<name>",
   })
-  .describe("Resolved when the step fires: primary | sync_standby | replica | node:<name>");
+  .describe(
+    "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>",
+  );
+
+const milliseconds = z.number().int().min(0);
+const pgAutoFailoverSettings = z
+  .strictObject({
+    ...Object.fromEntries(MONITOR_SETTINGS.map((key) => [key, milliseconds.optional()])),
+    ...Object.fromEntries(KEEPER_SETTINGS.map((key) => [key, z.number().int().min(0).optional()])),
+    candidate_priority: z.number().int().min(0).max(100).optional(),
+  } as Record<
+    (typeof MONITOR_SETTINGS)[number] | (typeof KEEPER_SETTINGS)[number] | "candidate_priority",
+    z.ZodOptional<z.ZodNumber>
+  >)
+  .describe(
+    "Monitor GUCs pgautofailover.* (ms; health_check_max_retries is a count), keeper timeouts (s, pg_autoctl config set timeout.*), candidate_priority",
+  );
 
 const step = z
   .strictObject({
@@ -76,7 +93,10 @@ export const scenarioSchema = z.strictObject({
         patroni: z
           .record(z.string(), z.json())
           .optional()
-          .describe("Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, …), passed through"),
+          .describe(
+            "Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, …), passed through",
+          ),
+        pg_auto_failover: pgAutoFailoverSettings.optional(),
       })
       .default({}),
   }),
@@ -84,7 +104,9 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       writers: z.number().int().min(1).max(64).default(2),
       rate: z.number().min(0).default(50).describe("Writes per second per writer; 0 = as fast as possible"),
-      timeout: duration.default("10s").describe("A write without an answer after this is recorded as unknown"),
+      timeout: duration
+        .default("10s")
+        .describe("A write without an answer after this is recorded as unknown"),
     })
     .default({ writers: 2, rate: 50, timeout: "10s" }),
   steps: z.array(step).min(1),

@@ -18,7 +18,9 @@ export class EtcdCluster {
   }
 
   configure(): void {
-    const initialCluster = this.names.map((name) => `${name}=http://${this.backend.address(name)}:2380`).join(",");
+    const initialCluster = this.names
+      .map((name) => `${name}=http://${this.backend.address(name)}:2380`)
+      .join(",");
     for (const name of this.names) {
       const dir = memberDir(this.workdir, name);
       const config = renderFixture("etcd/etcd.yml", {

@@ -2,6 +2,7 @@ import { chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend } from "../backend/backend.ts";
 import { runOk } from "../common/exec.ts";
+import type { Member } from "../run/record.ts";
 
 export const POSTGRES_USER = "postgres";
 
@@ -21,32 +22,49 @@ export function nodeNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `n${i + 1}`);
 }
 
+/** A member as reports draw it; its address is empty until the backend has created its host. */
+export function describeMember(backend: Backend, name: string, kind: Member["kind"]): Member {
+  try {
+    return { name, kind, address: backend.address(name) };
+  } catch {
+    return { name, kind, address: "" };
+  }
+}
+
 export function memberDir(workdir: string, member: string): string {
   return join(workdir, member);
 }
 
-/** Creates a member's own directory, owned by postgres (namespaces share one filesystem). */
-export async function prepareMemberDir(workdir: string, member: string): Promise<string> {
+/** Creates a member's own directory (and subdirectories), owned by postgres: namespaces share one filesystem. */
+export async function prepareMemberDir(workdir: string, member: string, subdirs: string[] = []): Promise<string> {
   const { uid, gid } = await postgresUser();
   const dir = memberDir(workdir, member);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chownSync(dir, uid, gid);
+  for (const path of [dir, ...subdirs.map((sub) => join(dir, sub))]) {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    chownSync(path, uid, gid);
+  }
   return dir;
 }
 
 /** Starts a member's long-running process as postgres, with its own HOME and a log in its directory. */
-export async function runAsPostgres(backend: Backend, member: string, dir: string, argv: string[]): Promise<number> {
+export async function runAsPostgres(
+  backend: Backend,
+  member: string,
+  dir: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<number> {
   return backend.spawn({
     member,
     argv,
     user: POSTGRES_USER,
     cwd: dir,
     logFile: join(dir, `${member}.log`),
-    env: {
-      HOME: dir,
-      LANG: "C.UTF-8",
-      // Debian's python3 (not a pyenv shim) has the modules Patroni needs.
-      PATH: "/usr/lib/postgresql/15/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    },
+    env: { ...memberEnv(dir), ...env },
   });
+}
+
+/** A member's own HOME and PATH; Debian's python3 (not a pyenv shim) has the modules Patroni needs. */
+export function memberEnv(dir: string): Record<string, string> {
+  return { HOME: dir, LANG: "C.UTF-8", PATH: "/usr/lib/postgresql/15/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
 }

@@ -1,13 +1,23 @@
 import { writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import pg from "pg";
 import { parse, stringify } from "yaml";
 import { run } from "../common/exec.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
+import { formatLsn } from "../verify/lsn.ts";
 import { EtcdCluster } from "./etcd.ts";
-import { memberDir, nodeNames, prepareMemberDir, runAsPostgres } from "./members.ts";
-import type { ClusterStatus, HaPromotion, PostgresEndpoint, Topology, TopologyContext } from "./topology.ts";
+import { describeMember, memberDir, nodeNames, prepareMemberDir, runAsPostgres } from "./members.ts";
+import { parsePatroniLog } from "./patroni-log.ts";
+import { countStreaming } from "./sql.ts";
+import type {
+  ClusterStatus,
+  HaEvent,
+  HaPromotion,
+  PostgresEndpoint,
+  Topology,
+  TopologyContext,
+} from "./topology.ts";
 
 const ETCD_MEMBERS = 3;
 const REST_TIMEOUT_MS = 1000;
@@ -36,15 +46,17 @@ export class PatroniTopology implements Topology {
 
   members(): Member[] {
     const { backend } = this.context;
-    const describe = (name: string, kind: Member["kind"]): Member => ({
-      name,
-      kind,
-      address: safeAddress(() => backend.address(name)),
-    });
-    return [...this.nodes.map((n) => describe(n, "postgres")), ...this.etcd.names.map((n) => describe(n, "dcs"))];
+    return [
+      ...this.nodes.map((name) => describeMember(backend, name, "postgres")),
+      ...this.etcd.names.map((name) => describeMember(backend, name, "dcs")),
+    ];
   }
 
   postgresMembers(): string[] {
+    return this.nodes;
+  }
+
+  async clientTargets(): Promise<string[]> {
     return this.nodes;
   }
 
@@ -100,7 +112,9 @@ export class PatroniTopology implements Topology {
   private async rest<T>(path: string): Promise<T | undefined> {
     for (const member of this.nodes) {
       try {
-        const response = await fetch(this.restUrl(member, path), { signal: AbortSignal.timeout(REST_TIMEOUT_MS) });
+        const response = await fetch(this.restUrl(member, path), {
+          signal: AbortSignal.timeout(REST_TIMEOUT_MS),
+        });
         if (response.ok) return (await response.json()) as T;
       } catch {
         // try the next member
@@ -115,38 +129,31 @@ export class PatroniTopology implements Topology {
     if (!cluster?.members) return { ...empty, detail: "no Patroni REST API answered" };
     const members = cluster.members;
     const leader = members.find((m) => m.role === "leader" && m.state === "running");
-    const replicas = members.filter((m) => m.role === "replica" || m.role === "sync_standby").map((m) => m.name);
+    const replicas = members
+      .filter((m) => m.role === "replica" || m.role === "sync_standby")
+      .map((m) => m.name);
     const syncStandbys = members.filter((m) => m.role === "sync_standby").map((m) => m.name);
     const status = { primary: leader?.name ?? null, syncStandbys, replicas };
     if (!leader) return { ...status, healthy: false, detail: "no running leader" };
     const notRunning = this.nodes.filter(
-      (n) => n !== leader.name && !members.some((m) => m.name === n && m.state === "running" && m.lag !== "unknown"),
+      (n) =>
+        n !== leader.name &&
+        !members.some((m) => m.name === n && m.state === "running" && m.lag !== "unknown"),
     );
-    if (notRunning.length > 0) return { ...status, healthy: false, detail: `not running: ${notRunning.join(", ")}` };
+    if (notRunning.length > 0)
+      return { ...status, healthy: false, detail: `not running: ${notRunning.join(", ")}` };
     if (this.dcs.synchronous_mode === true && syncStandbys.length === 0) {
       return { ...status, healthy: false, detail: "no synchronous standby yet" };
     }
-    const streaming = await this.streamingReplicas(leader.name);
+    const streaming = await countStreaming(this.endpoint(leader.name));
     if (streaming < this.nodes.length - 1) {
-      return { ...status, healthy: false, detail: `${streaming}/${this.nodes.length - 1} replicas streaming` };
+      return {
+        ...status,
+        healthy: false,
+        detail: `${streaming}/${this.nodes.length - 1} replicas streaming`,
+      };
     }
     return { ...status, healthy: true, detail: `leader ${leader.name}, ${streaming} streaming` };
-  }
-
-  private async streamingReplicas(leader: string): Promise<number> {
-    const client = new pg.Client({ ...this.endpoint(leader), connectionTimeoutMillis: REST_TIMEOUT_MS });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-      const result = await client.query<{ n: number }>(
-        "select count(*)::int as n from pg_stat_replication where state = 'streaming'",
-      );
-      return result.rows[0]?.n ?? 0;
-    } catch {
-      return 0;
-    } finally {
-      await client.end().catch(() => {});
-    }
   }
 
   async promotions(): Promise<HaPromotion[]> {
@@ -155,17 +162,29 @@ export class PatroniTopology implements Topology {
     if (!history) return [];
     return history.flatMap((entry): HaPromotion[] => {
       const [timeline, lsn, reason, timestamp, leader] = entry;
-      if (typeof timeline !== "number" || typeof timestamp !== "string" || typeof leader !== "string") return [];
+      if (typeof timeline !== "number" || typeof timestamp !== "string" || typeof leader !== "string")
+        return [];
       return [
         {
           wallMs: Date.parse(timestamp),
           member: leader,
           timeline: timeline + 1,
-          forkLsn: typeof lsn === "number" ? formatLsnInt(lsn) : null,
+          forkLsn: typeof lsn === "number" ? formatLsn(BigInt(lsn)) : null,
           reason: typeof reason === "string" ? reason : "",
         },
       ];
     });
+  }
+
+  async haEvents(): Promise<HaEvent[]> {
+    const events: HaEvent[] = [];
+    for (const member of this.nodes) {
+      for (const file of this.logFiles(member)) {
+        const text = await readFile(file, "utf8").catch(() => "");
+        for (const event of parsePatroniLog(text)) events.push({ ...event, member });
+      }
+    }
+    return events;
   }
 
   endpoint(member: string): PostgresEndpoint {
@@ -198,19 +217,6 @@ export class PatroniTopology implements Topology {
 
   logFiles(member: string): string[] {
     return [join(memberDir(this.context.workdir, member), `${member}.log`)];
-  }
-}
-
-function formatLsnInt(value: number): string {
-  const big = BigInt(value);
-  return `${(big >> 32n).toString(16).toUpperCase()}/${(big & 0xffffffffn).toString(16).toUpperCase()}`;
-}
-
-function safeAddress(address: () => string): string {
-  try {
-    return address();
-  } catch {
-    return "";
   }
 }
 

@@ -23,6 +23,12 @@ export interface HaPromotion {
   reason: string;
 }
 
+export interface HaEvent {
+  wallMs: number;
+  member: string | null;
+  text: string;
+}
+
 export interface PostgresEndpoint {
   host: string;
   port: number;
@@ -37,6 +43,8 @@ export interface Topology {
   /** Every member with its kind; PostgreSQL members first. */
   members(): Member[];
   postgresMembers(): string[];
+  /** PostgreSQL members in the order an application's connection string lists them. */
+  clientTargets(): Promise<string[]>;
   /** Writes configs and starts every member; returns once processes are launched. */
   start(): Promise<void>;
   status(): Promise<ClusterStatus>;
@@ -44,6 +52,8 @@ export interface Topology {
   startMember(member: string): Promise<void>;
   /** Promotions the HA manager recorded (e.g. Patroni's /history). */
   promotions(): Promise<HaPromotion[]>;
+  /** The HA manager's own notable events (leadership, demotion, rewind…), read from its logs or tables. */
+  haEvents(): Promise<HaEvent[]>;
   endpoint(member: string): PostgresEndpoint;
   versions(): Promise<Record<string, string>>;
   /** Settings in force, as shown in reports (no secrets). */

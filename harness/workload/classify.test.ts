@@ -3,9 +3,9 @@ import { classifyWriteError } from "./classify.ts";
 
 describe("classifyWriteError", () => {
   it("treats a read-only rejection as a certain failure", () => {
-    expect(classifyWriteError({ code: "25006", message: "cannot execute INSERT in a read-only transaction" })).toBe(
-      "fail",
-    );
+    expect(
+      classifyWriteError({ code: "25006", message: "cannot execute INSERT in a read-only transaction" }),
+    ).toBe("fail");
   });
 
   it("treats an administrator shutdown during commit as unknown", () => {

@@ -72,7 +72,9 @@ export class Workload {
       }
       connection ??= await this.connectWritable(lastMember);
       if (!connection) {
-        this.history.push(op(id, writer, invoke_ns, clock.nowNs(), "fail", null, "no writable node reachable"));
+        this.history.push(
+          op(id, writer, invoke_ns, clock.nowNs(), "fail", null, "no writable node reachable"),
+        );
       } else {
         lastMember = connection.member;
         connection = await this.write(connection, id, writer, invoke_ns);

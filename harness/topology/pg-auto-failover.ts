@@ -1,0 +1,426 @@
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import type pg from "pg";
+import { pollUntil } from "../common/clock.ts";
+import { run } from "../common/exec.ts";
+import type { Member } from "../run/record.ts";
+import {
+  describeMember,
+  memberDir,
+  memberEnv,
+  nodeNames,
+  POSTGRES_USER,
+  prepareMemberDir,
+  runAsPostgres,
+} from "./members.ts";
+import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
+import type {
+  ClusterStatus,
+  HaEvent,
+  HaPromotion,
+  PostgresEndpoint,
+  Topology,
+  TopologyContext,
+} from "./topology.ts";
+
+export const MONITOR = "monitor";
+const PORT = 5432;
+const DATABASE = "postgres";
+const NODE_READY_TIMEOUT_MS = 120_000;
+
+/** Monitor GUCs (pgautofailover.*) a scenario may set; all are sighup in 2.0, applied with ALTER SYSTEM. */
+export const MONITOR_SETTINGS = [
+  "health_check_period",
+  "health_check_timeout",
+  "health_check_max_retries",
+  "health_check_retry_delay",
+  "node_considered_unhealthy_timeout",
+  "primary_demote_timeout",
+  "startup_grace_period",
+] as const;
+
+/** Keeper settings (pg_autoctl config set timeout.*), set on every node before its keeper starts. */
+export const KEEPER_SETTINGS = [
+  "network_partition_timeout",
+  "prepare_promotion_catchup",
+  "prepare_promotion_walreceiver",
+  "postgresql_restart_failure_timeout",
+] as const;
+
+/** States in which a node is the writable primary, once it reports the state the monitor assigned. */
+const PRIMARY_STATES = new Set(["single", "wait_primary", "primary", "join_primary", "apply_settings"]);
+
+interface NodeRow {
+  nodename: string;
+  reportedstate: string;
+  goalstate: string;
+  health: number;
+}
+
+interface EventRow {
+  ms: number;
+  nodename: string;
+  reportedstate: string;
+  goalstate: string;
+  reportedtli: number;
+  description: string;
+}
+
+/**
+ * pg_auto_failover 2.0: a monitor in its own namespace and PostgreSQL nodes, each kept running by
+ * `pg_autoctl run` as its HA agent. The monitor's tables are the source of roles and events.
+ */
+export class PgAutoFailoverTopology implements Topology {
+  readonly name = "pg_auto_failover";
+  private readonly nodes: string[];
+  private readonly settingsUsed: Record<string, unknown>;
+
+  constructor(private readonly context: TopologyContext) {
+    this.nodes = nodeNames(context.scenario.cluster.nodes);
+    this.settingsUsed = { ...(context.scenario.cluster.ha.pg_auto_failover ?? {}) };
+  }
+
+  members(): Member[] {
+    const { backend } = this.context;
+    return [
+      ...this.nodes.map((name) => describeMember(backend, name, "postgres")),
+      describeMember(backend, MONITOR, "monitor"),
+    ];
+  }
+
+  postgresMembers(): string[] {
+    return this.nodes;
+  }
+
+  /** Each member's own environment: namespaces share one filesystem, so sockets and config dirs are per member. */
+  private env(member: string): Record<string, string> {
+    const dir = memberDir(this.context.workdir, member);
+    return {
+      XDG_CONFIG_HOME: join(dir, ".config"),
+      XDG_DATA_HOME: join(dir, ".local"),
+      // Makes pg_autoctl start postgres with -k <dir>, away from the shared /var/run/postgresql.
+      PG_REGRESS_SOCK_DIR: join(dir, "sock"),
+      PGHOST: join(dir, "sock"),
+    };
+  }
+
+  private pgdata(member: string): string {
+    return join(memberDir(this.context.workdir, member), "data");
+  }
+
+  private async autoctl(member: string, args: string[], timeoutMs = 120_000): Promise<string> {
+    const dir = memberDir(this.context.workdir, member);
+    const env = Object.entries({ ...memberEnv(dir), ...this.env(member) }).map(([k, v]) => `${k}=${v}`);
+    const result = await this.context.backend.exec(member, ["env", ...env, "pg_autoctl", ...args], {
+      user: POSTGRES_USER,
+      timeoutMs,
+    });
+    if (result.code !== 0) {
+      const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" | ");
+      throw new Error(`pg_autoctl ${args[0]} ${args[1] ?? ""} on ${member} exited ${result.code}: ${last}`);
+    }
+    return result.stdout;
+  }
+
+  private monitorUri(): string {
+    return `postgres://autoctl_node@${this.context.backend.address(MONITOR)}:${PORT}/pg_auto_failover?sslmode=disable`;
+  }
+
+  /** The harness reaches every member over the run's own bridge; trust is confined to that subnet. */
+  private allowHarness(member: string): void {
+    const { subnet } = this.context.backend;
+    appendFileSync(
+      join(this.pgdata(member), "pg_hba.conf"),
+      `host all all ${subnet} trust # pgchaos harness\nhost replication all ${subnet} trust # pgchaos (pg_rewind)\n`,
+    );
+  }
+
+  async start(): Promise<void> {
+    const { backend, workdir } = this.context;
+    for (const name of [MONITOR, ...this.nodes]) await prepareMemberDir(workdir, name, ["sock"]);
+    const address = (m: string) => backend.address(m);
+    await this.autoctl(MONITOR, [
+      "create",
+      "monitor",
+      "--pgdata",
+      this.pgdata(MONITOR),
+      "--pgport",
+      String(PORT),
+      "--hostname",
+      address(MONITOR),
+      "--auth",
+      "trust",
+      "--no-ssl",
+    ]);
+    this.allowHarness(MONITOR);
+    await this.startMember(MONITOR);
+    await pollUntil(async () => ((await this.monitorNodes()) ? true : undefined), 30_000);
+    await this.applyMonitorSettings();
+
+    const [first, ...others] = this.nodes;
+    if (!first) throw new Error("pg_auto_failover needs at least one node");
+    await this.createNode(first);
+    this.allowHarness(first);
+    await this.startMember(first);
+    await this.waitForState(first, ["single"]);
+    // Secondaries are cloned from the first node and start with its pg_hba.conf.
+    for (const node of others) {
+      await this.createNode(node);
+      await this.startMember(node);
+    }
+  }
+
+  private async createNode(node: string): Promise<void> {
+    const { backend, scenario } = this.context;
+    const settings = scenario.cluster.ha.pg_auto_failover ?? {};
+    const dir = memberDir(this.context.workdir, node);
+    await this.autoctl(node, [
+      "create",
+      "postgres",
+      "--pgdata",
+      this.pgdata(node),
+      "--pgport",
+      String(PORT),
+      "--pghost",
+      join(dir, "sock"),
+      "--hostname",
+      backend.address(node),
+      "--name",
+      node,
+      "--dbname",
+      DATABASE,
+      "--auth",
+      "trust",
+      "--no-ssl",
+      "--pg-hba-lan",
+      // Replication quorum is set at creation: `pg_autoctl set node replication-quorum` is broken in Debian's 2.0.
+      "--replication-quorum",
+      scenario.cluster.replication === "sync" ? "true" : "false",
+      "--candidate-priority",
+      String(settings.candidate_priority ?? 50),
+      "--monitor",
+      this.monitorUri(),
+    ]);
+    for (const key of KEEPER_SETTINGS) {
+      const value = settings[key];
+      if (value === undefined) continue;
+      await this.autoctl(node, [
+        "config",
+        "set",
+        "--pgdata",
+        this.pgdata(node),
+        `timeout.${key}`,
+        String(value),
+      ]);
+    }
+  }
+
+  private async applyMonitorSettings(): Promise<void> {
+    const settings = this.context.scenario.cluster.ha.pg_auto_failover ?? {};
+    const statements = MONITOR_SETTINGS.filter((key) => settings[key] !== undefined).map(
+      (key) => `alter system set pgautofailover.${key} = ${Number(settings[key])}`,
+    );
+    if (statements.length === 0) return;
+    await this.withMonitor(async (client) => {
+      for (const statement of statements) await client.query(statement);
+      await client.query("select pg_reload_conf()");
+    });
+  }
+
+  private async waitForState(node: string, states: string[]): Promise<void> {
+    const reached = await pollUntil(async () => {
+      const row = (await this.monitorNodes())?.find((n) => n.nodename === node);
+      return row && states.includes(row.reportedstate) && row.reportedstate === row.goalstate
+        ? true
+        : undefined;
+    }, NODE_READY_TIMEOUT_MS);
+    if (!reached) throw new Error(`pg_auto_failover node ${node} did not reach ${states.join("/")}`);
+  }
+
+  async startMember(member: string): Promise<void> {
+    const dir = memberDir(this.context.workdir, member);
+    await runAsPostgres(
+      this.context.backend,
+      member,
+      dir,
+      ["pg_autoctl", "run", "--pgdata", this.pgdata(member)],
+      this.env(member),
+    );
+  }
+
+  private async withMonitor<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = await connectQuiet({ ...this.endpoint(MONITOR), database: "pg_auto_failover" });
+    try {
+      return await use(client);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  private async monitorNodes(): Promise<NodeRow[] | undefined> {
+    try {
+      return await this.withMonitor(async (client) => {
+        const result = await client.query<NodeRow>(
+          "select nodename, reportedstate::text, goalstate::text, health from pgautofailover.node order by nodeid",
+        );
+        return result.rows;
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const rows = await this.monitorNodes();
+    const empty = { primary: null, syncStandbys: [], replicas: [], healthy: false };
+    if (!rows) return { ...empty, detail: "the monitor does not answer" };
+    const settled = (row: NodeRow) => row.reportedstate === row.goalstate;
+    const primary =
+      rows.find((row) => settled(row) && PRIMARY_STATES.has(row.reportedstate))?.nodename ?? null;
+    const replicas = rows.filter((row) => row.reportedstate === "secondary").map((row) => row.nodename);
+    const syncStandbys = primary ? await this.syncStandbys(primary) : [];
+    const status = { primary, syncStandbys, replicas };
+    const states = rows.map(
+      (row) => `${row.nodename}:${row.reportedstate}${settled(row) ? "" : `→${row.goalstate}`}`,
+    );
+    const detail = states.join(" ");
+    const missing = this.nodes.filter((n) => !rows.some((row) => row.nodename === n));
+    if (!primary) return { ...status, healthy: false, detail: `no primary (${detail})` };
+    if (missing.length > 0)
+      return { ...status, healthy: false, detail: `not registered: ${missing.join(", ")}` };
+    const unsettled = rows.filter(
+      (row) =>
+        !settled(row) || row.health !== 1 || !["primary", "secondary", "single"].includes(row.reportedstate),
+    );
+    if (unsettled.length > 0) return { ...status, healthy: false, detail };
+    const streaming = await countStreaming(this.endpoint(primary));
+    if (streaming < this.nodes.length - 1) {
+      return {
+        ...status,
+        healthy: false,
+        detail: `${streaming}/${this.nodes.length - 1} streaming (${detail})`,
+      };
+    }
+    return { ...status, healthy: true, detail: `primary ${primary}, ${streaming} streaming` };
+  }
+
+  /** Standbys PostgreSQL itself counts as synchronous (sync or quorum), as the primary reports them. */
+  private async syncStandbys(primary: string): Promise<string[]> {
+    try {
+      const client = await connectQuiet(this.endpoint(primary));
+      try {
+        const result = await client.query<{ addr: string }>(
+          "select host(client_addr) as addr from pg_stat_replication where sync_state in ('sync', 'quorum')",
+        );
+        return result.rows.flatMap((row) =>
+          this.nodes.filter((n) => this.context.backend.address(n) === row.addr),
+        );
+      } finally {
+        await client.end().catch(() => {});
+      }
+    } catch {
+      return [];
+    }
+  }
+
+  async clientTargets(): Promise<string[]> {
+    // The formation URI, as applications use it: postgres://h1:p,h2:p/db?target_session_attrs=read-write
+    const uri = (
+      await this.autoctl(MONITOR, ["show", "uri", "--formation", "default", "--pgdata", this.pgdata(MONITOR)])
+    )
+      .split("\n")
+      .find((line) => line.includes("target_session_attrs"));
+    const hosts = uri
+      ? (/^postgres(?:ql)?:\/\/([^/]+)\//.exec(uri.trim().split(/\s+/).pop() ?? "")?.[1] ?? "")
+      : "";
+    const members = hosts
+      .split(",")
+      .map((hostPort) => hostPort.split(":")[0])
+      .flatMap((host) => this.nodes.filter((n) => this.context.backend.address(n) === host));
+    if (members.length !== this.nodes.length) {
+      throw new Error(`formation URI does not list every node: ${uri ?? "(none)"}`);
+    }
+    return members;
+  }
+
+  private async events(): Promise<EventRow[]> {
+    try {
+      return await this.withMonitor(async (client) => {
+        const result = await client.query<EventRow>(
+          `select (extract(epoch from eventtime) * 1000)::float8 as ms, nodename, reportedstate::text,
+                  goalstate::text, reportedtli, description
+             from pgautofailover.event order by eventid`,
+        );
+        return result.rows;
+      });
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * A promotion is the first event reporting a timeline above every timeline reported before it.
+   * The fork point comes from PostgreSQL's own timeline history file on the node now primary.
+   */
+  async promotions(): Promise<HaPromotion[]> {
+    const promotions: HaPromotion[] = [];
+    let highest = 1;
+    for (const event of await this.events()) {
+      if (event.reportedtli <= highest) continue;
+      highest = event.reportedtli;
+      promotions.push({
+        wallMs: event.ms,
+        member: event.nodename,
+        timeline: event.reportedtli,
+        forkLsn: null,
+        reason: event.description,
+      });
+    }
+    const primary = (await this.status()).primary;
+    if (primary) {
+      for (const promotion of promotions) {
+        promotion.forkLsn = await readForkLsn(this.endpoint(primary), promotion.timeline);
+      }
+    }
+    return promotions;
+  }
+
+  async haEvents(): Promise<HaEvent[]> {
+    return (await this.events()).map((event) => ({
+      wallMs: event.ms,
+      member: event.nodename,
+      text: `${event.reportedstate} → ${event.goalstate}: ${event.description}`,
+    }));
+  }
+
+  endpoint(member: string): PostgresEndpoint {
+    return {
+      host: this.context.backend.address(member),
+      port: PORT,
+      user: "postgres",
+      password: this.context.password,
+      database: DATABASE,
+    };
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const first = async (argv: string[]) => (await run(argv)).stdout.split("\n")[0]?.trim() ?? "unknown";
+    return {
+      postgresql: await first(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
+      pg_auto_failover: await first(["/usr/bin/pg_autoctl", "--version"]),
+    };
+  }
+
+  settings(): Record<string, unknown> {
+    return {
+      nodes: this.nodes.length,
+      replication: this.context.scenario.cluster.replication,
+      replication_quorum: this.context.scenario.cluster.replication === "sync",
+      pg_auto_failover: this.settingsUsed,
+    };
+  }
+
+  logFiles(member: string): string[] {
+    return [join(memberDir(this.context.workdir, member), `${member}.log`)];
+  }
+}

@@ -1,0 +1,58 @@
+import pg from "pg";
+import type { PostgresEndpoint } from "./topology.ts";
+
+const CONNECT_TIMEOUT_MS = 1000;
+
+/** A connected client whose background socket errors are ignored (the next query reports them). */
+export async function connectQuiet(endpoint: PostgresEndpoint): Promise<pg.Client> {
+  const client = new pg.Client({ ...endpoint, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return client;
+}
+
+async function queryOne<T>(
+  endpoint: PostgresEndpoint,
+  text: string,
+  values: unknown[] = [],
+): Promise<T | undefined> {
+  const client = await connectQuiet(endpoint);
+  try {
+    return (await client.query({ text, values })).rows[0] as T | undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Replicas streaming from this primary, as PostgreSQL itself reports them; 0 when it cannot be asked. */
+export async function countStreaming(primary: PostgresEndpoint): Promise<number> {
+  try {
+    const row = await queryOne<{ n: number }>(
+      primary,
+      "select count(*)::int as n from pg_stat_replication where state = 'streaming'",
+    );
+    return row?.n ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Where `timeline` forked off its parent, from PostgreSQL's own timeline history file
+ * (pg_wal/<tli>.history: "<parent tli>\t<switch lsn>\t<reason>" per line); null when unreadable.
+ */
+export async function readForkLsn(endpoint: PostgresEndpoint, timeline: number): Promise<string | null> {
+  try {
+    const file = `pg_wal/${timeline.toString(16).toUpperCase().padStart(8, "0")}.history`;
+    const row = await queryOne<{ content: string }>(endpoint, "select pg_read_file($1) as content", [file]);
+    const lines = (row?.content ?? "").split("\n").filter((line) => /^\d+\t/.test(line));
+    return lines.at(-1)?.split("\t")[1] ?? null;
+  } catch {
+    return null;
+  }
+}
