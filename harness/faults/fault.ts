@@ -15,8 +15,22 @@ export interface ActiveFault {
   heal(): Promise<void>;
 }
 
+export interface FaultOptions {
+  /** switchover: the member to promote; null lets the HA manager choose. */
+  to: string | null;
+}
+
 /** A nemesis: injects itself into resolved members and returns how to heal. */
 export interface Fault {
   readonly name: string;
-  inject(members: string[], context: FaultContext): Promise<Omit<ActiveFault, "target">>;
+  /**
+   * When the fault counts as begun on the timeline: "end" once injection returns (a signal has
+   * landed), "start" when it was requested (a switchover's own duration is part of the outage).
+   */
+  readonly stamp: "start" | "end";
+  inject(
+    members: string[],
+    context: FaultContext,
+    options: FaultOptions,
+  ): Promise<Omit<ActiveFault, "target">>;
 }

@@ -3,6 +3,7 @@ import type { Fault } from "./fault.ts";
 /** SIGKILL of everything on the member's host: PostgreSQL and its HA agent die together, like a lost VM. */
 export const kill: Fault = {
   name: "kill",
+  stamp: "end",
   async inject(members, { backend, topology }) {
     for (const member of members) {
       const pids = await backend.signalHost(member, "SIGKILL");

@@ -11,6 +11,7 @@ import { fixturePath } from "../common/template.ts";
 import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
 import { resolveTarget } from "../faults/targets.ts";
+import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler } from "../observe/roles.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Scenario, Step } from "../scenario/scenario.ts";
@@ -157,7 +158,11 @@ class Execution {
       clock,
     });
     this.workload = workload;
+    const clusterState = new ClusterStateSampler(`${topology.name} status`, () => topology.status(), clock, (e) =>
+      this.event(e),
+    );
     sampler.start();
+    clusterState.start();
     workload.start();
     this.say(`workload running: ${scenario.workload.writers} writers × ${scenario.workload.rate || "max"}/s`);
     this.step("workload started");
@@ -168,7 +173,7 @@ class Execution {
     await workload.stop();
     this.step("workload stopped");
     const final = await this.readFinalState();
-    await sampler.stop();
+    await Promise.all([sampler.stop(), clusterState.stop()]);
     for (const promotion of await topology.promotions()) {
       if (promotion.wallMs < clock.startWallMs) continue;
       this.event({
@@ -222,7 +227,7 @@ class Execution {
           ? this.waitHealthyStep(step.timeoutMs)
           : this.waitWritableStep(step.timeoutMs);
       case "fault":
-        return this.inject(step.fault, step.target);
+        return this.inject(step.fault, step.target, step.to);
       case "heal":
         return this.healAll();
     }
@@ -262,14 +267,16 @@ class Execution {
     this.step(`writable on ${ack.node}`);
   }
 
-  private async inject(name: string, target: string): Promise<void> {
+  private async inject(name: string, target: string, to: string | null): Promise<void> {
     const fault = faults[name];
     if (!fault) throw new Error(`unknown fault ${name}`);
     try {
       const members = resolveTarget(target, await this.topology.status(), this.topology.members());
-      const active = await fault.inject(members, { backend: this.backend, topology: this.topology });
-      // Stamped once the fault is in force: a write invoked before the signal landed may still succeed.
-      const at_ns = this.clock.nowNs();
+      const requested_ns = this.clock.nowNs();
+      const active = await fault.inject(members, { backend: this.backend, topology: this.topology }, { to });
+      // A kill counts once the signal has landed (a write invoked just before may still succeed);
+      // a switchover counts from its request, since its own duration is part of the outage.
+      const at_ns = fault.stamp === "start" ? requested_ns : this.clock.nowNs();
       this.lastFaultNs = at_ns;
       this.active.push({ ...active, target });
       this.event({ at_ns, kind: "fault", phase: "inject", fault: name, target, members });

@@ -29,7 +29,7 @@ describe("scenario loading", () => {
     expect(scenario.steps).toEqual([
       { kind: "wait", until: "healthy", timeoutMs: 60_000 },
       { kind: "sleep", ms: 3000 },
-      { kind: "fault", fault: "kill", target: "primary" },
+      { kind: "fault", fault: "kill", target: "primary", to: null },
       { kind: "wait", until: "writable", timeoutMs: 60_000 },
       { kind: "heal", what: "all" },
       { kind: "wait", until: "healthy", timeoutMs: 120_000 },
@@ -68,6 +68,23 @@ describe("scenario loading", () => {
     expect(errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: node:n4"))).toBe(
       's.yaml:7:13: steps[0].target: no node "n4" in a 3-node cluster (nodes are n1, n2, n3)',
     );
+  });
+
+  it("rejects a target that the scenario's topology cannot have", () => {
+    expect(errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: monitor"))).toBe(
+      "s.yaml:7:13: steps[0].target: monitor exists only on pg_auto_failover, not on patroni",
+    );
+  });
+
+  it("accepts a switchover to a named node and rejects `to` elsewhere", () => {
+    const step = parseScenario(
+      base.replace("  - sleep: 2s", "  - fault: switchover\n    target: primary\n    to: node:n2"),
+      "s.yaml",
+    ).steps[0];
+    expect(step).toEqual({ kind: "fault", fault: "switchover", target: "primary", to: "n2" });
+    expect(
+      errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: primary\n    to: node:n2")),
+    ).toContain("steps[0].to: to belongs to a switchover step");
   });
 
   it("rejects an unknown topology and an unknown expectation key", () => {

@@ -4,14 +4,19 @@ import type { z } from "zod";
 import { UsageError } from "../common/errors.ts";
 import { nodeNames } from "../topology/members.ts";
 import { parseDuration } from "./duration.ts";
-import { type ScenarioDocument, scenarioSchema } from "./schema.ts";
+import { type ScenarioDocument, scenarioSchema, TOPOLOGY_TARGETS } from "./schema.ts";
 
 export type Target = string;
 
 export type Step =
   | { kind: "wait"; until: "healthy" | "writable"; timeoutMs: number }
   | { kind: "sleep"; ms: number }
-  | { kind: "fault"; fault: ScenarioDocument["steps"][number]["fault"] & string; target: Target }
+  | {
+      kind: "fault";
+      fault: ScenarioDocument["steps"][number]["fault"] & string;
+      target: Target;
+      to: string | null;
+    }
   | { kind: "heal"; what: "all" };
 
 /** A validated scenario, ready to run: durations in ms, steps as a tagged union. */
@@ -60,14 +65,25 @@ export function parseScenario(source: string, file: string): Scenario {
     }
     if (step.sleep) return { kind: "sleep", ms: ms(step.sleep) };
     if (step.fault && step.target) {
-      const node = step.target.startsWith("node:") ? step.target.slice(5) : undefined;
-      if (node !== undefined && !names.includes(node)) {
-        const at = locate(document.contents, { path: ["steps", index, "target"] }, lineCounter);
-        throw new UsageError(
-          `${file}:${at}: steps[${index}].target: no node "${node}" in a ${doc.cluster.nodes}-node cluster (nodes are ${names.join(", ")})`,
-        );
+      const fail = (key: string, message: string): never => {
+        const at = locate(document.contents, { path: ["steps", index, key] }, lineCounter);
+        throw new UsageError(`${file}:${at}: steps[${index}].${key}: ${message}`);
+      };
+      for (const key of ["target", "to"] as const) {
+        const node = step[key]?.startsWith("node:") ? step[key]?.slice(5) : undefined;
+        if (node !== undefined && !names.includes(node)) {
+          fail(
+            key,
+            `no node "${node}" in a ${doc.cluster.nodes}-node cluster (nodes are ${names.join(", ")})`,
+          );
+        }
       }
-      return { kind: "fault", fault: step.fault, target: step.target };
+      const only = TOPOLOGY_TARGETS[step.target];
+      const without = only ? doc.topologies.filter((t) => !only.includes(t)) : [];
+      if (only && without.length > 0) {
+        fail("target", `${step.target} exists only on ${only.join(", ")}, not on ${without.join(", ")}`);
+      }
+      return { kind: "fault", fault: step.fault, target: step.target, to: step.to?.slice(5) ?? null };
     }
     return { kind: "heal", what: "all" };
   });

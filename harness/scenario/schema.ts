@@ -9,7 +9,12 @@ import { parseDuration } from "./duration.ts";
  */
 
 export const TOPOLOGIES = ["patroni", "pg_auto_failover"] as const;
-export const FAULTS = ["kill"] as const;
+export const FAULTS = ["kill", "switchover"] as const;
+
+/** Targets that exist only on some topologies. */
+export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
+  monitor: ["pg_auto_failover"],
+};
 
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
   message: "is not a duration (write e.g. 500ms, 3s, 2m)",
@@ -43,8 +48,18 @@ const step = z
     wait: z.enum(["healthy", "writable"]).optional().describe("healthy: every member up, replicas streaming"),
     timeout: duration.optional().describe("Only with wait; default 60s"),
     sleep: duration.optional(),
-    fault: z.enum(FAULTS).optional().describe("kill: SIGKILL of postgres and its HA agent"),
+    fault: z
+      .enum(FAULTS)
+      .optional()
+      .describe(
+        "kill: SIGKILL of postgres and its HA agent; switchover: the HA manager's planned switchover",
+      ),
     target: target.optional(),
+    to: z
+      .string()
+      .regex(/^node:[a-z0-9_-]+$/, { message: "must be node:<name>" })
+      .optional()
+      .describe("switchover only: the node to promote; default: the HA manager chooses"),
     heal: z.literal("all").optional().describe("Restart what was killed, undo every fault"),
   })
   .superRefine((value, ctx) => {
@@ -61,6 +76,9 @@ const step = z
     }
     if (value.fault !== undefined && value.target === undefined) {
       ctx.addIssue({ code: "custom", path: ["target"], message: "a fault step needs a target" });
+    }
+    if (value.to !== undefined && value.fault !== "switchover") {
+      ctx.addIssue({ code: "custom", path: ["to"], message: "to belongs to a switchover step" });
     }
     if (value.target !== undefined && value.fault === undefined) {
       ctx.addIssue({ code: "custom", path: ["target"], message: "target belongs to a fault step" });

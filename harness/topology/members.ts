@@ -36,7 +36,11 @@ export function memberDir(workdir: string, member: string): string {
 }
 
 /** Creates a member's own directory (and subdirectories), owned by postgres: namespaces share one filesystem. */
-export async function prepareMemberDir(workdir: string, member: string, subdirs: string[] = []): Promise<string> {
+export async function prepareMemberDir(
+  workdir: string,
+  member: string,
+  subdirs: string[] = [],
+): Promise<string> {
   const { uid, gid } = await postgresUser();
   const dir = memberDir(workdir, member);
   for (const path of [dir, ...subdirs.map((sub) => join(dir, sub))]) {

@@ -104,6 +104,19 @@ export class PatroniTopology implements Topology {
     await runAsPostgres(this.context.backend, member, dir, ["/usr/bin/patroni", join(dir, "patroni.yml")]);
   }
 
+  async switchover(candidate: string | null): Promise<void> {
+    const leader = (await this.status()).primary;
+    if (!leader) throw new Error("switchover: no leader to switch over from");
+    const response = await fetch(this.restUrl(leader, "/switchover"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(candidate ? { leader, candidate } : { leader }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (!response.ok)
+      throw new Error(`switchover: Patroni answered ${response.status}: ${await response.text()}`);
+  }
+
   private restUrl(member: string, path: string): string {
     return `http://${this.context.backend.address(member)}:8008${path}`;
   }

@@ -237,6 +237,14 @@ export class PgAutoFailoverTopology implements Topology {
     if (!reached) throw new Error(`pg_auto_failover node ${node} did not reach ${states.join("/")}`);
   }
 
+  /** `perform switchover` lets the monitor pick the candidate; `perform promotion` promotes a named node. */
+  async switchover(candidate: string | null): Promise<void> {
+    const args = candidate
+      ? ["perform", "promotion", "--formation", "default", "--name", candidate]
+      : ["perform", "switchover", "--formation", "default"];
+    await this.autoctl(MONITOR, [...args, "--pgdata", this.pgdata(MONITOR), "--wait", "60"], 90_000);
+  }
+
   async startMember(member: string): Promise<void> {
     const dir = memberDir(this.context.workdir, member);
     await runAsPostgres(

@@ -48,6 +48,8 @@ export interface Topology {
   /** Writes configs and starts every member; returns once processes are launched. */
   start(): Promise<void>;
   status(): Promise<ClusterStatus>;
+  /** The HA manager's own planned switchover away from the current primary; resolves once it is done. */
+  switchover(candidate: string | null): Promise<void>;
   /** Starts a member's processes again after a fault (the heal of kill). */
   startMember(member: string): Promise<void>;
   /** Promotions the HA manager recorded (e.g. Patroni's /history). */

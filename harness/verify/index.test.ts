@@ -42,7 +42,7 @@ describe("verify", () => {
         { at_ns: ns(14), member: "n2", timeline: 2, fork_lsn: "0/3000100", source: "patroni /history" },
       ],
       split_brain: { detected: false, window_s: 0, evidence: [] },
-      rto_per_fault: [{ fault: "kill", target: "primary", at_ns: ns(10), rto_s: 5.21 }],
+      rto_per_fault: [{ fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: 5.21 }],
       problems: [],
     });
   });
@@ -120,7 +120,7 @@ describe("verify", () => {
     const verification = verify(record);
     expect(verification.figures.rto_s).toBeNull();
     expect(verification.rto_per_fault).toEqual([
-      { fault: "kill", target: "primary", at_ns: ns(10), rto_s: null },
+      { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: null },
     ]);
     expect(verification.expectations).toEqual([
       { key: "rto", expected: "< 30s", actual: "none", pass: false },

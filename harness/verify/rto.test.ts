@@ -14,7 +14,7 @@ describe("rtoPerFault", () => {
   it("measures from the fault to the first acknowledgement of a write invoked after it", () => {
     const { history, timeline } = cleanFailover();
     expect(rtoPerFault(history, timeline)).toEqual([
-      { fault: "kill", target: "primary", at_ns: ns(10), rto_s: 5.21 },
+      { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: 5.21 },
     ]);
   });
 
@@ -38,6 +38,41 @@ describe("rtoPerFault", () => {
     expect(rtoPerFault(history, [faultInjected(10)])[0]?.rto_s).toBe(2.5);
   });
 
+  it("starts the outage at the last acknowledgement before the first error when writes outlive the request", () => {
+    // A switchover requested at 10 s: the old primary keeps acknowledging until 14 s, errors from 14.1 s,
+    // the new primary acknowledges at 15.3 s. Writes were impossible for 1.3 s, not 5.3 s.
+    const history = [
+      okWrite(1, "n1", 1, 12, 12.01),
+      okWrite(2, "n1", 1, 13.98, 14.0),
+      failedWrite(3, 14.1, 14.2),
+      unknownWrite(4, 14.3, 14.9),
+      okWrite(5, "n2", 2, 15.2, 15.3),
+    ];
+    const [rto] = rtoPerFault(history, [faultInjected(10, "switchover")]);
+    expect(rto?.outage_start_ns).toBe(ns(14));
+    expect(rto?.rto_s).toBe(1.3);
+  });
+
+  it("does not let a write acknowledged after the disruption began shorten the outage", () => {
+    // Writer 2's write was invoked before writer 1's failure and acknowledged after it: it proves
+    // nothing about new writes being possible.
+    const history = [
+      okWrite(1, "n1", 1, 11.9, 12.0),
+      failedWrite(2, 12.1, 12.2),
+      okWrite(3, "n1", 1, 12.05, 12.3),
+      okWrite(4, "n2", 2, 13, 13.5),
+    ];
+    const [rto] = rtoPerFault(history, [faultInjected(10, "switchover")]);
+    expect(rto?.rto_s).toBe(1.5);
+  });
+
+  it("looks for the disruption only until the next fault", () => {
+    const history = [okWrite(1, "n1", 1, 10.5, 10.52), failedWrite(2, 20.5, 20.6), okWrite(3, "n2", 2, 22, 22.5)];
+    const [first, second] = rtoPerFault(history, [faultInjected(10, "kill"), faultInjected(20, "kill")]);
+    expect(first?.rto_s).toBe(0.52);
+    expect(second?.rto_s).toBe(2.5);
+  });
+
   it("is null for a fault after which nothing was acknowledged", () => {
     const history = [okWrite(1, "n1", 1, 1, 1.01), failedWrite(2, 11, 11.1)];
     expect(rtoPerFault(history, [faultInjected(10)])[0]?.rto_s).toBeNull();
@@ -47,14 +82,14 @@ describe("rtoPerFault", () => {
     const history = [okWrite(1, "n2", 2, 21, 22), okWrite(2, "n2", 2, 6, 7)];
     const timeline = [faultInjected(20, "partition"), step(3, "x"), faultInjected(5, "kill")];
     expect(rtoPerFault(history, timeline)).toEqual([
-      { fault: "kill", target: "primary", at_ns: ns(5), rto_s: 2 },
-      { fault: "partition", target: "primary", at_ns: ns(20), rto_s: 2 },
+      { fault: "kill", target: "primary", at_ns: ns(5), outage_start_ns: ns(5), rto_s: 2 },
+      { fault: "partition", target: "primary", at_ns: ns(20), outage_start_ns: ns(20), rto_s: 2 },
     ]);
   });
 });
 
 describe("worstRto", () => {
-  const fault = { fault: "kill", target: "primary", at_ns: 0 };
+  const fault = { fault: "kill", target: "primary", at_ns: 0, outage_start_ns: 0 };
 
   it("is the maximum over faults", () => {
     expect(

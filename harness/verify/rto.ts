@@ -8,6 +8,8 @@ export interface FaultRto {
   fault: string;
   target: string;
   at_ns: number;
+  /** When writes stopped being acknowledged because of this fault (≥ at_ns). */
+  outage_start_ns: number;
   /** null: no write invoked after the fault was ever acknowledged. */
   rto_s: number | null;
 }
@@ -19,29 +21,54 @@ function isInjection(event: TimelineEvent): event is FaultEvent {
 }
 
 /**
- * Only writes invoked at or after the fault count: an earlier write that completes later proves
- * nothing about the cluster accepting new work.
+ * RTO is how long writes were impossible, measured from the data. Writes may go on for a while
+ * after a fault is requested (a switchover demotes the primary only at its end), so the outage
+ * starts at the later of the fault and the last acknowledgement before the first failed or
+ * unknown write that followed it; it ends with the first acknowledgement of a write invoked after
+ * that disruption. Without any disruption (writes only slowed or blocked), it is the time to the
+ * first acknowledgement of a write invoked after the fault. Only writes invoked at or after the
+ * fault count: an earlier write completing later proves nothing about the cluster accepting new work.
  */
 export function rtoPerFault(
   history: readonly WriteOperation[],
   timeline: readonly TimelineEvent[],
 ): FaultRto[] {
   const injections = timeline.filter(isInjection).sort((a, b) => a.at_ns - b.at_ns);
-  const acks = history.filter((op) => op.outcome === "ok");
-  return injections.map((fault) => {
-    let firstAckNs: number | null = null;
-    for (const op of acks) {
-      if (op.invoke_ns >= fault.at_ns && (firstAckNs === null || op.complete_ns < firstAckNs)) {
-        firstAckNs = op.complete_ns;
+  const byInvoke = [...history].sort((a, b) => a.invoke_ns - b.invoke_ns);
+  return injections.map((fault, index) => {
+    const nextFaultNs = injections[index + 1]?.at_ns ?? Number.POSITIVE_INFINITY;
+    const disruption = byInvoke.find(
+      (op) => op.outcome !== "ok" && op.invoke_ns >= fault.at_ns && op.invoke_ns < nextFaultNs,
+    );
+    let outageStartNs = fault.at_ns;
+    let fromNs = fault.at_ns;
+    if (disruption) {
+      fromNs = disruption.invoke_ns;
+      for (const op of history) {
+        if (op.outcome === "ok" && op.complete_ns <= disruption.invoke_ns) {
+          outageStartNs = Math.max(outageStartNs, op.complete_ns);
+        }
       }
     }
+    const firstAckNs = firstAckOfWriteInvokedFrom(history, fromNs);
     return {
       fault: fault.fault,
       target: fault.target,
       at_ns: fault.at_ns,
-      rto_s: firstAckNs === null ? null : nsToSeconds(firstAckNs - fault.at_ns),
+      outage_start_ns: outageStartNs,
+      rto_s: firstAckNs === null ? null : nsToSeconds(firstAckNs - outageStartNs),
     };
   });
+}
+
+function firstAckOfWriteInvokedFrom(history: readonly WriteOperation[], fromNs: number): number | null {
+  let firstAckNs: number | null = null;
+  for (const op of history) {
+    if (op.outcome === "ok" && op.invoke_ns >= fromNs && (firstAckNs === null || op.complete_ns < firstAckNs)) {
+      firstAckNs = op.complete_ns;
+    }
+  }
+  return firstAckNs;
 }
 
 /** Worst RTO over all faults; null when there was no fault or any fault never saw a recovery. */
