@@ -6,7 +6,8 @@ import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
 import { writeReports } from "./report/index.ts";
-import { formatVerdict } from "./report/terminal.ts";
+import type { RunReport } from "./report/reporter.ts";
+import { formatSummary, formatVerdict } from "./report/terminal.ts";
 import { preflight } from "./run/preflight.ts";
 import { newRunId, runScenario } from "./run/runner.ts";
 import { loadScenario, type Scenario } from "./scenario/scenario.ts";
@@ -66,7 +67,7 @@ async function runCommand(args: string[]): Promise<number> {
     throw new UsageError(`--topology ${only}: unknown (known: ${TOPOLOGIES.join(", ")})`);
   }
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  let failed = false;
+  const reports: RunReport[] = [];
   for (const scenario of scenarios) {
     const topologies = only ? scenario.topologies.filter((t) => t === only) : scenario.topologies;
     if (topologies.length === 0) throw new UsageError(`${scenario.file}: does not list topology ${only}`);
@@ -84,10 +85,11 @@ async function runCommand(args: string[]): Promise<number> {
       const paths = await writeReports(report, dir);
       console.log(`\n${formatVerdict(report, { color })}`);
       for (const path of paths) console.log(`  ${path}`);
-      if (report.verification.verdict !== "pass") failed = true;
+      reports.push(report);
     }
   }
-  return failed ? 1 : 0;
+  console.log(`\n${formatSummary(reports, { color })}`);
+  return reports.every((r) => r.verification.verdict === "pass") ? 0 : 1;
 }
 
 function validateCommand(args: string[]): number {

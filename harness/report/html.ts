@@ -154,7 +154,12 @@ function figures(report: RunReport): string {
     card("RTO", formatSeconds(f.rto_s), rtoSub, f.rto_s === null && faults > 0 ? "bad" : ""),
     card("Max write gap", formatSeconds(f.max_write_gap_s), "between acknowledged writes"),
     card("Acknowledged writes", formatCount(f.acknowledged_writes), `${formatCount(f.failed_writes)} failed`),
-    card("Lost writes", formatCount(f.lost_writes), "acknowledged, then missing", f.lost_writes > 0 ? "bad" : ""),
+    card(
+      "Lost writes",
+      formatCount(f.lost_writes),
+      "acknowledged, then missing",
+      f.lost_writes > 0 ? "bad" : "",
+    ),
     card(
       "Unknown writes",
       formatCount(f.unknown_writes),
@@ -254,7 +259,9 @@ function events(report: RunReport): string {
 
 function kvTable(entries: [string, unknown][]): string {
   if (entries.length === 0) return `<p class="muted">none recorded</p>`;
-  const rows = entries.map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="mono">${esc(formatValue(v))}</td></tr>`);
+  const rows = entries.map(
+    ([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="mono">${esc(formatValue(v))}</td></tr>`,
+  );
   return `<table>${rows.join("")}</table>`;
 }
 

@@ -101,7 +101,11 @@ export function bucketSize(endNs: number, maxBuckets = 1500): number {
 }
 
 /** Operations per time bucket, by the time their outcome became known. */
-export function workloadBuckets(history: WriteOperation[], endNs: number, bucketNs = bucketSize(endNs)): WorkloadBuckets {
+export function workloadBuckets(
+  history: WriteOperation[],
+  endNs: number,
+  bucketNs = bucketSize(endNs),
+): WorkloadBuckets {
   const n = Math.max(1, Math.ceil(endNs / bucketNs));
   const out: WorkloadBuckets = {
     bucket_ns: bucketNs,

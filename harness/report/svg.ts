@@ -131,7 +131,9 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
     const tx = n(x(t * 1e9));
     out.push(`<line class="grid" x1="${tx}" x2="${tx}" y1="${n(lanesTop - 4)}" y2="${n(wBottom)}"/>`);
     out.push(`<line class="axis" x1="${tx}" x2="${tx}" y1="${n(axisY)}" y2="${n(axisY + 4)}"/>`);
-    out.push(`<text class="tick" x="${tx}" y="${n(axisY + 16)}" text-anchor="middle">${t.toFixed(digits)} s</text>`);
+    out.push(
+      `<text class="tick" x="${tx}" y="${n(axisY + 16)}" text-anchor="middle">${t.toFixed(digits)} s</text>`,
+    );
   }
   out.push(`<line class="axis" x1="${LEFT}" x2="${W - RIGHT}" y1="${n(axisY)}" y2="${n(axisY)}"/>`);
   out.push(`</g>`);
@@ -173,7 +175,9 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
     out.push(
       `<rect class="band" x="${n(x1)}" y="${n(lanesTop - 4)}" width="${w}" height="${n(lanesBottom - lanesTop + 8)}"/>`,
     );
-    out.push(`<rect class="band" x="${n(x1)}" y="${n(wTop - 4)}" width="${w}" height="${n(wBottom - wTop + 8)}"/>`);
+    out.push(
+      `<rect class="band" x="${n(x1)}" y="${n(wTop - 4)}" width="${w}" height="${n(wBottom - wTop + 8)}"/>`,
+    );
     for (const m of b.members) {
       const y = laneY.get(m);
       if (y === undefined) continue;
@@ -221,13 +225,21 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
   const maxOk = Math.max(0, ...buckets.ok);
   const bucketMs = Math.round(buckets.bucket_ns / 1e6);
   out.push(`<g class="workload">`);
-  out.push(`<text class="lane-name" x="${LEFT - 10}" y="${n(wTop + 12)}" text-anchor="end">acked writes</text>`);
-  out.push(`<text class="lane-kind" x="${LEFT - 10}" y="${n(wTop + 26)}" text-anchor="end">per ${bucketMs} ms</text>`);
+  out.push(
+    `<text class="lane-name" x="${LEFT - 10}" y="${n(wTop + 12)}" text-anchor="end">acked writes</text>`,
+  );
+  out.push(
+    `<text class="lane-kind" x="${LEFT - 10}" y="${n(wTop + 26)}" text-anchor="end">per ${bucketMs} ms</text>`,
+  );
   if (maxOk > 0) {
-    out.push(`<text class="lane-kind" x="${LEFT - 10}" y="${n(barsBottom - 2)}" text-anchor="end">max ${maxOk}</text>`);
+    out.push(
+      `<text class="lane-kind" x="${LEFT - 10}" y="${n(barsBottom - 2)}" text-anchor="end">max ${maxOk}</text>`,
+    );
   }
   out.push(`<text class="lane-kind" x="${LEFT - 10}" y="${n(failY + 8)}" text-anchor="end">failed</text>`);
-  out.push(`<text class="lane-kind" x="${LEFT - 10}" y="${n(unknownY + 8)}" text-anchor="end">unknown</text>`);
+  out.push(
+    `<text class="lane-kind" x="${LEFT - 10}" y="${n(unknownY + 8)}" text-anchor="end">unknown</text>`,
+  );
   out.push(`<line class="axis" x1="${LEFT}" x2="${W - RIGHT}" y1="${n(barsBottom)}" y2="${n(barsBottom)}"/>`);
   const span = (i: number) =>
     `${nsToS(i * buckets.bucket_ns).toFixed(1)}–${nsToS((i + 1) * buckets.bucket_ns).toFixed(1)} s`;

@@ -21,7 +21,11 @@ function lsn(n: number): string {
 function history(): WriteOperation[] {
   const ops: WriteOperation[] = [];
   let id = 0;
-  const push = (at: number, took: number, rest: Omit<WriteOperation, "id" | "writer" | "invoke_ns" | "complete_ns">) => {
+  const push = (
+    at: number,
+    took: number,
+    rest: Omit<WriteOperation, "id" | "writer" | "invoke_ns" | "complete_ns">,
+  ) => {
     id += 1;
     ops.push({ id, writer: "w1", invoke_ns: s(at), complete_ns: s(at + took), ...rest });
   };
@@ -86,8 +90,8 @@ export function fixtureRecord(): RunRecord {
   return {
     run_id: "20250101T120000Z-kill-primary-7f3a",
     scenario: "kill-primary",
-    topology: "patroni-3",
-    backend: "patroni",
+    topology: "patroni",
+    backend: "local",
     started_at: "2025-01-01T12:00:00.000Z",
     duration_s: 30.2,
     versions: { postgres: "17.2", patroni: "4.0.4", etcd: "3.5.17", pgchaos: "0.1.0" },
@@ -132,7 +136,8 @@ export function fixtureRecord(): RunRecord {
 }
 
 export function fixtureVerification(record: RunRecord): Verification {
-  const count = (outcome: WriteOperation["outcome"]) => record.history.filter((op) => op.outcome === outcome).length;
+  const count = (outcome: WriteOperation["outcome"]) =>
+    record.history.filter((op) => op.outcome === outcome).length;
   return {
     verdict: "fail",
     figures: {
@@ -160,7 +165,7 @@ export function fixtureVerification(record: RunRecord): Verification {
       { at_ns: s(8.2), member: "n2", timeline: 2, fork_lsn: "0/5030E50", source: "patroni /history" },
     ],
     split_brain: { detected: false, window_s: 0, evidence: [] },
-    rto_per_fault: [{ fault: "kill", target: "primary", at_ns: s(3), rto_s: 5.504 }],
+    rto_per_fault: [{ fault: "kill", target: "primary", at_ns: s(3), outage_start_ns: s(3), rto_s: 5.504 }],
     problems: [],
   };
 }

@@ -118,8 +118,8 @@ describe("worstRto", () => {
 describe("unrecoveredFaultProblems", () => {
   it("names each fault that never saw an acknowledged write, with its time", () => {
     const perFault = [
-      { fault: "kill", target: "primary", at_ns: ns(10), rto_s: 2 },
-      { fault: "partition", target: "primary", at_ns: ns(30.25), rto_s: null },
+      { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: 2 },
+      { fault: "partition", target: "primary", at_ns: ns(30.25), outage_start_ns: ns(30.25), rto_s: null },
     ];
     expect(unrecoveredFaultProblems(perFault)).toEqual([
       "no acknowledged write after fault partition at 30.25 s",

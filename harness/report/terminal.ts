@@ -1,0 +1,76 @@
+import { formatBytes, formatCount, formatSeconds } from "./format.ts";
+import { allProblems } from "./json.ts";
+import type { RunReport } from "./reporter.ts";
+
+export interface TerminalOptions {
+  /** ANSI colours; the caller decides (see `useColor`) so this module stays pure. */
+  color: boolean;
+}
+
+const ANSI = { bold: 1, red: 31, green: 32, yellow: 33, dim: 2 } as const;
+
+/** Colour when writing to a TTY, unless NO_COLOR is set (https://no-color.org convention). */
+export function useColor(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== "0") return true;
+  return stream.isTTY === true;
+}
+
+function pad(s: string, width: number): string {
+  return s + " ".repeat(Math.max(0, width - s.length));
+}
+
+/** A compact plain-text verdict: header, one line per expectation, figures, problems. */
+export function formatVerdict(report: RunReport, options: TerminalOptions = { color: false }): string {
+  const paint = (codes: number[], s: string) => (options.color ? `\x1b[${codes.join(";")}m${s}\x1b[0m` : s);
+  const { record: r, verification: v } = report;
+  const f = v.figures;
+  const pass = v.verdict === "pass";
+  const lines: string[] = [];
+
+  const verdict = paint([ANSI.bold, pass ? ANSI.green : ANSI.red], pass ? "PASS" : "FAIL");
+  lines.push(`${verdict}  ${paint([ANSI.bold], r.scenario)} · ${r.topology} · ${r.backend}`);
+  lines.push(`  ${paint([ANSI.dim], `run ${r.run_id} · ${formatSeconds(r.duration_s, 1)}`)}`);
+
+  if (v.expectations.length === 0) {
+    lines.push(`  ${paint([ANSI.dim], "(no expectations)")}`);
+  }
+  // Widths cap at 32 so one long value does not push every other row off screen.
+  const keyW = Math.min(32, Math.max(0, ...v.expectations.map((e) => e.key.length)));
+  const expW = Math.min(32, Math.max(0, ...v.expectations.map((e) => e.expected.length)));
+  for (const e of v.expectations) {
+    const mark = e.pass ? paint([ANSI.green], "✔") : paint([ANSI.red], "✘");
+    const actual = e.pass ? e.actual : paint([ANSI.red], e.actual);
+    lines.push(`  ${mark} ${pad(e.key, keyW)}  ${pad(e.expected, expW)}  ${actual}`.trimEnd());
+  }
+
+  const bad = (cond: boolean, s: string) => (cond ? paint([ANSI.red], s) : s);
+  lines.push(
+    `  RTO ${formatSeconds(f.rto_s)} · max write gap ${formatSeconds(f.max_write_gap_s)} · promotions ${f.promotions} · ${bad(
+      f.split_brain,
+      `split-brain ${f.split_brain ? `YES (window ${formatSeconds(f.split_brain_window_s)})` : "no"}`,
+    )}`,
+  );
+  lines.push(
+    `  writes ${formatCount(f.acknowledged_writes)} acknowledged · ${bad(f.lost_writes > 0, `${formatCount(f.lost_writes)} lost`)} · ${formatCount(f.unknown_writes)} unknown · ${formatCount(f.failed_writes)} failed · ${bad(f.wal_loss_bytes > 0, `WAL loss ${formatBytes(f.wal_loss_bytes)}`)}`,
+  );
+
+  const problems = allProblems(report);
+  if (problems.length > 0) {
+    lines.push(`  ${paint([ANSI.yellow, ANSI.bold], "problems:")}`);
+    for (const p of problems) lines.push(`    - ${paint([ANSI.yellow], p)}`);
+  }
+  return lines.join("\n");
+}
+
+/** One line per run, then a last line kept free of colour because CI scripts grep it. */
+export function formatSummary(reports: RunReport[], options: TerminalOptions = { color: false }): string {
+  const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const passed = reports.filter((r) => r.verification.verdict === "pass").length;
+  const lines = reports.map(({ record: r, verification: v }) => {
+    const mark = v.verdict === "pass" ? paint(ANSI.green, "PASS") : paint(ANSI.red, "FAIL");
+    return `${mark}  ${r.scenario} · ${r.topology} · ${r.backend}  ${r.run_id}`;
+  });
+  lines.push(`${passed} passed, ${reports.length - passed} failed`);
+  return lines.join("\n");
+}
