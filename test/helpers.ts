@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -44,9 +45,56 @@ export function leftovers(runId: string): string[] {
   return found;
 }
 
-/** The run id printed by `pgchaos run` ("… (run abc123)"). */
-export function runIdOf(stdout: string): string {
-  const match = /\(run ([0-9a-f]{6})\)/.exec(stdout);
-  if (!match?.[1]) throw new Error(`no run id in output:\n${stdout}`);
-  return match[1];
+export interface ResultJson {
+  run_id: string;
+  scenario: string;
+  topology: string;
+  verdict: string;
+  figures: Record<string, number | boolean | null>;
+  expectations: { key: string; pass: boolean; actual: string }[];
+  lost_write_ids: number[];
+  timeline: {
+    kind: string;
+    member?: string;
+    members?: string[];
+    source?: string;
+    text?: string;
+    phase?: string;
+  }[];
+  promotions: { member: string; timeline: number; source: string }[];
+  versions: Record<string, string>;
+  problems: string[];
+}
+
+export interface ScenarioRun {
+  cli: CliResult;
+  /** result.json of each topology that ran, by topology name. */
+  results: Map<string, ResultJson>;
+  runIds: string[];
+  out: string;
+}
+
+/** `pgchaos run <scenario>` into a fresh output directory, with every result.json it wrote. */
+export function runScenarioFile(scenario: string, extraArgs: string[] = []): ScenarioRun {
+  const out = mkdtempSync(join(tmpdir(), "pgchaos-test-out-"));
+  const cli = pgchaos(["run", join(ROOT, "scenarios", scenario), "--out", out, ...extraArgs]);
+  writeFileSync(join(out, "output.txt"), `${cli.stdout}\n--- stderr ---\n${cli.stderr}`);
+  const runIds = [...cli.stdout.matchAll(/\(run ([0-9a-f]{6})\)/g)].map((m) => m[1] as string);
+  const results = new Map<string, ResultJson>();
+  for (const dir of readdirSync(out)) {
+    const file = join(out, dir, "result.json");
+    if (!existsSync(file)) continue;
+    const result = JSON.parse(readFileSync(file, "utf8")) as ResultJson;
+    results.set(result.topology, result);
+  }
+  return { cli, results, runIds, out };
+}
+
+export function resultOf(run: ScenarioRun, topology: string): ResultJson {
+  const result = run.results.get(topology);
+  if (!result)
+    throw new Error(
+      `no result for ${topology}; output in ${run.out}/output.txt:\n${run.cli.stdout.slice(-3000)}\n${run.cli.stderr}`,
+    );
+  return result;
 }

@@ -1,64 +1,81 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { leftovers, pgchaos, ROOT, runIdOf } from "./helpers.ts";
+import { leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 
-interface ResultJson {
-  verdict: string;
-  figures: Record<string, number | boolean | null>;
-  expectations: { key: string; pass: boolean }[];
-  lost_write_ids: number[];
-  timeline: { kind: string; member?: string }[];
-  versions: Record<string, string>;
-}
+// One invocation, both topologies: the scenario file lists patroni and pg_auto_failover.
+describe("kill-primary on real 3-node clusters (sync replication), Patroni and pg_auto_failover in one run", () => {
+  const run = runScenarioFile("kill-primary.yaml");
 
-describe("kill-primary on a real 3-node Patroni cluster (sync replication)", () => {
-  const out = mkdtempSync(join(tmpdir(), "pgchaos-test-out-"));
-  const run = pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml"), "--out", out]);
-  const runId = runIdOf(run.stdout);
-  const [dir] = readdirSync(out).filter((d) => d.includes(runId));
-  const result = JSON.parse(readFileSync(join(out, dir as string, "result.json"), "utf8")) as ResultJson;
-  writeFileSync(join(out, "stdout.txt"), run.stdout + run.stderr);
-
-  it("passes every expectation and exits 0", () => {
-    expect(result.expectations.filter((e) => !e.pass)).toEqual([]);
-    expect(result.verdict).toBe("pass");
-    expect(run.code).toBe(0);
+  it("exits 0 with both results present and printed side by side", () => {
+    expect([...run.results.keys()].sort()).toEqual(["patroni", "pg_auto_failover"]);
+    expect(run.cli.stdout).toMatch(/PASS +kill-primary +patroni +RTO \d+\.\d+s +lost 0/);
+    expect(run.cli.stdout).toMatch(/PASS +kill-primary +pg_auto_failover +RTO \d+\.\d+s +lost 0/);
+    expect(run.cli.stdout).toContain("2 passed, 0 failed");
+    expect(run.cli.code).toBe(0);
   });
 
-  it("measures a positive RTO below the expectation from the data", () => {
-    const rto = result.figures.rto_s as number;
-    expect(rto).toBeGreaterThan(0);
-    expect(rto).toBeLessThan(30);
-    // The new primary cannot accept writes before Patroni's leader lock (ttl 10) expires.
-    expect(rto).toBeGreaterThan(2);
-  });
+  for (const topology of ["patroni", "pg_auto_failover"]) {
+    describe(topology, () => {
+      it("passes every expectation with no problem", () => {
+        const result = resultOf(run, topology);
+        expect(result.expectations.filter((e) => !e.pass)).toEqual([]);
+        expect(result.problems).toEqual([]);
+        expect(result.verdict).toBe("pass");
+      });
 
-  it("loses no acknowledged write under synchronous replication", () => {
-    expect(result.figures.lost_writes).toBe(0);
-    expect(result.lost_write_ids).toEqual([]);
-    expect(result.figures.acknowledged_writes as number).toBeGreaterThan(100);
-  });
+      it("measures a positive RTO below the expectation, bounded below by the HA manager's detection time", () => {
+        const rto = resultOf(run, topology).figures.rto_s as number;
+        expect(rto).toBeLessThan(30);
+        // Neither manager can promote before it notices the death: Patroni's ttl is 10 s,
+        // pg_auto_failover's unhealthy timeout 3 s plus its demote timeout 5 s.
+        expect(rto).toBeGreaterThan(topology === "patroni" ? 2 : 5);
+      });
 
-  it("sees exactly one promotion and no split-brain", () => {
-    expect(result.figures.promotions).toBe(1);
-    expect(result.figures.split_brain).toBe(false);
-    expect(result.timeline.filter((e) => e.kind === "promotion")).toHaveLength(1);
-  });
+      it("loses no acknowledged write under synchronous replication", () => {
+        const result = resultOf(run, topology);
+        expect(result.figures.lost_writes).toBe(0);
+        expect(result.lost_write_ids).toEqual([]);
+        expect(result.figures.acknowledged_writes as number).toBeGreaterThan(100);
+        expect(result.figures.wal_loss_bytes).toBe(0);
+      });
+
+      it("sees exactly one promotion, reported by the HA manager itself, and no split-brain", () => {
+        const result = resultOf(run, topology);
+        expect(result.figures.promotions).toBe(1);
+        expect(result.promotions).toHaveLength(1);
+        expect(result.promotions[0]?.source).toBe(`${topology} history`);
+        expect(result.promotions[0]?.timeline).toBe(2);
+        expect(result.figures.split_brain).toBe(false);
+      });
+
+      it("puts the HA manager's own events on the timeline", () => {
+        const events = resultOf(run, topology).timeline.filter(
+          (e) => e.kind === "ha" && e.source === topology,
+        );
+        const promotedText =
+          topology === "patroni" ? /promoted self to leader/ : /wait_primary|prepare_promotion/;
+        expect(events.some((e) => promotedText.test(e.text ?? ""))).toBe(true);
+      });
+
+      it("writes a report and the members' logs", () => {
+        const result = resultOf(run, topology);
+        const dir = join(run.out, `kill-primary-${topology}-${result.run_id}`);
+        expect(existsSync(join(dir, "report.html"))).toBe(true);
+        expect(existsSync(join(dir, "logs", "n1.log"))).toBe(true);
+      });
+    });
+  }
 
   it("records the versions of the real components", () => {
-    expect(result.versions.patroni).toMatch(/3\.0/);
-    expect(result.versions.postgresql).toMatch(/15\./);
-    expect(result.versions.etcd).toMatch(/3\.4/);
-  });
-
-  it("writes an HTML report", () => {
-    const html = readFileSync(join(out, dir as string, "report.html"), "utf8");
-    expect(html).toContain("kill-primary");
+    expect(resultOf(run, "patroni").versions.patroni).toMatch(/3\.0/);
+    expect(resultOf(run, "patroni").versions.etcd).toMatch(/3\.4/);
+    expect(resultOf(run, "pg_auto_failover").versions.pg_auto_failover).toMatch(/2\.0/);
+    expect(resultOf(run, "patroni").versions.postgresql).toMatch(/15\./);
   });
 
   it("leaves no namespace, link, process, state file or work directory behind", () => {
-    expect(leftovers(runId)).toEqual([]);
+    expect(run.runIds).toHaveLength(2);
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import type { ClusterStatus } from "../topology/topology.ts";
 import { resolveTarget } from "./targets.ts";
 
 const status: ClusterStatus = {
+  reachable: true,
   primary: "n2",
   syncStandbys: ["n3"],
   replicas: ["n3", "n1"],

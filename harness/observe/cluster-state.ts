@@ -7,9 +7,11 @@ const POLL_EVERY_MS = 500;
 /**
  * The cluster's HA state as its HA manager reports it, over time (as DSM shows it):
  * complete (a primary and every replica streaming), incomplete (a primary, fewer replicas than
- * configured), or no primary. Only changes go on the timeline.
+ * configured), no primary, or unknown because the HA manager itself did not answer. Only changes
+ * go on the timeline.
  */
 export function summarizeState(status: ClusterStatus): string {
+  if (!status.reachable) return "HA manager unreachable";
   if (!status.primary) return "no primary";
   return `${status.healthy ? "complete" : "incomplete"} (primary ${status.primary})`;
 }
@@ -17,6 +19,7 @@ export function summarizeState(status: ClusterStatus): string {
 export class ClusterStateSampler {
   private running = false;
   private loop: Promise<void> | undefined;
+  private last: string | undefined;
 
   constructor(
     private readonly source: string,
@@ -30,22 +33,26 @@ export class ClusterStateSampler {
     this.loop = this.poll();
   }
 
+  /** Stops polling after one last reading, so the state the run ended in is on the timeline. */
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await this.sample();
   }
 
   private async poll(): Promise<void> {
-    let last: string | undefined;
     while (this.running) {
       const started = performance.now();
-      const summary = summarizeState(await this.status());
-      if (summary !== last) {
-        this.emit({ at_ns: this.clock.nowNs(), kind: "ha", source: this.source, member: null, text: summary });
-        last = summary;
-      }
+      await this.sample();
       const rest = POLL_EVERY_MS - (performance.now() - started);
       if (rest > 0) await sleep(rest);
     }
+  }
+
+  private async sample(): Promise<void> {
+    const summary = summarizeState(await this.status());
+    if (summary === this.last) return;
+    this.emit({ at_ns: this.clock.nowNs(), kind: "ha", source: this.source, member: null, text: summary });
+    this.last = summary;
   }
 }

@@ -15,10 +15,24 @@ const SAMPLE = `select pg_is_in_recovery() as recovery,
        then coalesce((select received_tli from pg_stat_wal_receiver), (select timeline_id from pg_control_checkpoint()))
        else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end as timeline`;
 
-interface Sample {
+export interface Sample {
   role: Role;
   timeline: number | null;
   lsn: string | null;
+}
+
+/** One role/timeline/WAL-position reading over an open connection. */
+export async function sampleNode(client: pg.Client, timeoutMs: number): Promise<Sample> {
+  const result = await client.query<{ recovery: boolean; lsn: string | null; timeline: number | null }>({
+    text: SAMPLE,
+    query_timeout: timeoutMs,
+  } as pg.QueryConfig);
+  const row = result.rows[0];
+  return {
+    role: row?.recovery ? "replica" : "primary",
+    timeline: row?.timeline ?? null,
+    lsn: row?.lsn ?? null,
+  };
 }
 
 /**
@@ -60,18 +74,7 @@ export class RoleSampler {
       let sample: Sample;
       try {
         client ??= await this.connect(member);
-        const result = await client.query<{ recovery: boolean; lsn: string | null; timeline: number | null }>(
-          {
-            text: SAMPLE,
-            query_timeout: ANSWER_WITHIN_MS,
-          } as pg.QueryConfig,
-        );
-        const row = result.rows[0];
-        sample = {
-          role: row?.recovery ? "replica" : "primary",
-          timeline: row?.timeline ?? null,
-          lsn: row?.lsn ?? null,
-        };
+        sample = await sampleNode(client, ANSWER_WITHIN_MS);
       } catch (error) {
         sample = { role: roleOfError(error), timeline: null, lsn: null };
         client?.end().catch(() => {});

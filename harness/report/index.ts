@@ -15,7 +15,11 @@ export const reporters: Reporter[] = [jsonReporter, htmlReporter];
  * Creates `dir` and runs every reporter, returning all paths written. A failing reporter does not
  * stop the others (result.json matters even if the HTML breaks); failures are thrown together after.
  */
-export async function writeReports(report: RunReport, dir: string, list: Reporter[] = reporters): Promise<string[]> {
+export async function writeReports(
+  report: RunReport,
+  dir: string,
+  list: Reporter[] = reporters,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
   const errors: unknown[] = [];
@@ -27,7 +31,10 @@ export async function writeReports(report: RunReport, dir: string, list: Reporte
     }
   }
   if (errors.length > 0) {
-    throw new AggregateError(errors, `${errors.length} reporter(s) failed; wrote ${paths.join(", ") || "nothing"}`);
+    throw new AggregateError(
+      errors,
+      `${errors.length} reporter(s) failed; wrote ${paths.join(", ") || "nothing"}`,
+    );
   }
   return paths;
 }

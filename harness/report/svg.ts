@@ -39,6 +39,7 @@ export function tickStep(endS: number, maxTicks = 12): number {
 }
 
 interface Label {
+  key: string;
   x: number;
   text: string;
   cls: string;
@@ -47,7 +48,7 @@ interface Label {
 }
 
 /** Greedy row assignment so band and promotion labels above the lanes never overlap. */
-function placeLabels(items: { x: number; text: string; cls: string }[]): Label[] {
+function placeLabels(items: { key: string; x: number; text: string; cls: string }[]): Label[] {
   const rowEnds: number[] = [];
   return [...items]
     .sort((a, b) => a.x - b.x)
@@ -92,12 +93,14 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
   const bands = faultBands(record.timeline, endNs);
 
   const labels = placeLabels([
-    ...bands.map((b) => ({
+    ...bands.map((b, i) => ({
+      key: `band${i}`,
       x: x(b.start_ns),
       text: `${b.fault} ${b.target}${b.members.length > 0 ? ` → ${b.members.join(", ")}` : ""}`,
       cls: "band-label",
     })),
-    ...verification.promotions.map((p) => ({
+    ...verification.promotions.map((p, i) => ({
+      key: `promo${i}`,
       x: x(p.at_ns),
       text: `promote ${p.member} · tl ${p.timeline}`,
       cls: "promo-label",
@@ -105,6 +108,9 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
   ]);
   const labelRows = Math.max(1, ...labels.map((l) => l.row + 1));
   const markTop = 4;
+  // A marker's line starts at its own label's row, so it never crosses labels in rows above.
+  const rowOf = new Map(labels.map((l) => [l.key, l.row]));
+  const lineTop = (key: string) => markTop + (rowOf.get(key) ?? 0) * LABEL_ROW_H;
   const lanesTop = markTop + labelRows * LABEL_ROW_H + 8;
   const { lanes, bottom: lanesBottom } = layoutLanes(record.members, lanesTop);
   const wTop = lanesBottom + 30;
@@ -163,7 +169,7 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
   }
 
   // Fault bands over the lanes and the workload strip, so both read against the same interval.
-  for (const b of bands) {
+  bands.forEach((b, i) => {
     const x1 = x(b.start_ns);
     const x2 = x(b.end_ns);
     const w = n(Math.max(1, x2 - x1));
@@ -185,17 +191,19 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
         `<rect class="band-target" x="${n(x1)}" y="${n(y - 1)}" width="${w}" height="${LANE_H + 2}"/>`,
       );
     }
-    out.push(`<line class="band-edge" x1="${n(x1)}" x2="${n(x1)}" y1="${markTop}" y2="${n(wBottom + 4)}"/>`);
+    out.push(
+      `<line class="band-edge" x1="${n(x1)}" x2="${n(x1)}" y1="${n(lineTop(`band${i}`))}" y2="${n(wBottom + 4)}"/>`,
+    );
     if (b.healed) {
       out.push(
         `<line class="band-edge heal" x1="${n(x2)}" x2="${n(x2)}" y1="${n(lanesTop - 4)}" y2="${n(wBottom + 4)}"/>`,
       );
     }
     out.push(`</g>`);
-  }
+  });
 
   // Promotion markers: a line through every lane, a diamond on the promoted member's lane.
-  for (const p of verification.promotions) {
+  verification.promotions.forEach((p, i) => {
     const px = x(p.at_ns);
     const y = laneY.get(p.member);
     const cy = y === undefined ? lanesTop - 6 : y + LANE_H / 2;
@@ -204,12 +212,14 @@ export function renderTimelineSvg(record: RunRecord, verification: Verification)
     out.push(
       `<title>${esc(`${p.member} promoted to timeline ${p.timeline}${fork}\nat ${sec(p.at_ns)} s · reported by ${p.source}`)}</title>`,
     );
-    out.push(`<line class="promo-line" x1="${n(px)}" x2="${n(px)}" y1="${markTop}" y2="${n(wBottom + 4)}"/>`);
+    out.push(
+      `<line class="promo-line" x1="${n(px)}" x2="${n(px)}" y1="${n(lineTop(`promo${i}`))}" y2="${n(wBottom + 4)}"/>`,
+    );
     out.push(
       `<path class="promo-diamond" d="M${n(px)} ${n(cy - 7)}L${n(px + 7)} ${n(cy)}L${n(px)} ${n(cy + 7)}L${n(px - 7)} ${n(cy)}Z"/>`,
     );
     out.push(`</g>`);
-  }
+  });
 
   for (const l of labels) {
     const ly = markTop + l.row * LABEL_ROW_H + 11;

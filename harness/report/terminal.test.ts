@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSummary, formatVerdict } from "./terminal.ts";
+import { formatSummary, formatVerdict, useColor } from "./terminal.ts";
 import { fixtureReport } from "./test-fixture.ts";
 
 describe("formatVerdict", () => {
@@ -29,5 +29,54 @@ describe("formatSummary", () => {
     const text = formatSummary([report, failing], { color: false });
     const passed = report.verification.verdict === "pass" ? 1 : 0;
     expect(text.split("\n").at(-1)).toBe(`${passed} passed, ${2 - passed} failed`);
+  });
+
+  it("puts each run's figures side by side in aligned columns", () => {
+    const report = fixtureReport();
+    const other = { ...report, record: { ...report.record, topology: "pg_auto_failover" } };
+    const [first, second] = formatSummary([report, other], { color: false }).split("\n");
+    const rto = report.verification.figures.rto_s?.toFixed(2);
+    expect(first).toMatch(
+      new RegExp(`kill-primary  patroni +RTO ${rto}s  lost ${report.verification.figures.lost_writes}`),
+    );
+    expect(second).toContain("kill-primary  pg_auto_failover  RTO");
+    expect(first?.indexOf("RTO")).toBe(second?.indexOf("RTO"));
+  });
+});
+
+describe("formatVerdict layout", () => {
+  it("prints header, run line, expectations, two figure lines and problems", () => {
+    const lines = formatVerdict(fixtureReport(), { color: false }).split("\n");
+    expect(lines).toEqual([
+      "FAIL  kill-primary · patroni · local",
+      "  run 20250101T120000Z-kill-primary-7f3a · 30.2 s",
+      "  ✔ rto_s        <= 30  5.50",
+      "  ✘ lost_writes  0      2",
+      "  ✔ split_brain  false  false",
+      "  ✔ promotions   1      1",
+      "  RTO 5.50 s · max write gap 5.60 s · promotions 1 · split-brain no",
+      "  writes 240 acknowledged · 2 lost · 1 unknown · 25 failed · WAL loss 368 B",
+      "  problems:",
+      "    - replica n3 did not report its lag within 5 s after the heal",
+    ]);
+  });
+
+  it("says so when there are no expectations and shows a split-brain window", () => {
+    const report = fixtureReport();
+    report.verification.expectations = [];
+    report.verification.figures.split_brain = true;
+    report.verification.figures.split_brain_window_s = 1.25;
+    const text = formatVerdict(report, { color: false });
+    expect(text).toContain("(no expectations)");
+    expect(text).toContain("split-brain YES (window 1.25 s)");
+  });
+});
+
+describe("useColor", () => {
+  it("colours a TTY unless NO_COLOR is set", () => {
+    expect(useColor({ isTTY: true }, {})).toBe(true);
+    expect(useColor({ isTTY: true }, { NO_COLOR: "1" })).toBe(false);
+    expect(useColor({ isTTY: false }, {})).toBe(false);
+    expect(useColor({}, { FORCE_COLOR: "1" })).toBe(true);
   });
 });

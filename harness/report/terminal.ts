@@ -63,14 +63,31 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
   return lines.join("\n");
 }
 
-/** One line per run, then a last line kept free of colour because CI scripts grep it. */
+/**
+ * One aligned row per run — scenario, topology and the figures side by side, so the same fault on
+ * several topologies compares at a glance — then a last line kept free of colour because CI greps it.
+ */
 export function formatSummary(reports: RunReport[], options: TerminalOptions = { color: false }): string {
   const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const passed = reports.filter((r) => r.verification.verdict === "pass").length;
-  const lines = reports.map(({ record: r, verification: v }) => {
-    const mark = v.verdict === "pass" ? paint(ANSI.green, "PASS") : paint(ANSI.red, "FAIL");
-    return `${mark}  ${r.scenario} · ${r.topology} · ${r.backend}  ${r.run_id}`;
+  const seconds = (value: number | null) => (value === null ? "none" : `${value.toFixed(2)}s`);
+  const rows = reports.map(({ record: r, verification: v }) => [
+    v.verdict === "pass" ? "PASS" : "FAIL",
+    r.scenario,
+    r.topology,
+    `RTO ${seconds(v.figures.rto_s)}`,
+    `lost ${v.figures.lost_writes}`,
+    `unknown ${v.figures.unknown_writes}`,
+    `promotions ${v.figures.promotions}`,
+    `split-brain ${v.figures.split_brain ? `yes ${seconds(v.figures.split_brain_window_s)}` : "no"}`,
+    r.run_id,
+  ]);
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length))) ?? [];
+  const lines = rows.map((row) => {
+    const [verdict = "", ...rest] = row.map((cell, c) => cell.padEnd(widths[c] ?? 0));
+    const mark = verdict.startsWith("PASS") ? paint(ANSI.green, verdict) : paint(ANSI.red, verdict);
+    return `${mark}  ${rest.join("  ").trimEnd()}`;
   });
+  const passed = reports.filter((r) => r.verification.verdict === "pass").length;
   lines.push(`${passed} passed, ${reports.length - passed} failed`);
   return lines.join("\n");
 }

@@ -12,7 +12,7 @@ import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
 import { resolveTarget } from "../faults/targets.ts";
 import { ClusterStateSampler } from "../observe/cluster-state.ts";
-import { RoleSampler } from "../observe/roles.ts";
+import { RoleSampler, sampleNode } from "../observe/roles.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Scenario, Step } from "../scenario/scenario.ts";
 import { PatroniTopology } from "../topology/patroni.ts";
@@ -158,8 +158,11 @@ class Execution {
       clock,
     });
     this.workload = workload;
-    const clusterState = new ClusterStateSampler(`${topology.name} status`, () => topology.status(), clock, (e) =>
-      this.event(e),
+    const clusterState = new ClusterStateSampler(
+      `${topology.name} status`,
+      () => topology.status(),
+      clock,
+      (e) => this.event(e),
     );
     sampler.start();
     clusterState.start();
@@ -355,23 +358,13 @@ class Execution {
 
   private async nodeLsn(member: string): Promise<NodeLsn> {
     try {
-      return await this.withClient(member, async (client) => {
-        const result = await client.query<{
-          recovery: boolean;
-          lsn: string;
-          walfile: string | null;
-          tli: number;
-        }>(
-          `select pg_is_in_recovery() as recovery,
-             case when pg_is_in_recovery() then pg_last_wal_replay_lsn()::text else pg_current_wal_lsn()::text end as lsn,
-             (select timeline_id from pg_control_checkpoint()) as tli,
-             case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end as walfile`,
-        );
-        const row = result.rows[0];
-        if (!row) throw new Error("no row");
-        const timeline = row.walfile ? Number.parseInt(row.walfile.slice(0, 8), 16) : row.tli;
-        return { member, role: row.recovery ? "replica" : "primary", timeline, lsn: row.lsn };
-      });
+      const sample = await this.withClient(member, (client) => sampleNode(client, 5000));
+      return {
+        member,
+        role: sample.role === "primary" ? "primary" : "replica",
+        timeline: sample.timeline,
+        lsn: sample.lsn,
+      };
     } catch {
       return { member, role: "down", timeline: null, lsn: null };
     }

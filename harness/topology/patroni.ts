@@ -138,7 +138,7 @@ export class PatroniTopology implements Topology {
 
   async status(): Promise<ClusterStatus> {
     const cluster = await this.rest<{ members?: PatroniMember[] }>("/cluster");
-    const empty = { primary: null, syncStandbys: [], replicas: [], healthy: false };
+    const empty = { reachable: false, primary: null, syncStandbys: [], replicas: [], healthy: false };
     if (!cluster?.members) return { ...empty, detail: "no Patroni REST API answered" };
     const members = cluster.members;
     const leader = members.find((m) => m.role === "leader" && m.state === "running");
@@ -146,7 +146,7 @@ export class PatroniTopology implements Topology {
       .filter((m) => m.role === "replica" || m.role === "sync_standby")
       .map((m) => m.name);
     const syncStandbys = members.filter((m) => m.role === "sync_standby").map((m) => m.name);
-    const status = { primary: leader?.name ?? null, syncStandbys, replicas };
+    const status = { reachable: true, primary: leader?.name ?? null, syncStandbys, replicas };
     if (!leader) return { ...status, healthy: false, detail: "no running leader" };
     const notRunning = this.nodes.filter(
       (n) =>

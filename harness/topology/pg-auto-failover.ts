@@ -280,14 +280,14 @@ export class PgAutoFailoverTopology implements Topology {
 
   async status(): Promise<ClusterStatus> {
     const rows = await this.monitorNodes();
-    const empty = { primary: null, syncStandbys: [], replicas: [], healthy: false };
+    const empty = { reachable: false, primary: null, syncStandbys: [], replicas: [], healthy: false };
     if (!rows) return { ...empty, detail: "the monitor does not answer" };
     const settled = (row: NodeRow) => row.reportedstate === row.goalstate;
     const primary =
       rows.find((row) => settled(row) && PRIMARY_STATES.has(row.reportedstate))?.nodename ?? null;
     const replicas = rows.filter((row) => row.reportedstate === "secondary").map((row) => row.nodename);
     const syncStandbys = primary ? await this.syncStandbys(primary) : [];
-    const status = { primary, syncStandbys, replicas };
+    const status = { reachable: true, primary, syncStandbys, replicas };
     const states = rows.map(
       (row) => `${row.nodename}:${row.reportedstate}${settled(row) ? "" : `→${row.goalstate}`}`,
     );

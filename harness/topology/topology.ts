@@ -4,6 +4,8 @@ import type { Scenario } from "../scenario/scenario.ts";
 
 /** What the HA manager says about the cluster right now. */
 export interface ClusterStatus {
+  /** False when the HA manager itself (REST API, monitor) did not answer: the rest is then unknown. */
+  reachable: boolean;
   primary: string | null;
   /** Replicas the HA manager currently counts as synchronous. */
   syncStandbys: string[];

@@ -50,7 +50,13 @@ export interface Verification {
   promotions: Promotion[];
   split_brain: SplitBrain;
   /** RTO per injected fault, in timeline order. */
-  rto_per_fault: { fault: string; target: string; at_ns: number; outage_start_ns: number; rto_s: number | null }[];
+  rto_per_fault: {
+    fault: string;
+    target: string;
+    at_ns: number;
+    outage_start_ns: number;
+    rto_s: number | null;
+  }[];
   /** Checks that could not be made honestly (e.g. final state unreadable); they fail the verdict. */
   problems: string[];
 }

@@ -42,7 +42,9 @@ describe("verify", () => {
         { at_ns: ns(14), member: "n2", timeline: 2, fork_lsn: "0/3000100", source: "patroni /history" },
       ],
       split_brain: { detected: false, window_s: 0, evidence: [] },
-      rto_per_fault: [{ fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: 5.21 }],
+      rto_per_fault: [
+        { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: 5.21 },
+      ],
       problems: [],
     });
   });

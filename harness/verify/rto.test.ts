@@ -67,7 +67,11 @@ describe("rtoPerFault", () => {
   });
 
   it("looks for the disruption only until the next fault", () => {
-    const history = [okWrite(1, "n1", 1, 10.5, 10.52), failedWrite(2, 20.5, 20.6), okWrite(3, "n2", 2, 22, 22.5)];
+    const history = [
+      okWrite(1, "n1", 1, 10.5, 10.52),
+      failedWrite(2, 20.5, 20.6),
+      okWrite(3, "n2", 2, 22, 22.5),
+    ];
     const [first, second] = rtoPerFault(history, [faultInjected(10, "kill"), faultInjected(20, "kill")]);
     expect(first?.rto_s).toBe(0.52);
     expect(second?.rto_s).toBe(2.5);

@@ -64,7 +64,11 @@ export function rtoPerFault(
 function firstAckOfWriteInvokedFrom(history: readonly WriteOperation[], fromNs: number): number | null {
   let firstAckNs: number | null = null;
   for (const op of history) {
-    if (op.outcome === "ok" && op.invoke_ns >= fromNs && (firstAckNs === null || op.complete_ns < firstAckNs)) {
+    if (
+      op.outcome === "ok" &&
+      op.invoke_ns >= fromNs &&
+      (firstAckNs === null || op.complete_ns < firstAckNs)
+    ) {
       firstAckNs = op.complete_ns;
     }
   }
