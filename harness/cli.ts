@@ -10,7 +10,7 @@ import type { RunReport } from "./report/reporter.ts";
 import { formatSummary, formatVerdict } from "./report/terminal.ts";
 import { preflight } from "./run/preflight.ts";
 import { newRunId, runScenario } from "./run/runner.ts";
-import { loadScenario, type Scenario } from "./scenario/scenario.ts";
+import { type Scenario, loadScenario } from "./scenario/scenario.ts";
 import { TOPOLOGIES } from "./scenario/schema.ts";
 import { verify } from "./verify/index.ts";
 
