@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { newRunId, runScenario } from "../harness/run/runner.ts";
-import { loadScenario, type Scenario } from "../harness/scenario/scenario.ts";
+import { type Scenario, loadScenario } from "../harness/scenario/scenario.ts";
 import { verify } from "../harness/verify/index.ts";
 
 const { values } = parseArgs({
@@ -59,7 +59,17 @@ const cases: Case[] = [
       ]),
 ];
 
-const header = ["case", "run", "healthy_s", "scenario_s", "rto_s", "lost", "promotions", "verdict", "implied bound"];
+const header = [
+  "case",
+  "run",
+  "healthy_s",
+  "scenario_s",
+  "rto_s",
+  "lost",
+  "promotions",
+  "verdict",
+  "implied bound",
+];
 const rows: string[][] = [header];
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
@@ -95,5 +105,7 @@ const wallTotal = (performance.now() - wallBefore) / 1000;
 const widths = header.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
 for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  "));
 console.log("\ntargets: patroni healthy ≤ 8 s and scenario ≤ 25 s; pg_auto_failover healthy ≤ 12 s");
-console.log(`harness CPU: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s over ${wallTotal.toFixed(1)} s wall`);
+console.log(
+  `harness CPU: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s over ${wallTotal.toFixed(1)} s wall`,
+);
 console.log(`harness peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { pgchaos, ROOT } from "./helpers.ts";
+import { ROOT, pgchaos } from "./helpers.ts";
 
 function scenarioFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), "pgchaos-cli-")), "bad.yaml");

@@ -1,5 +1,5 @@
 import type { Backend } from "../backend/backend.ts";
-import type { Topology } from "../topology/topology.ts";
+import type { StartMode, Topology } from "../topology/topology.ts";
 
 /** What a fault may touch: only the backend and the topology, never a concrete transport. */
 export interface FaultContext {
@@ -12,7 +12,7 @@ export interface ActiveFault {
   fault: string;
   target: string;
   members: string[];
-  heal(): Promise<void>;
+  heal(mode: StartMode): Promise<void>;
 }
 
 export interface FaultOptions {

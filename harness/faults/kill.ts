@@ -12,8 +12,8 @@ export const kill: Fault = {
     return {
       fault: "kill",
       members,
-      async heal() {
-        for (const member of members) await topology.startMember(member);
+      async heal(mode) {
+        for (const member of members) await topology.startMember(member, mode);
       },
     };
   },

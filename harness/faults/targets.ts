@@ -24,7 +24,8 @@ export function resolveTarget(target: string, status: ClusterStatus, members: Me
     case "replica":
       return pick([...status.replicas].sort()[0], "replica");
     case "monitor":
-      return pick(members.find((m) => m.kind === "monitor")?.name, "monitor");
+    case "witness":
+      return pick(members.find((m) => m.kind === target)?.name, target);
     default:
       throw new Error(`unknown target ${target}`);
   }

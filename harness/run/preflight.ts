@@ -1,4 +1,4 @@
-import { accessSync, constants } from "node:fs";
+import { constants, accessSync } from "node:fs";
 import { run } from "../common/exec.ts";
 
 export interface Check {
@@ -23,6 +23,11 @@ const REQUIRED: Record<string, [string, string][]> = {
     ["/usr/bin/patroni", "patroni python3-psycopg2"],
     ["/usr/bin/etcd", "etcd-server"],
     ["/usr/bin/etcdctl", "etcd-client"],
+  ],
+  repmgr: [
+    ["/usr/bin/repmgr", "postgresql-15-repmgr"],
+    ["/usr/bin/repmgrd", "postgresql-15-repmgr"],
+    ["/usr/lib/postgresql/15/lib/repmgr.so", "postgresql-15-repmgr"],
   ],
   pg_auto_failover: [
     ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-15-auto-failover"],

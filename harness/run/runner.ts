@@ -5,7 +5,7 @@ import { basename, join } from "node:path";
 import pg from "pg";
 import type { Backend } from "../backend/backend.ts";
 import { LocalBackend } from "../backend/local.ts";
-import { pollUntil, RunClock, sleep } from "../common/clock.ts";
+import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { fixturePath } from "../common/template.ts";
 import type { ActiveFault } from "../faults/fault.ts";
@@ -17,7 +17,8 @@ import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Scenario, Step } from "../scenario/scenario.ts";
 import { PatroniTopology } from "../topology/patroni.ts";
 import { PgAutoFailoverTopology } from "../topology/pg-auto-failover.ts";
-import type { Topology, TopologyContext } from "../topology/topology.ts";
+import { RepmgrTopology } from "../topology/repmgr.ts";
+import type { StartMode, Topology, TopologyContext } from "../topology/topology.ts";
 import { Workload } from "../workload/writers.ts";
 import { firstProblem, preflight } from "./preflight.ts";
 import type { NodeLsn, RunRecord } from "./record.ts";
@@ -37,6 +38,7 @@ const FINAL_PRIMARY_TIMEOUT_MS = 60_000;
 const TOPOLOGIES: Record<string, (context: TopologyContext) => Topology> = {
   patroni: (context) => new PatroniTopology(context),
   pg_auto_failover: (context) => new PgAutoFailoverTopology(context),
+  repmgr: (context) => new RepmgrTopology(context),
 };
 
 export function newRunId(): string {
@@ -171,7 +173,7 @@ class Execution {
     this.step("workload started");
 
     for (const step of scenario.steps) await this.play(step);
-    if (this.active.length > 0) await this.play({ kind: "heal", what: "all" });
+    if (this.active.length > 0) await this.play({ kind: "heal", mode: "repair" });
 
     await workload.stop();
     this.step("workload stopped");
@@ -232,7 +234,7 @@ class Execution {
       case "fault":
         return this.inject(step.fault, step.target, step.to);
       case "heal":
-        return this.healAll();
+        return this.healAll(step.mode);
     }
   }
 
@@ -289,10 +291,10 @@ class Execution {
     }
   }
 
-  private async healAll(): Promise<void> {
+  private async healAll(mode: StartMode): Promise<void> {
     for (const active of this.active.splice(0).reverse()) {
       try {
-        await active.heal();
+        await active.heal(mode);
         this.event({
           at_ns: this.clock.nowNs(),
           kind: "fault",

@@ -31,7 +31,7 @@ describe("scenario loading", () => {
       { kind: "sleep", ms: 3000 },
       { kind: "fault", fault: "kill", target: "primary", to: null },
       { kind: "wait", until: "writable", timeoutMs: 60_000 },
-      { kind: "heal", what: "all" },
+      { kind: "heal", mode: "repair" },
       { kind: "wait", until: "healthy", timeoutMs: 120_000 },
     ]);
     expect(scenario.cluster.ha.patroni).toEqual({ ttl: 10, loop_wait: 2, retry_timeout: 3 });

@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../common/errors.ts";
 import { nodeNames } from "../topology/members.ts";
+import type { StartMode } from "../topology/topology.ts";
 import { parseDuration } from "./duration.ts";
-import { type ScenarioDocument, scenarioSchema, TOPOLOGY_TARGETS } from "./schema.ts";
+import { type ScenarioDocument, TOPOLOGY_TARGETS, scenarioSchema } from "./schema.ts";
 
 export type Target = string;
 
@@ -17,7 +18,7 @@ export type Step =
       target: Target;
       to: string | null;
     }
-  | { kind: "heal"; what: "all" };
+  | { kind: "heal"; mode: StartMode };
 
 /** A validated scenario, ready to run: durations in ms, steps as a tagged union. */
 export interface Scenario {
@@ -85,7 +86,7 @@ export function parseScenario(source: string, file: string): Scenario {
       }
       return { kind: "fault", fault: step.fault, target: step.target, to: step.to?.slice(5) ?? null };
     }
-    return { kind: "heal", what: "all" };
+    return { kind: "heal", mode: step.heal === "restart" ? "restart" : "repair" };
   });
   return {
     file,

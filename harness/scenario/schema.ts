@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
+import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
 import { parseDuration } from "./duration.ts";
 
@@ -8,12 +9,13 @@ import { parseDuration } from "./duration.ts";
  * `scenarios/schema.json` is generated from this (npm run schema) so editors can autocomplete.
  */
 
-export const TOPOLOGIES = ["patroni", "pg_auto_failover"] as const;
+export const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"] as const;
 export const FAULTS = ["kill", "switchover"] as const;
 
 /** Targets that exist only on some topologies. */
 export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
   monitor: ["pg_auto_failover"],
+  witness: ["repmgr"],
 };
 
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
@@ -22,8 +24,8 @@ const duration = z.string().refine((text) => parseDuration(text) !== undefined, 
 
 const target = z
   .string()
-  .regex(/^(primary|sync_standby|replica|monitor|node:[a-z0-9_-]+)$/, {
-    message: "must be primary, sync_standby, replica, monitor or node:<name>",
+  .regex(/^(primary|sync_standby|replica|monitor|witness|node:[a-z0-9_-]+)$/, {
+    message: "must be primary, sync_standby, replica, monitor, witness or node:<name>",
   })
   .describe(
     "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>",
@@ -60,7 +62,12 @@ const step = z
       .regex(/^node:[a-z0-9_-]+$/, { message: "must be node:<name>" })
       .optional()
       .describe("switchover only: the node to promote; default: the HA manager chooses"),
-    heal: z.literal("all").optional().describe("Restart what was killed, undo every fault"),
+    heal: z
+      .enum(["all", "restart"])
+      .optional()
+      .describe(
+        "all: undo every fault, killed members come back through the HA manager's own repair (repmgr: node rejoin); restart: killed members just start again as they were",
+      ),
   })
   .superRefine((value, ctx) => {
     const actions = (["wait", "sleep", "fault", "heal"] as const).filter((key) => value[key] !== undefined);
@@ -115,6 +122,18 @@ export const scenarioSchema = z.strictObject({
             "Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, …), passed through",
           ),
         pg_auto_failover: pgAutoFailoverSettings.optional(),
+        repmgr: z
+          .strictObject({
+            reconnect_attempts: z.number().int().min(1).optional(),
+            reconnect_interval: z.number().int().min(1).optional(),
+            monitor_interval_secs: z.number().int().min(1).optional(),
+            priority: z.number().int().min(0).optional(),
+            primary_visibility_consensus: z.boolean().optional(),
+            standby_disconnect_on_failover: z.boolean().optional(),
+            degraded_monitoring_timeout: z.number().int().optional(),
+          } satisfies Record<(typeof REPMGR_SETTINGS)[number], z.ZodType>)
+          .optional()
+          .describe("repmgr.conf settings for repmgrd (seconds); defaults: 6 attempts × 10 s"),
       })
       .default({}),
   }),

@@ -15,6 +15,7 @@ import type {
   HaEvent,
   HaPromotion,
   PostgresEndpoint,
+  StartMode,
   Topology,
   TopologyContext,
 } from "./topology.ts";
@@ -98,7 +99,7 @@ export class PatroniTopology implements Topology {
     await Promise.all(this.nodes.map((name) => this.startMember(name)));
   }
 
-  async startMember(member: string): Promise<void> {
+  async startMember(member: string, _mode?: StartMode): Promise<void> {
     if (this.etcd.names.includes(member)) return this.etcd.start(member);
     const dir = memberDir(this.context.workdir, member);
     await runAsPostgres(this.context.backend, member, dir, ["/usr/bin/patroni", join(dir, "patroni.yml")]);

@@ -5,11 +5,11 @@ import { pollUntil } from "../common/clock.ts";
 import { run } from "../common/exec.ts";
 import type { Member } from "../run/record.ts";
 import {
+  POSTGRES_USER,
   describeMember,
   memberDir,
   memberEnv,
   nodeNames,
-  POSTGRES_USER,
   prepareMemberDir,
   runAsPostgres,
 } from "./members.ts";
@@ -19,6 +19,7 @@ import type {
   HaEvent,
   HaPromotion,
   PostgresEndpoint,
+  StartMode,
   Topology,
   TopologyContext,
 } from "./topology.ts";
@@ -245,7 +246,7 @@ export class PgAutoFailoverTopology implements Topology {
     await this.autoctl(MONITOR, [...args, "--pgdata", this.pgdata(MONITOR), "--wait", "60"], 90_000);
   }
 
-  async startMember(member: string): Promise<void> {
+  async startMember(member: string, _mode?: StartMode): Promise<void> {
     const dir = memberDir(this.context.workdir, member);
     await runAsPostgres(
       this.context.backend,

@@ -2,6 +2,13 @@ import type { Backend } from "../backend/backend.ts";
 import type { Member } from "../run/record.ts";
 import type { Scenario } from "../scenario/scenario.ts";
 
+/**
+ * How a killed member comes back. repair: the HA manager's own procedure (repmgr's node rejoin);
+ * restart: its processes start again exactly as they were. Patroni and pg_auto_failover repair
+ * themselves on start, so for them both are the same.
+ */
+export type StartMode = "repair" | "restart";
+
 /** What the HA manager says about the cluster right now. */
 export interface ClusterStatus {
   /** False when the HA manager itself (REST API, monitor) did not answer: the rest is then unknown. */
@@ -53,7 +60,7 @@ export interface Topology {
   /** The HA manager's own planned switchover away from the current primary; resolves once it is done. */
   switchover(candidate: string | null): Promise<void>;
   /** Starts a member's processes again after a fault (the heal of kill). */
-  startMember(member: string): Promise<void>;
+  startMember(member: string, mode: StartMode): Promise<void>;
   /** Promotions the HA manager recorded (e.g. Patroni's /history). */
   promotions(): Promise<HaPromotion[]>;
   /** The HA manager's own notable events (leadership, demotion, rewind…), read from its logs or tables. */

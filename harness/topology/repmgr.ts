@@ -1,0 +1,386 @@
+import { appendFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pollUntil } from "../common/clock.ts";
+import { run } from "../common/exec.ts";
+import { renderFixture } from "../common/template.ts";
+import type { Member } from "../run/record.ts";
+import {
+  POSTGRES_USER,
+  describeMember,
+  memberDir,
+  memberEnv,
+  nodeNames,
+  prepareMemberDir,
+  runAsPostgres,
+} from "./members.ts";
+import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
+import type {
+  ClusterStatus,
+  HaEvent,
+  HaPromotion,
+  PostgresEndpoint,
+  StartMode,
+  Topology,
+  TopologyContext,
+} from "./topology.ts";
+
+export const WITNESS = "witness";
+const PORT = 5432;
+const BIN = "/usr/lib/postgresql/15/bin";
+
+/** repmgr.conf keys a scenario may set under cluster.ha.repmgr (all reloaded by repmgrd on SIGHUP). */
+export const REPMGR_SETTINGS = [
+  "reconnect_attempts",
+  "reconnect_interval",
+  "monitor_interval_secs",
+  "priority",
+  "primary_visibility_consensus",
+  "standby_disconnect_on_failover",
+  "degraded_monitoring_timeout",
+] as const;
+
+interface EventRow {
+  ms: number;
+  node_name: string | null;
+  event: string;
+  successful: boolean;
+  details: string | null;
+}
+
+/**
+ * repmgr 5.3 with repmgrd on every node and a witness in its own namespace. PostgreSQL runs under
+ * pg_ctl (repmgr's service commands), repmgrd as the HA agent beside it.
+ */
+export class RepmgrTopology implements Topology {
+  readonly name = "repmgr";
+  private readonly nodes: string[];
+
+  constructor(private readonly context: TopologyContext) {
+    this.nodes = nodeNames(context.scenario.cluster.nodes);
+  }
+
+  members(): Member[] {
+    const { backend } = this.context;
+    return [
+      ...this.nodes.map((name) => describeMember(backend, name, "postgres")),
+      describeMember(backend, WITNESS, "witness"),
+    ];
+  }
+
+  postgresMembers(): string[] {
+    return this.nodes;
+  }
+
+  async clientTargets(): Promise<string[]> {
+    return this.nodes;
+  }
+
+  private dir(member: string): string {
+    return memberDir(this.context.workdir, member);
+  }
+
+  /** Runs a command as postgres inside the member's namespace; a non-zero exit is an error. */
+  private async sh(member: string, argv: string[], timeoutMs = 120_000): Promise<string> {
+    const env = Object.entries(memberEnv(this.dir(member))).map(([k, v]) => `${k}=${v}`);
+    const result = await this.context.backend.exec(member, ["env", ...env, ...argv], {
+      user: POSTGRES_USER,
+      timeoutMs,
+    });
+    if (result.code !== 0) {
+      const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" | ");
+      throw new Error(`${argv.slice(0, 3).join(" ")} on ${member} exited ${result.code}: ${last}`);
+    }
+    return result.stdout;
+  }
+
+  private repmgr(member: string, args: string[]): Promise<string> {
+    return this.sh(member, ["/usr/bin/repmgr", "-f", join(this.dir(member), "repmgr.conf"), ...args]);
+  }
+
+  private psql(member: string, sql: string, database = "postgres"): Promise<string> {
+    return this.sh(member, [
+      `${BIN}/psql`,
+      "-h",
+      join(this.dir(member), "sock"),
+      "-U",
+      "postgres",
+      "-d",
+      database,
+      "-Atc",
+      sql,
+    ]);
+  }
+
+  private pgCtlStart(member: string): Promise<string> {
+    const dir = this.dir(member);
+    return this.sh(member, [
+      `${BIN}/pg_ctl`,
+      "-D",
+      join(dir, "data"),
+      "-l",
+      join(dir, `${member}-postgres.log`),
+      "-o",
+      `-p ${PORT} -k ${join(dir, "sock")}`,
+      "-w",
+      "start",
+    ]);
+  }
+
+  private writeConfig(member: string, nodeId: number): void {
+    const dir = this.dir(member);
+    const settings = this.context.scenario.cluster.ha.repmgr ?? {};
+    const extra = REPMGR_SETTINGS.filter((key) => settings[key] !== undefined).map((key) => {
+      const value = settings[key];
+      return `${key}=${typeof value === "boolean" ? String(value) : value}`;
+    });
+    const conf = renderFixture("repmgr/repmgr.conf", {
+      node_id: nodeId,
+      name: member,
+      address: this.context.backend.address(member),
+      dir,
+    });
+    writeFileSync(join(dir, "repmgr.conf"), `${conf}${extra.join("\n")}\n`);
+  }
+
+  private writeHba(member: string): void {
+    writeFileSync(
+      join(this.dir(member), "data", "pg_hba.conf"),
+      renderFixture("repmgr/pg_hba.conf", { subnet: this.context.backend.subnet }),
+    );
+  }
+
+  /** A fresh cluster: initdb + repmgr database on the first node, then the witness. */
+  private async initPrimaryLike(member: string, sync: boolean): Promise<void> {
+    const dir = this.dir(member);
+    await this.sh(member, [
+      `${BIN}/initdb`,
+      "-D",
+      join(dir, "data"),
+      "-U",
+      "postgres",
+      "-A",
+      "trust",
+      "--data-checksums",
+    ]);
+    let conf = renderFixture("repmgr/postgresql.conf", {});
+    if (sync) conf += `synchronous_standby_names = 'ANY 1 (${this.nodes.join(", ")})'\n`;
+    appendFileSync(join(dir, "data", "postgresql.conf"), conf);
+    this.writeHba(member);
+    await this.pgCtlStart(member);
+    await this.psql(member, "create user repmgr superuser");
+    await this.psql(member, "create database repmgr owner repmgr");
+  }
+
+  async start(): Promise<void> {
+    const { backend, workdir, scenario } = this.context;
+    for (const name of [...this.nodes, WITNESS]) await prepareMemberDir(workdir, name, ["sock"]);
+    [...this.nodes, WITNESS].forEach((name, index) => this.writeConfig(name, index + 1));
+    const [first, ...standbys] = this.nodes;
+    if (!first) throw new Error("repmgr needs at least one node");
+    await this.initPrimaryLike(first, scenario.cluster.replication === "sync");
+    await this.repmgr(first, ["primary", "register"]);
+    const source = ["-h", backend.address(first), "-U", "repmgr", "-d", "repmgr"];
+    // Clones one after another: each takes a fast checkpoint on the primary (lab pitfall 3).
+    for (const standby of standbys) {
+      await this.repmgr(standby, [...source, "standby", "clone", "--fast-checkpoint"]);
+      await this.pgCtlStart(standby);
+      await this.repmgr(standby, ["standby", "register"]);
+    }
+    await this.initPrimaryLike(WITNESS, false);
+    await this.repmgr(WITNESS, [...source, "witness", "register"]);
+    for (const member of [...this.nodes, WITNESS]) await this.startRepmgrd(member);
+  }
+
+  private async startRepmgrd(member: string): Promise<void> {
+    const dir = this.dir(member);
+    await runAsPostgres(this.context.backend, member, dir, [
+      "/usr/bin/repmgrd",
+      "-f",
+      join(dir, "repmgr.conf"),
+      "--daemonize=false",
+    ]);
+  }
+
+  /**
+   * "repair" is the HA manager's own repair of a killed member: a former primary that another node
+   * has replaced rejoins it with pg_rewind (after a CHECKPOINT on the new primary, lab pitfall 5).
+   * "restart", and any other member, simply starts again — a killed primary comes back as a primary.
+   */
+  async startMember(member: string, mode: StartMode): Promise<void> {
+    const primary = mode === "repair" ? (await this.status()).primary : null;
+    if (member !== WITNESS && primary && primary !== member && (await this.wasPrimary(member))) {
+      await this.withPrimary(primary, "checkpoint");
+      await this.repmgr(member, [
+        "node",
+        "rejoin",
+        "-d",
+        `host=${this.context.backend.address(primary)} user=repmgr dbname=repmgr`,
+        "--force-rewind",
+        "--config-files=postgresql.conf,postgresql.auto.conf,pg_hba.conf",
+      ]);
+    } else {
+      await this.pgCtlStart(member);
+    }
+    await this.startRepmgrd(member);
+  }
+
+  private async withPrimary(primary: string, sql: string): Promise<void> {
+    const client = await connectQuiet(this.endpoint(primary));
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  /** A data directory without standby.signal belonged to a primary when it stopped. */
+  private async wasPrimary(member: string): Promise<boolean> {
+    const result = await this.context.backend.exec(member, [
+      "test",
+      "-e",
+      join(this.dir(member), "data", "standby.signal"),
+    ]);
+    return result.code !== 0;
+  }
+
+  async switchover(): Promise<void> {
+    // `repmgr standby switchover` drives the old primary over SSH, which the namespaces do not run.
+    throw new Error("switchover is not supported on repmgr yet (repmgr drives it over SSH)");
+  }
+
+  /**
+   * repmgr has no single authority: every node that answers is asked whether it is in recovery,
+   * and the primary is the writable node most replicas stream from.
+   */
+  async status(): Promise<ClusterStatus> {
+    const writable: { member: string; streaming: number }[] = [];
+    const replicas: string[] = [];
+    let answered = 0;
+    await Promise.all(
+      this.nodes.map(async (member) => {
+        try {
+          const client = await connectQuiet(this.endpoint(member));
+          try {
+            const row = (await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery"))
+              .rows[0];
+            answered += 1;
+            if (row?.recovery) replicas.push(member);
+            else writable.push({ member, streaming: await countStreaming(this.endpoint(member)) });
+          } finally {
+            await client.end().catch(() => {});
+          }
+        } catch {
+          // down or unreachable
+        }
+      }),
+    );
+    writable.sort((a, b) => b.streaming - a.streaming || a.member.localeCompare(b.member));
+    const primary = writable[0]?.member ?? null;
+    const status = { reachable: answered > 0, primary, syncStandbys: [], replicas: replicas.sort() };
+    if (!primary)
+      return { ...status, healthy: false, detail: answered > 0 ? "no writable node" : "no node answers" };
+    if (writable.length > 1) {
+      return {
+        ...status,
+        healthy: false,
+        detail: `${writable.map((w) => w.member).join(" and ")} are both writable`,
+      };
+    }
+    const streaming = writable[0]?.streaming ?? 0;
+    if (streaming < this.nodes.length - 1) {
+      return {
+        ...status,
+        healthy: false,
+        detail: `${streaming}/${this.nodes.length - 1} replicas streaming from ${primary}`,
+      };
+    }
+    const witnessUp = await connectQuiet(this.endpoint(WITNESS)).then(
+      (client) => client.end().then(() => true),
+      () => false,
+    );
+    if (!witnessUp) return { ...status, healthy: false, detail: "witness down" };
+    return { ...status, healthy: true, detail: `primary ${primary}, ${streaming} streaming` };
+  }
+
+  private async events(): Promise<EventRow[]> {
+    const primary = (await this.status()).primary;
+    if (!primary) return [];
+    try {
+      const client = await connectQuiet({ ...this.endpoint(primary), database: "repmgr" });
+      try {
+        const result = await client.query<EventRow>(
+          `select (extract(epoch from e.event_timestamp) * 1000)::float8 as ms, n.node_name, e.event,
+                  e.successful, e.details
+             from repmgr.events e left join repmgr.nodes n using (node_id) order by e.event_timestamp`,
+        );
+        return result.rows;
+      } finally {
+        await client.end().catch(() => {});
+      }
+    } catch {
+      return [];
+    }
+  }
+
+  /** Each successful standby_promote creates the next timeline; its fork point is in the history file. */
+  async promotions(): Promise<HaPromotion[]> {
+    const promotes = (await this.events()).filter((e) => e.event === "standby_promote" && e.successful);
+    const primary = (await this.status()).primary;
+    const promotions: HaPromotion[] = [];
+    for (const [index, event] of promotes.entries()) {
+      const timeline = index + 2;
+      promotions.push({
+        wallMs: event.ms,
+        member: event.node_name ?? "?",
+        timeline,
+        forkLsn: primary ? await readForkLsn(this.endpoint(primary), timeline) : null,
+        reason: event.details ?? "",
+      });
+    }
+    return promotions;
+  }
+
+  async haEvents(): Promise<HaEvent[]> {
+    return (await this.events()).map((e) => ({
+      wallMs: e.ms,
+      member: e.node_name,
+      text: `${e.event}${e.successful ? "" : " (failed)"}: ${e.details ?? ""}`,
+    }));
+  }
+
+  endpoint(member: string): PostgresEndpoint {
+    return {
+      host: this.context.backend.address(member),
+      port: PORT,
+      user: "postgres",
+      password: this.context.password,
+      database: "postgres",
+    };
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const first = async (argv: string[]) => (await run(argv)).stdout.split("\n")[0]?.trim() ?? "unknown";
+    return {
+      postgresql: await first([`${BIN}/postgres`, "--version"]),
+      repmgr: await first(["/usr/bin/repmgr", "--version"]),
+    };
+  }
+
+  settings(): Record<string, unknown> {
+    return {
+      nodes: this.nodes.length,
+      witness: true,
+      replication: this.context.scenario.cluster.replication,
+      repmgr: this.context.scenario.cluster.ha.repmgr ?? {},
+    };
+  }
+
+  logFiles(member: string): string[] {
+    const dir = this.dir(member);
+    return [
+      join(dir, `${member}.log`),
+      join(dir, `${member}-repmgrd.log`),
+      join(dir, `${member}-postgres.log`),
+    ];
+  }
+}
