@@ -3,19 +3,20 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 
-// One invocation, both topologies: the scenario file lists patroni and pg_auto_failover.
-describe("kill-primary on real 3-node clusters (sync replication), Patroni and pg_auto_failover in one run", () => {
+// One invocation, every topology: the scenario file lists patroni, pg_auto_failover and repmgr.
+describe("kill-primary on real 3-node clusters (sync replication), Patroni, pg_auto_failover and repmgr in one run", () => {
   const run = runScenarioFile("kill-primary.yaml");
 
-  it("exits 0 with both results present and printed side by side", () => {
-    expect([...run.results.keys()].sort()).toEqual(["patroni", "pg_auto_failover"]);
+  it("exits 0 with every result present and printed side by side", () => {
+    expect([...run.results.keys()].sort()).toEqual(["patroni", "pg_auto_failover", "repmgr"]);
     expect(run.cli.stdout).toMatch(/PASS +kill-primary +patroni +RTO \d+\.\d+s +lost 0/);
     expect(run.cli.stdout).toMatch(/PASS +kill-primary +pg_auto_failover +RTO \d+\.\d+s +lost 0/);
-    expect(run.cli.stdout).toContain("2 passed, 0 failed");
+    expect(run.cli.stdout).toMatch(/PASS +kill-primary +repmgr +RTO \d+\.\d+s +lost 0/);
+    expect(run.cli.stdout).toContain("3 passed, 0 failed");
     expect(run.cli.code).toBe(0);
   });
 
-  for (const topology of ["patroni", "pg_auto_failover"]) {
+  for (const topology of ["patroni", "pg_auto_failover", "repmgr"]) {
     describe(topology, () => {
       it("passes every expectation with no problem", () => {
         const result = resultOf(run, topology);
@@ -27,9 +28,9 @@ describe("kill-primary on real 3-node clusters (sync replication), Patroni and p
       it("measures a positive RTO below the expectation, bounded below by the HA manager's detection time", () => {
         const rto = resultOf(run, topology).figures.rto_s as number;
         expect(rto).toBeLessThan(30);
-        // Neither manager can promote before it notices the death: Patroni's ttl is 10 s,
-        // pg_auto_failover's unhealthy timeout 3 s plus its demote timeout 5 s.
-        expect(rto).toBeGreaterThan(topology === "patroni" ? 2 : 5);
+        // No manager can promote before it notices the death: Patroni's ttl is 10 s,
+        // pg_auto_failover's unhealthy timeout 3 s plus its demote timeout 5 s, repmgr's 2 × 1 s reconnects.
+        expect(rto).toBeGreaterThan({ patroni: 2, pg_auto_failover: 5, repmgr: 1 }[topology] as number);
       });
 
       it("loses no acknowledged write under synchronous replication", () => {
@@ -71,11 +72,12 @@ describe("kill-primary on real 3-node clusters (sync replication), Patroni and p
     expect(resultOf(run, "patroni").versions.patroni).toMatch(/3\.0/);
     expect(resultOf(run, "patroni").versions.etcd).toMatch(/3\.4/);
     expect(resultOf(run, "pg_auto_failover").versions.pg_auto_failover).toMatch(/2\.0/);
+    expect(resultOf(run, "repmgr").versions.repmgr).toMatch(/5\.3/);
     expect(resultOf(run, "patroni").versions.postgresql).toMatch(/15\./);
   });
 
   it("leaves no namespace, link, process, state file or work directory behind", () => {
-    expect(run.runIds).toHaveLength(2);
+    expect(run.runIds).toHaveLength(3);
     for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
   });
 });

@@ -150,7 +150,7 @@ export class RepmgrTopology implements Topology {
   }
 
   /** A fresh cluster: initdb + repmgr database on the first node, then the witness. */
-  private async initPrimaryLike(member: string, sync: boolean): Promise<void> {
+  private async initPrimaryLike(member: string): Promise<void> {
     const dir = this.dir(member);
     await this.sh(member, [
       `${BIN}/initdb`,
@@ -162,9 +162,7 @@ export class RepmgrTopology implements Topology {
       "trust",
       "--data-checksums",
     ]);
-    let conf = renderFixture("repmgr/postgresql.conf", {});
-    if (sync) conf += `synchronous_standby_names = 'ANY 1 (${this.nodes.join(", ")})'\n`;
-    appendFileSync(join(dir, "data", "postgresql.conf"), conf);
+    appendFileSync(join(dir, "data", "postgresql.conf"), renderFixture("repmgr/postgresql.conf", {}));
     this.writeHba(member);
     await this.pgCtlStart(member);
     await this.psql(member, "create user repmgr superuser");
@@ -177,16 +175,27 @@ export class RepmgrTopology implements Topology {
     [...this.nodes, WITNESS].forEach((name, index) => this.writeConfig(name, index + 1));
     const [first, ...standbys] = this.nodes;
     if (!first) throw new Error("repmgr needs at least one node");
-    await this.initPrimaryLike(first, scenario.cluster.replication === "sync");
+    // repmgr does not manage synchronous replication: every node gets the same quorum setting,
+    // once there are standbys to satisfy it (before that, every write on the primary would wait).
+    const sync =
+      scenario.cluster.replication === "sync"
+        ? `synchronous_standby_names = 'ANY 1 (${this.nodes.join(", ")})'\n`
+        : "";
+    await this.initPrimaryLike(first);
     await this.repmgr(first, ["primary", "register"]);
     const source = ["-h", backend.address(first), "-U", "repmgr", "-d", "repmgr"];
     // Clones one after another: each takes a fast checkpoint on the primary (lab pitfall 3).
     for (const standby of standbys) {
       await this.repmgr(standby, [...source, "standby", "clone", "--fast-checkpoint"]);
+      appendFileSync(join(this.dir(standby), "data", "postgresql.conf"), sync);
       await this.pgCtlStart(standby);
       await this.repmgr(standby, ["standby", "register"]);
     }
-    await this.initPrimaryLike(WITNESS, false);
+    if (sync) {
+      appendFileSync(join(this.dir(first), "data", "postgresql.conf"), sync);
+      await this.psql(first, "select pg_reload_conf()");
+    }
+    await this.initPrimaryLike(WITNESS);
     await this.repmgr(WITNESS, [...source, "witness", "register"]);
     for (const member of [...this.nodes, WITNESS]) await this.startRepmgrd(member);
   }
