@@ -54,8 +54,11 @@ describe("kill-primary on real 3-node clusters (sync replication), Patroni, pg_a
         const events = resultOf(run, topology).timeline.filter(
           (e) => e.kind === "ha" && e.source === topology,
         );
-        const promotedText =
-          topology === "patroni" ? /promoted self to leader/ : /wait_primary|prepare_promotion/;
+        const promotedText = {
+          patroni: /promoted self to leader/,
+          pg_auto_failover: /wait_primary|prepare_promotion/,
+          repmgr: /^standby_promote: /,
+        }[topology] as RegExp;
         expect(events.some((e) => promotedText.test(e.text ?? ""))).toBe(true);
       });
 
