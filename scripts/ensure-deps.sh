@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(postgresql-15 postgresql-contrib patroni python3-psycopg2 etcd-server etcd-client
-  postgresql-15-auto-failover pg-auto-failover-cli postgresql-15-repmgr nftables iproute2 util-linux)
+  postgresql-15-auto-failover pg-auto-failover-cli postgresql-15-repmgr nftables iproute2 util-linux
+  chromium)  # chromium: the report tests open the HTML reports in it, headless, via playwright-core
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

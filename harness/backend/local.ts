@@ -3,7 +3,7 @@ import { closeSync, openSync, rmSync } from "node:fs";
 import { sleep } from "../common/clock.ts";
 import { type ExecResult, run, runOk } from "../common/exec.ts";
 import type { Backend, HostSignal, ProcessSpec } from "./backend.ts";
-import { isAlive, type RunState, removeState, saveState } from "./state.ts";
+import { type RunState, isAlive, removeState, saveState } from "./state.ts";
 
 /** First host address in the run's /24; .1 is the bridge (the harness's side). */
 const FIRST_HOST = 11;

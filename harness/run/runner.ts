@@ -8,6 +8,7 @@ import { LocalBackend } from "../backend/local.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { fixturePath } from "../common/template.ts";
+import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
 import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
 import { resolveTarget } from "../faults/targets.ts";
@@ -19,7 +20,7 @@ import { PatroniTopology } from "../topology/patroni.ts";
 import { PgAutoFailoverTopology } from "../topology/pg-auto-failover.ts";
 import { RepmgrTopology } from "../topology/repmgr.ts";
 import type { StartMode, Topology, TopologyContext } from "../topology/topology.ts";
-import { Workload } from "../workload/writers.ts";
+import { Workload, type WriterGroup } from "../workload/writers.ts";
 import { firstProblem, preflight } from "./preflight.ts";
 import type { NodeLsn, RunRecord } from "./record.ts";
 
@@ -64,14 +65,18 @@ export async function runScenario(
   const workdir = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-`));
   chmodSync(workdir, 0o755);
   const backend = new LocalBackend(runId, workdir);
-  const context: TopologyContext = {
+  const topologyContext: TopologyContext = {
     backend,
     scenario,
     workdir,
     runId,
     password: randomBytes(12).toString("hex"),
   };
-  const topology = makeTopology(context);
+  const baseTopology = makeTopology(topologyContext);
+  const entryPoints = scenario.entrypoints
+    .filter((kind) => kind !== "direct")
+    .map((kind) => createEntryPoint(kind, { backend, workdir, topology: baseTopology }));
+  const topology = new ClusterWithEntryPoints(baseTopology, entryPoints, { backend });
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
   const stopOnSignal = installSignalTeardown(backend, say);
   const execution = new Execution(scenario, topology, backend, clock, say);
@@ -118,7 +123,7 @@ class Execution {
 
   constructor(
     private readonly scenario: Scenario,
-    private readonly topology: Topology,
+    private readonly topology: ClusterWithEntryPoints,
     private readonly backend: LocalBackend,
     private readonly clock: RunClock,
     private readonly say: (text: string) => void,
@@ -146,6 +151,7 @@ class Execution {
     const primary = (await topology.status()).primary;
     if (!primary) throw new Error("healthy cluster without a primary");
     await this.createLedger(primary);
+    await this.startEntryPoints();
 
     const sampler = new RoleSampler(
       topology.postgresMembers(),
@@ -153,10 +159,20 @@ class Execution {
       clock,
       (e) => this.event(e),
     );
+    const direct = await topology.clientTargets();
+    const addresses = new Map(topology.members().map((m) => [m.address, m.name]));
     const workload = new Workload({
-      ...scenario.workload,
-      nodes: await topology.clientTargets(),
-      endpoint: (m) => topology.endpoint(m),
+      groups: scenario.entrypoints.map(
+        (kind): WriterGroup => ({
+          name: kind,
+          writers: scenario.workload.writers,
+          rate: scenario.workload.rate,
+          targets: kind === "direct" ? direct : [kind],
+          endpoint: (member) => topology.endpoint(member),
+        }),
+      ),
+      timeoutMs: scenario.workload.timeoutMs,
+      memberAt: (address) => addresses.get(address),
       clock,
     });
     this.workload = workload;
@@ -169,7 +185,10 @@ class Execution {
     sampler.start();
     clusterState.start();
     workload.start();
-    this.say(`workload running: ${scenario.workload.writers} writers × ${scenario.workload.rate || "max"}/s`);
+    const paths = scenario.entrypoints.join(", ");
+    this.say(
+      `workload running: ${scenario.workload.writers} writers × ${scenario.workload.rate || "max"}/s via ${paths}`,
+    );
     this.step("workload started");
 
     for (const step of scenario.steps) await this.play(step);
@@ -235,6 +254,26 @@ class Execution {
         return this.inject(step.fault, step.target, step.to);
       case "heal":
         return this.healAll(step.mode);
+    }
+  }
+
+  /** A proxy is ready once a client can reach the primary through it. */
+  private async startEntryPoints(): Promise<void> {
+    await this.topology.startEntryPoints();
+    for (const member of this.topology.members().filter((m) => m.kind === "entrypoint")) {
+      const ready = await pollUntil(async () => {
+        try {
+          return await this.withClient(member.name, async (client) => {
+            const row = (await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery"))
+              .rows[0];
+            return row?.recovery === false ? true : undefined;
+          });
+        } catch {
+          return undefined;
+        }
+      }, 60_000);
+      if (!ready) throw new Error(`entry point ${member.name} did not route to the primary within 60s`);
+      this.say(`entry point ${member.name} routes to the primary`);
     }
   }
 

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../common/errors.ts";
+import type { EntryPointKind } from "../entrypoints/entrypoint.ts";
 import { nodeNames } from "../topology/members.ts";
 import type { StartMode } from "../topology/topology.ts";
 import { parseDuration } from "./duration.ts";
-import { type ScenarioDocument, TOPOLOGY_TARGETS, scenarioSchema } from "./schema.ts";
+import { ENTRYPOINT_TOPOLOGIES, type ScenarioDocument, TOPOLOGY_TARGETS, scenarioSchema } from "./schema.ts";
 
 export type Target = string;
 
@@ -29,6 +30,8 @@ export interface Scenario {
   topologies: ScenarioDocument["topologies"];
   cluster: ScenarioDocument["cluster"];
   workload: { writers: number; rate: number; timeoutMs: number };
+  /** One writer group per entry point, all running at once. */
+  entrypoints: EntryPointKind[];
   steps: Step[];
   expect: ScenarioDocument["expect"];
 }
@@ -88,6 +91,17 @@ export function parseScenario(source: string, file: string): Scenario {
     }
     return { kind: "heal", mode: step.heal === "restart" ? "restart" : "repair" };
   });
+  const entrypoints = [...new Set(Array.isArray(doc.entrypoint) ? doc.entrypoint : [doc.entrypoint])];
+  for (const entrypoint of entrypoints) {
+    const only = ENTRYPOINT_TOPOLOGIES[entrypoint];
+    const without = only ? doc.topologies.filter((t) => !only.includes(t)) : [];
+    if (without.length > 0) {
+      const at = locate(document.contents, { path: ["entrypoint"] }, lineCounter);
+      throw new UsageError(
+        `${file}:${at}: entrypoint: ${entrypoint} works only with ${only?.join(", ")}, not with ${without.join(", ")}`,
+      );
+    }
+  }
   return {
     file,
     source,
@@ -96,6 +110,7 @@ export function parseScenario(source: string, file: string): Scenario {
     topologies: doc.topologies,
     cluster: doc.cluster,
     workload: { writers: doc.workload.writers, rate: doc.workload.rate, timeoutMs: ms(doc.workload.timeout) },
+    entrypoints,
     steps,
     expect: doc.expect,
   };

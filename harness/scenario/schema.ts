@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ENTRYPOINTS } from "../entrypoints/entrypoint.ts";
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
@@ -16,6 +17,15 @@ export const FAULTS = ["kill", "switchover"] as const;
 export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
   monitor: ["pg_auto_failover"],
   witness: ["repmgr"],
+};
+
+/**
+ * Entry points that work only with some topologies: HAProxy's check is Patroni's REST API;
+ * Pgpool passes clients through to nodes with trust authentication, which Patroni's nodes do not use.
+ */
+export const ENTRYPOINT_TOPOLOGIES: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
+  haproxy: ["patroni"],
+  pgpool: ["pg_auto_failover", "repmgr"],
 };
 
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
@@ -146,6 +156,12 @@ export const scenarioSchema = z.strictObject({
         .describe("A write without an answer after this is recorded as unknown"),
     })
     .default({ writers: 2, rate: 50, timeout: "10s" }),
+  entrypoint: z
+    .union([z.enum(ENTRYPOINTS), z.array(z.enum(ENTRYPOINTS)).min(1)])
+    .default("direct")
+    .describe(
+      "How writers reach the cluster; a list runs one writer group per entry point at once. direct: the harness's own read-write routing; haproxy: HAProxy checking Patroni's REST /primary (patroni only); pgpool: Pgpool-II in streaming-replication mode (pg_auto_failover, repmgr)",
+    ),
   steps: z.array(step).min(1),
   expect: expectations.default({}),
 });

@@ -16,6 +16,16 @@ export interface SplitBrain {
   evidence: string[];
 }
 
+/** The figures of one writer group: what clients on that path (entry point, placement) saw. */
+export interface GroupFigures {
+  rto_s: number | null;
+  max_write_gap_s: number | null;
+  acknowledged_writes: number;
+  failed_writes: number;
+  unknown_writes: number;
+  lost_writes: number;
+}
+
 export interface Figures {
   /** Fault → first acknowledged write after it, worst over all faults; null: no fault or never recovered. */
   rto_s: number | null;
@@ -30,6 +40,8 @@ export interface Figures {
   promotions: number;
   split_brain: boolean;
   split_brain_window_s: number;
+  /** Per writer group ("direct", "haproxy", "pgpool", placement groups), by group name. */
+  groups: Record<string, GroupFigures>;
 }
 
 export interface ExpectationResult {

@@ -28,6 +28,16 @@ describe("verify", () => {
         promotions: 1,
         split_brain: false,
         split_brain_window_s: 0,
+        groups: {
+          direct: {
+            rto_s: 5.21,
+            max_write_gap_s: 5.3,
+            acknowledged_writes: 6,
+            failed_writes: 1,
+            unknown_writes: 0,
+            lost_writes: 0,
+          },
+        },
       },
       expectations: [
         { key: "rto", expected: "< 30s", actual: "5.21s", pass: true },

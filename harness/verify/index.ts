@@ -3,6 +3,7 @@
 import type { RunRecord } from "../run/record.ts";
 import { evaluateExpectation, parseExpectation } from "./expectations.ts";
 import type { ExpectationResult, Figures, Verification } from "./figures.ts";
+import { groupFigures } from "./groups.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { derivePromotions } from "./promotions.ts";
 import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstRto } from "./rto.ts";
@@ -35,6 +36,7 @@ export function verify(record: RunRecord): Verification {
     promotions: promotions.length,
     split_brain: splitBrain.detected,
     split_brain_window_s: splitBrain.window_s,
+    groups: groupFigures(record.history, record.timeline, lostWrites.lost_ids),
   };
 
   const ownProblems = [...unrecoveredFaultProblems(perFault), ...lostWrites.problems, ...walLoss.problems];

@@ -20,7 +20,8 @@ export function okWrite(
 ): WriteOperation {
   return {
     id,
-    writer: "w1",
+    group: "direct",
+    writer: "direct/w1",
     invoke_ns: ns(invokeS),
     complete_ns: ns(completeS),
     outcome: "ok",
@@ -49,7 +50,8 @@ function notAcknowledged(
 ): WriteOperation {
   return {
     id,
-    writer: "w1",
+    group: "direct",
+    writer: "direct/w1",
     invoke_ns: ns(invokeS),
     complete_ns: ns(completeS),
     outcome,
@@ -163,6 +165,7 @@ export function cleanFailover(): RunRecord {
 /** Figures of an uneventful run, to override one field at a time. */
 export function figures(overrides: Partial<Figures> = {}): Figures {
   return {
+    groups: {},
     rto_s: 5.21,
     max_write_gap_s: 5.3,
     lost_writes: 0,

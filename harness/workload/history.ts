@@ -9,14 +9,19 @@ export type Outcome = "ok" | "fail" | "unknown";
 export interface WriteOperation {
   /** Unique ledger id written by this operation. */
   id: number;
-  /** Writer that issued it, e.g. "w1". */
+  /** Writer group: "direct", an entry point ("haproxy", "pgpool") or a named placement group. */
+  group: string;
+  /** Writer that issued it, e.g. "direct/w1". */
   writer: string;
   /** Monotonic nanoseconds since the run started, when the request was sent. */
   invoke_ns: number;
   /** Monotonic nanoseconds since the run started, when the outcome became known. */
   complete_ns: number;
   outcome: Outcome;
-  /** Node the request was sent to; null when no writable node could be reached at all. */
+  /**
+   * Node that served the request (from inet_server_addr(), so also behind a proxy); before an
+   * answer, the member it was sent to; null when no writable node could be reached at all.
+   */
   node: string | null;
   /** Timeline of the node that acknowledged the write (ok only). */
   timeline: number | null;

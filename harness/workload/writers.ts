@@ -4,22 +4,30 @@ import type { PostgresEndpoint } from "../topology/topology.ts";
 import { classifyWriteError } from "./classify.ts";
 import type { WriteOperation } from "./history.ts";
 
-export interface WorkloadOptions {
+/** Writers that share a way into the cluster. */
+export interface WriterGroup {
+  name: string;
   writers: number;
   /** Writes per second per writer; 0 = as fast as possible. */
   rate: number;
+  /** Members to try, in the order a multi-host connection string would list them (one, for a proxy). */
+  targets: string[];
+  endpoint: (member: string) => PostgresEndpoint;
+}
+
+export interface WorkloadOptions {
+  groups: WriterGroup[];
   /** A write without an answer after this is abandoned and recorded as unknown. */
   timeoutMs: number;
-  /** PostgreSQL members in the order a multi-host connection string would list them. */
-  nodes: string[];
-  endpoint: (member: string) => PostgresEndpoint;
+  /** The member an address belongs to, to name the node that really served a write. */
+  memberAt: (address: string) => string | undefined;
   clock: RunClock;
 }
 
 const CONNECT_TIMEOUT_MS = 1000;
 const INSERT =
-  "insert into pgchaos_ledger (id, writer) values ($1, $2) " +
-  "returning pg_current_wal_insert_lsn()::text as lsn, pg_walfile_name(pg_current_wal_insert_lsn()) as walfile";
+  "insert into pgchaos_ledger (id, writer) values ($1, $2) returning pg_current_wal_insert_lsn()::text as lsn, " +
+  "pg_walfile_name(pg_current_wal_insert_lsn()) as walfile, host(inet_server_addr()) as server";
 
 interface Connection {
   member: string;
@@ -43,7 +51,9 @@ export class Workload {
 
   start(): void {
     this.running = true;
-    this.loops = Array.from({ length: this.options.writers }, (_, i) => this.writerLoop(`w${i + 1}`));
+    this.loops = this.options.groups.flatMap((group) =>
+      Array.from({ length: group.writers }, (_, i) => this.writerLoop(group, `${group.name}/w${i + 1}`)),
+    );
   }
 
   /** Stops issuing writes and waits for the ones in flight to resolve (bounded by the write timeout). */
@@ -57,8 +67,9 @@ export class Workload {
     return this.history.find((op) => op.outcome === "ok" && op.invoke_ns >= ns);
   }
 
-  private async writerLoop(writer: string): Promise<void> {
-    const { rate, clock } = this.options;
+  private async writerLoop(group: WriterGroup, writer: string): Promise<void> {
+    const { clock } = this.options;
+    const { rate } = group;
     const intervalMs = rate > 0 ? 1000 / rate : 0;
     let connection: Connection | undefined;
     let lastMember: string | undefined;
@@ -70,14 +81,14 @@ export class Workload {
         connection.client.end().catch(() => {});
         connection = undefined;
       }
-      connection ??= await this.connectWritable(lastMember);
+      connection ??= await this.connectWritable(group, lastMember);
       if (!connection) {
         this.history.push(
-          op(id, writer, invoke_ns, clock.nowNs(), "fail", null, "no writable node reachable"),
+          op(id, group.name, writer, invoke_ns, clock.nowNs(), "fail", null, "no writable node reachable"),
         );
       } else {
         lastMember = connection.member;
-        connection = await this.write(connection, id, writer, invoke_ns);
+        connection = await this.write(connection, id, group.name, writer, invoke_ns);
       }
       nextAt += intervalMs;
       const wait = nextAt - performance.now();
@@ -92,12 +103,13 @@ export class Workload {
   private async write(
     connection: Connection,
     id: number,
+    group: string,
     writer: string,
     invoke_ns: number,
   ): Promise<Connection | undefined> {
     const { clock } = this.options;
     try {
-      const result = await connection.client.query<{ lsn: string; walfile: string }>({
+      const result = await connection.client.query<{ lsn: string; walfile: string; server: string | null }>({
         text: INSERT,
         values: [id, writer],
       });
@@ -105,11 +117,12 @@ export class Workload {
       const timeline = row ? Number.parseInt(row.walfile.slice(0, 8), 16) : null;
       this.history.push({
         id,
+        group,
         writer,
         invoke_ns,
         complete_ns: clock.nowNs(),
         outcome: "ok",
-        node: connection.member,
+        node: (row?.server && this.options.memberAt(row.server)) || connection.member,
         timeline,
         lsn: row?.lsn ?? null,
         error: null,
@@ -118,7 +131,7 @@ export class Workload {
     } catch (error) {
       const outcome = classifyWriteError(error);
       this.history.push(
-        op(id, writer, invoke_ns, clock.nowNs(), outcome, connection.member, (error as Error).message),
+        op(id, group, writer, invoke_ns, clock.nowNs(), outcome, connection.member, (error as Error).message),
       );
       // A certain failure on a read-only node also means this node is no longer the primary.
       connection.client.end().catch(() => {});
@@ -126,13 +139,16 @@ export class Workload {
     }
   }
 
-  private async connectWritable(preferred: string | undefined): Promise<Connection | undefined> {
-    const { nodes } = this.options;
+  private async connectWritable(
+    group: WriterGroup,
+    preferred: string | undefined,
+  ): Promise<Connection | undefined> {
+    const nodes = group.targets;
     const order = preferred ? [preferred, ...nodes.filter((n) => n !== preferred)] : nodes;
     for (const member of order) {
       if (!this.running) return undefined;
       const client = new pg.Client({
-        ...this.options.endpoint(member),
+        ...group.endpoint(member),
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         query_timeout: this.options.timeoutMs,
         keepAlive: true,
@@ -160,6 +176,7 @@ export class Workload {
 
 function op(
   id: number,
+  group: string,
   writer: string,
   invoke_ns: number,
   complete_ns: number,
@@ -167,5 +184,5 @@ function op(
   node: string | null,
   error: string,
 ): WriteOperation {
-  return { id, writer, invoke_ns, complete_ns, outcome, node, timeline: null, lsn: null, error };
+  return { id, group, writer, invoke_ns, complete_ns, outcome, node, timeline: null, lsn: null, error };
 }

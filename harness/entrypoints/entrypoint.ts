@@ -1,0 +1,29 @@
+import type { Backend } from "../backend/backend.ts";
+import type { PostgresEndpoint, Topology } from "../topology/topology.ts";
+
+/** How applications reach the cluster: the harness's own routing, or a proxy in its own namespace. */
+export const ENTRYPOINTS = ["direct", "haproxy", "pgpool"] as const;
+export type EntryPointKind = (typeof ENTRYPOINTS)[number];
+
+export interface EntryPointContext {
+  backend: Backend;
+  topology: Topology;
+  workdir: string;
+}
+
+/**
+ * A proxy between clients and the cluster. It is a member of its own (swimlane, fault target),
+ * and the downtime clients see through it is its own, not the database's.
+ */
+export interface EntryPoint {
+  readonly kind: Exclude<EntryPointKind, "direct">;
+  /** Member name of the host it runs on. */
+  readonly member: string;
+  /** Writes its config and starts it; the cluster is already healthy. */
+  start(): Promise<void>;
+  /** Starts it again after a fault killed it. */
+  restart(): Promise<void>;
+  endpoint(): PostgresEndpoint;
+  logFiles(): string[];
+  version(): Promise<string>;
+}

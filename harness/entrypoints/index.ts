@@ -1,0 +1,105 @@
+import type { Member } from "../run/record.ts";
+import { describeMember } from "../topology/members.ts";
+import type {
+  ClusterStatus,
+  HaEvent,
+  HaPromotion,
+  PostgresEndpoint,
+  StartMode,
+  Topology,
+} from "../topology/topology.ts";
+import type { EntryPoint, EntryPointContext, EntryPointKind } from "./entrypoint.ts";
+import { HaproxyEntryPoint } from "./haproxy.ts";
+import { PgpoolEntryPoint } from "./pgpool.ts";
+
+export function createEntryPoint(
+  kind: Exclude<EntryPointKind, "direct">,
+  context: EntryPointContext,
+): EntryPoint {
+  return kind === "haproxy" ? new HaproxyEntryPoint(context) : new PgpoolEntryPoint(context);
+}
+
+/**
+ * The cluster as faults and reports see it: the topology's members plus its entry points, so an
+ * entry point is a swimlane and a fault target like any other member, and healing a killed
+ * entry point restarts it.
+ */
+export class ClusterWithEntryPoints implements Topology {
+  constructor(
+    private readonly topology: Topology,
+    private readonly entryPoints: EntryPoint[],
+    private readonly context: Pick<EntryPointContext, "backend">,
+  ) {}
+
+  get name(): string {
+    return this.topology.name;
+  }
+
+  members(): Member[] {
+    return [
+      ...this.topology.members(),
+      ...this.entryPoints.map((e) => describeMember(this.context.backend, e.member, "entrypoint")),
+    ];
+  }
+
+  postgresMembers(): string[] {
+    return this.topology.postgresMembers();
+  }
+
+  clientTargets(): Promise<string[]> {
+    return this.topology.clientTargets();
+  }
+
+  start(): Promise<void> {
+    return this.topology.start();
+  }
+
+  /** Entry points start once the cluster is healthy: a proxy needs a primary to route to. */
+  async startEntryPoints(): Promise<void> {
+    for (const entryPoint of this.entryPoints) await entryPoint.start();
+  }
+
+  status(): Promise<ClusterStatus> {
+    return this.topology.status();
+  }
+
+  switchover(candidate: string | null): Promise<void> {
+    return this.topology.switchover(candidate);
+  }
+
+  startMember(member: string, mode: StartMode): Promise<void> {
+    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    return entryPoint ? entryPoint.restart() : this.topology.startMember(member, mode);
+  }
+
+  promotions(): Promise<HaPromotion[]> {
+    return this.topology.promotions();
+  }
+
+  haEvents(): Promise<HaEvent[]> {
+    return this.topology.haEvents();
+  }
+
+  endpoint(member: string): PostgresEndpoint {
+    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    return entryPoint ? entryPoint.endpoint() : this.topology.endpoint(member);
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const versions = await this.topology.versions();
+    for (const entryPoint of this.entryPoints) versions[entryPoint.kind] = await entryPoint.version();
+    return versions;
+  }
+
+  settings(): Record<string, unknown> {
+    const settings = this.topology.settings();
+    return this.entryPoints.length > 0
+      ? { ...settings, entrypoints: this.entryPoints.map((e) => e.kind) }
+      : settings;
+  }
+
+  logFiles(member: string): string[] {
+    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    return entryPoint ? entryPoint.logFiles() : this.topology.logFiles(member);
+  }
+}

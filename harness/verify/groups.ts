@@ -1,0 +1,33 @@
+/** Figures per writer group: the downtime clients see depends on the path they take into the cluster. */
+
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { WriteOperation } from "../workload/history.ts";
+import type { GroupFigures } from "./figures.ts";
+import { maxWriteGap, rtoPerFault, worstRto } from "./rto.ts";
+
+export function groupFigures(
+  history: readonly WriteOperation[],
+  timeline: readonly TimelineEvent[],
+  lostIds: readonly number[],
+): Record<string, GroupFigures> {
+  const lost = new Set(lostIds);
+  const byGroup = new Map<string, WriteOperation[]>();
+  for (const op of history) {
+    const ops = byGroup.get(op.group) ?? [];
+    ops.push(op);
+    byGroup.set(op.group, ops);
+  }
+  const figures: Record<string, GroupFigures> = {};
+  for (const [group, ops] of [...byGroup].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const count = (outcome: WriteOperation["outcome"]) => ops.filter((op) => op.outcome === outcome).length;
+    figures[group] = {
+      rto_s: worstRto(rtoPerFault(ops, timeline)),
+      max_write_gap_s: maxWriteGap(ops),
+      acknowledged_writes: count("ok"),
+      failed_writes: count("fail"),
+      unknown_writes: count("unknown"),
+      lost_writes: ops.filter((op) => op.outcome === "ok" && lost.has(op.id)).length,
+    };
+  }
+  return figures;
+}
