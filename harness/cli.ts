@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
-import { writeReports } from "./report/index.ts";
+import { type InvocationRun, writeInvocationReports, writeReports } from "./report/index.ts";
 import type { RunReport } from "./report/reporter.ts";
 import { formatSummary, formatVerdict } from "./report/terminal.ts";
 import { preflight } from "./run/preflight.ts";
@@ -68,6 +68,9 @@ async function runCommand(args: string[]): Promise<number> {
   }
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const reports: RunReport[] = [];
+  const runs: InvocationRun[] = [];
+  const outDir = resolve(values.out);
+  let invocation: Awaited<ReturnType<typeof writeInvocationReports>> | undefined;
   for (const scenario of scenarios) {
     const topologies = only ? scenario.topologies.filter((t) => t === only) : scenario.topologies;
     if (topologies.length === 0) throw new UsageError(`${scenario.file}: does not list topology ${only}`);
@@ -81,14 +84,23 @@ async function runCommand(args: string[]): Promise<number> {
         logsDir: join(dir, "logs"),
         progress: (line) => console.log(line),
       });
-      const report = { record, verification: verify(record) };
+      const report: RunReport = {
+        record,
+        verification: verify(record),
+        scenarioSource: scenario.source,
+        scenarioDescription: scenario.description,
+      };
       const paths = await writeReports(report, dir);
       console.log(`\n${formatVerdict(report, { color })}`);
       for (const path of paths) console.log(`  ${path}`);
       reports.push(report);
+      runs.push({ report, dir });
+      // Rewritten after every run, so an invocation that dies midway still leaves a usable index.
+      invocation = await writeInvocationReports(runs, outDir);
     }
   }
   console.log(`\n${formatSummary(reports, { color })}`);
+  if (invocation) console.log(`\nreport: ${invocation.index}\njunit:  ${invocation.junit}`);
   return reports.every((r) => r.verification.verdict === "pass") ? 0 : 1;
 }
 

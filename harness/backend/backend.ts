@@ -12,6 +12,12 @@ export interface ProcessSpec {
   logFile: string;
 }
 
+export interface HostProcess {
+  pid: number;
+  ppid: number;
+  command: string;
+}
+
 export type HostSignal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";
 
 /**
@@ -30,8 +36,21 @@ export interface Backend {
   spawn(spec: ProcessSpec): Promise<number>;
   /** Runs a command on a member's host to completion. */
   exec(member: string, argv: string[], options?: { user?: string; timeoutMs?: number }): Promise<ExecResult>;
+  /**
+   * Loads an nftables table (`table inet <name> { … }`) into a member's own network stack, so a
+   * fault drops exactly that member's packets; replaces a table of the same name.
+   */
+  applyFirewall(member: string, table: string, ruleset: string): Promise<void>;
+  /** Removes a table applyFirewall loaded; a no-op when it is not there. */
+  removeFirewall(member: string, table: string): Promise<void>;
+  /** Address the harness itself (clients, observers) uses on the members' network. */
+  readonly harnessAddress: string;
   /** Sends a signal to every process on a member's host; returns the PIDs signalled. */
   signalHost(member: string, signal: HostSignal): Promise<number[]>;
+  /** Processes running on a member's host, with their parent and command line. */
+  processes(member: string): Promise<HostProcess[]>;
+  /** Sends a signal to one process on a member's host, by PID (e.g. a postmaster). */
+  signalProcess(member: string, pid: number, signal: HostSignal): Promise<void>;
   /** Removes everything this backend created. Idempotent; safe to call from a signal handler. */
   destroy(): Promise<void>;
 }

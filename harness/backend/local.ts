@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { closeSync, openSync, rmSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import { sleep } from "../common/clock.ts";
 import { type ExecResult, run, runOk } from "../common/exec.ts";
-import type { Backend, HostSignal, ProcessSpec } from "./backend.ts";
+import type { Backend, HostProcess, HostSignal, ProcessSpec } from "./backend.ts";
 import { type RunState, isAlive, removeState, saveState } from "./state.ts";
 
 /** First host address in the run's /24; .1 is the bridge (the harness's side). */
@@ -32,6 +32,10 @@ export class LocalBackend implements Backend {
       iptables_deletes: [],
       workdir,
     };
+  }
+
+  get harnessAddress(): string {
+    return `${this.prefix}.1`;
   }
 
   get subnet(): string {
@@ -143,6 +147,39 @@ export class LocalBackend implements Backend {
     return run(["ip", "netns", "exec", this.namespace(member), ...asUser, ...argv], {
       timeoutMs: options.timeoutMs ?? 30_000,
     });
+  }
+
+  async applyFirewall(member: string, table: string, ruleset: string): Promise<void> {
+    await this.removeFirewall(member, table);
+    await runOk(["ip", "netns", "exec", this.namespace(member), "nft", "-f", "-"], { input: ruleset });
+  }
+
+  async removeFirewall(member: string, table: string): Promise<void> {
+    await run(["ip", "netns", "exec", this.namespace(member), "nft", "delete", "table", "inet", table]);
+  }
+
+  async processes(member: string): Promise<HostProcess[]> {
+    const found: HostProcess[] = [];
+    for (const pid of await namespacePids(this.namespace(member))) {
+      try {
+        const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+        // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        found.push({ pid, ppid, command });
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return found;
+  }
+
+  async signalProcess(member: string, pid: number, signal: HostSignal): Promise<void> {
+    // Only a process inside the member's own namespace: never signal anything the run did not start.
+    if (!(await namespacePids(this.namespace(member))).includes(pid)) {
+      throw new Error(`pid ${pid} is not running on ${member}`);
+    }
+    process.kill(pid, signal);
   }
 
   async signalHost(member: string, signal: HostSignal): Promise<number[]> {

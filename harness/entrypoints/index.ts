@@ -67,6 +67,17 @@ export class ClusterWithEntryPoints implements Topology {
     return this.topology.switchover(candidate);
   }
 
+  dataDir(member: string): string {
+    return this.topology.dataDir(member);
+  }
+
+  /** A proxy has nothing to shut down cleanly: its stop is its kill. */
+  async stopMember(member: string): Promise<void> {
+    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    if (!entryPoint) return this.topology.stopMember(member);
+    await this.context.backend.signalHost(member, "SIGTERM");
+  }
+
   startMember(member: string, mode: StartMode): Promise<void> {
     const entryPoint = this.entryPoints.find((e) => e.member === member);
     return entryPoint ? entryPoint.restart() : this.topology.startMember(member, mode);

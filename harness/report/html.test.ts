@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { escapeHtml, htmlReporter, renderHtml } from "./html.ts";
+import { escapeHtml, htmlReporter, keyMoments, renderHtml } from "./html.ts";
+import type { NodeLog } from "./logs.ts";
 import type { RunReport } from "./reporter.ts";
 import { FIXTURE_SECRETS, fixtureReport } from "./test-fixture.ts";
 
@@ -45,53 +46,128 @@ describe("renderHtml", () => {
     }
   });
 
-  it("shows the key figures as cards", () => {
+  it("shows the key figures as cards, with the raw value for machines", () => {
     for (const label of [
       "RTO",
       "Max write gap",
+      "Write blocked",
+      "Acknowledged writes",
       "Lost writes",
       "Unknown writes",
-      "Acknowledged writes",
       "WAL loss",
+      "Promotions",
+      "Split-brain window",
+      "Old-primary rejoin",
     ]) {
       expect(html).toContain(`<div class="label">${label}</div>`);
     }
     expect(html).toContain(`<div class="value">5.50 s</div>`);
     expect(html).toContain(`<div class="value">368 B</div>`);
-    expect(html).toContain(
-      `<div class="card bad"><div class="label">Lost writes</div><div class="value">2</div>`,
+    expect(html).toMatch(
+      /<div class="card bad" data-figure="lost_writes" data-value="2"[^>]*><div class="label">Lost writes<\/div><div class="value">2<\/div>/,
+    );
+    expect(html).toContain(`data-figure="rto_s" data-value="5.504"`);
+    expect(html).toContain("how long writes were impossible");
+  });
+
+  it("shows write blocked and old-primary rejoin only when verify measured them", () => {
+    expect(html).toMatch(
+      /data-figure="write_blocked_s" title="[^"]*"><div class="label">Write blocked<\/div><div class="value absent">—/,
+    );
+    const report = fixtureReport();
+    const figures = { ...report.verification.figures, write_blocked_s: 1.25, old_primary_rejoin_s: 7.5 };
+    const page = renderHtml({ ...report, verification: { ...report.verification, figures } });
+    expect(page).toContain(`data-figure="write_blocked_s" data-value="1.25"`);
+    expect(page).toContain(`data-figure="old_primary_rejoin_s" data-value="7.5"`);
+    expect(page).toContain(`<div class="value">7.50 s</div>`);
+  });
+
+  it("lists the key moments in order: fault, outage, promotion, recovery, heal", () => {
+    const moments = keyMoments(fixtureReport()).map((m) => [Number((m.at_ns / 1e9).toFixed(3)), m.html]);
+    expect(moments).toEqual([
+      [0.5, "first write of the workload"],
+      [3, "<b>kill</b> primary → n1 injected"],
+      [3, "writes impossible from here"],
+      [8.2, "<b>n2</b> promoted to timeline 2, forked at 0/5030E50"],
+      [8.504, "first new write acknowledged · <b>RTO 5.50 s</b>"],
+      [20, "kill primary healed"],
+    ]);
+  });
+
+  it("tabulates RTO per fault with when writes became impossible", () => {
+    expect(html).toMatch(
+      /<table class="rto-table">[\s\S]*?<td class="num">3.000<\/td><td class="num">3.000<\/td><td class="num">8.504<\/td><td class="num">20.000<\/td><td class="num"><b>5.504 s<\/b>/,
     );
   });
 
-  it("draws a lane for every member", () => {
+  it("draws a lane for every member, and the HA status lane when the manager reported one", () => {
     for (const m of fixtureReport().record.members)
       expect(html).toContain(`<g class="lane" data-member="${m.name}">`);
-    expect(count(html, `<g class="lane"`)).toBe(6);
+    expect(count(html, `<g class="lane" data-member=`)).toBe(6);
     // n1 goes primary → down → replica; n2 replica → primary.
     expect(html).toMatch(/data-member="n1">[\s\S]*?r-primary[\s\S]*?r-down[\s\S]*?r-replica[\s\S]*?<\/g>/);
+    expect(html).not.toContain(`data-lane="ha-status"`);
+    const report = fixtureReport();
+    report.record.timeline.push(
+      { at_ns: 1e9, kind: "ha", source: "patroni status", member: null, text: "complete (primary n1)" },
+      { at_ns: 4e9, kind: "ha", source: "patroni status", member: null, text: "no primary" },
+    );
+    const page = renderHtml(report);
+    expect(page).toContain(`data-lane="ha-status"`);
+    expect(page).toMatch(/data-state="complete"[\s\S]*?data-state="no-primary"/);
   });
 
-  it("shades the kill fault from inject to heal and marks the promotion", () => {
-    expect(count(html, `<g class="fault-band"`)).toBe(1);
-    expect(html).toContain(`data-fault="kill" data-target="primary"`);
+  it("marks HA-manager events on their member's lane", () => {
+    expect(count(html, `class="ha-mark"`)).toBe(2);
+    expect(html).toContain("7.900 s · patroni · n2\nacquired session lock as a leader");
+  });
+
+  it("shades the kill fault in its kind's colour from inject to heal and marks the promotion", () => {
+    // Once on the timeline, once on the workload chart.
+    expect(count(html, `<g class="fault-band" data-fault="kill"`)).toBe(2);
+    expect(html).toContain(`data-fault="kill" data-target="primary" style="--fc:#e5484d"`);
     expect(html).toContain("3.000 s – 20.000 s");
     expect(html).toContain(`class="band-edge heal"`);
     expect(count(html, `<g class="promotion-marker"`)).toBe(1);
     expect(html).toMatch(/<g class="promotion-marker" data-member="n2">\s*<title>n2 promoted to timeline 2/);
   });
 
-  it("draws the workload strip: acknowledged bars and failed / unknown ticks", () => {
-    expect(count(html, `class="bar-ok"`)).toBe(240);
+  it("draws the workload chart: writes/s, latency p50 and p99, failed and unknown ticks, RTO", () => {
+    expect(html).toContain(`<svg class="workload-chart"`);
+    expect(count(html, `class="rate-area"`)).toBe(1);
+    expect(count(html, `<path class="lat-p50"`)).toBe(1);
+    expect(count(html, `<path class="lat-p99"`)).toBe(1);
     expect(count(html, `class="tick-unknown"`)).toBe(1);
     expect(count(html, `class="tick-fail"`)).toBe(25);
+    expect(html).toContain(`<g class="rto-bracket" data-fault="kill">`);
+    expect(html).toContain("p50 4.0 ms · p99 4.0 ms");
   });
 
-  it("lists lost and unknown ids, and the events without role sampling noise", () => {
+  it("lists lost and unknown writes with when, where and at which LSN they were answered", () => {
     expect(html).toContain(`<h3>Lost (2)</h3><p class="ids">24, 25</p>`);
     expect(html).toContain(`<h3>Unknown outcome (1)</h3><p class="ids">26</p>`);
-    expect(html).toContain("acquired session lock as a leader");
+    expect(html).toContain(
+      `<tr data-id="24"><td class="num">24</td><td>lost</td><td>w1</td><td class="num">2.800</td><td class="num">2.804</td><td>n1</td><td class="num">1</td><td class="mono">0/5030508</td>`,
+    );
+    expect(html).toContain(`<td>unknown</td><td>w1</td><td class="num">2.995</td>`);
+  });
+
+  it("shows each node's last LSN, timeline and the fork point of its timeline", () => {
+    expect(html).toMatch(
+      /<tr data-member="n2"><td><code>n2<\/code> <span class="badge pass">final primary<\/span><\/td><td>primary<\/td><td class="num">2<\/td><td class="mono">0\/6A00148<\/td><td class="mono">0\/5030E50/,
+    );
+    expect(html).toContain("timeline 2 forked from timeline 1 at <code>0/5030E50</code>");
+  });
+
+  it("merges every event into one table with its source", () => {
+    expect(html).toContain(
+      `<td class="src">patroni</td><td><span class="kind ha">ha</span></td><td>n2</td><td>acquired session lock as a leader</td>`,
+    );
+    expect(html).toContain(`<td class="src">sampler (outside)</td>`);
+    expect(html).toContain(`<td class="src">pgchaos</td><td><span class="kind fault">fault</span>`);
     expect(html).toContain("promoted to timeline 2 forked at 0/5030E50");
     expect(html).toContain(`<td class="num">8.200</td>`);
+    expect(html).toContain(`<input type="checkbox" data-kind="role" checked>role changes`);
   });
 
   it("truncates long id lists after 200", () => {
@@ -100,6 +176,7 @@ describe("renderHtml", () => {
     const page = renderHtml(report);
     expect(page).toContain('199, 200 <span class="more">… and 50 more</span>');
     expect(page).not.toContain(", 201");
+    expect(page).toContain("… and 50 more lost writes (all ids are in result.json)");
   });
 
   it("lists problems", () => {
@@ -107,18 +184,76 @@ describe("renderHtml", () => {
     expect(html).toContain("<li>replica n3 did not report its lag within 5 s after the heal</li>");
   });
 
-  it("shows versions and settings, with secrets masked", () => {
+  it("shows versions and settings flattened by path, with secrets masked", () => {
     expect(html).toContain('<code>patroni</code></td><td class="mono">4.0.4</td>');
     expect(html).toContain('<code>maximum_lag_on_failover</code></td><td class="mono">1048576</td>');
+    expect(html).toContain(`<tr class="group"><td colspan="2"><code>postgresql</code></td></tr>`);
+    expect(html).toContain(
+      `<code><span class="muted">parameters.<wbr></span>wal_level</code></td><td class="mono">replica</td>`,
+    );
     for (const secret of FIXTURE_SECRETS) expect(html).not.toContain(secret);
     expect(html).toContain("postgres://app:********@n1:5432/app");
   });
 
-  it("is self-contained: no external URLs, no scripts, no linked resources", () => {
+  it("shows the scenario source and description when the CLI passed them, masked", () => {
+    expect(html).toContain("Scenario source not recorded");
+    const report = fixtureReport();
+    report.scenarioSource = "name: kill-primary\nsecrets:\n  password: hunter2\n";
+    report.scenarioDescription = "Hard crash of the primary.";
+    const page = renderHtml(report);
+    expect(page).toContain(`<p class="desc">Hard crash of the primary.</p>`);
+    expect(page).toContain("name: kill-primary\nsecrets:\n  password: ********\n");
+    expect(page).not.toContain("hunter2");
+  });
+
+  it("shows node log excerpts, collapsible, with fault markers between the lines", () => {
+    expect(html).toContain("No node logs were copied for this run.");
+    const logs: NodeLog[] = [
+      {
+        member: "n1",
+        part: "",
+        file: "logs/n1.log",
+        total_lines: 10,
+        omitted: 0,
+        window: { from_ns: 0, to_ns: 50e9 },
+        lines: [
+          { at_ns: 2.5e9, resolution_ns: 1e6, text: "LOG:  checkpoint", level: "" },
+          { at_ns: 3.01e9, resolution_ns: 1e6, text: "FATAL:  terminating", level: "error" },
+          { at_ns: 19.5e9, resolution_ns: 1e9, text: "INFO  restarting", level: "" },
+          { at_ns: 21e9, resolution_ns: 1e9, text: "WARN  restarted", level: "warn" },
+        ],
+      },
+    ];
+    const page = renderHtml(fixtureReport(), { logs });
+    expect(page).toMatch(
+      /<details class="node-log" data-member="n1"><summary>n1<span class="muted">4 of 10 lines · logs\/n1.log<\/span> <span class="errs">1 error<\/span> <span class="warns">1 warning<\/span><\/summary>/,
+    );
+    // The heal at 20 s may come after a line stamped "second 19.5–20.5": the marker goes first.
+    const order = [
+      "LOG:  checkpoint",
+      "inject kill on primary",
+      "FATAL:  terminating",
+      "heal kill on primary",
+      "INFO  restarting",
+      "WARN  restarted",
+    ];
+    const section = page.slice(page.indexOf(`id="logs"`));
+    const at = order.map((text) => section.indexOf(text));
+    expect(at.every((i) => i > 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(section).toContain(
+      `<span class="lt" title="stamped to the second: between 21.000 and 22.000 s">~21.0</span>`,
+    );
+  });
+
+  it("is self-contained: nothing to fetch, only in-page links, a CSP that forbids fetching", () => {
     expect(html).not.toMatch(/https?:\/\//i);
-    expect(html).not.toMatch(/\s(src|href)\s*=/i);
+    expect(html).not.toMatch(/\ssrc\s*=/i);
+    for (const [, href] of html.matchAll(/\shref="([^"]*)"/g)) expect(href).toMatch(/^#[a-z]+$/);
     expect(html).not.toMatch(/url\(|@import/i);
-    expect(html).not.toContain("<script");
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none';`);
+    expect(count(html, "<script")).toBe(1);
+    expect(html).toContain("<script>(function () {");
     expect(html).not.toContain("NaN");
     expect(html).not.toContain("undefined");
   });
@@ -129,7 +264,8 @@ describe("renderHtml", () => {
     report.record.members[0] = { name: `n1"><b>`, kind: "postgres", address: "x" };
     report.verification.expectations[0] = { key: "<k>", expected: "< 30", actual: "a & b", pass: true };
     const page = renderHtml(report);
-    expect(page).not.toContain("<script");
+    expect(page).not.toContain("<script>alert");
+    expect(count(page, "<script")).toBe(1);
     expect(page).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(page).toContain(`data-member="n1&quot;&gt;&lt;b&gt;"`);
     expect(page).toContain("<td>&lt; 30</td><td>a &amp; b</td>");
@@ -156,6 +292,7 @@ describe("renderHtml", () => {
     expect(page).not.toContain(`class="panel problems"`);
     expect(page).toContain("no members recorded");
     expect(page).toContain("no fault injected");
+    expect(page).toContain("No acknowledged write was lost");
   });
 });
 
@@ -170,5 +307,61 @@ describe("htmlReporter", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reads the node logs copied beside it and masks their passwords", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pgchaos-html-"));
+    try {
+      await mkdir(join(dir, "logs"));
+      await writeFile(
+        join(dir, "logs", "n1.log"),
+        '{"level":"info","ts":"2025-01-01T12:00:04.100Z","msg":"following n1"}\n' +
+          "2025-01-01 12:00:04.200 UTC [7] FATAL:  password=hunter2 refused\n",
+      );
+      await htmlReporter.write(fixtureReport(), dir);
+      const page = await readFile(join(dir, "report.html"), "utf8");
+      expect(page).toContain(
+        `<span class="lt">4.100</span><span class="lx">{&quot;level&quot;:&quot;info&quot;`,
+      );
+      expect(page).toContain("password=******** refused");
+      expect(page).not.toContain("hunter2");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("per writer group", () => {
+  it("tabulates the groups' figures when clients wrote through more than one path", () => {
+    expect(renderHtml(fixtureReport())).not.toContain("Per writer group");
+    const report = fixtureReport();
+    const direct = report.verification.figures.groups.direct;
+    if (!direct) throw new Error("fixture has a direct group");
+    report.verification.figures.groups.haproxy = { ...direct, rto_s: 7.25, lost_writes: 0 };
+    const page = renderHtml(report);
+    expect(page).toContain('<h3 style="margin-top:18px">Per writer group</h3>');
+    expect(page).toContain(
+      `<tr data-group="haproxy"><td><code>haproxy</code></td><td class="num">7.25 s</td>`,
+    );
+    expect(page).toContain(`<td class="num bad">2</td>`);
+  });
+});
+
+describe("no passwords anywhere", () => {
+  it("masks credentials quoted by the HA manager, errors and problems", () => {
+    const report = fixtureReport();
+    report.record.timeline.push({
+      at_ns: 21e9,
+      kind: "ha",
+      source: "patroni",
+      member: "n1",
+      text: "running pg_rewind from dbname=postgres user=rewinder password=hunter2 host=n2",
+    });
+    report.record.problems.push("could not connect to postgres://app:hunter2@n2/app");
+    const op = report.record.history.find((o) => o.outcome === "fail");
+    if (op) op.error = "connection to password=hunter2 failed";
+    const page = renderHtml(report);
+    expect(page).not.toContain("hunter2");
+    expect(page).toContain("user=rewinder password=******** host=n2");
   });
 });

@@ -1,99 +1,58 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
+import type { Figures } from "../verify/figures.ts";
+import type { WriteOperation } from "../workload/history.ts";
+import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatBytes, formatCount, formatSeconds, formatValue, nsToS } from "./format.ts";
 import { allProblems } from "./json.ts";
-import { byTime } from "./model.ts";
-import { maskSettings } from "./redact.ts";
+import { type NodeLog, readNodeLogs } from "./logs.ts";
+import { byTime, faultBands, haStatusSegments, runEndNs } from "./model.ts";
+import { HA_COLORS, HA_LABELS, faultColor } from "./palette.ts";
+import { maskSettings, maskText } from "./redact.ts";
 import type { Reporter, RunReport } from "./reporter.ts";
+import { SCRIPT } from "./script.ts";
+import { CSS } from "./styles.ts";
 import { renderTimelineSvg } from "./svg.ts";
 
 export { escapeHtml } from "./escape.ts";
 
-/** How many lost / unknown ids are listed before the rest is summarised. */
+/** How many lost / unknown writes are listed before the rest is summarised. */
 export const ID_LIST_LIMIT = 200;
 
-const CSS = `
-:root{--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--bg:#f5f6f8;--card:#fff;
---pass:#1f7a46;--pass-bg:#e9f6ee;--pass-line:#b9e0c7;--fail:#c4291c;--fail-bg:#fdeeec;--fail-line:#f2c4bf;
---warn:#9a5b00;--warn-bg:#fff6e3;--warn-line:#f3d9a4;
---c-primary:#2f5bd3;--c-replica:#a9c0ef;--c-down:#4b5261;--c-unreachable:#e3a52f;--c-none:#eceef2;
---c-fault:#d4380d;--c-promo:#7a3fd4;--c-ok:#5c9a7c;--c-fail:#d92d20;--c-unknown:#f08c00;
---mono:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);
-font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1240px;margin:0 auto;padding:24px}
-h1{font-size:22px;margin:0 0 4px;font-weight:650;word-break:break-word}
-h2{font-size:12px;text-transform:uppercase;letter-spacing:.07em;color:var(--muted);margin:0 0 12px;font-weight:650}
-h3{font-size:13px;margin:0 0 8px;font-weight:650}
-.panel{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 20px;margin:16px 0}
-.banner{display:flex;align-items:center;gap:20px;border-radius:12px;padding:18px 22px;border:1px solid}
-.banner.pass{background:var(--pass-bg);border-color:var(--pass-line)}
-.banner.fail{background:var(--fail-bg);border-color:var(--fail-line)}
-.verdict{font-weight:800;font-size:22px;letter-spacing:.1em;color:#fff;padding:10px 18px;border-radius:8px}
-.pass .verdict{background:var(--pass)}.fail .verdict{background:var(--fail)}
-.banner .what{flex:1;min-width:0}
-.meta{display:flex;flex-wrap:wrap;gap:4px 18px;color:var(--muted);font-size:13px}
-.meta b{color:var(--fg);font-weight:600}
-.summary{text-align:right;font-size:13px;color:var(--muted);white-space:nowrap}
-.summary b{display:block;font-size:20px;color:var(--fg)}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}
-th{font-size:11px;color:var(--muted);font-weight:650;text-transform:uppercase;letter-spacing:.05em;background:var(--card)}
-tr:last-child td{border-bottom:0}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-code,.mono{font-family:var(--mono);font-size:12.5px}
-tr.fail td{background:#fff8f7}
-.badge{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.05em;padding:2px 9px;border-radius:999px}
-.badge.pass{background:var(--pass-bg);color:var(--pass)}.badge.fail{background:var(--fail-bg);color:var(--fail)}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(168px,1fr));gap:12px}
-.card{border:1px solid var(--line);border-radius:10px;padding:12px 14px}
-.card .label{font-size:12px;color:var(--muted)}
-.card .value{font-size:24px;font-weight:650;font-variant-numeric:tabular-nums;margin-top:2px}
-.card .sub{font-size:12px;color:var(--muted);margin-top:2px}
-.card.bad{border-color:var(--fail-line);background:var(--fail-bg)}.card.bad .value{color:var(--fail)}
-.card.warn{border-color:var(--warn-line);background:var(--warn-bg)}.card.warn .value{color:var(--warn)}
-.panel.problems{border-color:var(--warn-line);background:var(--warn-bg)}
-.panel.problems h2{color:var(--warn)}
-ul.plain{margin:0;padding-left:18px}ul.plain li{margin:2px 0}
-.legend{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:12px;color:var(--muted);margin:0 0 10px}
-.sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin-right:6px}
-.sw.primary{background:var(--c-primary)}.sw.replica{background:var(--c-replica)}
-.sw.down{background:var(--c-down)}.sw.unreachable{background:var(--c-unreachable)}
-.sw.none{background:var(--c-none);border:1px solid #d8dce3}
-.sw.fault{background:rgba(212,56,13,.12);border:1px solid var(--c-fault)}
-.sw.promo{background:var(--c-promo);transform:rotate(45deg) scale(.8)}
-.sw.ok{background:var(--c-ok)}.sw.failop{background:var(--c-fail)}.sw.unknownop{background:var(--c-unknown)}
-svg.timeline{width:100%;height:auto;display:block}
-svg text{font:11px system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;fill:var(--muted)}
-svg .lane-name{font-weight:650;font-size:12px;fill:var(--fg)}
-svg .r-primary{fill:var(--c-primary)}svg .r-replica{fill:var(--c-replica)}
-svg .r-down{fill:var(--c-down)}svg .r-unreachable{fill:var(--c-unreachable)}svg .r-none{fill:var(--c-none)}
-svg .band{fill:var(--c-fault);fill-opacity:.1}
-svg .band-edge{stroke:var(--c-fault);stroke-width:1.2}
-svg .band-edge.heal{stroke-dasharray:3 3}
-svg .band-target{fill:none;stroke:var(--c-fault);stroke-width:1.5}
-svg .band-label{fill:var(--c-fault);font-weight:650}
-svg .promo-line{stroke:var(--c-promo);stroke-width:1.2;stroke-dasharray:4 3}
-svg .promo-diamond{fill:var(--c-promo);stroke:#fff;stroke-width:1.5}
-svg .promo-label{fill:var(--c-promo);font-weight:650}
-svg .grid{stroke:#eef0f3}svg .axis{stroke:#c5cad3}
-svg .bar-ok{fill:var(--c-ok)}svg .tick-fail{fill:var(--c-fail)}svg .tick-unknown{fill:var(--c-unknown)}
-svg .seg:hover,svg .bar-ok:hover,svg .tick-fail:hover,svg .tick-unknown:hover{opacity:.75}
-.ids{font-family:var(--mono);font-size:12px;line-height:1.7;word-break:break-word;margin:0 0 12px}
-.ids .more{font-family:inherit;color:var(--muted)}
-.scroll{max-height:520px;overflow:auto;border:1px solid var(--line);border-radius:8px}
-.scroll th{position:sticky;top:0}
-.kind{display:inline-block;font-size:11px;font-weight:650;padding:1px 8px;border-radius:4px;background:#eef0f3;color:#475467}
-.kind.fault{background:var(--fail-bg);color:var(--c-fault)}.kind.promotion{background:#f1eafc;color:var(--c-promo)}
-.kind.ha{background:#eaf0fc;color:#2f5bd3}
-tr.role td{color:var(--muted)}
-.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:20px}
-.muted{color:var(--muted)}
-footer{color:var(--muted);font-size:12px;text-align:center;padding:8px 0 24px}
+/**
+ * Nothing may be fetched: the page must open from disk and as a CI artefact, and a stray request
+ * is a privacy leak. The browser enforces it; inline styles and the one inline script are allowed.
+ */
+export const CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
+
+/** What the reporter read from disk for the page; rendering itself stays pure. */
+export interface HtmlExtras {
+  logs?: NodeLog[];
+}
+
+/** The page shell shared with the invocation index. */
+export function page(title: string, nav: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+${nav}
+<main>
+${body}
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
 `;
+}
 
 function idList(ids: number[], limit = ID_LIST_LIMIT): string {
   if (ids.length === 0) return `<p class="muted">none</p>`;
@@ -101,6 +60,23 @@ function idList(ids: number[], limit = ID_LIST_LIMIT): string {
   const rest = ids.length - limit;
   const more = rest > 0 ? ` <span class="more">… and ${formatCount(rest)} more</span>` : "";
   return `<p class="ids">${shown}${more}</p>`;
+}
+
+const SECTIONS: [string, string][] = [
+  ["figures", "Figures"],
+  ["timeline", "Timeline"],
+  ["workload", "Workload"],
+  ["writes", "Writes"],
+  ["events", "Events"],
+  ["cluster", "Cluster"],
+  ["logs", "Logs"],
+];
+
+function nav(report: RunReport): string {
+  const { record: r, verification: v } = report;
+  return `<nav class="topnav"><div class="in"><span class="brand">pgchaos</span>
+<span class="crumb"><span class="pill ${v.verdict}">${v.verdict.toUpperCase()}</span> ${esc(r.scenario)} · ${esc(r.topology)} · run ${esc(r.run_id)}</span>
+<span class="links">${SECTIONS.map(([id, text]) => `<a href="#${id}">${text}</a>`).join("")}</span></div></nav>`;
 }
 
 function banner(report: RunReport): string {
@@ -113,9 +89,10 @@ function banner(report: RunReport): string {
     ["started", r.started_at],
     ["duration", formatSeconds(r.duration_s, 1)],
   ];
+  const desc = report.scenarioDescription ? `<p class="desc">${esc(report.scenarioDescription)}</p>` : "";
   return `<header class="banner ${v.verdict}">
 <div class="verdict">${v.verdict === "pass" ? "PASS" : "FAIL"}</div>
-<div class="what"><h1>${esc(r.scenario)}</h1>
+<div class="what"><h1>${esc(r.scenario)}</h1>${desc}
 <div class="meta">${meta.map(([k, val]) => `<span>${k} <b>${esc(val)}</b></span>`).join("")}</div></div>
 <div class="summary"><b>${passed} / ${v.expectations.length}</b>expectations met</div>
 </header>`;
@@ -131,60 +108,7 @@ function expectations(report: RunReport): string {
     rows.length > 0
       ? `<table class="expectations"><thead><tr><th>expectation</th><th>expected</th><th>actual</th><th>result</th></tr></thead><tbody>${rows.join("\n")}</tbody></table>`
       : `<p class="muted">The scenario states no expectations.</p>`;
-  return `<section class="panel"><h2>Expectations</h2>${body}</section>`;
-}
-
-function card(label: string, value: string, sub: string, tone: "" | "bad" | "warn" = ""): string {
-  return `<div class="card${tone ? ` ${tone}` : ""}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="sub">${esc(sub)}</div></div>`;
-}
-
-function figures(report: RunReport): string {
-  const { figures: f, rto_per_fault, promotions, unknown_found_ids, split_brain } = report.verification;
-  const faults = rto_per_fault.length;
-  const rtoSub =
-    f.rto_s !== null
-      ? faults > 1
-        ? `worst of ${faults} faults`
-        : "fault → first acknowledged write"
-      : faults > 0
-        ? "writes never recovered"
-        : "no fault injected";
-  const promoted = promotions.map((p) => `${p.member} → tl ${p.timeline}`).join(", ");
-  const cards = [
-    card("RTO", formatSeconds(f.rto_s), rtoSub, f.rto_s === null && faults > 0 ? "bad" : ""),
-    card("Max write gap", formatSeconds(f.max_write_gap_s), "between acknowledged writes"),
-    card("Acknowledged writes", formatCount(f.acknowledged_writes), `${formatCount(f.failed_writes)} failed`),
-    card(
-      "Lost writes",
-      formatCount(f.lost_writes),
-      "acknowledged, then missing",
-      f.lost_writes > 0 ? "bad" : "",
-    ),
-    card(
-      "Unknown writes",
-      formatCount(f.unknown_writes),
-      `${formatCount(unknown_found_ids.length)} found on final primary`,
-      f.unknown_writes > 0 ? "warn" : "",
-    ),
-    card(
-      "WAL loss",
-      formatBytes(f.wal_loss_bytes),
-      `${formatCount(f.wal_loss_bytes)} bytes past the fork`,
-      f.wal_loss_bytes > 0 ? "bad" : "",
-    ),
-    card("Promotions", formatCount(f.promotions), promoted || "none"),
-    card(
-      "Split-brain",
-      f.split_brain ? "YES" : "no",
-      `window ${formatSeconds(f.split_brain_window_s)}`,
-      f.split_brain ? "bad" : "",
-    ),
-  ];
-  const evidence =
-    split_brain.evidence.length > 0
-      ? `<h3 style="margin-top:16px">Split-brain evidence</h3><ul class="plain">${split_brain.evidence.map((e) => `<li>${esc(e)}</li>`).join("")}</ul>`
-      : "";
-  return `<section class="panel"><h2>Figures</h2><div class="cards">${cards.join("\n")}</div>${evidence}</section>`;
+  return `<section class="panel" id="expectations"><h2>Expectations</h2>${body}</section>`;
 }
 
 function problems(report: RunReport): string {
@@ -193,35 +117,379 @@ function problems(report: RunReport): string {
   return `<section class="panel problems"><h2>Problems</h2><ul class="plain">${list.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></section>`;
 }
 
-function legend(): string {
-  const items: [string, string][] = [
+interface Moment {
+  at_ns: number;
+  color: string;
+  html: string;
+}
+
+/**
+ * The few instants a reader looks for first, in order: the workload starting, each fault and its
+ * heal, when writes became impossible and came back, promotions. All of them are recorded or
+ * computed by verify; this only lines them up.
+ */
+export function keyMoments(report: RunReport): Moment[] {
+  const { record: r, verification: v } = report;
+  const moments: Moment[] = [];
+  let firstInvoke: number | null = null;
+  for (const op of r.history)
+    if (firstInvoke === null || op.invoke_ns < firstInvoke) firstInvoke = op.invoke_ns;
+  if (firstInvoke !== null) {
+    moments.push({ at_ns: firstInvoke, color: "var(--c-ok)", html: "first write of the workload" });
+  }
+  for (const b of faultBands(r.timeline, runEndNs(r))) {
+    const who = b.members.length > 0 ? ` → ${esc(b.members.join(", "))}` : "";
+    const color = faultColor(b.fault);
+    moments.push({
+      at_ns: b.start_ns,
+      color,
+      html: `<b>${esc(b.fault)}</b> ${esc(b.target)}${who} injected`,
+    });
+    if (b.healed) moments.push({ at_ns: b.end_ns, color, html: `${esc(b.fault)} ${esc(b.target)} healed` });
+  }
+  for (const f of v.rto_per_fault) {
+    moments.push({ at_ns: f.outage_start_ns, color: "var(--c-rto)", html: "writes impossible from here" });
+    if (f.rto_s !== null) {
+      moments.push({
+        at_ns: f.outage_start_ns + f.rto_s * 1e9,
+        color: "var(--c-rto)",
+        html: `first new write acknowledged · <b>RTO ${esc(formatSeconds(f.rto_s))}</b>`,
+      });
+    }
+  }
+  for (const p of v.promotions) {
+    const fork = p.fork_lsn === null ? "" : ` at ${esc(p.fork_lsn)}`;
+    moments.push({
+      at_ns: p.at_ns,
+      color: "var(--c-promo)",
+      html: `<b>${esc(p.member)}</b> promoted to timeline ${p.timeline}, forked${fork}`,
+    });
+  }
+  return moments.sort((a, b) => a.at_ns - b.at_ns);
+}
+
+function moments(report: RunReport): string {
+  const list = keyMoments(report);
+  const items = list.map(
+    (m) =>
+      `<li><span class="mt">${s3(m.at_ns)} s</span><i class="dot" style="background:${m.color}"></i><span>${m.html}</span></li>`,
+  );
+  const body =
+    items.length > 0
+      ? `<ol class="moments">${items.join("")}</ol>`
+      : `<p class="muted">Nothing happened.</p>`;
+  return `<section class="panel" id="moments"><h2>What happened</h2>${body}</section>`;
+}
+
+type Tone = "" | "bad" | "warn";
+
+interface Card {
+  figure: string;
+  label: string;
+  /** The raw value from the verification, for machines (and the tests) to compare. */
+  raw: number | boolean | null | undefined;
+  value: string;
+  sub: string;
+  tone?: Tone;
+  /** What the figure means, shown on hover. */
+  help: string;
+}
+
+function card(c: Card): string {
+  const absent = c.raw === undefined || c.raw === null;
+  const data = c.raw === undefined ? "" : ` data-value="${esc(String(c.raw))}"`;
+  return `<div class="card${c.tone ? ` ${c.tone}` : ""}" data-figure="${esc(c.figure)}"${data} title="${esc(c.help)}"><div class="label">${esc(c.label)}</div><div class="value${absent ? " absent" : ""}">${esc(c.value)}</div><div class="sub">${esc(c.sub)}</div></div>`;
+}
+
+/**
+ * Figures another part of pgchaos may add later (write blocked, old-primary rejoin): shown when
+ * the verification carries them under a matching name, a dash otherwise — never made up here.
+ */
+function optionalFigure(f: Figures, pattern: RegExp): { key: string; value: number | null } | undefined {
+  for (const [key, value] of Object.entries(f) as [string, unknown][]) {
+    if (pattern.test(key) && (value === null || typeof value === "number")) return { key, value };
+  }
+  return undefined;
+}
+
+function figures(report: RunReport): string {
+  const { figures: f, rto_per_fault, promotions, unknown_found_ids, split_brain } = report.verification;
+  const faults = rto_per_fault.length;
+  const rtoSub =
+    f.rto_s !== null
+      ? faults > 1
+        ? `writes impossible · worst of ${faults} faults`
+        : "how long writes were impossible"
+      : faults > 0
+        ? "writes never recovered"
+        : "no fault injected";
+  const promoted = promotions.map((p) => `${p.member} → tl ${p.timeline}`).join(", ");
+  const blocked = optionalFigure(f, /^writes?_blocked/);
+  const rejoin = optionalFigure(f, /rejoin/);
+  const cards: Card[] = [
+    {
+      figure: "rto_s",
+      label: "RTO",
+      raw: f.rto_s,
+      value: formatSeconds(f.rto_s),
+      sub: rtoSub,
+      tone: f.rto_s === null && faults > 0 ? "bad" : "",
+      help: "How long writes were impossible: from the later of the fault and the last acknowledgement before the first failed or unknown write after it, to the first acknowledgement of a write invoked after that disruption.",
+    },
+    {
+      figure: "max_write_gap_s",
+      label: "Max write gap",
+      raw: f.max_write_gap_s,
+      value: formatSeconds(f.max_write_gap_s),
+      sub: "between acknowledged writes",
+      help: "Longest silence between two consecutive acknowledged writes while the workload ran.",
+    },
+    {
+      figure: blocked?.key ?? "write_blocked_s",
+      label: "Write blocked",
+      raw: blocked?.value,
+      value: formatSeconds(blocked?.value ?? null),
+      sub: blocked ? "writes waited, not refused" : "not measured in this run",
+      help: "How long writes hung without an answer (e.g. waiting for a synchronous standby).",
+    },
+    {
+      figure: "acknowledged_writes",
+      label: "Acknowledged writes",
+      raw: f.acknowledged_writes,
+      value: formatCount(f.acknowledged_writes),
+      sub: `${formatCount(f.failed_writes)} failed`,
+      help: "Writes the cluster confirmed as committed; failed writes certainly did not commit.",
+    },
+    {
+      figure: "lost_writes",
+      label: "Lost writes",
+      raw: f.lost_writes,
+      value: formatCount(f.lost_writes),
+      sub: "acknowledged, then missing",
+      tone: f.lost_writes > 0 ? "bad" : "",
+      help: "Acknowledged writes absent from the final primary: the durability promise was broken.",
+    },
+    {
+      figure: "unknown_writes",
+      label: "Unknown writes",
+      raw: f.unknown_writes,
+      value: formatCount(f.unknown_writes),
+      sub: `${formatCount(unknown_found_ids.length)} found on final primary`,
+      tone: f.unknown_writes > 0 ? "warn" : "",
+      help: "Writes whose outcome the client could not know (the connection broke mid-commit).",
+    },
+    {
+      figure: "wal_loss_bytes",
+      label: "WAL loss",
+      raw: f.wal_loss_bytes,
+      value: formatBytes(f.wal_loss_bytes),
+      sub: `${formatCount(f.wal_loss_bytes)} bytes past the fork`,
+      tone: f.wal_loss_bytes > 0 ? "bad" : "",
+      help: "Acknowledged WAL on an old timeline beyond the point where the promoted timeline forked off.",
+    },
+    {
+      figure: "promotions",
+      label: "Promotions",
+      raw: f.promotions,
+      value: formatCount(f.promotions),
+      sub: promoted || "none",
+      help: "Promotions to a new timeline.",
+    },
+    {
+      figure: "split_brain_window_s",
+      label: "Split-brain window",
+      raw: f.split_brain_window_s,
+      value: f.split_brain ? formatSeconds(f.split_brain_window_s) : "none",
+      sub: f.split_brain ? "two members accepted writes" : "never two writable primaries",
+      tone: f.split_brain ? "bad" : "",
+      help: "Longest time two members accepted writes, or were sampled writable, at once.",
+    },
+    {
+      figure: rejoin?.key ?? "old_primary_rejoin_s",
+      label: "Old-primary rejoin",
+      raw: rejoin?.value,
+      value: formatSeconds(rejoin?.value ?? null),
+      sub: rejoin ? "heal → replicating again" : "not measured in this run",
+      help: "How long the former primary took after the heal to replicate from the new one.",
+    },
+  ];
+  const evidence =
+    split_brain.evidence.length > 0
+      ? `<h3 style="margin-top:16px">Split-brain evidence</h3><ul class="plain">${split_brain.evidence.map((e) => `<li>${esc(maskText(e))}</li>`).join("")}</ul>`
+      : "";
+  return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${groupTable(report)}${evidence}</section>`;
+}
+
+/** Per writer group (direct, through an entry point, a placement): only worth a table with two or more. */
+function groupTable(report: RunReport): string {
+  const groups = Object.entries(report.verification.figures.groups ?? {});
+  if (groups.length < 2) return "";
+  const rows = groups.map(
+    ([name, g]) =>
+      `<tr data-group="${esc(name)}"><td><code>${esc(name)}</code></td><td class="num">${formatSeconds(g.rto_s)}</td><td class="num">${formatSeconds(g.max_write_gap_s)}</td><td class="num">${formatCount(g.acknowledged_writes)}</td><td class="num">${formatCount(g.failed_writes)}</td><td class="num">${formatCount(g.unknown_writes)}</td><td class="num${g.lost_writes > 0 ? " bad" : ""}">${formatCount(g.lost_writes)}</td></tr>`,
+  );
+  return `<h3 style="margin-top:18px">Per writer group</h3><table class="group-table"><thead><tr><th>group</th><th class="num">RTO</th><th class="num">max write gap</th><th class="num">acknowledged</th><th class="num">failed</th><th class="num">unknown</th><th class="num">lost</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function rtoTable(report: RunReport): string {
+  const list = report.verification.rto_per_fault;
+  if (list.length === 0) return "";
+  const bands = faultBands(report.record.timeline, runEndNs(report.record));
+  const rows = list.map((r) => {
+    const band = bands.find((b) => b.fault === r.fault && b.target === r.target && b.start_ns === r.at_ns);
+    const members = band && band.members.length > 0 ? ` → ${band.members.join(", ")}` : "";
+    const healed = band?.healed ? nsToS(band.end_ns).toFixed(3) : "—";
+    const recovered = r.rto_s === null ? "never" : nsToS(r.outage_start_ns + r.rto_s * 1e9).toFixed(3);
+    return `<tr><td><i class="sw fault" style="background:${faultColor(r.fault)}33;border-color:${faultColor(r.fault)}"></i>${esc(r.fault)} <span class="muted">${esc(r.target)}${esc(members)}</span></td><td class="num">${nsToS(r.at_ns).toFixed(3)}</td><td class="num">${nsToS(r.outage_start_ns).toFixed(3)}</td><td class="num">${recovered}</td><td class="num">${healed}</td><td class="num"><b>${formatSeconds(r.rto_s, 3)}</b></td></tr>`;
+  });
+  return `<h3 style="margin-top:18px">Per fault</h3><table class="rto-table"><thead><tr><th>fault</th><th class="num">injected s</th><th class="num">writes impossible from s</th><th class="num">first new ack s</th><th class="num">healed s</th><th class="num">RTO</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function legendGroup(title: string, items: string[]): string {
+  return `<span class="group"><span class="gl">${esc(title)}</span>${items.join("")}</span>`;
+}
+
+function faultLegend(report: RunReport): string[] {
+  const kinds = [...new Set(faultBands(report.record.timeline, runEndNs(report.record)).map((b) => b.fault))];
+  return kinds.map((k) => {
+    const c = faultColor(k);
+    return `<span><i class="sw fault" style="background:${c}1f;border-color:${c}"></i>${esc(k)}</span>`;
+  });
+}
+
+function timelineLegend(report: RunReport): string {
+  const roles: [string, string][] = [
     ["primary", "primary"],
     ["replica", "replica"],
     ["down", "down"],
     ["unreachable", "unreachable"],
-    ["none", "no sample"],
-    ["fault", "fault active"],
-    ["promo", "promotion"],
-    ["ok", "acknowledged writes"],
-    ["failop", "failed"],
-    ["unknownop", "unknown"],
+    ["frozen", "frozen"],
+    ["none", "not sampled"],
   ];
-  return `<div class="legend">${items.map(([cls, text]) => `<span><i class="sw ${cls}"></i>${text}</span>`).join("")}</div>`;
+  const states = [
+    ...new Set(haStatusSegments(report.record.timeline, runEndNs(report.record)).map((s) => s.state)),
+  ];
+  const hasImplied = report.record.members.some(
+    (m) => !report.record.timeline.some((e) => e.kind === "role" && e.member === m.name),
+  );
+  const roleItems = roles.map(([cls, text]) => `<span><i class="sw ${cls}"></i>${text}</span>`);
+  if (hasImplied) roleItems.push(`<span><i class="sw implied"></i>implied by a fault</span>`);
+  const groups = [legendGroup("Role", roleItems)];
+  if (states.length > 0) {
+    groups.push(
+      legendGroup(
+        "HA status",
+        states.map(
+          (s) => `<span><i class="sw" style="background:${HA_COLORS[s]}"></i>${HA_LABELS[s]}</span>`,
+        ),
+      ),
+    );
+  }
+  const faults = faultLegend(report);
+  if (faults.length > 0) groups.push(legendGroup("Fault", faults));
+  groups.push(
+    legendGroup("Marker", [
+      `<span><i class="sw promo"></i>promotion</span>`,
+      `<span><i class="sw ha"></i>HA-manager event</span>`,
+      `<span><i class="sw split"></i>two primaries at once</span>`,
+    ]),
+  );
+  return `<div class="legend">${groups.join("")}</div>`;
 }
 
 function timeline(report: RunReport): string {
-  return `<section class="panel"><h2>Timeline</h2>${legend()}${renderTimelineSvg(report.record, report.verification)}</section>`;
+  return `<section class="panel" id="timeline"><h2>Timeline</h2>
+<p class="hint">Each member's role as sampled from outside every 100 ms; the top lane is what the HA manager itself reported. Hover for details.</p>
+${timelineLegend(report)}${renderTimelineSvg(report.record, report.verification)}</section>`;
 }
 
-function ids(report: RunReport): string {
-  const v = report.verification;
-  const found =
-    v.unknown_found_ids.length > 0
-      ? `<p class="muted">Committed after all (found on the final primary): ${v.unknown_found_ids.length}</p>${idList(v.unknown_found_ids)}`
+function workload(report: RunReport): string {
+  const items = [
+    `<span><i class="sw ok"></i>acknowledged writes/s</span>`,
+    `<span><i class="sw line p50"></i>latency p50</span>`,
+    `<span><i class="sw line p99"></i>latency p99</span>`,
+    `<span><i class="sw failop"></i>failed</span>`,
+    `<span><i class="sw unknownop"></i>unknown</span>`,
+    `<span><i class="sw rto"></i>RTO</span>`,
+    `<span><i class="sw promo"></i>promotion</span>`,
+  ];
+  const faults = faultLegend(report);
+  const legend = `<div class="legend">${legendGroup("Writes", items)}${faults.length > 0 ? legendGroup("Fault", faults) : ""}</div>`;
+  return `<section class="panel" id="workload"><h2>Workload</h2>
+<p class="hint">Per 100 ms bucket, by the time each write's outcome became known; latency is complete − invoke of the acknowledged writes in the bucket.</p>
+${legend}${renderWorkloadSvg(report.record, report.verification)}</section>`;
+}
+
+function s3(ns: number): string {
+  return nsToS(ns).toFixed(3);
+}
+
+function writeRow(id: number, status: string, op: WriteOperation | undefined): string {
+  if (!op) {
+    return `<tr><td class="num">${id}</td><td>${esc(status)}</td><td colspan="7" class="muted">not in the history</td></tr>`;
+  }
+  return `<tr data-id="${id}"><td class="num">${id}</td><td>${esc(status)}</td><td>${esc(op.writer)}</td><td class="num">${s3(op.invoke_ns)}</td><td class="num">${s3(op.complete_ns)}</td><td>${esc(op.node ?? "—")}</td><td class="num">${op.timeline ?? "—"}</td><td class="mono">${esc(op.lsn ?? "—")}</td><td>${esc(maskText(op.error ?? ""))}</td></tr>`;
+}
+
+function writes(report: RunReport): string {
+  const { record: r, verification: v } = report;
+  const byId = new Map(r.history.map((op) => [op.id, op]));
+  const found = new Set(v.unknown_found_ids);
+  const rows = [
+    ...v.lost_write_ids.slice(0, ID_LIST_LIMIT).map((id) => writeRow(id, "lost", byId.get(id))),
+    ...v.unknown_write_ids
+      .slice(0, ID_LIST_LIMIT)
+      .map((id) => writeRow(id, found.has(id) ? "unknown · committed" : "unknown", byId.get(id))),
+  ];
+  const more = (ids: number[], what: string) =>
+    ids.length > ID_LIST_LIMIT
+      ? `<p class="more">… and ${formatCount(ids.length - ID_LIST_LIMIT)} more ${what} writes (all ids are in result.json)</p>`
       : "";
-  return `<section class="panel"><h2>Write ids</h2>
-<h3>Lost (${formatCount(v.lost_write_ids.length)})</h3>${idList(v.lost_write_ids)}
-<h3>Unknown outcome (${formatCount(v.unknown_write_ids.length)})</h3>${idList(v.unknown_write_ids)}${found}</section>`;
+  const table =
+    rows.length > 0
+      ? `<div class="scroll"><table class="writes-table"><thead><tr><th class="num">id</th><th>status</th><th>writer</th><th class="num">invoked s</th><th class="num">answered s</th><th>node</th><th class="num">timeline</th><th>lsn</th><th>error</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>${more(v.lost_write_ids, "lost")}${more(v.unknown_write_ids, "unknown")}`
+      : `<p class="muted">No acknowledged write was lost and every outcome was known.</p>`;
+  return `<section class="panel" id="writes"><h2>Lost and unknown writes</h2>
+<div class="cols"><div><h3>Lost (${formatCount(v.lost_write_ids.length)})</h3>${idList(v.lost_write_ids)}</div>
+<div><h3>Unknown outcome (${formatCount(v.unknown_write_ids.length)})</h3>${idList(v.unknown_write_ids)}</div></div>
+${table}
+<h3 style="margin-top:18px">WAL position per node, read after the final heal</h3>${lsnTable(report)}</section>`;
+}
+
+function lsnTable(report: RunReport): string {
+  const { record: r, verification: v } = report;
+  const forkOf = new Map(v.promotions.map((p) => [p.timeline, p]));
+  const rows = r.final.nodes.map((nd) => {
+    const p = nd.timeline === null ? undefined : forkOf.get(nd.timeline);
+    const fork = p
+      ? `${esc(p.fork_lsn ?? "unknown")} <span class="muted">(${esc(p.member)} promoted at ${s3(p.at_ns)} s)</span>`
+      : `<span class="muted">—</span>`;
+    const primary = r.final.primary === nd.member ? ` <span class="badge pass">final primary</span>` : "";
+    return `<tr data-member="${esc(nd.member)}"><td><code>${esc(nd.member)}</code>${primary}</td><td>${esc(nd.role)}</td><td class="num">${nd.timeline ?? "—"}</td><td class="mono">${esc(nd.lsn ?? "—")}</td><td class="mono">${fork}</td></tr>`;
+  });
+  const history = v.promotions.map(
+    (p) =>
+      `<li>timeline ${p.timeline} forked from timeline ${p.timeline - 1} at <code>${esc(p.fork_lsn ?? "unknown LSN")}</code>: ${esc(p.member)} promoted at ${s3(p.at_ns)} s <span class="muted">(${esc(p.source)})</span></li>`,
+  );
+  const table =
+    rows.length > 0
+      ? `<table class="lsn-table"><thead><tr><th>member</th><th>role</th><th class="num">timeline</th><th>last lsn</th><th>fork point of its timeline</th></tr></thead><tbody>${rows.join("")}</tbody></table>`
+      : `<p class="muted">The final state was not read.</p>`;
+  return `${table}${history.length > 0 ? `<ul class="plain" style="margin-top:10px">${history.join("")}</ul>` : ""}`;
+}
+
+/** Who said it: the harness, the role sampler, or the HA manager (its log, API or history). */
+function sourceOf(e: TimelineEvent): string {
+  switch (e.kind) {
+    case "step":
+    case "fault":
+      return "pgchaos";
+    case "role":
+      return `sampler (${e.observer})`;
+    case "promotion":
+    case "ha":
+      return e.source;
+  }
 }
 
 /** Member column and text of one events-table row. */
@@ -234,27 +502,89 @@ function describe(e: TimelineEvent): [string, string] {
     case "role": {
       const tl = e.timeline === null ? "" : ` · timeline ${e.timeline}`;
       const lsn = e.lsn === null ? "" : ` · ${e.lsn}`;
-      return [e.member, `${e.role}${tl}${lsn} (seen from ${e.observer})`];
+      return [e.member, `${e.role}${tl}${lsn}`];
     }
     case "promotion": {
       const fork = e.fork_lsn === null ? "" : ` forked at ${e.fork_lsn}`;
-      return [e.member, `promoted to timeline ${e.timeline}${fork} — ${e.reason} (${e.source})`];
+      return [e.member, `promoted to timeline ${e.timeline}${fork} — ${e.reason}`];
     }
     case "ha":
-      return [e.member ?? "", `${e.source}: ${e.text}`];
+      return [e.member ?? "", e.text];
   }
 }
 
+const KIND_LABELS: Record<TimelineEvent["kind"], string> = {
+  step: "harness steps",
+  fault: "faults",
+  role: "role changes",
+  promotion: "promotions",
+  ha: "HA manager",
+};
+
 function events(report: RunReport): string {
-  const rows = byTime(report.record.timeline).map((e) => {
+  const sorted = byTime(report.record.timeline);
+  const rows = sorted.map((e) => {
     const [member, text] = describe(e);
-    return `<tr class="${e.kind}"><td class="num">${nsToS(e.at_ns).toFixed(3)}</td><td><span class="kind ${e.kind}">${e.kind}</span></td><td>${esc(member)}</td><td>${esc(text)}</td></tr>`;
+    return `<tr class="${e.kind}"><td class="num">${nsToS(e.at_ns).toFixed(3)}</td><td class="src">${esc(sourceOf(e))}</td><td><span class="kind ${e.kind}">${e.kind}</span></td><td>${esc(member)}</td><td>${esc(maskText(text))}</td></tr>`;
   });
+  const counts = new Map<string, number>();
+  for (const e of sorted) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
+  const filters = [...counts].map(
+    ([kind, count]) =>
+      `<label><input type="checkbox" data-kind="${kind}" checked>${KIND_LABELS[kind as TimelineEvent["kind"]]} <span class="muted">${count}</span></label>`,
+  );
   const body =
     rows.length > 0
-      ? `<div class="scroll"><table><thead><tr><th style="text-align:right">time s</th><th>kind</th><th>member</th><th>event</th></tr></thead><tbody>${rows.join("\n")}</tbody></table></div>`
+      ? `<div class="filters">${filters.join("")}<input type="search" id="events-q" placeholder="Filter events…" aria-label="Filter events"></div>
+<div class="scroll"><table class="ev" id="events-table"><thead><tr><th class="num">time s</th><th>source</th><th>kind</th><th>member</th><th>event</th></tr></thead><tbody>${rows.join("\n")}</tbody></table></div>`
       : `<p class="muted">No events recorded.</p>`;
-  return `<section class="panel"><h2>Events</h2>${body}</section>`;
+  return `<section class="panel" id="events"><h2>Events</h2>${body}</section>`;
+}
+
+/** Nested settings as dotted rows grouped by their top-level key, so wide JSON never overflows. */
+function flatten(value: unknown, prefix: string, out: [string, unknown][]): void {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) out.push([prefix, {}]);
+    for (const [k, v] of entries) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+    return;
+  }
+  out.push([prefix, value]);
+}
+
+/** "postgresql.parameters.wal_level": the path muted, the leaf plain, line breaks only after dots. */
+function dottedKey(key: string): string {
+  const dot = key.lastIndexOf(".");
+  const path = dot < 0 ? "" : key.slice(0, dot + 1);
+  const leaf = key.slice(dot + 1);
+  const pathHtml = path
+    .split(".")
+    .filter((part) => part !== "")
+    .map((part) => `${esc(part)}.<wbr>`)
+    .join("");
+  return `<code>${path ? `<span class="muted">${pathHtml}</span>` : ""}${esc(leaf)}</code>`;
+}
+
+function settingsTable(settings: Record<string, unknown>): string {
+  const masked = maskSettings(settings);
+  const entries = Object.entries(masked);
+  if (entries.length === 0) return `<p class="muted">none recorded</p>`;
+  const rows: string[] = [];
+  for (const [key, value] of entries) {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      rows.push(`<tr class="group"><td colspan="2"><code>${esc(key)}</code></td></tr>`);
+      const flat: [string, unknown][] = [];
+      flatten(value, "", flat);
+      for (const [k, v] of flat) {
+        rows.push(
+          `<tr><td class="key">${dottedKey(k)}</td><td class="mono">${esc(formatValue(v))}</td></tr>`,
+        );
+      }
+    } else {
+      rows.push(`<tr><td><code>${esc(key)}</code></td><td class="mono">${esc(formatValue(value))}</td></tr>`);
+    }
+  }
+  return `<table class="kv settings">${rows.join("")}</table>`;
 }
 
 function kvTable(entries: [string, unknown][]): string {
@@ -262,61 +592,116 @@ function kvTable(entries: [string, unknown][]): string {
   const rows = entries.map(
     ([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="mono">${esc(formatValue(v))}</td></tr>`,
   );
-  return `<table>${rows.join("")}</table>`;
+  return `<table class="kv">${rows.join("")}</table>`;
 }
 
-function details(report: RunReport): string {
+function cluster(report: RunReport): string {
   const { record: r } = report;
-  const nodes = r.final.nodes.map(
-    (nd) =>
-      `<tr><td><code>${esc(nd.member)}</code></td><td>${esc(nd.role)}</td><td class="num">${nd.timeline ?? "—"}</td><td class="mono">${esc(nd.lsn ?? "—")}</td></tr>`,
-  );
-  const finalTable =
-    nodes.length > 0
-      ? `<table><thead><tr><th>member</th><th>role</th><th style="text-align:right">timeline</th><th>lsn</th></tr></thead><tbody>${nodes.join("")}</tbody></table>`
-      : `<p class="muted">not read</p>`;
-  return `<section class="panel"><h2>Run details</h2><div class="cols">
-<div><h3>Versions</h3>${kvTable(Object.entries(r.versions))}</div>
-<div><h3>Settings</h3>${kvTable(Object.entries(maskSettings(r.settings)))}</div>
-<div><h3>Final state · primary ${esc(r.final.primary ?? "none")}</h3>${finalTable}</div>
-</div></section>`;
+  const members =
+    r.members.length > 0
+      ? `<table><thead><tr><th>member</th><th>kind</th><th>address</th></tr></thead><tbody>${r.members.map((m) => `<tr><td><code>${esc(m.name)}</code></td><td>${esc(m.kind)}</td><td class="mono">${esc(m.address)}</td></tr>`).join("")}</tbody></table>`
+      : `<p class="muted">no members recorded</p>`;
+  const facts = kvTable([
+    ["topology", r.topology],
+    ["backend", r.backend],
+    ["scenario", r.scenario],
+    ["run id", r.run_id],
+    ["started at", r.started_at],
+    ["duration", formatSeconds(r.duration_s, 3)],
+  ]);
+  const source =
+    report.scenarioSource !== undefined
+      ? `<details class="source"><summary>Scenario source <span class="muted">${formatCount(report.scenarioSource.split("\n").length)} lines</span></summary><pre class="source">${esc(maskText(report.scenarioSource))}</pre></details>`
+      : `<p class="muted">Scenario source not recorded for this run.</p>`;
+  return `<section class="panel" id="cluster"><h2>Cluster facts</h2><div class="cols">
+<div><h3>Run</h3>${facts}<h3 style="margin-top:16px">Topology · ${esc(r.topology)}</h3>${members}<h3 style="margin-top:16px">Versions</h3>${kvTable(Object.entries(r.versions))}</div>
+<div><h3>HA and workload settings used</h3>${settingsTable(r.settings)}</div>
+</div><h3 style="margin-top:16px">Scenario</h3>${source}</section>`;
 }
 
-/** The whole report as one self-contained page: inline CSS and SVG, no scripts, no external resources. */
-export function renderHtml(report: RunReport): string {
+function logs(report: RunReport, list: NodeLog[] | undefined): string {
+  if (!list || list.length === 0) {
+    return `<section class="panel" id="logs"><h2>Node logs</h2><p class="muted">No node logs were copied for this run.</p></section>`;
+  }
+  const faults = byTime(report.record.timeline).filter((e) => e.kind === "fault");
+  const window = list[0]?.window ?? null;
+  const hint =
+    window === null
+      ? "No fault was injected: the last lines of each log."
+      : `Lines from ${s3(window.from_ns)} s to ${s3(window.to_ns)} s (5 s before the first fault to 30 s after the last heal), in run time. Passwords are masked.`;
+  const parts = list.map((log) => {
+    const errors = log.lines.filter((l) => l.level === "error").length;
+    const warns = log.lines.filter((l) => l.level === "warn").length;
+    const marks = faults.map((e) => ({ at_ns: e.at_ns, e }));
+    const out: string[] = [];
+    let m = 0;
+    for (const line of log.lines) {
+      // A marker goes before the first line that may have come after it: with whole-second
+      // stamps, a line stamped in the fault's second could be on either side, so it goes after.
+      while (
+        m < marks.length &&
+        (marks[m]?.at_ns ?? Number.POSITIVE_INFINITY) < line.at_ns + line.resolution_ns
+      ) {
+        out.push(faultMark(marks[m]?.e));
+        m++;
+      }
+      const coarse = line.resolution_ns >= 1e9;
+      const t = Number.isFinite(line.at_ns)
+        ? coarse
+          ? `~${nsToS(line.at_ns).toFixed(1)}`
+          : s3(line.at_ns)
+        : "—";
+      const title = coarse
+        ? ` title="stamped to the second: between ${s3(line.at_ns)} and ${s3(line.at_ns + line.resolution_ns)} s"`
+        : "";
+      out.push(
+        `<div class="ll${line.level ? ` ${line.level}` : ""}"><span class="lt"${title}>${t}</span><span class="lx">${esc(line.text)}</span></div>`,
+      );
+    }
+    if (log.lines.length > 0) while (m < marks.length) out.push(faultMark(marks[m++]?.e));
+    const omitted =
+      log.omitted > 0
+        ? `<p class="more" style="padding:0 12px">… ${formatCount(log.omitted)} more lines in the window</p>`
+        : "";
+    const body =
+      log.lines.length > 0
+        ? `<div class="log">${out.join("")}</div>${omitted}`
+        : `<p class="muted" style="padding:0 12px">no lines in the window</p>`;
+    const badges = `${errors > 0 ? ` <span class="errs">${errors} error${errors > 1 ? "s" : ""}</span>` : ""}${warns > 0 ? ` <span class="warns">${warns} warning${warns > 1 ? "s" : ""}</span>` : ""}`;
+    return `<details class="node-log" data-member="${esc(log.member)}"><summary>${esc(log.member)}${log.part ? ` · ${esc(log.part)}` : ""}<span class="muted">${formatCount(log.lines.length)} of ${formatCount(log.total_lines)} lines · ${esc(log.file)}</span>${badges}</summary>${body}</details>`;
+  });
+  return `<section class="panel" id="logs"><h2>Node logs around the fault</h2><p class="hint">${hint}</p>${parts.join("\n")}</section>`;
+}
+
+function faultMark(e: TimelineEvent | undefined): string {
+  if (!e || e.kind !== "fault") return "";
+  return `<div class="ll mark" style="--fc:${faultColor(e.fault)}"><span class="lt">${s3(e.at_ns)}</span><span class="lx">pgchaos: ${esc(e.phase)} ${esc(e.fault)} on ${esc(e.target)} (${esc(e.members.join(", "))})</span></div>`;
+}
+
+/** The whole report as one self-contained page: inline CSS, SVG and script, nothing fetched. */
+export function renderHtml(report: RunReport, extras: HtmlExtras = {}): string {
   const { record: r, verification: v } = report;
-  const title = `pgchaos · ${r.scenario} · ${v.verdict.toUpperCase()}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<main>
-${banner(report)}
-${expectations(report)}
+  const title = `pgchaos · ${r.scenario} · ${r.topology} · ${v.verdict.toUpperCase()}`;
+  const body = `${banner(report)}
+<div class="row2"><div>${expectations(report)}${problems(report)}</div>${moments(report)}</div>
 ${figures(report)}
-${problems(report)}
 ${timeline(report)}
-${ids(report)}
+${workload(report)}
+${writes(report)}
 ${events(report)}
-${details(report)}
-<footer>pgchaos report · ${esc(r.run_id)}</footer>
-</main>
-</body>
-</html>
-`;
+${cluster(report)}
+${logs(report, extras.logs)}
+<footer>pgchaos report · ${esc(r.run_id)}</footer>`;
+  return page(title, nav(report), body);
 }
 
 export const htmlReporter: Reporter = {
   name: "html",
   async write(report, dir) {
     await mkdir(dir, { recursive: true });
+    const logList = await readNodeLogs(join(dir, "logs"), report.record);
     const path = join(dir, "report.html");
-    await writeFile(path, renderHtml(report));
+    await writeFile(path, renderHtml(report, { logs: logList }));
     return [path];
   },
 };

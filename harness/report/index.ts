@@ -5,6 +5,9 @@ import type { Reporter, RunReport } from "./reporter.ts";
 
 export { escapeHtml, htmlReporter, renderHtml } from "./html.ts";
 export { jsonReporter, type ResultJson, type TimelineEntry, toResultJson } from "./json.ts";
+export { renderJunit } from "./junit.ts";
+export { fromResultJson, loadRunReport } from "./load.ts";
+export { type InvocationRun, renderIndex, toSummaryJson, writeInvocationReports } from "./suite.ts";
 export type { Reporter, RunReport } from "./reporter.ts";
 export { formatSummary, formatVerdict, type TerminalOptions, useColor } from "./terminal.ts";
 

@@ -26,6 +26,10 @@ const CONTRACT_KEYS = [
   "unknown_write_ids",
   "problems",
   "final",
+  "rto_per_fault",
+  "unknown_found_ids",
+  "scenario_description",
+  "scenario_source",
 ];
 
 const FIGURE_KEYS = [
@@ -39,6 +43,7 @@ const FIGURE_KEYS = [
   "promotions",
   "split_brain",
   "split_brain_window_s",
+  "groups",
 ];
 
 describe("toResultJson", () => {

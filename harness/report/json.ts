@@ -2,11 +2,30 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Member, RunRecord } from "../run/record.ts";
-import type { ExpectationResult, Figures, Promotion } from "../verify/figures.ts";
+import type { ExpectationResult, Figures, Promotion, Verification } from "../verify/figures.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import { nsToS, round3 } from "./format.ts";
-import { maskSettings } from "./redact.ts";
+import { maskSettings, maskText } from "./redact.ts";
 import type { Reporter, RunReport } from "./reporter.ts";
+
+/**
+ * The figures result.json carries: the contract's ten. Figures that verify grows later (e.g. the
+ * per-writer-group figures) are only added here deliberately, never by accident.
+ */
+export type ContractFigures = Pick<
+  Figures,
+  | "rto_s"
+  | "max_write_gap_s"
+  | "lost_writes"
+  | "unknown_writes"
+  | "acknowledged_writes"
+  | "failed_writes"
+  | "wal_loss_bytes"
+  | "promotions"
+  | "split_brain"
+  | "split_brain_window_s"
+  | "groups"
+>;
 
 /** A timeline event as result.json shows it: the record's event plus seconds for humans. */
 export type TimelineEntry = TimelineEvent & { at_s: number };
@@ -27,7 +46,7 @@ export interface ResultJson {
   /** Secret-looking values are masked. */
   settings: Record<string, unknown>;
   members: Member[];
-  figures: Figures;
+  figures: ContractFigures;
   expectations: ExpectationResult[];
   promotions: Promotion[];
   split_brain_evidence: string[];
@@ -37,10 +56,17 @@ export interface ResultJson {
   /** Problems of the run itself followed by checks verify could not make; either fails the run. */
   problems: string[];
   final: RunRecord["final"];
+  /** RTO of each injected fault, with when writes became impossible (added in v0.1). */
+  rto_per_fault: Verification["rto_per_fault"];
+  /** Unknown writes found on the final primary: they committed after all (added in v0.1). */
+  unknown_found_ids: number[];
+  /** The scenario's description and its source as written, secrets masked; null when not known. */
+  scenario_description: string | null;
+  scenario_source: string | null;
 }
 
 /** Picks the figures explicitly so a field added to Figures does not silently widen the contract. */
-function contractFigures(f: Figures): Figures {
+function contractFigures(f: Figures): ContractFigures {
   return {
     rto_s: f.rto_s,
     max_write_gap_s: f.max_write_gap_s,
@@ -52,6 +78,8 @@ function contractFigures(f: Figures): Figures {
     promotions: f.promotions,
     split_brain: f.split_brain,
     split_brain_window_s: f.split_brain_window_s,
+    // Per writer group (entry points, placements): the downtime each path into the cluster gave.
+    groups: f.groups,
   };
 }
 
@@ -61,9 +89,9 @@ function withSeconds(e: TimelineEvent): TimelineEntry {
   return { at_ns, at_s: round3(nsToS(at_ns)), ...rest };
 }
 
-/** Both sources of problems, each reported once. */
+/** Both sources of problems, each reported once; masked, as they may quote a connection string. */
 export function allProblems(report: RunReport): string[] {
-  return [...new Set([...report.record.problems, ...report.verification.problems])];
+  return [...new Set([...report.record.problems, ...report.verification.problems])].map(maskText);
 }
 
 export function toResultJson(report: RunReport): ResultJson {
@@ -92,6 +120,10 @@ export function toResultJson(report: RunReport): ResultJson {
       ids: r.final.ids === null ? null : [...r.final.ids],
       nodes: r.final.nodes.map((n) => ({ ...n })),
     },
+    rto_per_fault: v.rto_per_fault.map((x) => ({ ...x })),
+    unknown_found_ids: [...v.unknown_found_ids],
+    scenario_description: report.scenarioDescription || null,
+    scenario_source: report.scenarioSource === undefined ? null : maskText(report.scenarioSource),
   };
 }
 

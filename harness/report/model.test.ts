@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { WriteOperation } from "../workload/history.ts";
-import { bucketSize, faultBands, roleSegments, runEndNs, workloadBuckets } from "./model.ts";
+import {
+  alignedWindows,
+  bucketSize,
+  faultBands,
+  firstFaultNs,
+  haStatusSegments,
+  impliedSegments,
+  latencyBuckets,
+  percentile,
+  roleSegments,
+  runEndNs,
+  workloadBuckets,
+} from "./model.ts";
 import { fixtureRecord } from "./test-fixture.ts";
 
 const S = 1e9;
@@ -109,6 +121,7 @@ describe("workloadBuckets", () => {
   const op = (complete_s: number, outcome: WriteOperation["outcome"]): WriteOperation => ({
     id: 1,
     writer: "w1",
+    group: "direct",
     invoke_ns: 0,
     complete_ns: complete_s * S,
     outcome,
@@ -138,5 +151,114 @@ describe("workloadBuckets", () => {
     const b = workloadBuckets(record.history, runEndNs(record));
     const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
     expect([sum(b.ok), sum(b.fail), sum(b.unknown)]).toEqual([240, 25, 1]);
+  });
+});
+
+describe("latencyBuckets", () => {
+  const ok = (
+    invoke_s: number,
+    complete_s: number,
+    outcome: WriteOperation["outcome"] = "ok",
+  ): WriteOperation => ({
+    id: 1,
+    writer: "w1",
+    group: "direct",
+    invoke_ns: invoke_s * S,
+    complete_ns: complete_s * S,
+    outcome,
+    node: "n1",
+    timeline: 1,
+    lsn: null,
+    error: null,
+  });
+
+  it("takes p50 and p99 of complete − invoke over the acknowledged writes completing in each bucket", () => {
+    const ops = [
+      ...Array.from({ length: 99 }, (_, i) => ok(0.01, 0.01 + (i + 1) / 1e4)),
+      ok(0.0, 0.09),
+      ok(0.1, 0.15, "fail"),
+    ];
+    const b = latencyBuckets(ops, S);
+    expect(b.p50[0]).toBeCloseTo(0.005 * S, -2);
+    expect(b.p99[0]).toBeCloseTo(0.0099 * S, -2);
+    // Failed writes have no latency worth plotting; an empty bucket has none at all.
+    expect(b.p50[1]).toBeNull();
+    expect(b.p99.slice(2).every((v) => v === null)).toBe(true);
+  });
+
+  it("uses the nearest rank, so every percentile is a latency that was observed", () => {
+    expect(percentile([1, 2, 3, 4], 0.5)).toBe(2);
+    expect(percentile([1, 2, 3, 4], 0.99)).toBe(4);
+    expect(percentile([7], 0.01)).toBe(7);
+    expect(percentile([], 0.5)).toBeNull();
+  });
+});
+
+describe("impliedSegments", () => {
+  it("draws an unsampled member down while a kill held it, and nothing for other faults", () => {
+    const bands = faultBands(
+      [
+        fault(2, "inject", "kill", "monitor"),
+        fault(6, "heal", "kill", "monitor"),
+        fault(7, "inject", "switchover", "monitor"),
+      ],
+      10 * S,
+    );
+    expect(impliedSegments(bands, "monitor")).toEqual([
+      { role: "down", timeline: null, start_ns: 2 * S, end_ns: 6 * S, implied: true },
+    ]);
+    expect(impliedSegments(bands, "n1")).toEqual([]);
+  });
+});
+
+describe("haStatusSegments", () => {
+  it("turns the HA manager's cluster status lines into a lane, merging repeats", () => {
+    const status = (at: number, text: string): TimelineEvent => ({
+      at_ns: at * S,
+      kind: "ha",
+      source: "patroni status",
+      member: null,
+      text,
+    });
+    const segs = haStatusSegments(
+      [
+        status(1, "complete (primary n1)"),
+        status(2, "complete (primary n1)"),
+        { at_ns: 2.5 * S, kind: "ha", source: "patroni", member: "n1", text: "not a status" },
+        status(3, "incomplete (primary n1)"),
+        status(4, "no primary"),
+        status(5, "HA manager unreachable"),
+      ],
+      6 * S,
+    );
+    expect(segs.map((s) => [s.state, s.start_ns / S, s.end_ns / S])).toEqual([
+      ["complete", 1, 3],
+      ["incomplete", 3, 4],
+      ["no-primary", 4, 5],
+      ["unreachable", 5, 6],
+    ]);
+  });
+});
+
+describe("alignedWindows", () => {
+  it("zeroes each run at its first fault and gives all the same span", () => {
+    const a = fixtureRecord();
+    const b = fixtureRecord();
+    // b: everything 2 s later.
+    b.timeline = b.timeline.map((e) => ({ ...e, at_ns: e.at_ns + 2 * S }));
+    b.history = b.history.map((op) => ({
+      ...op,
+      invoke_ns: op.invoke_ns + 2 * S,
+      complete_ns: op.complete_ns + 2 * S,
+    }));
+    b.duration_s += 2;
+    expect(firstFaultNs(a.timeline)).toBe(3 * S);
+    const [wa, wb] = alignedWindows([a, b]);
+    expect(wa?.origin_ns).toBe(3 * S);
+    expect(wb?.origin_ns).toBe(5 * S);
+    expect((wa?.to_ns ?? 0) - (wa?.from_ns ?? 0)).toBe((wb?.to_ns ?? 0) - (wb?.from_ns ?? 0));
+    // From a second before the earliest workload start relative to the fault (b: 2.5 s before it).
+    expect(((wa?.origin_ns ?? 0) - (wa?.from_ns ?? 0)) / S).toBeCloseTo(3.5, 6);
+    expect(((wa?.to_ns ?? 0) - (wa?.origin_ns ?? 0)) / S).toBeCloseTo(27.2, 6);
   });
 });

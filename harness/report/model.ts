@@ -16,11 +16,19 @@ export interface FaultBand {
   healed: boolean;
 }
 
+/**
+ * A lane's state. "frozen" (a paused process) is not sampled yet; it is drawn when a sample says so
+ * and implied by a pause fault on members nobody samples.
+ */
+export type LaneRole = Role | "frozen";
+
 export interface RoleSegment {
-  role: Role;
+  role: LaneRole;
   timeline: number | null;
   start_ns: number;
   end_ns: number;
+  /** Not sampled: implied by a fault the harness injected into a member nobody samples (etcd, monitor). */
+  implied?: boolean;
 }
 
 export interface WorkloadBuckets {
@@ -118,5 +126,194 @@ export function workloadBuckets(
     const series = out[op.outcome];
     series[i] = (series[i] ?? 0) + 1;
   }
+  return out;
+}
+
+/** What a fault does to a member, for lanes that are not sampled: the harness knows what it did. */
+const FAULT_IMPLIES: Record<string, LaneRole> = {
+  kill: "down",
+  stop: "down",
+  crash: "down",
+  partition: "unreachable",
+  isolate: "unreachable",
+  pause: "frozen",
+  freeze: "frozen",
+};
+
+/**
+ * Segments for a member without role samples (etcd, a monitor, a witness): the time a fault that
+ * certainly changes its state (a kill, a partition, a pause) held it. Elsewhere the lane stays blank.
+ */
+export function impliedSegments(bands: FaultBand[], member: string): RoleSegment[] {
+  const out: RoleSegment[] = [];
+  for (const b of bands) {
+    const role = Object.hasOwn(FAULT_IMPLIES, b.fault) ? FAULT_IMPLIES[b.fault] : undefined;
+    if (role === undefined || !b.members.includes(member)) continue;
+    out.push({ role, timeline: null, start_ns: b.start_ns, end_ns: b.end_ns, implied: true });
+  }
+  return out;
+}
+
+export type HaState = "complete" | "incomplete" | "no-primary" | "unreachable" | "other";
+
+export interface HaStatusSegment {
+  state: HaState;
+  source: string;
+  text: string;
+  start_ns: number;
+  end_ns: number;
+}
+
+/** The cluster-wide status lines the HA observer records, e.g. "patroni status: complete (primary n1)". */
+function isStatusEvent(e: TimelineEvent): e is Extract<TimelineEvent, { kind: "ha" }> {
+  return e.kind === "ha" && e.member === null && /\bstatus$/.test(e.source);
+}
+
+export function haState(text: string): HaState {
+  if (text.startsWith("complete")) return "complete";
+  if (text.startsWith("incomplete")) return "incomplete";
+  if (text.startsWith("no primary")) return "no-primary";
+  if (/unreachable/i.test(text)) return "unreachable";
+  return "other";
+}
+
+/** What the HA manager itself said about the cluster, as a lane: each status holds until the next. */
+export function haStatusSegments(timeline: TimelineEvent[], endNs: number): HaStatusSegment[] {
+  const out: HaStatusSegment[] = [];
+  for (const e of byTime(timeline)) {
+    if (!isStatusEvent(e)) continue;
+    const last = out.at(-1);
+    if (last && last.text === e.text) continue;
+    if (last) last.end_ns = e.at_ns;
+    out.push({ state: haState(e.text), source: e.source, text: e.text, start_ns: e.at_ns, end_ns: endNs });
+  }
+  return out;
+}
+
+/** HA-manager events about one member (not the cluster-wide status lines), for lane markers. */
+export function haEvents(timeline: TimelineEvent[]): Extract<TimelineEvent, { kind: "ha" }>[] {
+  return byTime(timeline).flatMap((e) => (e.kind === "ha" && !isStatusEvent(e) ? [e] : []));
+}
+
+export interface LatencyBuckets {
+  bucket_ns: number;
+  /** Latency of acknowledged writes completing in each bucket, in ns; null where none completed. */
+  p50: (number | null)[];
+  p99: (number | null)[];
+}
+
+/** Nearest-rank percentile of an ascending list: a value that was actually observed. */
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
+  return sorted[rank - 1] ?? null;
+}
+
+/** p50 / p99 of complete − invoke for the acknowledged writes completing in each bucket. */
+export function latencyBuckets(
+  history: WriteOperation[],
+  endNs: number,
+  bucketNs = bucketSize(endNs),
+): LatencyBuckets {
+  const n = Math.max(1, Math.ceil(endNs / bucketNs));
+  const per: number[][] = Array.from({ length: n }, () => []);
+  for (const op of history) {
+    if (op.outcome !== "ok") continue;
+    const i = Math.min(n - 1, Math.max(0, Math.floor(op.complete_ns / bucketNs)));
+    per[i]?.push(Math.max(0, op.complete_ns - op.invoke_ns));
+  }
+  const p50: (number | null)[] = [];
+  const p99: (number | null)[] = [];
+  for (const latencies of per) {
+    latencies.sort((a, b) => a - b);
+    p50.push(percentile(latencies, 0.5));
+    p99.push(percentile(latencies, 0.99));
+  }
+  return { bucket_ns: bucketNs, p50, p99 };
+}
+
+/** The span of the x-axis and where its zero is (the run's start, or a fault when comparing runs). */
+export interface TimeWindow {
+  from_ns: number;
+  to_ns: number;
+  origin_ns: number;
+}
+
+export function fullWindow(record: RunRecord): TimeWindow {
+  return { from_ns: 0, to_ns: runEndNs(record), origin_ns: 0 };
+}
+
+/** The first injected fault, the natural zero when runs of one scenario are compared. */
+export function firstFaultNs(timeline: TimelineEvent[]): number | null {
+  let first: number | null = null;
+  for (const e of timeline) {
+    if (e.kind === "fault" && e.phase === "inject" && (first === null || e.at_ns < first)) first = e.at_ns;
+  }
+  return first;
+}
+
+/** Where the workload starts: the first write invoked, or the run's start without writes. */
+function workloadStartNs(record: RunRecord): number {
+  let first: number | null = null;
+  for (const op of record.history) if (first === null || op.invoke_ns < first) first = op.invoke_ns;
+  return first ?? 0;
+}
+
+/**
+ * One window per run, all of the same length and zeroed at each run's first fault, so the same
+ * fault on several topologies lines up. It starts a second before the earliest workload (cluster
+ * bootstrap is not part of the comparison) and ends with the longest run.
+ */
+export function alignedWindows(records: RunRecord[]): TimeWindow[] {
+  const origins = records.map((r) => firstFaultNs(r.timeline) ?? workloadStartNs(r));
+  const before = Math.max(
+    0,
+    ...records.map((r, i) => Math.min(origins[i] ?? 0, (origins[i] ?? 0) - workloadStartNs(r) + 1e9)),
+  );
+  const after = Math.max(1e9, ...records.map((r, i) => runEndNs(r) - (origins[i] ?? 0)));
+  return origins.map((origin) => ({ from_ns: origin - before, to_ns: origin + after, origin_ns: origin }));
+}
+
+export interface PrimaryOverlap {
+  start_ns: number;
+  end_ns: number;
+  members: string[];
+}
+
+/**
+ * When two or more members were sampled primary at once: a drawing aid for the timeline, so a
+ * split-brain that verify reported is also visible where it happened.
+ */
+export function primaryOverlaps(
+  timeline: TimelineEvent[],
+  members: string[],
+  endNs: number,
+): PrimaryOverlap[] {
+  const edges: { at: number; member: string; delta: 1 | -1 }[] = [];
+  for (const member of members) {
+    for (const seg of roleSegments(timeline, member, endNs)) {
+      if (seg.role !== "primary") continue;
+      edges.push({ at: seg.start_ns, member, delta: 1 }, { at: seg.end_ns, member, delta: -1 });
+    }
+  }
+  // Ends before starts at the same instant: a hand-over is not an overlap.
+  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  const open = new Set<string>();
+  const out: PrimaryOverlap[] = [];
+  let current: PrimaryOverlap | null = null;
+  for (const e of edges) {
+    if (e.delta === 1) open.add(e.member);
+    else open.delete(e.member);
+    if (open.size >= 2 && current === null) {
+      current = { start_ns: e.at, end_ns: endNs, members: [...open] };
+    } else if (open.size >= 2 && current !== null) {
+      for (const m of open) if (!current.members.includes(m)) current.members.push(m);
+    } else if (open.size < 2 && current !== null) {
+      current.end_ns = e.at;
+      if (current.end_ns > current.start_ns) out.push(current);
+      current = null;
+    }
+  }
+  if (current !== null) out.push(current);
   return out;
 }

@@ -34,3 +34,20 @@ export function maskSettings(settings: object): Record<string, unknown> {
   }
   return out;
 }
+
+/**
+ * `password: x`, `"api_key": "x"`, `PGPASSWORD=x`: a secret-named key followed by its value, as it
+ * appears in YAML, JSON, logs and environment dumps. Quoted values are masked whole.
+ */
+const KEYED_SECRET =
+  /(["']?\b[\w.-]*(?:passw|pwd|secret|token|credential|private.?key|api.?key)[\w.-]*["']?[ \t]*[:=][ \t]*)("(?:[^"\\]|\\.)*"|'[^'\n]*'|[^\s,;}\]]+)/gi;
+
+/**
+ * Masks credentials in free text (scenario source, node log lines). Over-masking is the safe
+ * side here: a masked `password_encryption = scram-sha-256` costs nothing, a leaked password does.
+ */
+export function maskText(s: string): string {
+  return maskString(s).replace(KEYED_SECRET, (_, key: string, value: string) =>
+    value === MASK || value === `"${MASK}"` ? `${key}${value}` : `${key}${MASK}`,
+  );
+}

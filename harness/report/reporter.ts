@@ -5,6 +5,10 @@ import type { Verification } from "../verify/figures.ts";
 export interface RunReport {
   record: RunRecord;
   verification: Verification;
+  /** The scenario file as written; the CLI knows it, the RunRecord does not. Masked before display. */
+  scenarioSource?: string;
+  /** The scenario's one-line `description:`, shown under its name. */
+  scenarioDescription?: string;
 }
 
 /** A plug-in output format (like Playwright's reporters). */

@@ -24,10 +24,10 @@ function history(): WriteOperation[] {
   const push = (
     at: number,
     took: number,
-    rest: Omit<WriteOperation, "id" | "writer" | "invoke_ns" | "complete_ns">,
+    rest: Omit<WriteOperation, "id" | "writer" | "group" | "invoke_ns" | "complete_ns">,
   ) => {
     id += 1;
-    ops.push({ id, writer: "w1", invoke_ns: s(at), complete_ns: s(at + took), ...rest });
+    ops.push({ id, writer: "w1", group: "direct", invoke_ns: s(at), complete_ns: s(at + took), ...rest });
   };
   // Acknowledged by n1 on timeline 1, every 100 ms until the kill.
   for (let t = 0.5; t < 2.95; t += 0.1) {
@@ -151,6 +151,16 @@ export function fixtureVerification(record: RunRecord): Verification {
       promotions: 1,
       split_brain: false,
       split_brain_window_s: 0,
+      groups: {
+        direct: {
+          rto_s: 5.504,
+          max_write_gap_s: 5.6,
+          acknowledged_writes: count("ok"),
+          failed_writes: count("fail"),
+          unknown_writes: count("unknown"),
+          lost_writes: 2,
+        },
+      },
     },
     expectations: [
       { key: "rto_s", expected: "<= 30", actual: "5.50", pass: true },

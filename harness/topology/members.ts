@@ -72,3 +72,29 @@ export async function runAsPostgres(
 export function memberEnv(dir: string): Record<string, string> {
   return { HOME: dir, LANG: "C.UTF-8", PATH: "/usr/lib/postgresql/15/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
 }
+
+/**
+ * A clean stop, as an operator (or a StatefulSet scaled to zero) does it: SIGTERM to the HA agent,
+ * which stops PostgreSQL in fast mode; then wait until nothing runs on the member any more.
+ */
+export async function stopGracefully(
+  backend: Backend,
+  member: string,
+  agent: RegExp,
+  alsoStop: () => Promise<unknown> = async () => {},
+): Promise<void> {
+  for (const process of await backend.processes(member)) {
+    if (agent.test(process.command)) await backend.signalProcess(member, process.pid, "SIGTERM");
+  }
+  await alsoStop();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if ((await backend.processes(member)).length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${member} did not stop within 60s of a clean stop`);
+}
+
+export function dataDirOf(workdir: string, member: string): string {
+  return join(memberDir(workdir, member), "data");
+}

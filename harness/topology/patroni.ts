@@ -7,7 +7,15 @@ import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import { formatLsn } from "../verify/lsn.ts";
 import { EtcdCluster } from "./etcd.ts";
-import { describeMember, memberDir, nodeNames, prepareMemberDir, runAsPostgres } from "./members.ts";
+import {
+  dataDirOf,
+  describeMember,
+  memberDir,
+  nodeNames,
+  prepareMemberDir,
+  runAsPostgres,
+  stopGracefully,
+} from "./members.ts";
 import { parsePatroniLog } from "./patroni-log.ts";
 import { countStreaming } from "./sql.ts";
 import type {
@@ -97,6 +105,14 @@ export class PatroniTopology implements Topology {
     }
     await Promise.all(this.etcd.names.map((name) => this.etcd.start(name)));
     await Promise.all(this.nodes.map((name) => this.startMember(name)));
+  }
+
+  dataDir(member: string): string {
+    return dataDirOf(this.context.workdir, member);
+  }
+
+  async stopMember(member: string): Promise<void> {
+    await stopGracefully(this.context.backend, member, /\/usr\/bin\/patroni /);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {

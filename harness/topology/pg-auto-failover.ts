@@ -6,12 +6,14 @@ import { run } from "../common/exec.ts";
 import type { Member } from "../run/record.ts";
 import {
   POSTGRES_USER,
+  dataDirOf,
   describeMember,
   memberDir,
   memberEnv,
   nodeNames,
   prepareMemberDir,
   runAsPostgres,
+  stopGracefully,
 } from "./members.ts";
 import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
 import type {
@@ -244,6 +246,14 @@ export class PgAutoFailoverTopology implements Topology {
       ? ["perform", "promotion", "--formation", "default", "--name", candidate]
       : ["perform", "switchover", "--formation", "default"];
     await this.autoctl(MONITOR, [...args, "--pgdata", this.pgdata(MONITOR), "--wait", "60"], 90_000);
+  }
+
+  dataDir(member: string): string {
+    return dataDirOf(this.context.workdir, member);
+  }
+
+  async stopMember(member: string): Promise<void> {
+    await stopGracefully(this.context.backend, member, /^pg_autoctl /);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {

@@ -6,12 +6,14 @@ import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import {
   POSTGRES_USER,
+  dataDirOf,
   describeMember,
   memberDir,
   memberEnv,
   nodeNames,
   prepareMemberDir,
   runAsPostgres,
+  stopGracefully,
 } from "./members.ts";
 import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
 import type {
@@ -215,6 +217,17 @@ export class RepmgrTopology implements Topology {
    * has replaced rejoins it with pg_rewind (after a CHECKPOINT on the new primary, lab pitfall 5).
    * "restart", and any other member, simply starts again — a killed primary comes back as a primary.
    */
+  dataDir(member: string): string {
+    return dataDirOf(this.context.workdir, member);
+  }
+
+  /** repmgrd does not manage PostgreSQL's life: pg_ctl stops it, as repmgr's own service command does. */
+  async stopMember(member: string): Promise<void> {
+    await stopGracefully(this.context.backend, member, /\/usr\/bin\/repmgrd /, () =>
+      this.sh(member, [`${BIN}/pg_ctl`, "-D", this.dataDir(member), "-m", "fast", "-w", "stop"]),
+    );
+  }
+
   async startMember(member: string, mode: StartMode): Promise<void> {
     const primary = mode === "repair" ? (await this.status()).primary : null;
     if (member !== WITNESS && primary && primary !== member && (await this.wasPrimary(member))) {

@@ -59,6 +59,10 @@ export interface Topology {
   status(): Promise<ClusterStatus>;
   /** The HA manager's own planned switchover away from the current primary; resolves once it is done. */
   switchover(candidate: string | null): Promise<void>;
+  /** PostgreSQL data directory of a member (for pg_ctl and postmaster.pid). */
+  dataDir(member: string): string;
+  /** Stops a member cleanly: the HA agent and PostgreSQL, the way an operator or a scale-to-zero would. */
+  stopMember(member: string): Promise<void>;
   /** Starts a member's processes again after a fault (the heal of kill). */
   startMember(member: string, mode: StartMode): Promise<void>;
   /** Promotions the HA manager recorded (e.g. Patroni's /history). */

@@ -1,0 +1,111 @@
+/**
+ * Reads a run back from its result.json and history.json, so reports can be re-rendered from
+ * recorded results (the tests do; so could a future `pgchaos report`). Older result files lack
+ * the keys added since: those parts are derived from the history with verify's own functions.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { RunRecord } from "../run/record.ts";
+import { rtoPerFault } from "../verify/rto.ts";
+import type { WriteOperation } from "../workload/history.ts";
+import type { ResultJson } from "./json.ts";
+import type { RunReport } from "./reporter.ts";
+
+const REQUIRED: (keyof ResultJson)[] = [
+  "run_id",
+  "scenario",
+  "topology",
+  "verdict",
+  "figures",
+  "expectations",
+  "timeline",
+  "lost_write_ids",
+  "members",
+  "final",
+];
+
+/** Newer keys are optional here: result files written before they existed still load. */
+export type StoredResult = Omit<
+  ResultJson,
+  "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source"
+> &
+  Partial<
+    Pick<ResultJson, "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source">
+  >;
+
+export function parseResultJson(text: string, file = "result.json"): StoredResult {
+  const value: unknown = JSON.parse(text);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error(`${file}: not a JSON object`);
+  }
+  const missing = REQUIRED.filter((key) => !Object.hasOwn(value, key));
+  if (missing.length > 0) throw new Error(`${file}: missing ${missing.join(", ")}`);
+  return value as StoredResult;
+}
+
+function withoutSeconds(entry: ResultJson["timeline"][number]): TimelineEvent {
+  const { at_s: _seconds, ...event } = entry;
+  return event as TimelineEvent;
+}
+
+export function fromResultJson(result: StoredResult, history: WriteOperation[]): RunReport {
+  const timeline = result.timeline.map(withoutSeconds);
+  const record: RunRecord = {
+    run_id: result.run_id,
+    scenario: result.scenario,
+    topology: result.topology,
+    backend: result.backend ?? "",
+    started_at: result.started_at ?? "",
+    duration_s: result.duration_s ?? 0,
+    versions: result.versions ?? {},
+    settings: result.settings ?? {},
+    members: result.members,
+    history,
+    timeline,
+    final: result.final,
+    // The promises as normalised text: the original spelling is not kept in result.json.
+    expect: Object.fromEntries(result.expectations.map((e) => [e.key, e.expected])),
+    problems: result.problems ?? [],
+  };
+  const finalIds = result.final.ids === null ? null : new Set(result.final.ids);
+  const unknownIds = result.unknown_write_ids ?? [];
+  const report: RunReport = {
+    record,
+    verification: {
+      verdict: result.verdict,
+      // Result files written before per-group figures existed have none.
+      figures: { ...result.figures, groups: result.figures.groups ?? {} },
+      expectations: result.expectations,
+      lost_write_ids: result.lost_write_ids,
+      unknown_write_ids: unknownIds,
+      unknown_found_ids:
+        result.unknown_found_ids ?? (finalIds === null ? [] : unknownIds.filter((id) => finalIds.has(id))),
+      promotions: result.promotions ?? [],
+      split_brain: {
+        detected: result.figures.split_brain,
+        window_s: result.figures.split_brain_window_s,
+        evidence: result.split_brain_evidence ?? [],
+      },
+      rto_per_fault: result.rto_per_fault ?? rtoPerFault(history, timeline),
+      // Already merged into the record's problems by toResultJson.
+      problems: [],
+    },
+  };
+  if (result.scenario_source) report.scenarioSource = result.scenario_source;
+  if (result.scenario_description) report.scenarioDescription = result.scenario_description;
+  return report;
+}
+
+/** Loads `<dir>/result.json` and `<dir>/history.json` (an absent history reads as empty). */
+export async function loadRunReport(dir: string): Promise<RunReport> {
+  const file = join(dir, "result.json");
+  const result = parseResultJson(await readFile(file, "utf8"), file);
+  let history: WriteOperation[] = [];
+  try {
+    history = JSON.parse(await readFile(join(dir, "history.json"), "utf8")) as WriteOperation[];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  return fromResultJson(result, history);
+}

@@ -1,0 +1,311 @@
+/**
+ * The per-invocation outputs in the --out directory: index.html (scenario × topology matrix and,
+ * for a scenario run on several topologies, a side-by-side comparison), junit.xml and summary.json.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ExpectationResult, Figures } from "../verify/figures.ts";
+import { escapeHtml as esc } from "./escape.ts";
+import { formatBytes, formatCount, formatSeconds } from "./format.ts";
+import { page } from "./html.ts";
+import { allProblems } from "./json.ts";
+import { type InvocationRun, relPath, renderJunit } from "./junit.ts";
+import { alignedWindows, faultBands, runEndNs } from "./model.ts";
+import { faultColor } from "./palette.ts";
+import type { RunReport } from "./reporter.ts";
+import { renderTimelineSvg } from "./svg.ts";
+
+export type { InvocationRun } from "./junit.ts";
+
+export interface SummaryRun {
+  scenario: string;
+  topology: string;
+  run_id: string;
+  verdict: "pass" | "fail";
+  started_at: string;
+  duration_s: number;
+  figures: Figures;
+  failed_expectations: ExpectationResult[];
+  problems: string[];
+  /** Relative to the directory summary.json is in. */
+  dir: string;
+  report: string;
+  result: string;
+}
+
+export interface SummaryJson {
+  generated_at: string;
+  totals: { runs: number; passed: number; failed: number };
+  index: string;
+  junit: string;
+  runs: SummaryRun[];
+}
+
+export function toSummaryJson(runs: InvocationRun[], outDir: string, generatedAt: string): SummaryJson {
+  const passed = runs.filter((r) => r.report.verification.verdict === "pass").length;
+  return {
+    generated_at: generatedAt,
+    totals: { runs: runs.length, passed, failed: runs.length - passed },
+    index: "index.html",
+    junit: "junit.xml",
+    runs: runs.map(({ report, dir }) => {
+      const { record: r, verification: v } = report;
+      const rel = relPath(outDir, dir);
+      return {
+        scenario: r.scenario,
+        topology: r.topology,
+        run_id: r.run_id,
+        verdict: v.verdict,
+        started_at: r.started_at,
+        duration_s: r.duration_s,
+        figures: { ...v.figures },
+        failed_expectations: v.expectations.filter((e) => !e.pass).map((e) => ({ ...e })),
+        problems: allProblems(report),
+        dir: rel,
+        report: `${rel}/report.html`,
+        result: `${rel}/result.json`,
+      };
+    }),
+  };
+}
+
+/** First-seen order, so the matrix reads in the order the user listed scenarios and topologies. */
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function cellFigures(report: RunReport): string {
+  const f = report.verification.figures;
+  return `<span class="fig" data-figure="rto_s">RTO ${esc(formatSeconds(f.rto_s))}</span><span class="fig" data-figure="lost_writes">lost ${formatCount(f.lost_writes)}</span>`;
+}
+
+function matrix(runs: InvocationRun[], outDir: string): string {
+  const scenarios = unique(runs.map((r) => r.report.record.scenario));
+  const topologies = unique(runs.map((r) => r.report.record.topology));
+  const head = `<tr><th>scenario</th>${topologies.map((t) => `<th>${esc(t)}</th>`).join("")}</tr>`;
+  const rows = scenarios.map((s) => {
+    const cells = topologies.map((t) => {
+      const here = runs.filter((r) => r.report.record.scenario === s && r.report.record.topology === t);
+      if (here.length === 0) return `<td><span class="cell empty">not run</span></td>`;
+      const links = here.map(({ report, dir }) => {
+        const v = report.verification.verdict;
+        return `<a class="cell ${v}" href="${esc(relPath(outDir, `${dir}/report.html`))}" data-scenario="${esc(s)}" data-topology="${esc(t)}" data-run="${esc(report.record.run_id)}"><span class="pill ${v}">${v.toUpperCase()}</span>${cellFigures(report)}</a>`;
+      });
+      return `<td>${links.join("")}</td>`;
+    });
+    return `<tr><td><b>${esc(s)}</b></td>${cells.join("")}</tr>`;
+  });
+  return `<section class="panel" id="matrix"><h2>Scenario × topology</h2>
+<div class="hscroll"><table class="matrix"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table></div></section>`;
+}
+
+interface Row {
+  label: string;
+  /** Numbers are compared (lower is better); null marks a figure that does not exist. */
+  value: (r: RunReport) => number | null | undefined;
+  text: (r: RunReport) => string;
+  bad?: (r: RunReport) => boolean;
+  lowerIsBetter?: boolean;
+}
+
+function optional(f: Figures, pattern: RegExp): number | null | undefined {
+  for (const [key, value] of Object.entries(f) as [string, unknown][]) {
+    if (pattern.test(key) && (value === null || typeof value === "number")) return value;
+  }
+  return undefined;
+}
+
+const ROWS: Row[] = [
+  {
+    label: "RTO",
+    value: (r) => r.verification.figures.rto_s,
+    text: (r) => formatSeconds(r.verification.figures.rto_s),
+    bad: (r) => r.verification.figures.rto_s === null && r.verification.rto_per_fault.length > 0,
+    lowerIsBetter: true,
+  },
+  {
+    label: "Max write gap",
+    value: (r) => r.verification.figures.max_write_gap_s,
+    text: (r) => formatSeconds(r.verification.figures.max_write_gap_s),
+    lowerIsBetter: true,
+  },
+  {
+    label: "Write blocked",
+    value: (r) => optional(r.verification.figures, /^writes?_blocked/),
+    text: (r) => formatSeconds(optional(r.verification.figures, /^writes?_blocked/) ?? null),
+    lowerIsBetter: true,
+  },
+  {
+    label: "Acknowledged writes",
+    value: (r) => r.verification.figures.acknowledged_writes,
+    text: (r) => formatCount(r.verification.figures.acknowledged_writes),
+  },
+  {
+    label: "Failed writes",
+    value: (r) => r.verification.figures.failed_writes,
+    text: (r) => formatCount(r.verification.figures.failed_writes),
+  },
+  {
+    label: "Lost writes",
+    value: (r) => r.verification.figures.lost_writes,
+    text: (r) => formatCount(r.verification.figures.lost_writes),
+    bad: (r) => r.verification.figures.lost_writes > 0,
+    lowerIsBetter: true,
+  },
+  {
+    label: "Unknown writes",
+    value: (r) => r.verification.figures.unknown_writes,
+    text: (r) => formatCount(r.verification.figures.unknown_writes),
+    lowerIsBetter: true,
+  },
+  {
+    label: "WAL loss",
+    value: (r) => r.verification.figures.wal_loss_bytes,
+    text: (r) => formatBytes(r.verification.figures.wal_loss_bytes),
+    bad: (r) => r.verification.figures.wal_loss_bytes > 0,
+    lowerIsBetter: true,
+  },
+  {
+    label: "Promotions",
+    value: (r) => r.verification.figures.promotions,
+    text: (r) => formatCount(r.verification.figures.promotions),
+  },
+  {
+    label: "Split-brain window",
+    value: (r) => r.verification.figures.split_brain_window_s,
+    text: (r) =>
+      r.verification.figures.split_brain
+        ? formatSeconds(r.verification.figures.split_brain_window_s)
+        : "none",
+    bad: (r) => r.verification.figures.split_brain,
+    lowerIsBetter: true,
+  },
+  {
+    label: "Old-primary rejoin",
+    value: (r) => optional(r.verification.figures, /rejoin/),
+    text: (r) => formatSeconds(optional(r.verification.figures, /rejoin/) ?? null),
+    lowerIsBetter: true,
+  },
+  {
+    label: "Expectations met",
+    value: () => undefined,
+    text: (r) =>
+      `${r.verification.expectations.filter((e) => e.pass).length} / ${r.verification.expectations.length}`,
+    bad: (r) => r.verification.expectations.some((e) => !e.pass),
+  },
+];
+
+function compareTable(group: InvocationRun[], outDir: string): string {
+  const repeated = new Set(
+    group.map((g) => g.report.record.topology).filter((t, i, all) => all.indexOf(t) !== i),
+  );
+  const head = `<tr><th>figure</th>${group
+    .map(({ report, dir }) => {
+      const t = report.record.topology;
+      // The same topology twice (a rerun) is told apart by its run id.
+      const run = repeated.has(t) ? ` <span class="muted">${esc(report.record.run_id)}</span>` : "";
+      return `<th class="num"><a href="${esc(relPath(outDir, `${dir}/report.html`))}">${esc(t)}</a>${run} <span class="pill ${report.verification.verdict}">${report.verification.verdict.toUpperCase()}</span></th>`;
+    })
+    .join("")}</tr>`;
+  const rows = ROWS.map((row) => {
+    const values = group.map((g) => row.value(g.report));
+    const numbers = values.filter((v): v is number => typeof v === "number");
+    // "Best" only means something when the runs differ.
+    const best =
+      row.lowerIsBetter && numbers.length > 1 && new Set(numbers).size > 1 ? Math.min(...numbers) : undefined;
+    const cells = group.map((g, i) => {
+      const cls = row.bad?.(g.report) ? "bad" : best !== undefined && values[i] === best ? "best" : "";
+      return `<td class="num${cls ? ` ${cls}` : ""}">${esc(row.text(g.report))}</td>`;
+    });
+    return `<tr><td>${esc(row.label)}</td>${cells.join("")}</tr>`;
+  });
+  // Many runs of one scenario make a wide table: it scrolls inside its panel, the page does not.
+  return `<div class="hscroll"><table class="compare"><thead>${head}</thead><tbody>${rows.join("")}</tbody></table></div>`;
+}
+
+function comparisonLegend(group: InvocationRun[]): string {
+  const kinds = unique(
+    group.flatMap((g) => faultBands(g.report.record.timeline, runEndNs(g.report.record)).map((b) => b.fault)),
+  );
+  const faults = kinds.map((k) => {
+    const c = faultColor(k);
+    return `<span><i class="sw fault" style="background:${c}1f;border-color:${c}"></i>${esc(k)}</span>`;
+  });
+  return `<div class="legend"><span class="group"><span class="gl">Role</span><span><i class="sw primary"></i>primary</span><span><i class="sw replica"></i>replica</span><span><i class="sw down"></i>down</span><span><i class="sw unreachable"></i>unreachable</span><span><i class="sw frozen"></i>frozen</span></span>${faults.length > 0 ? `<span class="group"><span class="gl">Fault</span>${faults.join("")}</span>` : ""}<span class="group"><span class="gl">Marker</span><span><i class="sw promo"></i>promotion</span><span><i class="sw ok"></i>acknowledged</span><span><i class="sw failop"></i>failed</span><span><i class="sw unknownop"></i>unknown</span></span></div>`;
+}
+
+function comparison(scenario: string, group: InvocationRun[], outDir: string): string {
+  const windows = alignedWindows(group.map((g) => g.report.record));
+  const stacked = group.map(({ report, dir }, i) => {
+    const { record: r, verification: v } = report;
+    const window = windows[i];
+    return `<div class="stacked-run" data-topology="${esc(r.topology)}"><div class="run-head"><b>${esc(r.topology)}</b><span class="pill ${v.verdict}">${v.verdict.toUpperCase()}</span><span class="muted">RTO ${esc(formatSeconds(v.figures.rto_s))} · lost ${formatCount(v.figures.lost_writes)} · promotions ${formatCount(v.figures.promotions)} · run <a href="${esc(relPath(outDir, `${dir}/report.html`))}">${esc(r.run_id)}</a></span></div>${renderTimelineSvg(r, v, window ? { window, writes: true } : { writes: true })}</div>`;
+  });
+  const topologies = unique(group.map((g) => g.report.record.topology)).length;
+  const what =
+    topologies === group.length
+      ? `${topologies} topologies`
+      : `${group.length} runs on ${topologies} topologies`;
+  return `<section class="panel comparison" data-scenario="${esc(scenario)}"><h2>${esc(scenario)} · ${what} side by side</h2>
+${compareTable(group, outDir)}
+<h3 style="margin-top:20px">Timelines, zeroed at each run's first fault</h3>
+<p class="hint">The same time axis for every topology: 0 is the moment the fault was injected, so how long each HA manager took to react reads straight down the page.</p>
+${comparisonLegend(group)}<div class="stack">${stacked.join("\n")}</div></section>`;
+}
+
+function runsTable(runs: InvocationRun[], outDir: string): string {
+  const rows = runs.map(({ report, dir }) => {
+    const { record: r, verification: v } = report;
+    const failed = v.expectations
+      .filter((e) => !e.pass)
+      .map((e) => `${e.key}: expected ${e.expected}, actual ${e.actual}`);
+    const problems = allProblems(report);
+    const why = [...failed, ...problems].map((t) => esc(t)).join("<br>");
+    return `<tr class="${v.verdict}"><td><span class="badge ${v.verdict}">${v.verdict.toUpperCase()}</span></td><td>${esc(r.scenario)}</td><td>${esc(r.topology)}</td><td><a href="${esc(relPath(outDir, `${dir}/report.html`))}"><code>${esc(r.run_id)}</code></a></td><td class="num">${esc(formatSeconds(r.duration_s, 1))}</td><td>${why || `<span class="muted">—</span>`}</td></tr>`;
+  });
+  return `<section class="panel" id="runs"><h2>Runs</h2><table><thead><tr><th>result</th><th>scenario</th><th>topology</th><th>run</th><th class="num">duration</th><th>failed expectations and problems</th></tr></thead><tbody>${rows.join("")}</tbody></table></section>`;
+}
+
+/** The invocation index; pure: `generatedAt` is passed in. */
+export function renderIndex(runs: InvocationRun[], outDir: string, generatedAt: string): string {
+  const passed = runs.filter((r) => r.report.verification.verdict === "pass").length;
+  const failed = runs.length - passed;
+  const verdict = failed === 0 ? "pass" : "fail";
+  const groups = unique(runs.map((r) => r.report.record.scenario))
+    .map((s) => [s, runs.filter((r) => r.report.record.scenario === s)] as const)
+    .filter(([, group]) => unique(group.map((g) => g.report.record.topology)).length >= 2);
+  const links: [string, string][] = [["matrix", "Matrix"]];
+  if (groups.length > 0) links.push(["compare", "Comparison"]);
+  links.push(["runs", "Runs"]);
+  const nav = `<nav class="topnav"><div class="in"><span class="brand">pgchaos</span><span class="crumb"><span class="pill ${verdict}">${verdict.toUpperCase()}</span> ${runs.length} run${runs.length === 1 ? "" : "s"} · ${passed} passed, ${failed} failed</span><span class="links">${links.map(([id, t]) => `<a href="#${id}">${t}</a>`).join("")}</span></div></nav>`;
+  const scenarios = unique(runs.map((r) => r.report.record.scenario)).length;
+  const topologies = unique(runs.map((r) => r.report.record.topology)).length;
+  const banner = `<header class="banner ${verdict}"><div class="verdict">${verdict.toUpperCase()}</div><div class="what"><h1>pgchaos run</h1><div class="meta"><span>scenarios <b>${scenarios}</b></span><span>topologies <b>${topologies}</b></span><span>runs <b>${runs.length}</b></span><span>generated <b>${esc(generatedAt)}</b></span></div></div><div class="summary"><b>${passed} / ${runs.length}</b>runs passed</div></header>`;
+  const body =
+    runs.length === 0
+      ? `${banner}<section class="panel"><p class="muted">No run finished in this invocation.</p></section>`
+      : `${banner}
+${matrix(runs, outDir)}
+${groups.length > 0 ? `<div id="compare">${groups.map(([s, group]) => comparison(s, group, outDir)).join("\n")}</div>` : ""}
+${runsTable(runs, outDir)}
+<footer>pgchaos · index of this invocation · junit.xml and summary.json beside this file</footer>`;
+  return page(`pgchaos · ${passed} passed, ${failed} failed`, nav, body);
+}
+
+/** Writes index.html, junit.xml and summary.json into outDir, replacing the previous invocation's. */
+export async function writeInvocationReports(
+  runs: InvocationRun[],
+  outDir: string,
+  generatedAt = new Date().toISOString(),
+): Promise<{ index: string; junit: string; summary: string }> {
+  await mkdir(outDir, { recursive: true });
+  const paths = {
+    index: join(outDir, "index.html"),
+    junit: join(outDir, "junit.xml"),
+    summary: join(outDir, "summary.json"),
+  };
+  await writeFile(paths.index, renderIndex(runs, outDir, generatedAt));
+  await writeFile(paths.junit, renderJunit(runs, outDir));
+  await writeFile(paths.summary, `${JSON.stringify(toSummaryJson(runs, outDir, generatedAt), null, 2)}\n`);
+  return paths;
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { WriteOperation } from "../harness/workload/history.ts";
+import { type ScenarioRun, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
+
+function history(run: ScenarioRun, scenario: string, topology: string): WriteOperation[] {
+  const result = resultOf(run, topology);
+  return JSON.parse(
+    readFileSync(join(run.out, `${scenario}-${topology}-${result.run_id}`, "history.json"), "utf8"),
+  );
+}
+
+/** What clients behind an entry point saw, next to clients that route by themselves. */
+function checkEntryPoint(scenario: string, topology: string, proxy: string) {
+  describe(`${scenario}: ${topology} behind ${proxy}`, () => {
+    const run = runScenarioFile(`${scenario}.yaml`);
+
+    it("passes, with the proxy as a member of its own", () => {
+      const result = resultOf(run, topology);
+      expect(result.problems).toEqual([]);
+      expect(result.verdict).toBe("pass");
+      expect(run.cli.code).toBe(0);
+      const members = (result as unknown as { members: { name: string; kind: string }[] }).members;
+      expect(members).toContainEqual(expect.objectContaining({ name: proxy, kind: "entrypoint" }));
+    });
+
+    it("reports the RTO, write gap and errors each path gave for the same fault", () => {
+      const groups = resultOf(run, topology).figures.groups as unknown as Record<
+        string,
+        { rto_s: number; max_write_gap_s: number; acknowledged_writes: number; lost_writes: number }
+      >;
+      expect(Object.keys(groups).sort()).toEqual(["direct", proxy].sort());
+      for (const group of ["direct", proxy]) {
+        expect(groups[group]?.rto_s).toBeGreaterThan(1);
+        expect(groups[group]?.rto_s).toBeLessThan(30);
+        expect(groups[group]?.max_write_gap_s).toBeGreaterThanOrEqual(groups[group]?.rto_s ?? 0);
+        expect(groups[group]?.acknowledged_writes).toBeGreaterThan(50);
+        expect(groups[group]?.lost_writes).toBe(0);
+      }
+    });
+
+    it("names the real node behind the proxy for every acknowledged write, before and after the failover", () => {
+      const ops = history(run, scenario, topology).filter((op) => op.group === proxy && op.outcome === "ok");
+      const nodes = new Set(ops.map((op) => op.node));
+      expect([...nodes].every((node) => /^n\d$/.test(node ?? ""))).toBe(true);
+      expect(nodes.size).toBe(2);
+    });
+
+    it("leaves nothing behind", () => {
+      for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+    });
+  });
+}
+
+checkEntryPoint("kill-primary-haproxy", "patroni", "haproxy");
+checkEntryPoint("kill-primary-pgpool", "repmgr", "pgpool");
