@@ -5,6 +5,8 @@ import type { StartMode, Topology } from "../topology/topology.ts";
 export interface FaultContext {
   backend: Backend;
   topology: Topology;
+  /** Members of a group ("primary", "replicas", "dcs", …) as the cluster is right now; [] for "clients". */
+  resolve: (group: string) => string[];
 }
 
 /** A fault that has been injected and can be undone. */
@@ -18,6 +20,12 @@ export interface ActiveFault {
 export interface FaultOptions {
   /** switchover: the member to promote; null lets the HA manager choose. */
   to: string | null;
+  /** packet-loss: share of packets dropped, 0–100. */
+  percent: number | null;
+  /** partition between two groups of member groups (tokens as in the scenario, "clients" included). */
+  between: [string[], string[]] | null;
+  /** partition between: drop only packets from the first group to the second. */
+  oneWay: boolean;
 }
 
 /** A nemesis: injects itself into resolved members and returns how to heal. */

@@ -14,6 +14,7 @@ const status: ClusterStatus = {
 const members: Member[] = [
   ...["n1", "n2", "n3"].map((name): Member => ({ name, kind: "postgres", address: "" })),
   { name: "monitor", kind: "monitor", address: "" },
+  ...["e1", "e2", "e3"].map((name): Member => ({ name, kind: "dcs", address: "" })),
 ];
 
 describe("resolveTarget", () => {
@@ -27,6 +28,12 @@ describe("resolveTarget", () => {
   it("resolves a named node and rejects an unknown one", () => {
     expect(resolveTarget("node:n1", status, members)).toEqual(["n1"]);
     expect(() => resolveTarget("node:n9", status, members)).toThrow("no such member");
+  });
+  it("resolves groups: all replicas, the asynchronous ones, the DCS and a DCS majority", () => {
+    expect(resolveTarget("replicas", status, members)).toEqual(["n1", "n3"]);
+    expect(resolveTarget("async_replicas", status, members)).toEqual(["n1"]);
+    expect(resolveTarget("dcs", status, members)).toEqual(["e1", "e2", "e3"]);
+    expect(resolveTarget("dcs_majority", status, members)).toEqual(["e1", "e2"]);
   });
   it("resolves the monitor and refuses it where there is none", () => {
     expect(resolveTarget("monitor", status, members)).toEqual(["monitor"]);

@@ -12,10 +12,15 @@ export function resolveTarget(target: string, status: ClusterStatus, members: Me
     if (!names.includes(name)) throw new Error(`target ${target}: no such member`);
     return [name];
   }
-  const pick = (found: string | null | undefined, what: string): string[] => {
-    if (!found) throw new Error(`target ${target}: the cluster has no ${what} right now (${status.detail})`);
-    return [found];
+  const pick = (found: string | null | undefined, what: string): string[] =>
+    pickAll(found ? [found] : [], what);
+  const pickAll = (found: string[], what: string): string[] => {
+    if (found.length === 0) {
+      throw new Error(`target ${target}: the cluster has no ${what} right now (${status.detail})`);
+    }
+    return found;
   };
+  const ofKind = (kind: Member["kind"]) => members.filter((m) => m.kind === kind).map((m) => m.name);
   switch (target) {
     case "primary":
       return pick(status.primary, "primary");
@@ -23,9 +28,24 @@ export function resolveTarget(target: string, status: ClusterStatus, members: Me
       return pick(status.syncStandbys[0], "synchronous standby");
     case "replica":
       return pick([...status.replicas].sort()[0], "replica");
+    case "replicas":
+      return pickAll([...status.replicas].sort(), "replicas");
+    case "async_replicas":
+      return pickAll(
+        status.replicas.filter((r) => !status.syncStandbys.includes(r)).sort(),
+        "asynchronous replica",
+      );
     case "monitor":
     case "witness":
-      return pick(members.find((m) => m.kind === target)?.name, target);
+    case "entrypoint":
+      return pickAll(ofKind(target), target);
+    case "dcs":
+      return pickAll(ofKind("dcs"), "DCS");
+    case "dcs_majority": {
+      // The smallest set whose loss leaves the consensus store without quorum.
+      const dcs = ofKind("dcs");
+      return pickAll(dcs.slice(0, Math.floor(dcs.length / 2) + 1), "DCS");
+    }
     default:
       throw new Error(`unknown target ${target}`);
   }

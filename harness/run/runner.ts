@@ -118,6 +118,8 @@ class Execution {
   private readonly timeline: TimelineEvent[] = [];
   private readonly problems: string[] = [];
   private readonly active: ActiveFault[] = [];
+  /** Heals scheduled by a fault's own duration; awaited before the run ends. */
+  private readonly autoHeals: Promise<void>[] = [];
   private workload: Workload | undefined;
   private lastFaultNs = 0;
 
@@ -192,6 +194,7 @@ class Execution {
     this.step("workload started");
 
     for (const step of scenario.steps) await this.play(step);
+    await Promise.all(this.autoHeals);
     if (this.active.length > 0) await this.play({ kind: "heal", mode: "repair" });
 
     await workload.stop();
@@ -251,7 +254,7 @@ class Execution {
           ? this.waitHealthyStep(step.timeoutMs)
           : this.waitWritableStep(step.timeoutMs);
       case "fault":
-        return this.inject(step.fault, step.target, step.to);
+        return this.inject(step);
       case "heal":
         return this.healAll(step.mode);
     }
@@ -311,42 +314,59 @@ class Execution {
     this.step(`writable on ${ack.node}`);
   }
 
-  private async inject(name: string, target: string, to: string | null): Promise<void> {
-    const fault = faults[name];
-    if (!fault) throw new Error(`unknown fault ${name}`);
+  private async inject(step: Extract<Step, { kind: "fault" }>): Promise<void> {
+    const fault = faults[step.fault];
+    if (!fault) throw new Error(`unknown fault ${step.fault}`);
+    const { between } = step.options;
+    const target = step.target ?? `between [${between?.[0].join(", ")}] and [${between?.[1].join(", ")}]`;
     try {
-      const members = resolveTarget(target, await this.topology.status(), this.topology.members());
+      const status = await this.topology.status();
+      const members = this.topology.members();
+      // "clients" is the harness itself, not a member: partitions handle it by address.
+      const resolve = (group: string) => (group === "clients" ? [] : resolveTarget(group, status, members));
+      const hit = step.target ? resolve(step.target) : [...new Set((between ?? []).flat().flatMap(resolve))];
       const requested_ns = this.clock.nowNs();
-      const active = await fault.inject(members, { backend: this.backend, topology: this.topology }, { to });
+      const context = { backend: this.backend, topology: this.topology, resolve };
+      const active = { ...(await fault.inject(hit, context, step.options)), target };
       // A kill counts once the signal has landed (a write invoked just before may still succeed);
       // a switchover counts from its request, since its own duration is part of the outage.
       const at_ns = fault.stamp === "start" ? requested_ns : this.clock.nowNs();
       this.lastFaultNs = at_ns;
-      this.active.push({ ...active, target });
-      this.event({ at_ns, kind: "fault", phase: "inject", fault: name, target, members });
-      this.say(`fault injected: ${name} ${target} → ${members.join(", ")}`);
+      this.active.push(active);
+      this.event({ at_ns, kind: "fault", phase: "inject", fault: step.fault, target, members: hit });
+      this.say(`fault injected: ${step.fault} ${target} → ${hit.join(", ") || "(no member)"}`);
+      if (step.durationMs !== null) {
+        const healAfter = sleep(step.durationMs).then(() => this.heal(active, "repair"));
+        this.autoHeals.push(healAfter);
+      }
     } catch (error) {
-      this.fail(`fault ${name} ${target}: ${(error as Error).message}`);
+      this.fail(`fault ${step.fault} ${target}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Heals one active fault (unless a heal step already did) and puts it on the timeline. */
+  private async heal(active: ActiveFault, mode: StartMode): Promise<void> {
+    const index = this.active.indexOf(active);
+    if (index < 0) return;
+    this.active.splice(index, 1);
+    try {
+      await active.heal(mode);
+      this.event({
+        at_ns: this.clock.nowNs(),
+        kind: "fault",
+        phase: "heal",
+        fault: active.fault,
+        target: active.target,
+        members: active.members,
+      });
+      this.say(`healed: ${active.fault} ${active.target} (${active.members.join(", ")})`);
+    } catch (error) {
+      this.fail(`heal ${active.fault} ${active.target}: ${(error as Error).message}`);
     }
   }
 
   private async healAll(mode: StartMode): Promise<void> {
-    for (const active of this.active.splice(0).reverse()) {
-      try {
-        await active.heal(mode);
-        this.event({
-          at_ns: this.clock.nowNs(),
-          kind: "fault",
-          phase: "heal",
-          fault: active.fault,
-          target: active.target,
-          members: active.members,
-        });
-        this.say(`healed: ${active.fault} ${active.target} (${active.members.join(", ")})`);
-      } catch (error) {
-        this.fail(`heal ${active.fault} ${active.target}: ${(error as Error).message}`);
-      }
-    }
+    for (const active of [...this.active].reverse()) await this.heal(active, mode);
   }
 
   private fail(problem: string): void {

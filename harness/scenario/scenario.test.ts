@@ -29,7 +29,13 @@ describe("scenario loading", () => {
     expect(scenario.steps).toEqual([
       { kind: "wait", until: "healthy", timeoutMs: 60_000 },
       { kind: "sleep", ms: 3000 },
-      { kind: "fault", fault: "kill", target: "primary", to: null },
+      {
+        kind: "fault",
+        fault: "kill",
+        target: "primary",
+        options: { to: null, percent: null, between: null, oneWay: false },
+        durationMs: null,
+      },
       { kind: "wait", until: "writable", timeoutMs: 60_000 },
       { kind: "heal", mode: "repair" },
       { kind: "wait", until: "healthy", timeoutMs: 120_000 },
@@ -81,10 +87,62 @@ describe("scenario loading", () => {
       base.replace("  - sleep: 2s", "  - fault: switchover\n    target: primary\n    to: node:n2"),
       "s.yaml",
     ).steps[0];
-    expect(step).toEqual({ kind: "fault", fault: "switchover", target: "primary", to: "n2" });
+    expect(step).toEqual({
+      kind: "fault",
+      fault: "switchover",
+      target: "primary",
+      options: { to: "n2", percent: null, between: null, oneWay: false },
+      durationMs: null,
+    });
     expect(
       errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: primary\n    to: node:n2")),
     ).toContain("steps[0].to: to belongs to a switchover step");
+  });
+
+  it("reads partitions, packet loss and self-healing durations", () => {
+    const partition = parseScenario(
+      base.replace(
+        "  - sleep: 2s",
+        "  - fault: partition\n    between: [[primary], [replicas, clients]]\n    direction: one-way\n    duration: 5s",
+      ),
+      "s.yaml",
+    ).steps[0];
+    expect(partition).toEqual({
+      kind: "fault",
+      fault: "partition",
+      target: null,
+      options: { to: null, percent: null, between: [["primary"], ["replicas", "clients"]], oneWay: true },
+      durationMs: 5000,
+    });
+    const isolate = parseScenario(
+      base.replace("  - sleep: 2s", "  - fault: partition\n    isolate: primary"),
+      "s.yaml",
+    );
+    expect(isolate.steps[0]).toMatchObject({ fault: "partition", target: "primary" });
+    const loss = parseScenario(
+      base.replace("  - sleep: 2s", "  - fault: packet-loss\n    target: primary\n    percent: 30"),
+      "s.yaml",
+    );
+    expect(loss.steps[0]).toMatchObject({ options: { percent: 30 } });
+  });
+
+  it("rejects malformed network faults with the key at fault", () => {
+    expect(errorOf(base.replace("  - sleep: 2s", "  - fault: partition\n    target: primary"))).toContain(
+      "a partition needs exactly one of isolate, between",
+    );
+    expect(errorOf(base.replace("  - sleep: 2s", "  - fault: packet-loss\n    target: primary"))).toContain(
+      "steps[0].percent: a packet-loss step needs percent, and only it",
+    );
+    expect(
+      errorOf(base.replace("  - sleep: 2s", "  - fault: partition\n    between: [[primary], [moon]]")),
+    ).toContain("is not a member group");
+    expect(
+      errorOf(
+        base
+          .replace("[patroni]", "[pg_auto_failover]")
+          .replace("  - sleep: 2s", "  - fault: kill\n    target: dcs"),
+      ),
+    ).toBe("s.yaml:7:13: steps[0].target: dcs exists only on patroni, not on pg_auto_failover");
   });
 
   it("rejects an unknown topology and an unknown expectation key", () => {

@@ -3,21 +3,32 @@ import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../common/errors.ts";
 import type { EntryPointKind } from "../entrypoints/entrypoint.ts";
+import type { FaultOptions } from "../faults/fault.ts";
 import { nodeNames } from "../topology/members.ts";
 import type { StartMode } from "../topology/topology.ts";
 import { parseDuration } from "./duration.ts";
-import { ENTRYPOINT_TOPOLOGIES, type ScenarioDocument, TOPOLOGY_TARGETS, scenarioSchema } from "./schema.ts";
+import {
+  ENTRYPOINT_TOPOLOGIES,
+  type FAULTS,
+  type ScenarioDocument,
+  TOPOLOGY_TARGETS,
+  scenarioSchema,
+} from "./schema.ts";
 
 export type Target = string;
+export type FaultName = (typeof FAULTS)[number];
 
 export type Step =
   | { kind: "wait"; until: "healthy" | "writable"; timeoutMs: number }
   | { kind: "sleep"; ms: number }
   | {
       kind: "fault";
-      fault: ScenarioDocument["steps"][number]["fault"] & string;
-      target: Target;
-      to: string | null;
+      fault: FaultName;
+      /** The members it hits (for a partition: the isolated ones); null for a partition between groups. */
+      target: Target | null;
+      options: FaultOptions;
+      /** Heal by itself after this long; null: at the next heal step. */
+      durationMs: number | null;
     }
   | { kind: "heal"; mode: StartMode };
 
@@ -63,34 +74,6 @@ export function parseScenario(source: string, file: string): Scenario {
   }
   const doc = parsed.data;
   const names = nodeNames(doc.cluster.nodes);
-  const steps = doc.steps.map((step, index): Step => {
-    if (step.wait) {
-      return { kind: "wait", until: step.wait, timeoutMs: step.timeout ? ms(step.timeout) : DEFAULT_WAIT_MS };
-    }
-    if (step.sleep) return { kind: "sleep", ms: ms(step.sleep) };
-    if (step.fault && step.target) {
-      const fail = (key: string, message: string): never => {
-        const at = locate(document.contents, { path: ["steps", index, key] }, lineCounter);
-        throw new UsageError(`${file}:${at}: steps[${index}].${key}: ${message}`);
-      };
-      for (const key of ["target", "to"] as const) {
-        const node = step[key]?.startsWith("node:") ? step[key]?.slice(5) : undefined;
-        if (node !== undefined && !names.includes(node)) {
-          fail(
-            key,
-            `no node "${node}" in a ${doc.cluster.nodes}-node cluster (nodes are ${names.join(", ")})`,
-          );
-        }
-      }
-      const only = TOPOLOGY_TARGETS[step.target];
-      const without = only ? doc.topologies.filter((t) => !only.includes(t)) : [];
-      if (only && without.length > 0) {
-        fail("target", `${step.target} exists only on ${only.join(", ")}, not on ${without.join(", ")}`);
-      }
-      return { kind: "fault", fault: step.fault, target: step.target, to: step.to?.slice(5) ?? null };
-    }
-    return { kind: "heal", mode: step.heal === "restart" ? "restart" : "repair" };
-  });
   const entrypoints = [...new Set(Array.isArray(doc.entrypoint) ? doc.entrypoint : [doc.entrypoint])];
   for (const entrypoint of entrypoints) {
     const only = ENTRYPOINT_TOPOLOGIES[entrypoint];
@@ -102,6 +85,56 @@ export function parseScenario(source: string, file: string): Scenario {
       );
     }
   }
+  const steps = doc.steps.map((step, index): Step => {
+    if (step.wait) {
+      return { kind: "wait", until: step.wait, timeoutMs: step.timeout ? ms(step.timeout) : DEFAULT_WAIT_MS };
+    }
+    if (step.sleep) return { kind: "sleep", ms: ms(step.sleep) };
+    if (step.fault) {
+      const fail = (key: string, message: string): never => {
+        const at = locate(document.contents, { path: ["steps", index, key] }, lineCounter);
+        throw new UsageError(`${file}:${at}: steps[${index}].${key}: ${message}`);
+      };
+      const groups: [string, string][] = [
+        ...(["target", "to", "isolate"] as const).flatMap((key) => {
+          const value = step[key];
+          return value ? [[key, value] as [string, string]] : [];
+        }),
+        ...(step.between ?? []).flat().map((group): [string, string] => ["between", group]),
+      ];
+      for (const [key, group] of groups) {
+        const node = group.startsWith("node:") ? group.slice(5) : undefined;
+        if (node !== undefined && !names.includes(node)) {
+          fail(
+            key,
+            `no node "${node}" in a ${doc.cluster.nodes}-node cluster (nodes are ${names.join(", ")})`,
+          );
+        }
+        const only = TOPOLOGY_TARGETS[group];
+        const without = only ? doc.topologies.filter((t) => !only.includes(t)) : [];
+        if (only && without.length > 0) {
+          fail(key, `${group} exists only on ${only.join(", ")}, not on ${without.join(", ")}`);
+        }
+        if (group === "entrypoint" && !entrypoints.some((e) => e !== "direct")) {
+          fail(key, "entrypoint needs an entry point other than direct (entrypoint: haproxy or pgpool)");
+        }
+      }
+      const [sideA, sideB] = step.between ?? [];
+      return {
+        kind: "fault",
+        fault: step.fault,
+        target: step.target ?? step.isolate ?? null,
+        options: {
+          to: step.to?.slice(5) ?? null,
+          percent: step.percent ?? null,
+          between: sideA && sideB ? [sideA, sideB] : null,
+          oneWay: step.direction === "one-way",
+        },
+        durationMs: step.duration ? ms(step.duration) : null,
+      };
+    }
+    return { kind: "heal", mode: step.heal === "restart" ? "restart" : "repair" };
+  });
   return {
     file,
     source,

@@ -11,13 +11,27 @@ import { parseDuration } from "./duration.ts";
  */
 
 export const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"] as const;
-export const FAULTS = ["kill", "switchover"] as const;
+export const FAULTS = [
+  "kill",
+  "stop",
+  "crash-postgres",
+  "freeze",
+  "partition",
+  "packet-loss",
+  "switchover",
+  "promote",
+] as const;
 
 /** Targets that exist only on some topologies. */
 export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
   monitor: ["pg_auto_failover"],
   witness: ["repmgr"],
+  dcs: ["patroni"],
+  dcs_majority: ["patroni"],
 };
+
+/** Member groups a fault can target or a partition can separate; resolved when the step fires. */
+const GROUP = String.raw`primary|replica|replicas|sync_standby|async_replicas|dcs|dcs_majority|monitor|witness|entrypoint|node:[a-z0-9_-]+`;
 
 /**
  * Entry points that work only with some topologies: HAProxy's check is Patroni's REST API;
@@ -34,8 +48,9 @@ const duration = z.string().refine((text) => parseDuration(text) !== undefined, 
 
 const target = z
   .string()
-  .regex(/^(primary|sync_standby|replica|monitor|witness|node:[a-z0-9_-]+)$/, {
-    message: "must be primary, sync_standby, replica, monitor, witness or node:<name>",
+  .regex(new RegExp(`^(${GROUP})$`), {
+    message:
+      "must be primary, replica, replicas, sync_standby, async_replicas, dcs, dcs_majority, monitor, witness, entrypoint or node:<name>",
   })
   .describe(
     "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>",
@@ -64,9 +79,27 @@ const step = z
       .enum(FAULTS)
       .optional()
       .describe(
-        "kill: SIGKILL of postgres and its HA agent; switchover: the HA manager's planned switchover",
+        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; promote: pg_ctl promote on a replica behind the HA manager's back",
       ),
     target: target.optional(),
+    isolate: target.optional().describe("partition: cut these members off from everything, clients included"),
+    between: z
+      .array(
+        z
+          .array(z.string().regex(new RegExp(`^(${GROUP}|clients)$`), { message: "is not a member group" }))
+          .min(1),
+      )
+      .length(2)
+      .optional()
+      .describe("partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]"),
+    direction: z
+      .enum(["both", "one-way"])
+      .optional()
+      .describe("partition between: one-way drops only packets from the first group to the second"),
+    percent: z.number().min(0).max(100).optional().describe("packet-loss: share of packets dropped"),
+    duration: duration
+      .optional()
+      .describe("Heal this fault by itself after this long (e.g. a freeze of 10s)"),
     to: z
       .string()
       .regex(/^node:[a-z0-9_-]+$/, { message: "must be node:<name>" })
@@ -91,8 +124,49 @@ const step = z
     if (value.timeout !== undefined && value.wait === undefined) {
       ctx.addIssue({ code: "custom", path: ["timeout"], message: "timeout belongs to a wait step" });
     }
-    if (value.fault !== undefined && value.target === undefined) {
+    const isPartition = value.fault === "partition";
+    if (isPartition && (value.isolate === undefined) === (value.between === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["fault"],
+        message: "a partition needs exactly one of isolate, between",
+      });
+    }
+    if (!isPartition && value.fault !== undefined && value.target === undefined) {
       ctx.addIssue({ code: "custom", path: ["target"], message: "a fault step needs a target" });
+    }
+    if (isPartition && value.target !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["target"],
+        message: "a partition names isolate or between, not target",
+      });
+    }
+    for (const key of ["isolate", "between"] as const) {
+      if (value[key] !== undefined && !isPartition) {
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} belongs to a partition step` });
+      }
+    }
+    if (value.direction !== undefined && value.between === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["direction"],
+        message: "direction belongs to a partition with between",
+      });
+    }
+    if ((value.percent !== undefined) !== (value.fault === "packet-loss")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["percent"],
+        message: "a packet-loss step needs percent, and only it",
+      });
+    }
+    if (value.duration !== undefined && (value.fault === undefined || value.fault === "switchover")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["duration"],
+        message: "duration belongs to a fault that can be healed",
+      });
     }
     if (value.to !== undefined && value.fault !== "switchover") {
       ctx.addIssue({ code: "custom", path: ["to"], message: "to belongs to a switchover step" });
