@@ -43,6 +43,8 @@ const FIGURE_KEYS = [
   "promotions",
   "split_brain",
   "split_brain_window_s",
+  "write_blocked_s",
+  "old_primary_rejoin_s",
   "groups",
 ];
 

@@ -24,6 +24,8 @@ export type ContractFigures = Pick<
   | "promotions"
   | "split_brain"
   | "split_brain_window_s"
+  | "write_blocked_s"
+  | "old_primary_rejoin_s"
   | "groups"
 >;
 
@@ -78,6 +80,8 @@ function contractFigures(f: Figures): ContractFigures {
     promotions: f.promotions,
     split_brain: f.split_brain,
     split_brain_window_s: f.split_brain_window_s,
+    write_blocked_s: f.write_blocked_s,
+    old_primary_rejoin_s: f.old_primary_rejoin_s,
     // Per writer group (entry points, placements): the downtime each path into the cluster gave.
     groups: f.groups,
   };

@@ -151,6 +151,8 @@ export function fixtureVerification(record: RunRecord): Verification {
       promotions: 1,
       split_brain: false,
       split_brain_window_s: 0,
+      write_blocked_s: 4.1,
+      old_primary_rejoin_s: 9.7,
       groups: {
         direct: {
           rto_s: 5.504,

@@ -18,6 +18,8 @@ describe("EXPECTATION_KEYS", () => {
       "promotions",
       "split_brain",
       "split_brain_window",
+      "write_blocked",
+      "old_primary_rejoin",
     ]);
   });
 });

@@ -19,7 +19,7 @@ export const EXPECTATIONS = {
   rto: {
     figure: "rto_s",
     kind: "duration",
-    description: "Worst time from a fault to the first acknowledged write invoked after it.",
+    description: "Worst time writes were impossible after a fault, measured from the acknowledgements.",
   },
   max_write_gap: {
     figure: "max_write_gap_s",
@@ -61,6 +61,18 @@ export const EXPECTATIONS = {
     figure: "split_brain_window_s",
     kind: "duration",
     description: "Longest time two members accepted writes at once.",
+  },
+  write_blocked: {
+    figure: "write_blocked_s",
+    kind: "duration",
+    description:
+      "Longest time one write was in flight without an answer (e.g. waiting for a crashed sync standby).",
+  },
+  old_primary_rejoin: {
+    figure: "old_primary_rejoin_s",
+    kind: "duration",
+    description:
+      "Heal → the old primary streams again as a replica on the new timeline; none if it never did.",
   },
 } as const satisfies Record<string, ExpectationSpec>;
 

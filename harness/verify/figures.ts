@@ -40,6 +40,10 @@ export interface Figures {
   promotions: number;
   split_brain: boolean;
   split_brain_window_s: number;
+  /** Longest time a single write was in flight without an answer, whatever its outcome. */
+  write_blocked_s: number | null;
+  /** Heal → the old primary sampled as a replica on a newer timeline; null when it never was (or no primary was hit). */
+  old_primary_rejoin_s: number | null;
   /** Per writer group ("direct", "haproxy", "pgpool", placement groups), by group name. */
   groups: Record<string, GroupFigures>;
 }

@@ -28,6 +28,9 @@ describe("verify", () => {
         promotions: 1,
         split_brain: false,
         split_brain_window_s: 0,
+        // Write 5 took 1.01 s (14.2 → 15.21); n1, healed at 18 s, was sampled following timeline 2 at 19 s.
+        write_blocked_s: 1.01,
+        old_primary_rejoin_s: 1,
         groups: {
           direct: {
             rto_s: 5.21,

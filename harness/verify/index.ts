@@ -6,6 +6,7 @@ import type { ExpectationResult, Figures, Verification } from "./figures.ts";
 import { groupFigures } from "./groups.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { derivePromotions } from "./promotions.ts";
+import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstRto } from "./rto.ts";
 import { detectSplitBrain } from "./split-brain.ts";
 import { measureWalLoss } from "./wal-loss.ts";
@@ -36,6 +37,8 @@ export function verify(record: RunRecord): Verification {
     promotions: promotions.length,
     split_brain: splitBrain.detected,
     split_brain_window_s: splitBrain.window_s,
+    write_blocked_s: writeBlocked(record.history),
+    old_primary_rejoin_s: oldPrimaryRejoin(record.timeline),
     groups: groupFigures(record.history, record.timeline, lostWrites.lost_ids),
   };
 

@@ -166,6 +166,8 @@ export function cleanFailover(): RunRecord {
 export function figures(overrides: Partial<Figures> = {}): Figures {
   return {
     groups: {},
+    write_blocked_s: 5.25,
+    old_primary_rejoin_s: null,
     rto_s: 5.21,
     max_write_gap_s: 5.3,
     lost_writes: 0,
