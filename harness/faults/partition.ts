@@ -19,7 +19,7 @@ export const partition: Fault = {
     } else {
       const addresses = (groups: string[]) =>
         groups.flatMap((group) =>
-          group === "clients" ? [backend.harnessAddress] : resolve(group).map(backend.address),
+          group === "clients" ? [backend.harnessAddress] : resolve(group).map((member) => backend.address(member)),
         );
       const [sideA, sideB] = [between[0].flatMap(resolve), between[1].flatMap(resolve)];
       const [addressesA, addressesB] = [addresses(between[0]), addresses(between[1])];

@@ -17,6 +17,8 @@ export type TimelineEvent =
       target: string;
       /** Members it resolved to when it fired. */
       members: string[];
+      /** When the harness began injecting (at_ns is when the fault counts as in force); inject only. */
+      requested_ns?: number;
     }
   | {
       at_ns: number;

@@ -333,7 +333,7 @@ class Execution {
       const at_ns = fault.stamp === "start" ? requested_ns : this.clock.nowNs();
       this.lastFaultNs = at_ns;
       this.active.push(active);
-      this.event({ at_ns, kind: "fault", phase: "inject", fault: step.fault, target, members: hit });
+      this.event({ at_ns, kind: "fault", phase: "inject", fault: step.fault, target, members: hit, requested_ns });
       this.say(`fault injected: ${step.fault} ${target} → ${hit.join(", ") || "(no member)"}`);
       if (step.durationMs !== null) {
         const healAfter = sleep(step.durationMs).then(() => this.heal(active, "repair"));
