@@ -34,6 +34,8 @@ export interface Backend {
   readonly subnet: string;
   /** Starts a process on a member's host; returns its PID. */
   spawn(spec: ProcessSpec): Promise<number>;
+  /** The argv that runs a command as root on a member's host (for helper processes the harness streams from). */
+  commandOn(member: string, argv: string[]): string[];
   /** Runs a command on a member's host to completion. */
   exec(member: string, argv: string[], options?: { user?: string; timeoutMs?: number }): Promise<ExecResult>;
   /**
@@ -45,9 +47,9 @@ export interface Backend {
   removeFirewall(member: string, table: string): Promise<void>;
   /** Address the harness itself (clients, observers) uses on the members' network. */
   readonly harnessAddress: string;
-  /** Sends a signal to every process on a member's host; returns the PIDs signalled. */
+  /** Sends a signal to every process of the system under test on a member's host; returns the PIDs signalled. */
   signalHost(member: string, signal: HostSignal): Promise<number[]>;
-  /** Processes running on a member's host, with their parent and command line. */
+  /** Processes of the system under test on a member's host (not the harness's agents), with parent and command line. */
   processes(member: string): Promise<HostProcess[]>;
   /** Sends a signal to one process on a member's host, by PID (e.g. a postmaster). */
   signalProcess(member: string, pid: number, signal: HostSignal): Promise<void>;

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { AGENT_MARKER } from "../agent/protocol.ts";
 import { sleep } from "../common/clock.ts";
 import { type ExecResult, run, runOk } from "../common/exec.ts";
 import type { Backend, HostProcess, HostSignal, ProcessSpec } from "./backend.ts";
@@ -136,6 +137,10 @@ export class LocalBackend implements Backend {
     return pid;
   }
 
+  commandOn(member: string, argv: string[]): string[] {
+    return ["ip", "netns", "exec", this.namespace(member), ...argv];
+  }
+
   exec(
     member: string,
     argv: string[],
@@ -163,6 +168,9 @@ export class LocalBackend implements Backend {
     for (const pid of await namespacePids(this.namespace(member))) {
       try {
         const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+        // The harness's own helpers (writers, observers placed on the member) are instruments,
+        // not the system under test: faults never signal them; teardown still removes them.
+        if (command.includes(AGENT_MARKER)) continue;
         // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -183,7 +191,7 @@ export class LocalBackend implements Backend {
   }
 
   async signalHost(member: string, signal: HostSignal): Promise<number[]> {
-    const pids = await namespacePids(this.namespace(member));
+    const pids = (await this.processes(member)).map((p) => p.pid);
     for (const pid of pids) {
       try {
         process.kill(pid, signal);

@@ -1,8 +1,17 @@
 /** Monotonic time since a run started, so wall-clock jumps never distort RTO. */
 export class RunClock {
-  private readonly startMono = process.hrtime.bigint();
+  /**
+   * CLOCK_MONOTONIC is one clock for every process on the machine, so a helper process in a
+   * member's namespace that is handed this start stamps its events on the same time axis.
+   */
+  readonly startMono: bigint;
   /** Wall-clock milliseconds at the same instant, to place HA-manager timestamps on the run's time axis. */
-  readonly startWallMs = Date.now();
+  readonly startWallMs: number;
+
+  constructor(start?: { mono: bigint; wallMs: number }) {
+    this.startMono = start?.mono ?? process.hrtime.bigint();
+    this.startWallMs = start?.wallMs ?? Date.now();
+  }
 
   nowNs(): number {
     return Number(process.hrtime.bigint() - this.startMono);

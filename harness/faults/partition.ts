@@ -19,7 +19,9 @@ export const partition: Fault = {
     } else {
       const addresses = (groups: string[]) =>
         groups.flatMap((group) =>
-          group === "clients" ? [backend.harnessAddress] : resolve(group).map((member) => backend.address(member)),
+          group === "clients"
+            ? [backend.harnessAddress]
+            : resolve(group).map((member) => backend.address(member)),
         );
       const [sideA, sideB] = [between[0].flatMap(resolve), between[1].flatMap(resolve)];
       const [addressesA, addressesB] = [addresses(between[0]), addresses(between[1])];

@@ -3,6 +3,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import pg from "pg";
+import { Agent } from "../agent/agent.ts";
+import type { AgentMessage } from "../agent/protocol.ts";
 import type { Backend } from "../backend/backend.ts";
 import { LocalBackend } from "../backend/local.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
@@ -19,7 +21,7 @@ import type { Scenario, Step } from "../scenario/scenario.ts";
 import { PatroniTopology } from "../topology/patroni.ts";
 import { PgAutoFailoverTopology } from "../topology/pg-auto-failover.ts";
 import { RepmgrTopology } from "../topology/repmgr.ts";
-import type { StartMode, Topology, TopologyContext } from "../topology/topology.ts";
+import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
 import { Workload, type WriterGroup } from "../workload/writers.ts";
 import { firstProblem, preflight } from "./preflight.ts";
 import type { NodeLsn, RunRecord } from "./record.ts";
@@ -122,6 +124,15 @@ class Execution {
   private readonly autoHeals: Promise<void>[] = [];
   private workload: Workload | undefined;
   private lastFaultNs = 0;
+  /** The cluster as it was when the workload started (placements resolve against it). */
+  private startStatus: ClusterStatus = {
+    reachable: false,
+    primary: null,
+    syncStandbys: [],
+    replicas: [],
+    healthy: false,
+    detail: "not started",
+  };
 
   constructor(
     private readonly scenario: Scenario,
@@ -150,7 +161,8 @@ class Execution {
     if (!bootstrap) throw new Error(`cluster did not become healthy within ${BOOTSTRAP_TIMEOUT_MS / 1000}s`);
     this.say(`cluster healthy: ${bootstrap}`);
     this.step(`cluster healthy: ${bootstrap}`);
-    const primary = (await topology.status()).primary;
+    this.startStatus = await topology.status();
+    const primary = this.startStatus.primary;
     if (!primary) throw new Error("healthy cluster without a primary");
     await this.createLedger(primary);
     await this.startEntryPoints();
@@ -184,9 +196,11 @@ class Execution {
       clock,
       (e) => this.event(e),
     );
+    const agents = this.placeAgents(workload, direct);
     sampler.start();
     clusterState.start();
     workload.start();
+    for (const agent of agents) agent.start(this.backend);
     const paths = scenario.entrypoints.join(", ");
     this.say(
       `workload running: ${scenario.workload.writers} writers × ${scenario.workload.rate || "max"}/s via ${paths}`,
@@ -198,6 +212,11 @@ class Execution {
     if (this.active.length > 0) await this.play({ kind: "heal", mode: "repair" });
 
     await workload.stop();
+    for (const agent of agents) {
+      const errors = await agent.stop();
+      if (agent.received === 0)
+        this.fail(`helper on ${agent.member} reported nothing${errors ? `: ${errors.slice(-300)}` : ""}`);
+    }
     this.step("workload stopped");
     const final = await this.readFinalState();
     await Promise.all([sampler.stop(), clusterState.stop()]);
@@ -258,6 +277,41 @@ class Execution {
       case "heal":
         return this.healAll(step.mode);
     }
+  }
+
+  /**
+   * Helper processes inside members' namespaces: the scenario's placed writer groups, and — when
+   * the network gets partitioned — an observer inside every PostgreSQL member, since a partition
+   * hides a member from the outside observer exactly when its role matters most.
+   */
+  private placeAgents(workload: Workload, direct: string[]): Agent[] {
+    const { topology, clock, scenario } = this;
+    const endpoints = Object.fromEntries(topology.postgresMembers().map((m) => [m, topology.endpoint(m)]));
+    const base = { startMono: clock.startMono.toString(), startWallMs: clock.startWallMs, endpoints };
+    const onMessage = (message: AgentMessage) =>
+      message.type === "operation" ? workload.record(message.operation) : this.event(message.event);
+    const agents: Agent[] = [];
+    scenario.workload.placed.forEach((group, index) => {
+      const [member] = resolveTarget(group.with, this.startStatus, topology.members());
+      if (!member) return;
+      const writers = {
+        group: group.name,
+        writers: group.writers,
+        rate: group.rate,
+        timeoutMs: scenario.workload.timeoutMs,
+        targets: direct,
+        // Disjoint id ranges keep every ledger id unique across processes.
+        firstId: (index + 1) * 1_000_000_000,
+      };
+      agents.push(new Agent(member, { ...base, writers, observe: null }, onMessage));
+      this.say(`writer group ${group.name} placed on ${member}`);
+    });
+    if (scenario.steps.some((step) => step.kind === "fault" && step.fault === "partition")) {
+      for (const member of topology.postgresMembers()) {
+        agents.push(new Agent(member, { ...base, writers: null, observe: member }, onMessage));
+      }
+    }
+    return agents;
   }
 
   /** A proxy is ready once a client can reach the primary through it. */
@@ -333,7 +387,15 @@ class Execution {
       const at_ns = fault.stamp === "start" ? requested_ns : this.clock.nowNs();
       this.lastFaultNs = at_ns;
       this.active.push(active);
-      this.event({ at_ns, kind: "fault", phase: "inject", fault: step.fault, target, members: hit, requested_ns });
+      this.event({
+        at_ns,
+        kind: "fault",
+        phase: "inject",
+        fault: step.fault,
+        target,
+        members: hit,
+        requested_ns,
+      });
       this.say(`fault injected: ${step.fault} ${target} → ${hit.join(", ") || "(no member)"}`);
       if (step.durationMs !== null) {
         const healAfter = sleep(step.durationMs).then(() => this.heal(active, "repair"));

@@ -40,7 +40,13 @@ export interface Scenario {
   description: string;
   topologies: ScenarioDocument["topologies"];
   cluster: ScenarioDocument["cluster"];
-  workload: { writers: number; rate: number; timeoutMs: number };
+  workload: {
+    writers: number;
+    rate: number;
+    timeoutMs: number;
+    /** Writer groups placed inside a member's host. */
+    placed: { name: string; writers: number; rate: number; with: Target }[];
+  };
   /** One writer group per entry point, all running at once. */
   entrypoints: EntryPointKind[];
   steps: Step[];
@@ -142,7 +148,17 @@ export function parseScenario(source: string, file: string): Scenario {
     description: doc.description ?? "",
     topologies: doc.topologies,
     cluster: doc.cluster,
-    workload: { writers: doc.workload.writers, rate: doc.workload.rate, timeoutMs: ms(doc.workload.timeout) },
+    workload: {
+      writers: doc.workload.writers,
+      rate: doc.workload.rate,
+      timeoutMs: ms(doc.workload.timeout),
+      placed: doc.workload.groups.map((g) => ({
+        name: g.name,
+        writers: g.writers,
+        rate: g.rate,
+        with: g.placement.with,
+      })),
+    },
     entrypoints,
     steps,
     expect: doc.expect,

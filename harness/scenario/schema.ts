@@ -228,8 +228,25 @@ export const scenarioSchema = z.strictObject({
       timeout: duration
         .default("10s")
         .describe("A write without an answer after this is recorded as unknown"),
+      groups: z
+        .array(
+          z.strictObject({
+            name: z
+              .string()
+              .regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lower-case letters, digits and dashes" }),
+            writers: z.number().int().min(1).max(16).default(1),
+            rate: z.number().min(0).default(50),
+            placement: z
+              .strictObject({ with: target })
+              .describe("Run these writers inside that member's host (resolved when the run starts)"),
+          }),
+        )
+        .default([])
+        .describe(
+          "Extra writer groups placed beside a member, e.g. an application server on the primary's host",
+        ),
     })
-    .default({ writers: 2, rate: 50, timeout: "10s" }),
+    .default({ writers: 2, rate: 50, timeout: "10s", groups: [] }),
   entrypoint: z
     .union([z.enum(ENTRYPOINTS), z.array(z.enum(ENTRYPOINTS)).min(1)])
     .default("direct")

@@ -191,16 +191,40 @@ describe("detectSplitBrain", () => {
     const timeline = [
       roleSample(1, "n1", "primary", 1),
       roleSample(12.1, "n2", "primary", 2),
-      roleSample(12.5, "n1", "down"),
+      roleSample(13.6, "n1", "down"),
       step(16, "end"),
     ];
     expect(detectSplitBrain(history, timeline)).toEqual({
       detected: true,
-      window_s: 1.24,
+      window_s: 1.5,
       evidence: [
         "acknowledged: n1 (tl 1) and n2 (tl 2) both committed writes during 1.240 s from 12.26 s",
-        "sampled: n1 and n2 both writable for 0.400 s from 12.1 s",
+        "sampled: n1 and n2 both writable for 1.500 s from 12.1 s",
       ],
     });
+  });
+
+  it("does not bridge a node's acknowledgements across a freeze: it was not accepting in between", () => {
+    // n1 acks, is frozen (sampled unreachable) while n2 is promoted and acks, then n1 resumes on the
+    // same timeline and acks again — n1 and n2 overlapped only in the 0.15 s after the resume.
+    const history = [
+      okWrite(1, "n1", 1, 9.9, 9.91),
+      okWrite(2, "n2", 2, 22, 22.01),
+      okWrite(3, "n2", 2, 30.8, 30.81),
+      okWrite(4, "n1", 1, 30.7, 30.71),
+      okWrite(5, "n1", 1, 31, 31.01),
+    ];
+    const timeline = [
+      roleSample(1, "n1", "primary", 1),
+      roleSample(11, "n1", "unreachable"),
+      roleSample(22, "n2", "primary", 2),
+      roleSample(30.7, "n1", "primary", 1),
+      roleSample(30.85, "n2", "down"),
+    ];
+    const fromAcks = detectSplitBrain(history, timeline).evidence.filter((e) => e.startsWith("acknowledged"));
+    expect(fromAcks).toEqual([
+      "acknowledged: n2 (tl 2) and n1 (tl 1) both committed writes during 0.090 s from 30.71 s",
+    ]);
+    expect(detectSplitBrain(history, timeline).window_s).toBe(0.15);
   });
 });

@@ -47,19 +47,54 @@ function overlapOf(a: Interval, b: Interval): Interval | null {
   return end_ns > start_ns ? { start_ns, end_ns } : null;
 }
 
-function ackGroups(history: readonly WriteOperation[]): AckGroup[] {
-  const groups = new Map<string, AckGroup>();
+/**
+ * Instants at which a node was seen not accepting writes: sampled in any role but primary, or a
+ * write sent to it that failed or got no answer. A node can stop and come back on the same
+ * timeline (a frozen VM resuming, a restart within the lease), so its acknowledgements only prove
+ * continuous acceptance between two acks with no such instant in between.
+ */
+function interruptions(
+  history: readonly WriteOperation[],
+  timeline: readonly TimelineEvent[],
+): Map<string, number[]> {
+  const byNode = new Map<string, number[]>();
+  const add = (node: string, at_ns: number) => byNode.set(node, [...(byNode.get(node) ?? []), at_ns]);
+  for (const event of timeline)
+    if (event.kind === "role" && event.role !== "primary") add(event.member, event.at_ns);
+  for (const op of history) if (op.outcome !== "ok" && op.node !== null) add(op.node, op.complete_ns);
+  return byNode;
+}
+
+function ackGroups(history: readonly WriteOperation[], timeline: readonly TimelineEvent[]): AckGroup[] {
+  const stops = interruptions(history, timeline);
+  const byKey = new Map<string, AckGroup>();
   for (const op of history) {
     if (op.outcome !== "ok" || op.node === null) continue;
     const key = `${op.node}\u0000${op.timeline}`;
-    let group = groups.get(key);
+    let group = byKey.get(key);
     if (group === undefined) {
       group = { node: op.node, timeline: op.timeline, ops: [], certain: null };
-      groups.set(key, group);
+      byKey.set(key, group);
     }
     group.ops.push(op);
   }
-  for (const group of groups.values()) {
+  // Split each node/timeline into runs of acknowledgements not separated by an interruption.
+  const groups: AckGroup[] = [];
+  for (const group of byKey.values()) {
+    const ops = [...group.ops].sort((a, b) => a.complete_ns - b.complete_ns);
+    const nodeStops = stops.get(group.node) ?? [];
+    let run: AckGroup = { ...group, ops: [] };
+    for (const op of ops) {
+      const previous = run.ops.at(-1);
+      if (previous && nodeStops.some((t) => t > previous.complete_ns && t < op.invoke_ns)) {
+        groups.push(run);
+        run = { ...group, ops: [] };
+      }
+      run.ops.push(op);
+    }
+    groups.push(run);
+  }
+  for (const group of groups) {
     // Each op committed somewhere in [invoke, complete]; so the node accepted writes no later than
     // the earliest completion and no earlier than the latest invocation, and in between.
     let start_ns = Number.POSITIVE_INFINITY;
@@ -70,7 +105,7 @@ function ackGroups(history: readonly WriteOperation[]): AckGroup[] {
     }
     group.certain = start_ns <= end_ns ? { start_ns, end_ns } : null;
   }
-  return [...groups.values()].sort((a, b) => byName(a.node, b.node) || (a.timeline ?? 0) - (b.timeline ?? 0));
+  return groups.sort((a, b) => byName(a.node, b.node) || (a.timeline ?? 0) - (b.timeline ?? 0));
 }
 
 /** The longest op of `inner` that certainly committed inside the certain span of `outer`. */
@@ -97,8 +132,11 @@ interface Finding {
  * overlapping certain spans, or else an op of one committed inside the other's certain span.
  * The same node on two timelines is a restart or a re-promotion, not a split-brain.
  */
-export function splitBrainFromAcks(history: readonly WriteOperation[]): SplitBrainEvidence {
-  const groups = ackGroups(history);
+export function splitBrainFromAcks(
+  history: readonly WriteOperation[],
+  timeline: readonly TimelineEvent[] = [],
+): SplitBrainEvidence {
+  const groups = ackGroups(history, timeline);
   const findings: Finding[] = [];
   for (const [i, a] of groups.entries()) {
     for (const b of groups.slice(i + 1)) {
@@ -218,7 +256,7 @@ export function detectSplitBrain(
   history: readonly WriteOperation[],
   timeline: readonly TimelineEvent[],
 ): SplitBrain {
-  const fromAcks = splitBrainFromAcks(history);
+  const fromAcks = splitBrainFromAcks(history, timeline);
   const fromSamples = splitBrainFromSamples(timeline);
   const evidence = [...fromAcks.evidence, ...fromSamples.evidence];
   return {

@@ -22,6 +22,10 @@ export interface WorkloadOptions {
   /** The member an address belongs to, to name the node that really served a write. */
   memberAt: (address: string) => string | undefined;
   clock: RunClock;
+  /** First ledger id; helper processes get their own range so ids stay unique across the run. */
+  firstId?: number;
+  /** Called with every completed operation (a helper process streams them to the harness). */
+  onOperation?: (operation: WriteOperation) => void;
 }
 
 const CONNECT_TIMEOUT_MS = 1000;
@@ -43,11 +47,19 @@ interface Connection {
  */
 export class Workload {
   readonly history: WriteOperation[] = [];
-  private nextId = 1;
+  private nextId: number;
   private running = false;
   private loops: Promise<void>[] = [];
 
-  constructor(private readonly options: WorkloadOptions) {}
+  constructor(private readonly options: WorkloadOptions) {
+    this.nextId = options.firstId ?? 1;
+  }
+
+  /** Adds an operation to the history: this workload's own, or one a helper process streamed in. */
+  record(operation: WriteOperation): void {
+    this.history.push(operation);
+    this.options.onOperation?.(operation);
+  }
 
   start(): void {
     this.running = true;
@@ -83,7 +95,7 @@ export class Workload {
       }
       connection ??= await this.connectWritable(group, lastMember);
       if (!connection) {
-        this.history.push(
+        this.record(
           op(id, group.name, writer, invoke_ns, clock.nowNs(), "fail", null, "no writable node reachable"),
         );
       } else {
@@ -115,7 +127,7 @@ export class Workload {
       });
       const row = result.rows[0];
       const timeline = row ? Number.parseInt(row.walfile.slice(0, 8), 16) : null;
-      this.history.push({
+      this.record({
         id,
         group,
         writer,
@@ -130,7 +142,7 @@ export class Workload {
       return connection;
     } catch (error) {
       const outcome = classifyWriteError(error);
-      this.history.push(
+      this.record(
         op(id, group, writer, invoke_ns, clock.nowNs(), outcome, connection.member, (error as Error).message),
       );
       // A certain failure on a read-only node also means this node is no longer the primary.

@@ -1,0 +1,46 @@
+/**
+ * Entry point of a helper process inside a member's namespace (see protocol.ts). It reads its
+ * config from argv, streams one JSON message per line on stdout, and stops cleanly on SIGTERM.
+ */
+import { RunClock } from "../common/clock.ts";
+import { RoleSampler } from "../observe/roles.ts";
+import { Workload } from "../workload/writers.ts";
+import type { AgentConfig, AgentMessage } from "./protocol.ts";
+
+const config = JSON.parse(process.argv[2] ?? "{}") as AgentConfig;
+const clock = new RunClock({ mono: BigInt(config.startMono), wallMs: config.startWallMs });
+const send = (message: AgentMessage) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const endpoint = (member: string) => {
+  const found = config.endpoints[member];
+  if (!found) throw new Error(`no endpoint for ${member}`);
+  return found;
+};
+const addresses = new Map(Object.entries(config.endpoints).map(([member, e]) => [e.host, member]));
+
+const workload = config.writers
+  ? new Workload({
+      groups: [
+        {
+          name: config.writers.group,
+          writers: config.writers.writers,
+          rate: config.writers.rate,
+          targets: config.writers.targets,
+          endpoint,
+        },
+      ],
+      timeoutMs: config.writers.timeoutMs,
+      memberAt: (address) => addresses.get(address),
+      clock,
+      firstId: config.writers.firstId,
+      onOperation: (operation) => send({ type: "operation", operation }),
+    })
+  : undefined;
+const sampler = config.observe
+  ? new RoleSampler([config.observe], endpoint, clock, (event) => send({ type: "event", event }), "inside")
+  : undefined;
+
+workload?.start();
+sampler?.start();
+process.once("SIGTERM", () => {
+  void Promise.all([workload?.stop(), sampler?.stop()]).then(() => process.exit(0));
+});

@@ -1,0 +1,35 @@
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { PostgresEndpoint } from "../topology/topology.ts";
+import type { WriteOperation } from "../workload/history.ts";
+
+/** Part of every agent's command line, so backends can tell the harness's instruments from the system under test. */
+export const AGENT_MARKER = "harness/agent/main.ts";
+
+/**
+ * A helper process the harness starts inside a member's own network namespace: writers placed
+ * beside a member (a client on the same host as the old primary) and an observer that still sees
+ * the member when a partition hides it from the outside.
+ */
+export interface AgentConfig {
+  /** The run's clock start (CLOCK_MONOTONIC, as a decimal string) and wall-clock start. */
+  startMono: string;
+  startWallMs: number;
+  /** Endpoint and address of every PostgreSQL member, by member name. */
+  endpoints: Record<string, PostgresEndpoint>;
+  writers: {
+    group: string;
+    writers: number;
+    rate: number;
+    timeoutMs: number;
+    /** Members tried in order, like a multi-host connection string. */
+    targets: string[];
+    firstId: number;
+  } | null;
+  /** The member to sample from inside, or null. */
+  observe: string | null;
+}
+
+/** One line on the agent's stdout. */
+export type AgentMessage =
+  | { type: "operation"; operation: WriteOperation }
+  | { type: "event"; event: TimelineEvent };
