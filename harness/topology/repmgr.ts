@@ -223,7 +223,7 @@ export class RepmgrTopology implements Topology {
 
   /** repmgrd does not manage PostgreSQL's life: pg_ctl stops it, as repmgr's own service command does. */
   async stopMember(member: string): Promise<void> {
-    await stopGracefully(this.context.backend, member, /\/usr\/bin\/repmgrd /, () =>
+    await stopGracefully(this.context.backend, member, /\/repmgrd /, () =>
       this.sh(member, [`${BIN}/pg_ctl`, "-D", this.dataDir(member), "-m", "fast", "-w", "stop"]),
     );
   }

@@ -1,0 +1,157 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { WriteOperation } from "../harness/workload/history.ts";
+import { type ResultJson, type ScenarioRun, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
+
+interface FaultEvent {
+  kind: string;
+  fault?: string;
+  phase?: string;
+  members?: string[];
+  at_ns?: number;
+  requested_ns?: number;
+  member?: string;
+  role?: string;
+  observer?: string;
+  at_s?: number;
+}
+
+function historyOf(run: ScenarioRun, result: ResultJson, scenario: string): WriteOperation[] {
+  return JSON.parse(
+    readFileSync(join(run.out, `${scenario}-${result.topology}-${result.run_id}`, "history.json"), "utf8"),
+  );
+}
+
+const faults = (result: ResultJson) => result.timeline as FaultEvent[];
+
+describe("fault-tour: every fault injects and heals on a real Patroni cluster", () => {
+  const run = runScenarioFile("fault-tour.yaml");
+
+  it("injects and heals each fault of the catalogue, and the cluster ends healthy", () => {
+    const result = resultOf(run, "patroni");
+    expect(result.problems).toEqual([]);
+    const events = faults(result).filter((e) => e.kind === "fault");
+    for (const fault of ["stop", "crash-postgres", "freeze", "packet-loss", "partition", "kill"]) {
+      expect(events.filter((e) => e.fault === fault).map((e) => e.phase)).toEqual(["inject", "heal"]);
+    }
+    const dcs = events.find((e) => e.fault === "kill" && e.phase === "inject");
+    expect(dcs?.members).toEqual(["e1", "e2"]);
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.verdict).toBe("pass");
+  });
+
+  it("sees what each fault did to its member", () => {
+    const result = resultOf(run, "patroni");
+    const roles = faults(result).filter((e) => e.kind === "role");
+    const inject = (fault: string) =>
+      faults(result).find((e) => e.kind === "fault" && e.fault === fault && e.phase === "inject");
+    const after = (fault: string, role: string) => {
+      const event = inject(fault);
+      const member = event?.members?.[0];
+      return roles.some(
+        (r) => r.member === member && r.role === role && (r.at_ns ?? 0) >= (event?.at_ns ?? 0) - 1e8,
+      );
+    };
+    expect(after("stop", "down")).toBe(true);
+    expect(after("crash-postgres", "down")).toBe(true);
+    expect(after("freeze", "unreachable")).toBe(true);
+    // Without a quorum the primary demotes: writes fail until etcd is back.
+    expect(result.figures.failed_writes as number).toBeGreaterThan(0);
+  });
+
+  it("leaves nothing behind", () => {
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("async-data-loss and its synchronous twin", () => {
+  const asyncRun = runScenarioFile("async-data-loss.yaml");
+  const syncRun = runScenarioFile("sync-data-loss.yaml");
+
+  it("async: reports the exact lost ids, each acknowledged by the old primary after the cut began", () => {
+    const result = resultOf(asyncRun, "patroni");
+    expect(result.verdict).toBe("pass");
+    const cut = faults(result).find(
+      (e) => e.kind === "fault" && e.fault === "partition" && e.phase === "inject",
+    );
+    const oldPrimary = cut?.members?.[0];
+    const ops = new Map(historyOf(asyncRun, result, "async-data-loss").map((op) => [op.id, op]));
+    expect(result.lost_write_ids.length).toBeGreaterThan(50);
+    expect(result.figures.lost_writes).toBe(result.lost_write_ids.length);
+    for (const id of result.lost_write_ids) {
+      const op = ops.get(id);
+      expect(op?.outcome).toBe("ok");
+      expect(op?.node).toBe(oldPrimary);
+      expect(op?.timeline).toBe(1);
+      expect(op?.complete_ns).toBeGreaterThanOrEqual(cut?.requested_ns ?? Number.POSITIVE_INFINITY);
+    }
+    expect(result.figures.wal_loss_bytes as number).toBeGreaterThan(0);
+  });
+
+  it("sync: the same cut and crash lose nothing — commits waited instead", () => {
+    const result = resultOf(syncRun, "patroni");
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.figures.wal_loss_bytes).toBe(0);
+    expect(result.verdict).toBe("pass");
+  });
+
+  it("leaves nothing behind", () => {
+    for (const runId of [...asyncRun.runIds, ...syncRun.runIds]) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("rogue-promote: the negative control for split-brain", () => {
+  const run = runScenarioFile("rogue-promote.yaml", ["--topology", "patroni"]);
+
+  it("reports the split-brain with a window > 0", () => {
+    const result = resultOf(run, "patroni");
+    expect(result.figures.split_brain).toBe(true);
+    expect(result.figures.split_brain_window_s as number).toBeGreaterThan(0);
+    expect(result.verdict).toBe("pass");
+    expect(run.cli.code).toBe(0);
+  });
+});
+
+describe("isolate-primary on Patroni, with an application beside the primary", () => {
+  const run = runScenarioFile("isolate-primary.yaml", ["--topology", "patroni"]);
+
+  it("the observer inside the isolated member sees its demotion, which the outside cannot", () => {
+    const result = resultOf(run, "patroni");
+    const isolate = faults(result).find(
+      (e) => e.kind === "fault" && e.fault === "partition" && e.phase === "inject",
+    );
+    const member = isolate?.members?.[0];
+    const heal = faults(result).find(
+      (e) => e.kind === "fault" && e.fault === "partition" && e.phase === "heal",
+    );
+    const during = (observer: string) =>
+      faults(result).filter(
+        (e) =>
+          e.kind === "role" &&
+          e.member === member &&
+          e.observer === observer &&
+          (e.at_ns ?? 0) > (isolate?.at_ns ?? 0) &&
+          (e.at_ns ?? 0) < (heal?.at_ns ?? 0),
+      );
+    expect(during("outside").map((e) => e.role)).toContain("unreachable");
+    // Patroni stops PostgreSQL on a leader that lost the DCS ("Demoting self (offline)").
+    expect(during("inside").map((e) => e.role)).toContain("down");
+  });
+
+  it("reports the placed writers as their own group, and Patroni loses nothing", () => {
+    const result = resultOf(run, "patroni");
+    const groups = result.figures.groups as unknown as Record<
+      string,
+      { acknowledged_writes: number; lost_writes: number }
+    >;
+    expect(groups["app-beside-primary"]?.acknowledged_writes).toBeGreaterThan(10);
+    expect(groups["app-beside-primary"]?.lost_writes).toBe(0);
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.figures.split_brain).toBe(false);
+  });
+
+  it("leaves nothing behind", () => {
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
