@@ -5,6 +5,7 @@ import { kill } from "./kill.ts";
 import { packetLoss } from "./packet-loss.ts";
 import { partition } from "./partition.ts";
 import { promote } from "./promote.ts";
+import { rollingRestart } from "./rolling-restart.ts";
 import { stop } from "./stop.ts";
 import { switchover } from "./switchover.ts";
 
@@ -18,4 +19,5 @@ export const faults: Record<string, Fault> = {
   "packet-loss": packetLoss,
   switchover,
   promote,
+  "rolling-restart": rollingRestart,
 };

@@ -20,6 +20,7 @@ export const FAULTS = [
   "packet-loss",
   "switchover",
   "promote",
+  "rolling-restart",
 ] as const;
 
 /** Targets that exist only on some topologies. */
@@ -79,7 +80,7 @@ const step = z
       .enum(FAULTS)
       .optional()
       .describe(
-        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; promote: pg_ctl promote on a replica behind the HA manager's back",
+        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back",
       ),
     target: target.optional(),
     isolate: target.optional().describe("partition: cut these members off from everything, clients included"),
@@ -161,7 +162,8 @@ const step = z
         message: "a packet-loss step needs percent, and only it",
       });
     }
-    if (value.duration !== undefined && (value.fault === undefined || value.fault === "switchover")) {
+    const procedure = value.fault === "switchover" || value.fault === "rolling-restart";
+    if (value.duration !== undefined && (value.fault === undefined || procedure)) {
       ctx.addIssue({
         code: "custom",
         path: ["duration"],
