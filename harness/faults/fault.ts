@@ -14,6 +14,8 @@ export interface ActiveFault {
   fault: string;
   target: string;
   members: string[];
+  /** Something that went wrong while injecting, though the fault is in force and still needs its heal. */
+  problem?: string;
   heal(mode: StartMode): Promise<void>;
 }
 

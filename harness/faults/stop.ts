@@ -6,10 +6,15 @@ export const stop: Fault = {
   // Writes keep working while the agent shuts PostgreSQL down: the outage starts when it is down.
   stamp: "start",
   async inject(members, { topology }) {
-    for (const member of members) await topology.stopMember(member);
+    const problems: string[] = [];
+    for (const member of members) {
+      // A stop that had to be finished with SIGKILL is still a stop to heal, and a finding to report.
+      await topology.stopMember(member).catch((error: Error) => problems.push(error.message));
+    }
     return {
       fault: "stop",
       members,
+      ...(problems.length > 0 ? { problem: problems.join("; ") } : {}),
       async heal(mode) {
         for (const member of members) await topology.startMember(member, mode);
       },

@@ -397,6 +397,7 @@ class Execution {
         requested_ns,
       });
       this.say(`fault injected: ${step.fault} ${target} → ${hit.join(", ") || "(no member)"}`);
+      if (active.problem) this.fail(`fault ${step.fault} ${target}: ${active.problem}`);
       if (step.durationMs !== null) {
         const healAfter = sleep(step.durationMs).then(() => this.heal(active, "repair"));
         this.autoHeals.push(healAfter);

@@ -92,7 +92,11 @@ export async function stopGracefully(
     if ((await backend.processes(member)).length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${member} did not stop within 60s of a clean stop`);
+  // Leave nothing half-stopped behind (a second agent would be started on heal): kill what is left.
+  const left = await backend.signalHost(member, "SIGKILL");
+  throw new Error(
+    `${member} did not stop within 60s of a clean stop; killed ${left.length} process(es) left`,
+  );
 }
 
 export function dataDirOf(workdir: string, member: string): string {
