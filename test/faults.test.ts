@@ -46,16 +46,16 @@ describe("fault-tour: every fault injects and heals on a real Patroni cluster", 
     const roles = faults(result).filter((e) => e.kind === "role");
     const inject = (fault: string) =>
       faults(result).find((e) => e.kind === "fault" && e.fault === fault && e.phase === "inject");
-    const after = (fault: string, role: string) => {
+    const seenAfter = (fault: string, role: string) => {
       const event = inject(fault);
       const member = event?.members?.[0];
       return roles.some(
         (r) => r.member === member && r.role === role && (r.at_ns ?? 0) >= (event?.at_ns ?? 0) - 1e8,
       );
     };
-    expect(after("stop", "down")).toBe(true);
-    expect(after("crash-postgres", "down")).toBe(true);
-    expect(after("freeze", "unreachable")).toBe(true);
+    expect(seenAfter("stop", "down")).toBe(true);
+    expect(seenAfter("crash-postgres", "down")).toBe(true);
+    expect(seenAfter("freeze", "unreachable")).toBe(true);
     // Without a quorum the primary demotes: writes fail until etcd is back.
     expect(result.figures.failed_writes as number).toBeGreaterThan(0);
   });

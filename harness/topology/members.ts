@@ -1,8 +1,9 @@
 import { chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend } from "../backend/backend.ts";
-import { runOk } from "../common/exec.ts";
+import { run, runOk } from "../common/exec.ts";
 import type { Member } from "../run/record.ts";
+import type { PostgresEndpoint } from "./topology.ts";
 
 export const POSTGRES_USER = "postgres";
 
@@ -102,3 +103,49 @@ export async function stopGracefully(
 export function dataDirOf(workdir: string, member: string): string {
   return join(memberDir(workdir, member), "data");
 }
+
+/**
+ * Runs a command to completion as postgres on a member's host, with the member's own environment;
+ * a non-zero exit is an error carrying the last lines it printed.
+ */
+export async function runOnMember(
+  backend: Backend,
+  workdir: string,
+  member: string,
+  argv: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<string> {
+  const env = Object.entries({ ...memberEnv(memberDir(workdir, member)), ...options.env }).map(
+    ([k, v]) => `${k}=${v}`,
+  );
+  const result = await backend.exec(member, ["env", ...env, ...argv], {
+    user: POSTGRES_USER,
+    timeoutMs: options.timeoutMs ?? 120_000,
+  });
+  if (result.code !== 0) {
+    const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" | ");
+    throw new Error(`${argv.slice(0, 3).join(" ")} on ${member} exited ${result.code}: ${last}`);
+  }
+  return result.stdout;
+}
+
+/** The first line each binary prints for --version, by component name. */
+export async function componentVersions(binaries: Record<string, string>): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  for (const [component, binary] of Object.entries(binaries)) {
+    versions[component] = (await run([binary, "--version"])).stdout.split("\n")[0]?.trim() || "unknown";
+  }
+  return versions;
+}
+
+/** How the harness's clients reach a member's PostgreSQL (one port per namespace, so 5432 everywhere). */
+export function postgresEndpoint(
+  backend: Backend,
+  member: string,
+  password: string,
+  database = "postgres",
+): PostgresEndpoint {
+  return { host: backend.address(member), port: 5432, user: "postgres", password, database };
+}
+
+export const POSTGRES_BIN = "/usr/lib/postgresql/15/bin";

@@ -8,10 +8,13 @@ import type { Member } from "../run/record.ts";
 import { formatLsn } from "../verify/lsn.ts";
 import { EtcdCluster } from "./etcd.ts";
 import {
+  POSTGRES_BIN,
+  componentVersions,
   dataDirOf,
   describeMember,
   memberDir,
   nodeNames,
+  postgresEndpoint,
   prepareMemberDir,
   runAsPostgres,
   stopGracefully,
@@ -218,22 +221,15 @@ export class PatroniTopology implements Topology {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return {
-      host: this.context.backend.address(member),
-      port: 5432,
-      user: "postgres",
-      password: this.context.password,
-      database: "postgres",
-    };
+    return postgresEndpoint(this.context.backend, member, this.context.password);
   }
 
-  async versions(): Promise<Record<string, string>> {
-    const first = async (argv: string[]) => (await run(argv)).stdout.split("\n")[0]?.trim() ?? "unknown";
-    return {
-      postgresql: await first(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
-      patroni: await first(["/usr/bin/patroni", "--version"]),
-      etcd: await first(["/usr/bin/etcd", "--version"]),
-    };
+  versions(): Promise<Record<string, string>> {
+    return componentVersions({
+      postgresql: `${POSTGRES_BIN}/postgres`,
+      patroni: "/usr/bin/patroni",
+      etcd: "/usr/bin/etcd",
+    });
   }
 
   settings(): Record<string, unknown> {

@@ -2,17 +2,18 @@ import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import { pollUntil } from "../common/clock.ts";
-import { run } from "../common/exec.ts";
 import type { Member } from "../run/record.ts";
 import {
-  POSTGRES_USER,
+  POSTGRES_BIN,
+  componentVersions,
   dataDirOf,
   describeMember,
   memberDir,
-  memberEnv,
   nodeNames,
+  postgresEndpoint,
   prepareMemberDir,
   runAsPostgres,
+  runOnMember,
   stopGracefully,
 } from "./members.ts";
 import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
@@ -111,18 +112,11 @@ export class PgAutoFailoverTopology implements Topology {
     return join(memberDir(this.context.workdir, member), "data");
   }
 
-  private async autoctl(member: string, args: string[], timeoutMs = 120_000): Promise<string> {
-    const dir = memberDir(this.context.workdir, member);
-    const env = Object.entries({ ...memberEnv(dir), ...this.env(member) }).map(([k, v]) => `${k}=${v}`);
-    const result = await this.context.backend.exec(member, ["env", ...env, "pg_autoctl", ...args], {
-      user: POSTGRES_USER,
+  private autoctl(member: string, args: string[], timeoutMs = 120_000): Promise<string> {
+    return runOnMember(this.context.backend, this.context.workdir, member, ["pg_autoctl", ...args], {
+      env: this.env(member),
       timeoutMs,
     });
-    if (result.code !== 0) {
-      const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" | ");
-      throw new Error(`pg_autoctl ${args[0]} ${args[1] ?? ""} on ${member} exited ${result.code}: ${last}`);
-    }
-    return result.stdout;
   }
 
   private monitorUri(): string {
@@ -413,21 +407,14 @@ export class PgAutoFailoverTopology implements Topology {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return {
-      host: this.context.backend.address(member),
-      port: PORT,
-      user: "postgres",
-      password: this.context.password,
-      database: DATABASE,
-    };
+    return postgresEndpoint(this.context.backend, member, this.context.password, DATABASE);
   }
 
-  async versions(): Promise<Record<string, string>> {
-    const first = async (argv: string[]) => (await run(argv)).stdout.split("\n")[0]?.trim() ?? "unknown";
-    return {
-      postgresql: await first(["/usr/lib/postgresql/15/bin/postgres", "--version"]),
-      pg_auto_failover: await first(["/usr/bin/pg_autoctl", "--version"]),
-    };
+  versions(): Promise<Record<string, string>> {
+    return componentVersions({
+      postgresql: `${POSTGRES_BIN}/postgres`,
+      pg_auto_failover: "/usr/bin/pg_autoctl",
+    });
   }
 
   settings(): Record<string, unknown> {

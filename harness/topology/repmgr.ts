@@ -1,18 +1,18 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pollUntil } from "../common/clock.ts";
-import { run } from "../common/exec.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import {
-  POSTGRES_USER,
+  POSTGRES_BIN,
+  componentVersions,
   dataDirOf,
   describeMember,
   memberDir,
-  memberEnv,
   nodeNames,
+  postgresEndpoint,
   prepareMemberDir,
   runAsPostgres,
+  runOnMember,
   stopGracefully,
 } from "./members.ts";
 import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
@@ -28,7 +28,7 @@ import type {
 
 export const WITNESS = "witness";
 const PORT = 5432;
-const BIN = "/usr/lib/postgresql/15/bin";
+const BIN = POSTGRES_BIN;
 
 /** repmgr.conf keys a scenario may set under cluster.ha.repmgr (all reloaded by repmgrd on SIGHUP). */
 export const REPMGR_SETTINGS = [
@@ -81,18 +81,8 @@ export class RepmgrTopology implements Topology {
     return memberDir(this.context.workdir, member);
   }
 
-  /** Runs a command as postgres inside the member's namespace; a non-zero exit is an error. */
-  private async sh(member: string, argv: string[], timeoutMs = 120_000): Promise<string> {
-    const env = Object.entries(memberEnv(this.dir(member))).map(([k, v]) => `${k}=${v}`);
-    const result = await this.context.backend.exec(member, ["env", ...env, ...argv], {
-      user: POSTGRES_USER,
-      timeoutMs,
-    });
-    if (result.code !== 0) {
-      const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" | ");
-      throw new Error(`${argv.slice(0, 3).join(" ")} on ${member} exited ${result.code}: ${last}`);
-    }
-    return result.stdout;
+  private sh(member: string, argv: string[]): Promise<string> {
+    return runOnMember(this.context.backend, this.context.workdir, member, argv);
   }
 
   private repmgr(member: string, args: string[]): Promise<string> {
@@ -371,21 +361,11 @@ export class RepmgrTopology implements Topology {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return {
-      host: this.context.backend.address(member),
-      port: PORT,
-      user: "postgres",
-      password: this.context.password,
-      database: "postgres",
-    };
+    return postgresEndpoint(this.context.backend, member, this.context.password);
   }
 
-  async versions(): Promise<Record<string, string>> {
-    const first = async (argv: string[]) => (await run(argv)).stdout.split("\n")[0]?.trim() ?? "unknown";
-    return {
-      postgresql: await first([`${BIN}/postgres`, "--version"]),
-      repmgr: await first(["/usr/bin/repmgr", "--version"]),
-    };
+  versions(): Promise<Record<string, string>> {
+    return componentVersions({ postgresql: `${BIN}/postgres`, repmgr: "/usr/bin/repmgr" });
   }
 
   settings(): Record<string, unknown> {
