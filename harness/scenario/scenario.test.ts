@@ -45,7 +45,8 @@ describe("scenario loading", () => {
 
   it("applies defaults", () => {
     const scenario = parseScenario(base, "s.yaml");
-    expect(scenario.workload).toEqual({ writers: 2, rate: 50, timeoutMs: 10_000 });
+    expect(scenario.workload).toEqual({ writers: 2, rate: 50, timeoutMs: 10_000, placed: [] });
+    expect(scenario.entrypoints).toEqual(["direct"]);
     expect(scenario.cluster.replication).toBe("async");
   });
 
