@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { run } from "../common/exec.ts";
+import { httpRequest } from "../common/http.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import { formatLsn } from "../verify/lsn.ts";
@@ -127,14 +128,13 @@ export class PatroniTopology implements Topology {
   async switchover(candidate: string | null): Promise<void> {
     const leader = (await this.status()).primary;
     if (!leader) throw new Error("switchover: no leader to switch over from");
-    const response = await fetch(this.restUrl(leader, "/switchover"), {
+    const answer = await httpRequest(this.restUrl(leader, "/switchover"), {
       method: "POST",
-      headers: { "content-type": "application/json" },
       body: JSON.stringify(candidate ? { leader, candidate } : { leader }),
-      signal: AbortSignal.timeout(60_000),
+      timeoutMs: 60_000,
     });
-    if (!response.ok)
-      throw new Error(`switchover: Patroni answered ${response.status}: ${await response.text()}`);
+    if (answer.status !== 200)
+      throw new Error(`switchover: Patroni answered ${answer.status}: ${answer.body}`);
   }
 
   private restUrl(member: string, path: string): string {
@@ -145,10 +145,8 @@ export class PatroniTopology implements Topology {
   private async rest<T>(path: string): Promise<T | undefined> {
     for (const member of this.nodes) {
       try {
-        const response = await fetch(this.restUrl(member, path), {
-          signal: AbortSignal.timeout(REST_TIMEOUT_MS),
-        });
-        if (response.ok) return (await response.json()) as T;
+        const answer = await httpRequest(this.restUrl(member, path), { timeoutMs: REST_TIMEOUT_MS });
+        if (answer.status === 200) return JSON.parse(answer.body) as T;
       } catch {
         // try the next member
       }
