@@ -71,9 +71,13 @@ async function runCommand(args: string[]): Promise<number> {
   const runs: InvocationRun[] = [];
   const outDir = resolve(values.out);
   let invocation: Awaited<ReturnType<typeof writeInvocationReports>> | undefined;
-  for (const scenario of scenarios) {
+  // The whole plan is checked before the first cluster starts: bad input leaves nothing running.
+  const plan = scenarios.map((scenario) => {
     const topologies = only ? scenario.topologies.filter((t) => t === only) : scenario.topologies;
     if (topologies.length === 0) throw new UsageError(`${scenario.file}: does not list topology ${only}`);
+    return { scenario, topologies };
+  });
+  for (const { scenario, topologies } of plan) {
     for (const topology of topologies) {
       const runId = newRunId();
       const dir = resolve(values.out, `${scenario.name}-${topology}-${runId}`);

@@ -59,6 +59,14 @@ describe("pgchaos CLI on bad input", () => {
     expect(result.stderr).toContain("root");
   });
 
+  it("checks every scenario's topology before running any", () => {
+    const other = scenarioFile(VALID.replace("[patroni]", "[repmgr]"));
+    const result = pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml"), other, "--topology", "patroni"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`pgchaos: ${other}: does not list topology patroni`);
+    expect(result.stdout).not.toContain("starting");
+  });
+
   it("exits 2 on an unknown command", () => {
     expect(pgchaos(["explode"]).code).toBe(2);
   });

@@ -123,6 +123,7 @@ class Execution {
   /** Heals scheduled by a fault's own duration; awaited before the run ends. */
   private readonly autoHeals: Promise<void>[] = [];
   private workload: Workload | undefined;
+  /** When the last injection returned, i.e. the fault was fully in force (a stop has stopped). */
   private lastFaultNs = 0;
   /** The cluster as it was when the workload started (placements resolve against it). */
   private startStatus: ClusterStatus = {
@@ -385,7 +386,8 @@ class Execution {
       // A kill counts once the signal has landed (a write invoked just before may still succeed);
       // a switchover counts from its request, since its own duration is part of the outage.
       const at_ns = fault.stamp === "start" ? requested_ns : this.clock.nowNs();
-      this.lastFaultNs = at_ns;
+      // "writable" must be proven by a write sent after the fault took hold, whatever its stamp.
+      this.lastFaultNs = this.clock.nowNs();
       this.active.push(active);
       this.event({
         at_ns,
