@@ -61,7 +61,13 @@ describe("pgchaos CLI on bad input", () => {
 
   it("checks every scenario's topology before running any", () => {
     const other = scenarioFile(VALID.replace("[patroni]", "[repmgr]"));
-    const result = pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml"), other, "--topology", "patroni"]);
+    const result = pgchaos([
+      "run",
+      join(ROOT, "scenarios/kill-primary.yaml"),
+      other,
+      "--topology",
+      "patroni",
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(`pgchaos: ${other}: does not list topology patroni`);
     expect(result.stdout).not.toContain("starting");
