@@ -17,7 +17,7 @@ export type TimelineEvent =
       target: string;
       /** Members it resolved to when it fired. */
       members: string[];
-      /** When the harness began injecting (at_ns is when the fault counts as in force); inject only. */
+      /** When the harness began injecting or healing (at_ns: when the fault counts as in force / healed). */
       requested_ns?: number;
     }
   | {

@@ -415,6 +415,7 @@ class Execution {
     if (index < 0) return;
     this.active.splice(index, 1);
     try {
+      const requested_ns = this.clock.nowNs();
       await active.heal(mode);
       this.event({
         at_ns: this.clock.nowNs(),
@@ -423,6 +424,7 @@ class Execution {
         fault: active.fault,
         target: active.target,
         members: active.members,
+        requested_ns,
       });
       this.say(`healed: ${active.fault} ${active.target} (${active.members.join(", ")})`);
     } catch (error) {

@@ -49,6 +49,12 @@ describe("oldPrimaryRejoin", () => {
     expect(oldPrimaryRejoin(timeline)).toBe(8.5);
   });
 
+  it("counts from the start of a heal that itself rejoins the member (repmgr's node rejoin)", () => {
+    const healed: TimelineEvent = { ...fault(20, "heal", ["n1"]), requested_ns: ns(18) } as TimelineEvent;
+    const timeline = [...base, role(5.1, "n1", "down", null), role(19.5, "n1", "replica", 2), healed];
+    expect(oldPrimaryRejoin(timeline)).toBe(1.5);
+  });
+
   it("is null when the old primary never came back as a replica", () => {
     const timeline = [...base, fault(20, "heal", ["n1"]), role(21, "n1", "primary", 1)];
     expect(oldPrimaryRejoin(timeline)).toBeNull();

@@ -38,12 +38,13 @@ export function oldPrimaryRejoin(timeline: readonly TimelineEvent[]): number | n
       if (!heal) continue;
       hitAny = true;
       const led = before.timeline;
+      // A heal can itself bring the member back (repmgr's node rejoin runs inside it): count from its start.
+      const healStart = heal.requested_ns ?? heal.at_ns;
       const back = roles.find(
-        (r) =>
-          r.member === member && r.at_ns >= heal.at_ns && r.role === "replica" && (r.timeline ?? 0) > led,
+        (r) => r.member === member && r.at_ns >= healStart && r.role === "replica" && (r.timeline ?? 0) > led,
       );
       if (!back) return null;
-      worst = Math.max(worst ?? 0, nsToSeconds(back.at_ns - heal.at_ns));
+      worst = Math.max(worst ?? 0, nsToSeconds(back.at_ns - healStart));
     }
   }
   return hitAny ? worst : null;
