@@ -27,3 +27,12 @@ export interface EntryPoint {
   logFiles(): string[];
   version(): Promise<string>;
 }
+
+/**
+ * Clients reach a proxy with the same credentials as the nodes behind it, at the proxy's own address.
+ */
+export function proxyEndpoint(context: EntryPointContext, member: string): PostgresEndpoint {
+  const [node] = context.topology.postgresMembers();
+  if (!node) throw new Error(`${member}: the topology has no PostgreSQL member to proxy`);
+  return { ...context.topology.endpoint(node), host: context.backend.address(member), port: 5432 };
+}

@@ -31,6 +31,10 @@ export class ClusterWithEntryPoints implements Topology {
     private readonly context: Pick<EntryPointContext, "backend">,
   ) {}
 
+  private entryPointOn(member: string): EntryPoint | undefined {
+    return this.entryPoints.find((e) => e.member === member);
+  }
+
   get name(): string {
     return this.topology.name;
   }
@@ -73,13 +77,13 @@ export class ClusterWithEntryPoints implements Topology {
 
   /** A proxy has nothing to shut down cleanly: its stop is its kill. */
   async stopMember(member: string): Promise<void> {
-    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    const entryPoint = this.entryPointOn(member);
     if (!entryPoint) return this.topology.stopMember(member);
     await this.context.backend.signalHost(member, "SIGTERM");
   }
 
   startMember(member: string, mode: StartMode): Promise<void> {
-    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    const entryPoint = this.entryPointOn(member);
     return entryPoint ? entryPoint.restart() : this.topology.startMember(member, mode);
   }
 
@@ -92,7 +96,7 @@ export class ClusterWithEntryPoints implements Topology {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    const entryPoint = this.entryPointOn(member);
     return entryPoint ? entryPoint.endpoint() : this.topology.endpoint(member);
   }
 
@@ -110,7 +114,7 @@ export class ClusterWithEntryPoints implements Topology {
   }
 
   logFiles(member: string): string[] {
-    const entryPoint = this.entryPoints.find((e) => e.member === member);
+    const entryPoint = this.entryPointOn(member);
     return entryPoint ? entryPoint.logFiles() : this.topology.logFiles(member);
   }
 }

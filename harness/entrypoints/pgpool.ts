@@ -2,9 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../common/exec.ts";
 import { renderFixture } from "../common/template.ts";
-import { memberDir, prepareMemberDir, runAsPostgres } from "../topology/members.ts";
+import { memberDir, prepareMemberDir, processLog, runAsPostgres } from "../topology/members.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
-import type { EntryPoint, EntryPointContext } from "./entrypoint.ts";
+import { type EntryPoint, type EntryPointContext, proxyEndpoint } from "./entrypoint.ts";
 
 /** Pgpool-II in streaming-replication mode, as the Bitnami postgresql-ha chart puts it in front of repmgr. */
 export class PgpoolEntryPoint implements EntryPoint {
@@ -50,12 +50,11 @@ export class PgpoolEntryPoint implements EntryPoint {
   }
 
   endpoint(): PostgresEndpoint {
-    const node = this.context.topology.endpoint(this.context.topology.postgresMembers()[0] ?? "n1");
-    return { ...node, host: this.context.backend.address(this.member), port: 5432 };
+    return proxyEndpoint(this.context, this.member);
   }
 
   logFiles(): string[] {
-    return [join(this.dir(), `${this.member}.log`)];
+    return [processLog(this.dir(), this.member)];
   }
 
   async version(): Promise<string> {

@@ -63,10 +63,6 @@ export class RoleSampler {
     await Promise.all(this.loops);
   }
 
-  current(member: string): Sample | undefined {
-    return this.last.get(member);
-  }
-
   private async sampleLoop(member: string): Promise<void> {
     let client: pg.Client | undefined;
     while (this.running) {

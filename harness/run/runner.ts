@@ -125,15 +125,6 @@ class Execution {
   private workload: Workload | undefined;
   /** When the last injection returned, i.e. the fault was fully in force (a stop has stopped). */
   private lastFaultNs = 0;
-  /** The cluster as it was when the workload started (placements resolve against it). */
-  private startStatus: ClusterStatus = {
-    reachable: false,
-    primary: null,
-    syncStandbys: [],
-    replicas: [],
-    healthy: false,
-    detail: "not started",
-  };
 
   constructor(
     private readonly scenario: Scenario,
@@ -162,8 +153,8 @@ class Execution {
     if (!bootstrap) throw new Error(`cluster did not become healthy within ${BOOTSTRAP_TIMEOUT_MS / 1000}s`);
     this.say(`cluster healthy: ${bootstrap}`);
     this.step(`cluster healthy: ${bootstrap}`);
-    this.startStatus = await topology.status();
-    const primary = this.startStatus.primary;
+    const startStatus = await topology.status();
+    const primary = startStatus.primary;
     if (!primary) throw new Error("healthy cluster without a primary");
     await this.createLedger(primary);
     await this.startEntryPoints();
@@ -197,7 +188,7 @@ class Execution {
       clock,
       (e) => this.event(e),
     );
-    const agents = this.placeAgents(workload, direct);
+    const agents = this.placeAgents(workload, direct, startStatus);
     sampler.start();
     clusterState.start();
     workload.start();
@@ -283,9 +274,10 @@ class Execution {
   /**
    * Helper processes inside members' namespaces: the scenario's placed writer groups, and — when
    * the network gets partitioned — an observer inside every PostgreSQL member, since a partition
-   * hides a member from the outside observer exactly when its role matters most.
+   * hides a member from the outside observer exactly when its role matters most. Placements
+   * resolve against the cluster as it was when the workload started.
    */
-  private placeAgents(workload: Workload, direct: string[]): Agent[] {
+  private placeAgents(workload: Workload, direct: string[], startStatus: ClusterStatus): Agent[] {
     const { topology, clock, scenario } = this;
     const endpoints = Object.fromEntries(topology.postgresMembers().map((m) => [m, topology.endpoint(m)]));
     const base = { startMono: clock.startMono.toString(), startWallMs: clock.startWallMs, endpoints };
@@ -293,7 +285,7 @@ class Execution {
       message.type === "operation" ? workload.record(message.operation) : this.event(message.event);
     const agents: Agent[] = [];
     scenario.workload.placed.forEach((group, index) => {
-      const [member] = resolveTarget(group.with, this.startStatus, topology.members());
+      const [member] = resolveTarget(group.with, startStatus, topology.members());
       if (!member) return;
       const writers = {
         group: group.name,

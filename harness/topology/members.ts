@@ -36,6 +36,11 @@ export function memberDir(workdir: string, member: string): string {
   return join(workdir, member);
 }
 
+/** Where runAsPostgres appends a member's long-running process output (its HA agent, DCS or proxy). */
+export function processLog(dir: string, member: string): string {
+  return join(dir, `${member}.log`);
+}
+
 /** Creates a member's own directory (and subdirectories), owned by postgres: namespaces share one filesystem. */
 export async function prepareMemberDir(
   workdir: string,
@@ -64,7 +69,7 @@ export async function runAsPostgres(
     argv,
     user: POSTGRES_USER,
     cwd: dir,
-    logFile: join(dir, `${member}.log`),
+    logFile: processLog(dir, member),
     env: { ...memberEnv(dir), ...env },
   });
 }

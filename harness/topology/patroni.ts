@@ -17,6 +17,7 @@ import {
   nodeNames,
   postgresEndpoint,
   prepareMemberDir,
+  processLog,
   runAsPostgres,
   stopGracefully,
 } from "./members.ts";
@@ -240,7 +241,7 @@ export class PatroniTopology implements Topology {
   }
 
   logFiles(member: string): string[] {
-    return [join(memberDir(this.context.workdir, member), `${member}.log`)];
+    return [processLog(memberDir(this.context.workdir, member), member)];
   }
 }
 

@@ -12,6 +12,7 @@ import {
   nodeNames,
   postgresEndpoint,
   prepareMemberDir,
+  processLog,
   runAsPostgres,
   runOnMember,
   stopGracefully,
@@ -427,6 +428,6 @@ export class PgAutoFailoverTopology implements Topology {
   }
 
   logFiles(member: string): string[] {
-    return [join(memberDir(this.context.workdir, member), `${member}.log`)];
+    return [processLog(memberDir(this.context.workdir, member), member)];
   }
 }

@@ -11,6 +11,7 @@ import {
   nodeNames,
   postgresEndpoint,
   prepareMemberDir,
+  processLog,
   runAsPostgres,
   runOnMember,
   stopGracefully,
@@ -379,10 +380,6 @@ export class RepmgrTopology implements Topology {
 
   logFiles(member: string): string[] {
     const dir = this.dir(member);
-    return [
-      join(dir, `${member}.log`),
-      join(dir, `${member}-repmgrd.log`),
-      join(dir, `${member}-postgres.log`),
-    ];
+    return [processLog(dir, member), join(dir, `${member}-repmgrd.log`), join(dir, `${member}-postgres.log`)];
   }
 }

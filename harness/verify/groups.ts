@@ -5,6 +5,10 @@ import type { WriteOperation } from "../workload/history.ts";
 import type { GroupFigures } from "./figures.ts";
 import { maxWriteGap, rtoPerFault, worstRto } from "./rto.ts";
 
+export function countOutcome(ops: readonly WriteOperation[], outcome: WriteOperation["outcome"]): number {
+  return ops.filter((op) => op.outcome === outcome).length;
+}
+
 export function groupFigures(
   history: readonly WriteOperation[],
   timeline: readonly TimelineEvent[],
@@ -19,7 +23,7 @@ export function groupFigures(
   }
   const figures: Record<string, GroupFigures> = {};
   for (const [group, ops] of [...byGroup].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const count = (outcome: WriteOperation["outcome"]) => ops.filter((op) => op.outcome === outcome).length;
+    const count = (outcome: WriteOperation["outcome"]) => countOutcome(ops, outcome);
     figures[group] = {
       rto_s: worstRto(rtoPerFault(ops, timeline)),
       max_write_gap_s: maxWriteGap(ops),

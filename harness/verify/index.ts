@@ -3,17 +3,13 @@
 import type { RunRecord } from "../run/record.ts";
 import { evaluateExpectation, parseExpectation } from "./expectations.ts";
 import type { ExpectationResult, Figures, Verification } from "./figures.ts";
-import { groupFigures } from "./groups.ts";
+import { countOutcome, groupFigures } from "./groups.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { derivePromotions } from "./promotions.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstRto } from "./rto.ts";
 import { detectSplitBrain } from "./split-brain.ts";
 import { measureWalLoss } from "./wal-loss.ts";
-
-function countOutcomes(record: RunRecord, outcome: "ok" | "fail" | "unknown"): number {
-  return record.history.filter((op) => op.outcome === outcome).length;
-}
 
 /**
  * Pure: the same record always yields the same verification. The verdict passes only when every
@@ -30,9 +26,9 @@ export function verify(record: RunRecord): Verification {
     rto_s: worstRto(perFault),
     max_write_gap_s: maxWriteGap(record.history),
     lost_writes: lostWrites.lost_ids.length,
-    unknown_writes: countOutcomes(record, "unknown"),
-    acknowledged_writes: countOutcomes(record, "ok"),
-    failed_writes: countOutcomes(record, "fail"),
+    unknown_writes: countOutcome(record.history, "unknown"),
+    acknowledged_writes: countOutcome(record.history, "ok"),
+    failed_writes: countOutcome(record.history, "fail"),
     wal_loss_bytes: walLoss.wal_loss_bytes,
     promotions: promotions.length,
     split_brain: splitBrain.detected,

@@ -74,7 +74,7 @@ export class Workload {
     await Promise.all(this.loops);
   }
 
-  /** Newest acknowledged write invoked at or after `ns`, if any: the data's own proof of writability. */
+  /** The first recorded acknowledgement of a write invoked at or after `ns`: the data's own proof of writability. */
   firstAckSince(ns: number): WriteOperation | undefined {
     return this.history.find((op) => op.outcome === "ok" && op.invoke_ns >= ns);
   }
