@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(postgresql-15 postgresql-contrib patroni python3-psycopg2 etcd-server etcd-client
   postgresql-15-auto-failover pg-auto-failover-cli postgresql-15-repmgr nftables iproute2 util-linux
+  haproxy pgpool2 openssh-server openssh-client  # entry points; sshd for repmgr's switchover
   chromium)  # chromium: the report tests open the HTML reports in it, headless, via playwright-core
 missing=()
 for pkg in "${packages[@]}"; do
@@ -23,6 +24,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # Debian's postgresql-common would create and start a 15/main cluster; pgchaos never uses it.
   mkdir -p /etc/postgresql-common/createcluster.d
   echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/pgchaos.conf
+  # Packages must not start their services (sshd, haproxy, pgpool) on the host: pgchaos runs its own.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

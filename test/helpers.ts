@@ -64,6 +64,7 @@ export interface ResultJson {
   promotions: { member: string; timeline: number; source: string }[];
   versions: Record<string, string>;
   problems: string[];
+  final: { primary: string | null; nodes: { member: string; role: string; timeline: number | null }[] };
 }
 
 export interface ScenarioRun {

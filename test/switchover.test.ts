@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 
-describe("switchover on Patroni and pg_auto_failover", () => {
+describe("switchover on Patroni, pg_auto_failover and repmgr", () => {
   const run = runScenarioFile("switchover.yaml");
 
-  for (const topology of ["patroni", "pg_auto_failover"]) {
+  for (const topology of ["patroni", "pg_auto_failover", "repmgr"]) {
     it(`${topology}: one promotion to a new timeline, nothing lost, a short outage`, () => {
       const result = resultOf(run, topology);
       expect(result.problems).toEqual([]);
@@ -16,8 +16,16 @@ describe("switchover on Patroni and pg_auto_failover", () => {
       expect(result.figures.rto_s as number).toBeGreaterThan(0);
       expect(result.figures.rto_s as number).toBeLessThan(15);
       expect(result.verdict).toBe("pass");
+      // Every node ends on the new timeline: the old primary was demoted and follows, nobody was left behind.
+      expect(result.final.nodes.map((node) => node.timeline)).toEqual([2, 2, 2]);
     });
   }
+
+  it("repmgr: the switchover ran over SSH and repmgr recorded it", () => {
+    const result = resultOf(run, "repmgr");
+    const texts = result.timeline.filter((event) => event.kind === "ha").map((event) => String(event.text));
+    expect(texts.some((text) => text.startsWith("standby_switchover:") && text.includes("demoted"))).toBe(true);
+  });
 
   it("exits 0 and leaves nothing behind", () => {
     expect(run.cli.code).toBe(0);

@@ -53,6 +53,11 @@ export interface Backend {
   processes(member: string): Promise<HostProcess[]>;
   /** Sends a signal to one process on a member's host, by PID (e.g. a postmaster). */
   signalProcess(member: string, pid: number, signal: HostSignal): Promise<void>;
+  /**
+   * Lets `user` on every listed member run commands on the others over SSH, as repmgr's switchover
+   * does; returns the ssh client options that reach them (the run's key, no host-key prompts).
+   */
+  openShellAccess(members: string[], user: string): Promise<string[]>;
   /** Removes everything this backend created. Idempotent; safe to call from a signal handler. */
   destroy(): Promise<void>;
 }

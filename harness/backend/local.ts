@@ -1,9 +1,19 @@
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { AGENT_MARKER } from "../agent/protocol.ts";
 import { sleep } from "../common/clock.ts";
 import { type ExecResult, run, runOk } from "../common/exec.ts";
 import type { Backend, HostProcess, HostSignal, ProcessSpec } from "./backend.ts";
+import {
+  SSHD_BINARY,
+  SSHD_MARKER,
+  createSshKeys,
+  requireSshd,
+  sshClientOptions,
+  sshdConfig,
+  waitForSshd,
+} from "./sshd.ts";
 import { type RunState, isAlive, removeState, saveState } from "./state.ts";
 
 /** First host address in the run's /24; .1 is the bridge (the harness's side). */
@@ -170,7 +180,8 @@ export class LocalBackend implements Backend {
         const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
         // The harness's own helpers (writers, observers placed on the member) are instruments,
         // not the system under test: faults never signal them; teardown still removes them.
-        if (command.includes(AGENT_MARKER)) continue;
+        // So is the sshd that stands for the host's remote shell.
+        if (command.includes(AGENT_MARKER) || command.includes(SSHD_MARKER)) continue;
         // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
@@ -200,6 +211,30 @@ export class LocalBackend implements Backend {
       }
     }
     return pids;
+  }
+
+  /** One sshd per member's namespace, run as root like a host's own, admitting only the run's key. */
+  async openShellAccess(members: string[], user: string): Promise<string[]> {
+    await requireSshd();
+    const workdir = this.state.workdir;
+    if (!workdir) throw new Error("shell access needs the run's work directory");
+    const keys = await createSshKeys(join(workdir, "ssh"), user);
+    for (const member of members) {
+      const config = join(workdir, "ssh", `${member}-${SSHD_MARKER}`);
+      writeFileSync(config, sshdConfig(keys, this.address(member), user));
+      await this.spawn({
+        member,
+        argv: [SSHD_BINARY, "-D", "-e", "-f", config],
+        user: "root",
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+        cwd: "/",
+        logFile: join(workdir, "ssh", `${member}-sshd.log`),
+      });
+    }
+    for (const member of members) {
+      await waitForSshd(async (argv) => (await this.exec(member, argv)).code, this.address(member));
+    }
+    return sshClientOptions(keys);
   }
 
   async destroy(): Promise<void> {

@@ -28,7 +28,13 @@ const REQUIRED: Record<string, [string, string][]> = {
     ["/usr/bin/repmgr", "postgresql-15-repmgr"],
     ["/usr/bin/repmgrd", "postgresql-15-repmgr"],
     ["/usr/lib/postgresql/15/lib/repmgr.so", "postgresql-15-repmgr"],
+    // repmgr's switchover reaches the old primary over SSH: one sshd per member's host.
+    ["/usr/sbin/sshd", "openssh-server"],
+    ["/usr/bin/ssh", "openssh-client"],
+    ["/usr/bin/ssh-keygen", "openssh-client"],
   ],
+  haproxy: [["/usr/sbin/haproxy", "haproxy"]],
+  pgpool: [["/usr/sbin/pgpool", "pgpool2"]],
   pg_auto_failover: [
     ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-15-auto-failover"],
     ["/usr/lib/postgresql/15/lib/pgautofailover.so", "postgresql-15-auto-failover"],
@@ -44,8 +50,8 @@ function executable(path: string): boolean {
   }
 }
 
-/** Everything a run on the local backend needs, each with its fix. */
-export async function preflight(topologies: readonly string[]): Promise<Check[]> {
+/** Everything a run on the local backend needs for these topologies and entry points, each with its fix. */
+export async function preflight(components: readonly string[]): Promise<Check[]> {
   const checks: Check[] = [
     {
       what: "running as root (network namespaces need it)",
@@ -53,7 +59,7 @@ export async function preflight(topologies: readonly string[]): Promise<Check[]>
       fix: "sudo npx pgchaos …  (or run as root)",
     },
   ];
-  for (const group of ["common", ...topologies]) {
+  for (const group of ["common", ...components]) {
     for (const [path, pkg] of REQUIRED[group] ?? []) {
       checks.push({ what: path, ok: executable(path), fix: `${APT} ${pkg}` });
     }

@@ -60,7 +60,7 @@ export async function runScenario(
   const makeTopology = TOPOLOGIES[options.topology];
   if (!makeTopology)
     throw new UsageError(`${scenario.file}: topology "${options.topology}" is not supported`);
-  const missing = firstProblem(await preflight([options.topology]));
+  const missing = firstProblem(await preflight([options.topology, ...scenario.entrypoints]));
   if (missing) throw new UsageError(missing);
 
   const clock = new RunClock();

@@ -4,6 +4,7 @@ import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import {
   POSTGRES_BIN,
+  POSTGRES_USER,
   componentVersions,
   dataDirOf,
   describeMember,
@@ -86,8 +87,11 @@ export class RepmgrTopology implements Topology {
     return runOnMember(this.context.backend, this.context.workdir, member, argv);
   }
 
-  private repmgr(member: string, args: string[]): Promise<string> {
-    return this.sh(member, ["/usr/bin/repmgr", "-f", join(this.dir(member), "repmgr.conf"), ...args]);
+  private repmgr(member: string, args: string[], timeoutMs?: number): Promise<string> {
+    const conf = join(this.dir(member), "repmgr.conf");
+    return runOnMember(this.context.backend, this.context.workdir, member, ["/usr/bin/repmgr", "-f", conf, ...args], {
+      timeoutMs,
+    });
   }
 
   private psql(member: string, sql: string, database = "postgres"): Promise<string> {
@@ -119,7 +123,7 @@ export class RepmgrTopology implements Topology {
     ]);
   }
 
-  private writeConfig(member: string, nodeId: number): void {
+  private writeConfig(member: string, nodeId: number, sshOptions: string[]): void {
     const dir = this.dir(member);
     const settings = this.context.scenario.cluster.ha.repmgr ?? {};
     const extra = REPMGR_SETTINGS.filter((key) => settings[key] !== undefined).map((key) => {
@@ -131,6 +135,7 @@ export class RepmgrTopology implements Topology {
       name: member,
       address: this.context.backend.address(member),
       dir,
+      ssh_options: sshOptions.join(" "),
     });
     writeFileSync(join(dir, "repmgr.conf"), `${conf}${extra.join("\n")}\n`);
   }
@@ -164,8 +169,11 @@ export class RepmgrTopology implements Topology {
 
   async start(): Promise<void> {
     const { backend, workdir, scenario } = this.context;
-    for (const name of [...this.nodes, WITNESS]) await prepareMemberDir(workdir, name, ["sock"]);
-    [...this.nodes, WITNESS].forEach((name, index) => this.writeConfig(name, index + 1));
+    const members = [...this.nodes, WITNESS];
+    for (const name of members) await prepareMemberDir(workdir, name, ["sock"]);
+    // repmgr's switchover stops and rejoins the old primary (and makes siblings follow) over SSH.
+    const sshOptions = await backend.openShellAccess(members, POSTGRES_USER);
+    members.forEach((name, index) => this.writeConfig(name, index + 1, sshOptions));
     const [first, ...standbys] = this.nodes;
     if (!first) throw new Error("repmgr needs at least one node");
     // repmgr does not manage synchronous replication: every node gets the same quorum setting,
@@ -256,9 +264,28 @@ export class RepmgrTopology implements Topology {
     return result.code !== 0;
   }
 
-  async switchover(): Promise<void> {
-    // `repmgr standby switchover` drives the old primary over SSH, which the namespaces do not run.
-    throw new Error("switchover is not supported on repmgr yet (repmgr drives it over SSH)");
+  /**
+   * `repmgr standby switchover`, run on the candidate: it pauses every repmgrd, stops the old primary
+   * over SSH, promotes, rejoins the old primary and has the other nodes (and the witness) follow.
+   * Without a named candidate, the replica that has replayed the most WAL.
+   */
+  async switchover(candidate: string | null): Promise<void> {
+    const target = candidate ?? (await this.mostAdvancedReplica());
+    await this.repmgr(target, ["standby", "switchover", "--siblings-follow"], 180_000);
+  }
+
+  private async mostAdvancedReplica(): Promise<string> {
+    const { replicas } = await this.status();
+    const replayed = await Promise.all(
+      replicas.map(async (member) => {
+        const lsn = (await this.psql(member, "select pg_last_wal_replay_lsn() - '0/0'")).trim();
+        return { member, bytes: Number(lsn) || 0 };
+      }),
+    );
+    replayed.sort((a, b) => b.bytes - a.bytes || a.member.localeCompare(b.member));
+    const best = replayed[0];
+    if (!best) throw new Error("no replica to switch over to");
+    return best.member;
   }
 
   /**
