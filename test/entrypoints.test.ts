@@ -11,18 +11,22 @@ function history(run: ScenarioRun, scenario: string, topology: string): WriteOpe
   );
 }
 
-/** What clients behind an entry point saw, next to clients that route by themselves. */
+/**
+ * What clients behind an entry point saw, next to clients that route by themselves. A proxy is a
+ * member of its own; `uri` is a client library (libpq) and has no host.
+ */
 function checkEntryPoint(scenario: string, topology: string, proxy: string) {
-  describe(`${scenario}: ${topology} behind ${proxy}`, () => {
-    const run = runScenarioFile(`${scenario}.yaml`);
+  describe(`${scenario}: ${topology} through ${proxy}`, () => {
+    const run = runScenarioFile(`${scenario}.yaml`, ["--topology", topology]);
 
-    it("passes, with the proxy as a member of its own", () => {
+    it(proxy === "uri" ? "passes" : "passes, with the proxy as a member of its own", () => {
       const result = resultOf(run, topology);
       expect(result.problems).toEqual([]);
       expect(result.verdict).toBe("pass");
       expect(run.cli.code).toBe(0);
       const members = (result as unknown as { members: { name: string; kind: string }[] }).members;
-      expect(members).toContainEqual(expect.objectContaining({ name: proxy, kind: "entrypoint" }));
+      if (proxy === "uri") expect(members.some((member) => member.kind === "entrypoint")).toBe(false);
+      else expect(members).toContainEqual(expect.objectContaining({ name: proxy, kind: "entrypoint" }));
     });
 
     it("reports the RTO, write gap and errors each path gave for the same fault", () => {
@@ -55,3 +59,5 @@ function checkEntryPoint(scenario: string, topology: string, proxy: string) {
 
 checkEntryPoint("kill-primary-haproxy", "patroni", "haproxy");
 checkEntryPoint("kill-primary-pgpool", "repmgr", "pgpool");
+// pg_auto_failover's formation URI, handed to libpq as an application would.
+checkEntryPoint("kill-primary-uri", "pg_auto_failover", "uri");

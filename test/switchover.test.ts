@@ -24,7 +24,9 @@ describe("switchover on Patroni, pg_auto_failover and repmgr", () => {
   it("repmgr: the switchover ran over SSH and repmgr recorded it", () => {
     const result = resultOf(run, "repmgr");
     const texts = result.timeline.filter((event) => event.kind === "ha").map((event) => String(event.text));
-    expect(texts.some((text) => text.startsWith("standby_switchover:") && text.includes("demoted"))).toBe(true);
+    expect(texts.some((text) => text.startsWith("standby_switchover:") && text.includes("demoted"))).toBe(
+      true,
+    );
   });
 
   it("exits 0 and leaves nothing behind", () => {

@@ -72,7 +72,10 @@ export function sshClientOptions(keys: SshKeys): string[] {
 }
 
 /** Waits until something accepts TCP connections on address:22 from inside a member's host. */
-export async function waitForSshd(probe: (argv: string[]) => Promise<number>, address: string): Promise<void> {
+export async function waitForSshd(
+  probe: (argv: string[]) => Promise<number>,
+  address: string,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if ((await probe(["bash", "-c", `exec 3<>/dev/tcp/${address}/22`])) === 0) return;

@@ -1,9 +1,18 @@
 import type { Backend } from "../backend/backend.ts";
 import type { PostgresEndpoint, Topology } from "../topology/topology.ts";
 
-/** How applications reach the cluster: the harness's own routing, or a proxy in its own namespace. */
-export const ENTRYPOINTS = ["direct", "haproxy", "pgpool"] as const;
+/**
+ * How applications reach the cluster: the harness's own routing (direct), the cluster's multi-host
+ * connection string through libpq (uri), or a proxy in its own namespace (haproxy, pgpool).
+ */
+export const ENTRYPOINTS = ["direct", "uri", "haproxy", "pgpool"] as const;
 export type EntryPointKind = (typeof ENTRYPOINTS)[number];
+/** Entry points that are a proxy process on a host of their own. */
+export type ProxyKind = Exclude<EntryPointKind, "direct" | "uri">;
+
+export function isProxy(kind: EntryPointKind): kind is ProxyKind {
+  return kind !== "direct" && kind !== "uri";
+}
 
 export interface EntryPointContext {
   backend: Backend;
@@ -16,7 +25,7 @@ export interface EntryPointContext {
  * and the downtime clients see through it is its own, not the database's.
  */
 export interface EntryPoint {
-  readonly kind: Exclude<EntryPointKind, "direct">;
+  readonly kind: ProxyKind;
   /** Member name of the host it runs on. */
   readonly member: string;
   /** Writes its config and starts it; the cluster is already healthy. */

@@ -8,14 +8,11 @@ import type {
   StartMode,
   Topology,
 } from "../topology/topology.ts";
-import type { EntryPoint, EntryPointContext, EntryPointKind } from "./entrypoint.ts";
+import type { EntryPoint, EntryPointContext, ProxyKind } from "./entrypoint.ts";
 import { HaproxyEntryPoint } from "./haproxy.ts";
 import { PgpoolEntryPoint } from "./pgpool.ts";
 
-export function createEntryPoint(
-  kind: Exclude<EntryPointKind, "direct">,
-  context: EntryPointContext,
-): EntryPoint {
+export function createEntryPoint(kind: ProxyKind, context: EntryPointContext): EntryPoint {
   return kind === "haproxy" ? new HaproxyEntryPoint(context) : new PgpoolEntryPoint(context);
 }
 
@@ -50,8 +47,8 @@ export class ClusterWithEntryPoints implements Topology {
     return this.topology.postgresMembers();
   }
 
-  clientTargets(): Promise<string[]> {
-    return this.topology.clientTargets();
+  connectionUri(): Promise<string> {
+    return this.topology.connectionUri();
   }
 
   start(): Promise<void> {

@@ -10,6 +10,7 @@ import { LocalBackend } from "../backend/local.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { fixturePath } from "../common/template.ts";
+import { type EntryPointKind, isProxy } from "../entrypoints/entrypoint.ts";
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
 import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
@@ -22,6 +23,7 @@ import { PatroniTopology } from "../topology/patroni.ts";
 import { PgAutoFailoverTopology } from "../topology/pg-auto-failover.ts";
 import { RepmgrTopology } from "../topology/repmgr.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
+import { uriHosts, withCredentials } from "../topology/uri.ts";
 import { Workload, type WriterGroup } from "../workload/writers.ts";
 import { firstProblem, preflight } from "./preflight.ts";
 import type { NodeLsn, RunRecord } from "./record.ts";
@@ -76,7 +78,7 @@ export async function runScenario(
   };
   const baseTopology = makeTopology(topologyContext);
   const entryPoints = scenario.entrypoints
-    .filter((kind) => kind !== "direct")
+    .filter(isProxy)
     .map((kind) => createEntryPoint(kind, { backend, workdir, topology: baseTopology }));
   const topology = new ClusterWithEntryPoints(baseTopology, entryPoints, { backend });
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
@@ -165,16 +167,23 @@ class Execution {
       clock,
       (e) => this.event(e),
     );
-    const direct = await topology.clientTargets();
     const addresses = new Map(topology.members().map((m) => [m.address, m.name]));
+    // One connection string for both client kinds: the harness's routing tries its hosts in order too.
+    const uri = await topology.connectionUri();
+    const direct = uriHosts(uri).map((host) => addresses.get(host) ?? host);
+    const endpoint = (member: string) => topology.endpoint(member);
+    const { user, password } = endpoint(primary);
+    const route = (kind: EntryPointKind): WriterGroup["route"] =>
+      kind === "uri"
+        ? { kind: "uri", conninfo: withCredentials(uri, user, password) }
+        : { kind: "hosts", targets: kind === "direct" ? direct : [kind], endpoint };
     const workload = new Workload({
       groups: scenario.entrypoints.map(
         (kind): WriterGroup => ({
           name: kind,
           writers: scenario.workload.writers,
           rate: scenario.workload.rate,
-          targets: kind === "direct" ? direct : [kind],
-          endpoint: (member) => topology.endpoint(member),
+          route: route(kind),
         }),
       ),
       timeoutMs: scenario.workload.timeoutMs,
@@ -193,6 +202,7 @@ class Execution {
     clusterState.start();
     workload.start();
     for (const agent of agents) agent.start(this.backend);
+    if (scenario.entrypoints.includes("uri")) this.say(`uri writers connect with ${uri}`);
     const paths = scenario.entrypoints.join(", ");
     this.say(
       `workload running: ${scenario.workload.writers} writers × ${scenario.workload.rate || "max"}/s via ${paths}`,

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
 import { UsageError } from "../common/errors.ts";
-import type { EntryPointKind } from "../entrypoints/entrypoint.ts";
+import { type EntryPointKind, isProxy } from "../entrypoints/entrypoint.ts";
 import type { FaultOptions } from "../faults/fault.ts";
 import { nodeNames } from "../topology/members.ts";
 import type { StartMode } from "../topology/topology.ts";
@@ -121,7 +121,7 @@ export function parseScenario(source: string, file: string): Scenario {
         if (only && without.length > 0) {
           fail(key, `${group} exists only on ${only.join(", ")}, not on ${without.join(", ")}`);
         }
-        if (group === "entrypoint" && !entrypoints.some((e) => e !== "direct")) {
+        if (group === "entrypoint" && !entrypoints.some(isProxy)) {
           fail(key, "entrypoint needs an entry point other than direct (entrypoint: haproxy or pgpool)");
         }
       }

@@ -253,7 +253,7 @@ export const scenarioSchema = z.strictObject({
     .union([z.enum(ENTRYPOINTS), z.array(z.enum(ENTRYPOINTS)).min(1)])
     .default("direct")
     .describe(
-      "How writers reach the cluster; a list runs one writer group per entry point at once. direct: the harness's own read-write routing; haproxy: HAProxy checking Patroni's REST /primary (patroni only); pgpool: Pgpool-II in streaming-replication mode (pg_auto_failover, repmgr)",
+      "How writers reach the cluster; a list runs one writer group per entry point at once. direct: the harness's own read-write routing over the nodes; uri: the cluster's multi-host connection string (pg_auto_failover: its formation URI) through libpq, target_session_attrs=read-write; haproxy: HAProxy checking Patroni's REST /primary (patroni only); pgpool: Pgpool-II in streaming-replication mode (pg_auto_failover, repmgr)",
     ),
   steps: z.array(step).min(1),
   expect: expectations.default({}),

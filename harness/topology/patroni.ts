@@ -32,6 +32,7 @@ import type {
   Topology,
   TopologyContext,
 } from "./topology.ts";
+import { multiHostUri } from "./uri.ts";
 
 const ETCD_MEMBERS = 3;
 const REST_TIMEOUT_MS = 1000;
@@ -70,8 +71,8 @@ export class PatroniTopology implements Topology {
     return this.nodes;
   }
 
-  async clientTargets(): Promise<string[]> {
-    return this.nodes;
+  async connectionUri(): Promise<string> {
+    return multiHostUri(this.nodes.map((node) => this.endpoint(node)));
   }
 
   /** bootstrap.dcs: the fixture's defaults, the scenario's replication mode, then every key the scenario passes. */

@@ -337,24 +337,24 @@ export class PgAutoFailoverTopology implements Topology {
     }
   }
 
-  async clientTargets(): Promise<string[]> {
-    // The formation URI, as applications use it: postgres://h1:p,h2:p/db?target_session_attrs=read-write
-    const uri = (
-      await this.autoctl(MONITOR, ["show", "uri", "--formation", "default", "--pgdata", this.pgdata(MONITOR)])
-    )
+  /** The formation URI exactly as `pg_autoctl show uri` prints it: postgres://h1:p,h2:p/db?target_session_attrs=read-write… */
+  async connectionUri(): Promise<string> {
+    const output = await this.autoctl(MONITOR, [
+      "show",
+      "uri",
+      "--formation",
+      "default",
+      "--pgdata",
+      this.pgdata(MONITOR),
+    ]);
+    const uri = output
       .split("\n")
-      .find((line) => line.includes("target_session_attrs"));
-    const hosts = uri
-      ? (/^postgres(?:ql)?:\/\/([^/]+)\//.exec(uri.trim().split(/\s+/).pop() ?? "")?.[1] ?? "")
-      : "";
-    const members = hosts
-      .split(",")
-      .map((hostPort) => hostPort.split(":")[0])
-      .flatMap((host) => this.nodes.filter((n) => this.context.backend.address(n) === host));
-    if (members.length !== this.nodes.length) {
-      throw new Error(`formation URI does not list every node: ${uri ?? "(none)"}`);
-    }
-    return members;
+      .find((line) => line.includes("target_session_attrs"))
+      ?.trim()
+      .split(/\s+/)
+      .pop();
+    if (!uri) throw new Error(`pg_autoctl show uri printed no formation URI: ${output.trim()}`);
+    return uri;
   }
 
   private async events(): Promise<EventRow[]> {

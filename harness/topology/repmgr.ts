@@ -27,6 +27,7 @@ import type {
   Topology,
   TopologyContext,
 } from "./topology.ts";
+import { multiHostUri } from "./uri.ts";
 
 export const WITNESS = "witness";
 const PORT = 5432;
@@ -75,8 +76,8 @@ export class RepmgrTopology implements Topology {
     return this.nodes;
   }
 
-  async clientTargets(): Promise<string[]> {
-    return this.nodes;
+  async connectionUri(): Promise<string> {
+    return multiHostUri(this.nodes.map((node) => this.endpoint(node)));
   }
 
   private dir(member: string): string {
@@ -89,9 +90,15 @@ export class RepmgrTopology implements Topology {
 
   private repmgr(member: string, args: string[], timeoutMs?: number): Promise<string> {
     const conf = join(this.dir(member), "repmgr.conf");
-    return runOnMember(this.context.backend, this.context.workdir, member, ["/usr/bin/repmgr", "-f", conf, ...args], {
-      timeoutMs,
-    });
+    return runOnMember(
+      this.context.backend,
+      this.context.workdir,
+      member,
+      ["/usr/bin/repmgr", "-f", conf, ...args],
+      {
+        timeoutMs,
+      },
+    );
   }
 
   private psql(member: string, sql: string, database = "postgres"): Promise<string> {

@@ -52,8 +52,11 @@ export interface Topology {
   /** Every member with its kind; PostgreSQL members first. */
   members(): Member[];
   postgresMembers(): string[];
-  /** PostgreSQL members in the order an application's connection string lists them. */
-  clientTargets(): Promise<string[]>;
+  /**
+   * The multi-host connection string an application is given, without credentials
+   * (pg_auto_failover: its formation URI). Its host order is the order clients try the members in.
+   */
+  connectionUri(): Promise<string>;
   /** Writes configs and starts every member; returns once processes are launched. */
   start(): Promise<void>;
   status(): Promise<ClusterStatus>;

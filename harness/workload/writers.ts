@@ -3,6 +3,24 @@ import { type RunClock, sleep } from "../common/clock.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import { classifyWriteError } from "./classify.ts";
 import type { WriteOperation } from "./history.ts";
+import { LibpqConnection } from "./libpq.ts";
+
+/**
+ * The harness's own routing over members (node-postgres): like libpq's target_session_attrs=read-write,
+ * but it retries the last working member first and gives each a short connect timeout.
+ */
+export interface HostRoute {
+  kind: "hosts";
+  /** Members to try, in the order a multi-host connection string would list them (one, for a proxy). */
+  targets: string[];
+  endpoint: (member: string) => PostgresEndpoint;
+}
+
+/** A connection string handed to libpq itself, as an application would use it. */
+export interface UriRoute {
+  kind: "uri";
+  conninfo: string;
+}
 
 /** Writers that share a way into the cluster. */
 export interface WriterGroup {
@@ -10,9 +28,7 @@ export interface WriterGroup {
   writers: number;
   /** Writes per second per writer; 0 = as fast as possible. */
   rate: number;
-  /** Members to try, in the order a multi-host connection string would list them (one, for a proxy). */
-  targets: string[];
-  endpoint: (member: string) => PostgresEndpoint;
+  route: HostRoute | UriRoute;
 }
 
 export interface WorkloadOptions {
@@ -33,11 +49,19 @@ const INSERT =
   "insert into pgchaos_ledger (id, writer) values ($1, $2) returning pg_current_wal_insert_lsn()::text as lsn, " +
   "pg_walfile_name(pg_current_wal_insert_lsn()) as walfile, host(inet_server_addr()) as server";
 
+interface InsertRow {
+  lsn: string;
+  walfile: string;
+  server: string | null;
+}
+
+/** A writer's open connection, whichever client library holds it. */
 interface Connection {
   member: string;
-  client: pg.Client;
   /** Set when the socket errors or closes while idle: the next write must not be sent on it. */
   broken: boolean;
+  insert(id: number, writer: string): Promise<InsertRow | undefined>;
+  close(): void;
 }
 
 /**
@@ -49,6 +73,11 @@ export class Workload {
   readonly history: WriteOperation[] = [];
   private nextId: number;
   private running = false;
+  private markStopped: () => void = () => {};
+  /** Resolves when stop() is called: connects still waiting on libpq are abandoned then. */
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.markStopped = resolve;
+  });
   private loops: Promise<void>[] = [];
 
   constructor(private readonly options: WorkloadOptions) {
@@ -71,6 +100,7 @@ export class Workload {
   /** Stops issuing writes and waits for the ones in flight to resolve (bounded by the write timeout). */
   async stop(): Promise<void> {
     this.running = false;
+    this.markStopped();
     await Promise.all(this.loops);
   }
 
@@ -90,10 +120,13 @@ export class Workload {
       const id = this.nextId++;
       const invoke_ns = clock.nowNs();
       if (connection?.broken) {
-        connection.client.end().catch(() => {});
+        connection.close();
         connection = undefined;
       }
-      connection ??= await this.connectWritable(group, lastMember);
+      connection ??=
+        group.route.kind === "uri"
+          ? await this.connectUri(group.route)
+          : await this.connectWritable(group.route, lastMember);
       if (!connection) {
         this.record(
           op(id, group.name, writer, invoke_ns, clock.nowNs(), "fail", null, "no writable node reachable"),
@@ -108,7 +141,7 @@ export class Workload {
       // Never burst to catch up after a stall: a real client would not either.
       else nextAt = performance.now();
     }
-    await connection?.client.end().catch(() => {});
+    connection?.close();
   }
 
   /** Returns the connection to keep using, or undefined when it must be replaced. */
@@ -121,11 +154,7 @@ export class Workload {
   ): Promise<Connection | undefined> {
     const { clock } = this.options;
     try {
-      const result = await connection.client.query<{ lsn: string; walfile: string; server: string | null }>({
-        text: INSERT,
-        values: [id, writer],
-      });
-      const row = result.rows[0];
+      const row = await connection.insert(id, writer);
       const timeline = row ? Number.parseInt(row.walfile.slice(0, 8), 16) : null;
       this.record({
         id,
@@ -146,28 +175,66 @@ export class Workload {
         op(id, group, writer, invoke_ns, clock.nowNs(), outcome, connection.member, (error as Error).message),
       );
       // A certain failure on a read-only node also means this node is no longer the primary.
-      connection.client.end().catch(() => {});
+      connection.close();
+      return undefined;
+    }
+  }
+
+  /**
+   * libpq walks the string's hosts itself. It may block for as long as libpq waits (a string without
+   * connect_timeout waits out TCP's own retries on a silent host): that is what its users see.
+   * Only stop() stops waiting for it.
+   */
+  private async connectUri(route: UriRoute): Promise<Connection | undefined> {
+    const opened = await LibpqConnection.open(route.conninfo, this.stopped);
+    if (!(opened instanceof LibpqConnection)) return undefined;
+    const timeoutMs = this.options.timeoutMs;
+    try {
+      const [row] = await opened.query("select host(inet_server_addr()) as server", [], timeoutMs);
+      const address = row?.server ?? "";
+      const connection: Connection = {
+        member: this.options.memberAt(address) ?? address,
+        broken: false,
+        insert: async (id, writer) => {
+          const [inserted] = await opened.query(INSERT, [id, writer], timeoutMs);
+          return inserted
+            ? { lsn: inserted.lsn ?? "", walfile: inserted.walfile ?? "", server: inserted.server ?? null }
+            : undefined;
+        },
+        close: () => opened.close(),
+      };
+      return connection;
+    } catch {
+      opened.close();
       return undefined;
     }
   }
 
   private async connectWritable(
-    group: WriterGroup,
+    route: HostRoute,
     preferred: string | undefined,
   ): Promise<Connection | undefined> {
-    const nodes = group.targets;
+    const nodes = route.targets;
     const order = preferred ? [preferred, ...nodes.filter((n) => n !== preferred)] : nodes;
     for (const member of order) {
       if (!this.running) return undefined;
       const client = new pg.Client({
-        ...group.endpoint(member),
+        ...route.endpoint(member),
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         query_timeout: this.options.timeoutMs,
         keepAlive: true,
         keepAliveInitialDelayMillis: 1000,
         application_name: "pgchaos-writer",
       });
-      const connection: Connection = { member, client, broken: false };
+      const connection: Connection = {
+        member,
+        broken: false,
+        insert: async (id, writer) =>
+          (await client.query<InsertRow>({ text: INSERT, values: [id, writer] })).rows[0],
+        close: () => {
+          client.end().catch(() => {});
+        },
+      };
       const markBroken = () => {
         connection.broken = true;
       };

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { multiHostUri, uriHosts, withCredentials } from "./uri.ts";
+
+const endpoint = (host: string) => ({
+  host,
+  port: 5432,
+  user: "postgres",
+  password: "s3cret",
+  database: "postgres",
+});
+
+describe("connection URIs", () => {
+  it("lists every member in order and asks for a writable one", () => {
+    expect(multiHostUri([endpoint("10.0.0.11"), endpoint("10.0.0.12")])).toBe(
+      "postgresql://10.0.0.11:5432,10.0.0.12:5432/postgres?target_session_attrs=read-write",
+    );
+  });
+
+  it("reads the hosts of a pg_auto_failover formation URI", () => {
+    const uri =
+      "postgres://10.0.0.12:5432,10.0.0.11:5432/postgres?target_session_attrs=read-write&sslmode=prefer";
+    expect(uriHosts(uri)).toEqual(["10.0.0.12", "10.0.0.11"]);
+    expect(uriHosts("postgresql://u:p@h1,h2/db")).toEqual(["h1", "h2"]);
+  });
+
+  it("puts credentials in, replacing any, and keeps the options", () => {
+    expect(
+      withCredentials("postgres://a:1,b:2/db?target_session_attrs=read-write", "postgres", "p@ss/w"),
+    ).toBe("postgres://postgres:p%40ss%2Fw@a:1,b:2/db?target_session_attrs=read-write");
+    expect(withCredentials("postgresql://old:x@a/db", "u", "p")).toBe("postgresql://u:p@a/db");
+  });
+
+  it("refuses what is not a postgres URI", () => {
+    expect(() => uriHosts("host=a,b")).toThrow("not a postgres:// URI");
+  });
+});
