@@ -1,5 +1,19 @@
 import { join } from "node:path";
-import type { Fault } from "./fault.ts";
+import type { Fault, FaultContext } from "./fault.ts";
+
+/** PID of the member's running postmaster, from postmaster.pid; null when none runs. */
+async function postmasterPid(member: string, { backend, topology }: FaultContext): Promise<number | null> {
+  const result = await backend.exec(member, [
+    "head",
+    "-n",
+    "1",
+    join(topology.dataDir(member), "postmaster.pid"),
+  ]);
+  const pid = Number(result.stdout.trim());
+  if (result.code !== 0 || !Number.isInteger(pid) || pid <= 0) return null;
+  // A SIGKILLed postmaster leaves its pid file behind: only a live process of this member counts.
+  return (await backend.processes(member)).some((process) => process.pid === pid) ? pid : null;
+}
 
 /**
  * SIGKILL of the postmaster only; the HA agent stays and its own recovery is what is measured
@@ -8,21 +22,24 @@ import type { Fault } from "./fault.ts";
 export const crashPostgres: Fault = {
   name: "crash-postgres",
   stamp: "end",
-  async inject(members, { backend, topology }) {
+  async inject(members, context) {
     for (const member of members) {
-      const pidFile = join(topology.dataDir(member), "postmaster.pid");
-      const result = await backend.exec(member, ["head", "-n", "1", pidFile]);
-      const pid = Number(result.stdout.trim());
-      if (result.code !== 0 || !Number.isInteger(pid) || pid <= 0) {
-        throw new Error(`crash-postgres: no postmaster running on ${member}`);
-      }
-      await backend.signalProcess(member, pid, "SIGKILL");
+      const pid = await postmasterPid(member, context);
+      if (pid === null) throw new Error(`crash-postgres: no postmaster running on ${member}`);
+      await context.backend.signalProcess(member, pid, "SIGKILL");
     }
     return {
       fault: "crash-postgres",
       members,
-      // Nothing to undo: restarting PostgreSQL is the HA agent's job, and that is under test.
-      async heal() {},
+      // The agent had its chance until now. What it did not bring back, an operator restarts:
+      // agent and PostgreSQL together, so the agent starts from a known state (repmgr: node rejoin).
+      async heal(mode) {
+        for (const member of members) {
+          if ((await postmasterPid(member, context)) !== null) continue;
+          await context.topology.stopMember(member);
+          await context.topology.startMember(member, mode);
+        }
+      },
     };
   },
 };

@@ -357,16 +357,19 @@ class Execution {
     this.step(`healthy: ${detail}`);
   }
 
-  /** Writable is proven by the data: an acknowledged write invoked after the last fault. */
+  /**
+   * Writable is proven by the data: an acknowledged write invoked after this step began (so after
+   * the last fault took hold, and after any heal before it: an ack from before a demotion is no proof).
+   */
   private async waitWritableStep(timeoutMs: number): Promise<void> {
     this.step("wait writable");
-    const since = this.lastFaultNs;
+    const since = this.clock.nowNs();
     const ack = await pollUntil(async () => this.workload?.firstAckSince(since), timeoutMs, 50);
     if (!ack) {
       this.fail(`wait writable: no acknowledged write within ${timeoutMs / 1000}s`);
       return;
     }
-    const after = this.clock.seconds(ack.complete_ns - since);
+    const after = this.clock.seconds(ack.complete_ns - this.lastFaultNs);
     this.say(`writable again on ${ack.node} (timeline ${ack.timeline}) ${after} after the fault`);
     this.step(`writable on ${ack.node}`);
   }

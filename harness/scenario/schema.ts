@@ -73,7 +73,12 @@ const pgAutoFailoverSettings = z
 
 const step = z
   .strictObject({
-    wait: z.enum(["healthy", "writable"]).optional().describe("healthy: every member up, replicas streaming"),
+    wait: z
+      .enum(["healthy", "writable"])
+      .optional()
+      .describe(
+        "healthy: every member up, replicas streaming; writable: a write sent after this step began is acknowledged",
+      ),
     timeout: duration.optional().describe("Only with wait; default 60s"),
     sleep: duration.optional(),
     fault: z

@@ -99,9 +99,10 @@ export async function stopGracefully(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   // Leave nothing half-stopped behind (a second agent would be started on heal): kill what is left.
-  const left = await backend.signalHost(member, "SIGKILL");
+  const left = (await backend.processes(member)).map((p) => p.command.slice(0, 80));
+  await backend.signalHost(member, "SIGKILL");
   throw new Error(
-    `${member} did not stop within 60s of a clean stop; killed ${left.length} process(es) left`,
+    `${member} did not stop within 60s of a clean stop; killed what was left: ${left.join("; ")}`,
   );
 }
 

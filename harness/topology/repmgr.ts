@@ -229,8 +229,11 @@ export class RepmgrTopology implements Topology {
 
   /** repmgrd does not manage PostgreSQL's life: pg_ctl stops it, as repmgr's own service command does. */
   async stopMember(member: string): Promise<void> {
+    // pg_ctl fails when PostgreSQL is already down (crashed): stopGracefully still checks that nothing runs.
     await stopGracefully(this.context.backend, member, /\/repmgrd /, () =>
-      this.sh(member, [`${BIN}/pg_ctl`, "-D", this.dataDir(member), "-m", "fast", "-w", "stop"]),
+      this.sh(member, [`${BIN}/pg_ctl`, "-D", this.dataDir(member), "-m", "fast", "-w", "stop"]).catch(
+        () => {},
+      ),
     );
   }
 
