@@ -78,7 +78,9 @@ export interface ScenarioRun {
 /** `pgchaos run <scenario>` into a fresh output directory, with every result.json it wrote. */
 export function runScenarioFile(scenario: string, extraArgs: string[] = []): ScenarioRun {
   const out = mkdtempSync(join(tmpdir(), "pgchaos-test-out-"));
-  const cli = pgchaos(["run", join(ROOT, "scenarios", scenario), "--out", out, ...extraArgs]);
+  // A shipped scenario by name, or a test's own scenario by path from the project root.
+  const file = scenario.includes("/") ? join(ROOT, scenario) : join(ROOT, "scenarios", scenario);
+  const cli = pgchaos(["run", file, "--out", out, ...extraArgs]);
   writeFileSync(join(out, "output.txt"), `${cli.stdout}\n--- stderr ---\n${cli.stderr}`);
   const runIds = [...cli.stdout.matchAll(/\(run ([0-9a-f]{6})\)/g)].map((m) => m[1] as string);
   const results = new Map<string, ResultJson>();

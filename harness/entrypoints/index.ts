@@ -1,5 +1,6 @@
 import type { Member } from "../run/record.ts";
 import { describeMember } from "../topology/members.ts";
+import type { Parameters } from "../topology/sql.ts";
 import type {
   ClusterStatus,
   HaEvent,
@@ -70,6 +71,10 @@ export class ClusterWithEntryPoints implements Topology {
 
   dataDir(member: string): string {
     return this.topology.dataDir(member);
+  }
+
+  configure(member: string, parameters: Parameters): Promise<void> {
+    return this.topology.configure(member, parameters);
   }
 
   /** A proxy has nothing to shut down cleanly: its stop is its kill. */

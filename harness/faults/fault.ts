@@ -28,6 +28,8 @@ export interface FaultOptions {
   between: [string[], string[]] | null;
   /** partition between: drop only packets from the first group to the second. */
   oneWay: boolean;
+  /** rolling-restart: PostgreSQL parameters each member gets as it restarts. */
+  settings: Record<string, string> | null;
 }
 
 /** A nemesis: injects itself into resolved members and returns how to heal. */

@@ -1,4 +1,5 @@
 import { pollUntil } from "../common/clock.ts";
+import { type Parameters, currentSettings } from "../topology/sql.ts";
 import type { Topology } from "../topology/topology.ts";
 import type { Fault } from "./fault.ts";
 
@@ -12,28 +13,57 @@ async function untilHealthy(topology: Topology, after: string): Promise<void> {
   if (!healthy) throw new Error(`rolling-restart: not streaming again within 120s after ${after}`);
 }
 
+/** Spelling PostgreSQL accepts in several ways (ON, true, 1; 256 MB): compared in one form. */
+function normalized(value: string): string {
+  const text = value.trim().toLowerCase().replaceAll(" ", "");
+  if (["on", "true", "yes", "1"].includes(text)) return "on";
+  if (["off", "false", "no", "0"].includes(text)) return "off";
+  return text;
+}
+
+/** Each parameter the member does not run with after its restart, as "name=actual (wanted value)". */
+async function notApplied(topology: Topology, member: string, wanted: Parameters): Promise<string[]> {
+  const actual = await currentSettings(topology.endpoint(member), Object.keys(wanted));
+  return Object.entries(wanted)
+    .filter(([name, value]) => normalized(actual[name] ?? "") !== normalized(value))
+    .map(([name, value]) => `${member} runs ${name}=${actual[name]} (wanted ${value})`);
+}
+
 /**
  * Crunchy PGO's rolling update: each replica restarted in turn (clean stop, start, wait until it
  * streams again), then a switchover to a replica, then the old primary restarted as a replica.
+ * With `settings`, each member gets them just before its restart, the HA manager's way, and runs
+ * with them afterwards — or the step reports which member does not.
  * It is a maintenance procedure, not a fault to undo: it is complete when inject returns.
  */
 export const rollingRestart: Fault = {
   name: "rolling-restart",
   stamp: "start",
-  async inject(_members, { topology }) {
+  async inject(_members, { topology }, { settings }) {
     const start = await topology.status();
     const oldPrimary = start.primary;
     if (!oldPrimary) throw new Error("rolling-restart: no primary to start from");
-    for (const replica of [...start.replicas].sort()) {
-      await topology.stopMember(replica);
-      await topology.startMember(replica, "repair");
-      await untilHealthy(topology, `restarting ${replica}`);
-    }
+    const restart = async (member: string, after: string) => {
+      if (settings) await topology.configure(member, settings);
+      await topology.stopMember(member);
+      await topology.startMember(member, "repair");
+      await untilHealthy(topology, after);
+    };
+    for (const replica of [...start.replicas].sort()) await restart(replica, `restarting ${replica}`);
     await topology.switchover(null);
     await untilHealthy(topology, "the switchover");
-    await topology.stopMember(oldPrimary);
-    await topology.startMember(oldPrimary, "repair");
-    await untilHealthy(topology, `restarting the old primary ${oldPrimary}`);
-    return { fault: "rolling-restart", members: [...start.replicas, oldPrimary], async heal() {} };
+    await restart(oldPrimary, `restarting the old primary ${oldPrimary}`);
+    const members = [...start.replicas, oldPrimary];
+    const missing: string[] = [];
+    if (settings)
+      for (const member of members) missing.push(...(await notApplied(topology, member, settings)));
+    return {
+      fault: "rolling-restart",
+      members,
+      ...(missing.length > 0
+        ? { problem: `rolling-restart: settings not in force: ${missing.join("; ")}` }
+        : {}),
+      async heal() {},
+    };
   },
 };

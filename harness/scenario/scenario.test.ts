@@ -33,7 +33,7 @@ describe("scenario loading", () => {
         kind: "fault",
         fault: "kill",
         target: "primary",
-        options: { to: null, percent: null, between: null, oneWay: false },
+        options: { to: null, percent: null, between: null, oneWay: false, settings: null },
         durationMs: null,
       },
       { kind: "wait", until: "writable", timeoutMs: 60_000 },
@@ -83,6 +83,35 @@ describe("scenario loading", () => {
     );
   });
 
+  it("reads rolling-restart settings as PostgreSQL text and rejects them elsewhere", () => {
+    const step = parseScenario(
+      base.replace(
+        "  - sleep: 2s",
+        "  - fault: rolling-restart\n    target: primary\n    settings: { shared_buffers: 256MB, max_connections: 150, wal_compression: true }",
+      ),
+      "s.yaml",
+    ).steps[0];
+    expect(step).toMatchObject({
+      options: { settings: { shared_buffers: "256MB", max_connections: "150", wal_compression: "on" } },
+    });
+    expect(
+      errorOf(
+        base.replace(
+          "  - sleep: 2s",
+          "  - fault: kill\n    target: primary\n    settings: { work_mem: 8MB }",
+        ),
+      ),
+    ).toContain("steps[0].settings: settings belongs to a rolling-restart step");
+    expect(
+      errorOf(
+        base.replace(
+          "  - sleep: 2s",
+          "  - fault: rolling-restart\n    target: primary\n    settings: { Bad-Name: 1 }",
+        ),
+      ),
+    ).toContain("is not a PostgreSQL parameter name");
+  });
+
   it("accepts a switchover to a named node and rejects `to` elsewhere", () => {
     const step = parseScenario(
       base.replace("  - sleep: 2s", "  - fault: switchover\n    target: primary\n    to: node:n2"),
@@ -92,7 +121,7 @@ describe("scenario loading", () => {
       kind: "fault",
       fault: "switchover",
       target: "primary",
-      options: { to: "n2", percent: null, between: null, oneWay: false },
+      options: { to: "n2", percent: null, between: null, oneWay: false, settings: null },
       durationMs: null,
     });
     expect(
@@ -112,7 +141,13 @@ describe("scenario loading", () => {
       kind: "fault",
       fault: "partition",
       target: null,
-      options: { to: null, percent: null, between: [["primary"], ["replicas", "clients"]], oneWay: true },
+      options: {
+        to: null,
+        percent: null,
+        between: [["primary"], ["replicas", "clients"]],
+        oneWay: true,
+        settings: null,
+      },
       durationMs: 5000,
     });
     const isolate = parseScenario(

@@ -135,6 +135,7 @@ export function parseScenario(source: string, file: string): Scenario {
           percent: step.percent ?? null,
           between: sideA && sideB ? [sideA, sideB] : null,
           oneWay: step.direction === "one-way",
+          settings: step.settings ? parameterText(step.settings) : null,
         },
         durationMs: step.duration ? ms(step.duration) : null,
       };
@@ -209,4 +210,14 @@ function locate(
 
 function isNode(value: unknown): value is Node {
   return typeof value === "object" && value !== null && "range" in value;
+}
+
+/** Parameter values as PostgreSQL reads them from a config file: YAML booleans become on/off. */
+function parameterText(settings: Record<string, string | number | boolean>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([name, value]) => [
+      name,
+      typeof value === "boolean" ? (value ? "on" : "off") : String(value),
+    ]),
+  );
 }

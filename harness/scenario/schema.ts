@@ -103,6 +103,17 @@ const step = z
       .optional()
       .describe("partition between: one-way drops only packets from the first group to the second"),
     percent: z.number().min(0).max(100).optional().describe("packet-loss: share of packets dropped"),
+    settings: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .superRefine((settings, ctx) => {
+        for (const name of Object.keys(settings).filter((key) => !/^[a-z_][a-z0-9_.]*$/.test(key))) {
+          ctx.addIssue({ code: "custom", path: [name], message: "is not a PostgreSQL parameter name" });
+        }
+      })
+      .optional()
+      .describe(
+        "rolling-restart: PostgreSQL parameters each member gets as it restarts (e.g. { shared_buffers: 256MB }); checked on every member afterwards",
+      ),
     duration: duration
       .optional()
       .describe("Heal this fault by itself after this long (e.g. a freeze of 10s)"),
@@ -173,6 +184,13 @@ const step = z
         code: "custom",
         path: ["duration"],
         message: "duration belongs to a fault that can be healed",
+      });
+    }
+    if (value.settings !== undefined && value.fault !== "rolling-restart") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["settings"],
+        message: "settings belongs to a rolling-restart step",
       });
     }
     if (value.to !== undefined && value.fault !== "switchover") {

@@ -22,7 +22,7 @@ import {
   stopGracefully,
 } from "./members.ts";
 import { parsePatroniLog } from "./patroni-log.ts";
-import { countStreaming } from "./sql.ts";
+import { type Parameters, countStreaming } from "./sql.ts";
 import type {
   ClusterStatus,
   HaEvent,
@@ -137,6 +137,24 @@ export class PatroniTopology implements Topology {
     });
     if (answer.status !== 200)
       throw new Error(`switchover: Patroni answered ${answer.status}: ${answer.body}`);
+  }
+
+  /** Patroni owns postgresql.conf: parameters go into its DCS config (PATCH /config), for every member. */
+  async configure(_member: string, parameters: Parameters): Promise<void> {
+    const body = JSON.stringify({ postgresql: { parameters } });
+    for (const member of this.nodes) {
+      try {
+        const answer = await httpRequest(this.restUrl(member, "/config"), {
+          method: "PATCH",
+          body,
+          timeoutMs: REST_TIMEOUT_MS,
+        });
+        if (answer.status === 200) return;
+      } catch {
+        // try the next member
+      }
+    }
+    throw new Error("no Patroni REST API accepted PATCH /config");
   }
 
   private restUrl(member: string, path: string): string {

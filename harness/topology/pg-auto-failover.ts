@@ -17,7 +17,7 @@ import {
   runOnMember,
   stopGracefully,
 } from "./members.ts";
-import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
+import { type Parameters, alterSystem, connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
 import type {
   ClusterStatus,
   HaEvent,
@@ -241,6 +241,11 @@ export class PgAutoFailoverTopology implements Topology {
       ? ["perform", "promotion", "--formation", "default", "--name", candidate]
       : ["perform", "switchover", "--formation", "default"];
     await this.autoctl(MONITOR, [...args, "--pgdata", this.pgdata(MONITOR), "--wait", "60"], 90_000);
+  }
+
+  /** The HA manager leaves PostgreSQL's parameters alone: ALTER SYSTEM on the member itself. */
+  configure(member: string, parameters: Parameters): Promise<void> {
+    return alterSystem(this.endpoint(member), parameters);
   }
 
   dataDir(member: string): string {

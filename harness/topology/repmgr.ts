@@ -17,7 +17,7 @@ import {
   runOnMember,
   stopGracefully,
 } from "./members.ts";
-import { connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
+import { type Parameters, alterSystem, connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
 import type {
   ClusterStatus,
   HaEvent,
@@ -223,6 +223,11 @@ export class RepmgrTopology implements Topology {
    * has replaced rejoins it with pg_rewind (after a CHECKPOINT on the new primary, lab pitfall 5).
    * "restart", and any other member, simply starts again — a killed primary comes back as a primary.
    */
+  /** The HA manager leaves PostgreSQL's parameters alone: ALTER SYSTEM on the member itself. */
+  configure(member: string, parameters: Parameters): Promise<void> {
+    return alterSystem(this.endpoint(member), parameters);
+  }
+
   dataDir(member: string): string {
     return dataDirOf(this.context.workdir, member);
   }

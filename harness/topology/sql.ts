@@ -56,3 +56,36 @@ export async function readForkLsn(endpoint: PostgresEndpoint, timeline: number):
     return null;
   }
 }
+
+/** PostgreSQL parameters a scenario sets, by name, as PostgreSQL reads them (text). */
+export type Parameters = Record<string, string>;
+
+/** ALTER SYSTEM for each parameter: postgresql.auto.conf, read at the next start (or reload). */
+export async function alterSystem(endpoint: PostgresEndpoint, parameters: Parameters): Promise<void> {
+  const client = await connectQuiet(endpoint);
+  try {
+    for (const [name, value] of Object.entries(parameters)) {
+      await client.query(
+        `alter system set ${client.escapeIdentifier(name)} = ${client.escapeLiteral(value)}`,
+      );
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The value each parameter has in the running server (current_setting, e.g. "256MB"). */
+export async function currentSettings(endpoint: PostgresEndpoint, names: string[]): Promise<Parameters> {
+  const client = await connectQuiet(endpoint);
+  try {
+    const settings: Parameters = {};
+    for (const name of names) {
+      const row = (await client.query<{ value: string }>("select current_setting($1) as value", [name]))
+        .rows[0];
+      settings[name] = row?.value ?? "";
+    }
+    return settings;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

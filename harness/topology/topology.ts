@@ -1,6 +1,7 @@
 import type { Backend } from "../backend/backend.ts";
 import type { Member } from "../run/record.ts";
 import type { Scenario } from "../scenario/scenario.ts";
+import type { Parameters } from "./sql.ts";
 
 /**
  * How a killed member comes back. repair: the HA manager's own procedure (repmgr's node rejoin);
@@ -64,6 +65,11 @@ export interface Topology {
   switchover(candidate: string | null): Promise<void>;
   /** PostgreSQL data directory of a member (for pg_ctl and postmaster.pid). */
   dataDir(member: string): string;
+  /**
+   * Persists PostgreSQL parameters so the member's next start runs with them, the way this HA
+   * manager wants them changed (Patroni: its DCS config, which reaches every member at once).
+   */
+  configure(member: string, parameters: Parameters): Promise<void>;
   /** Stops a member cleanly: the HA agent and PostgreSQL, the way an operator or a scale-to-zero would. */
   stopMember(member: string): Promise<void>;
   /** Starts a member's processes again after a fault (the heal of kill). */
