@@ -95,8 +95,8 @@ describe("dcs-loss: Patroni's primary demotes when every etcd member is gone", (
 });
 
 describe("async-data-loss and its synchronous twin", () => {
-  const asyncRun = runScenarioFile("async-data-loss.yaml");
-  const syncRun = runScenarioFile("sync-data-loss.yaml");
+  const asyncRun = runScenarioFile("async-data-loss.yaml", ["--topology", "patroni"]);
+  const syncRun = runScenarioFile("sync-data-loss.yaml", ["--topology", "patroni"]);
 
   it("async: reports the exact lost ids, each acknowledged by the old primary after the cut began", () => {
     const result = resultOf(asyncRun, "patroni");
