@@ -437,8 +437,16 @@ class Execution {
     }
   }
 
+  /**
+   * The network first, then the rest, latest first: a killed member's repair (repmgr's node rejoin,
+   * pg_rewind) must be able to reach the new primary, as an operator would fix the network first.
+   */
   private async healAll(mode: StartMode): Promise<void> {
-    for (const active of [...this.active].reverse()) await this.heal(active, mode);
+    const network = (active: ActiveFault) => active.fault === "partition" || active.fault === "packet-loss";
+    const latestFirst = [...this.active].reverse();
+    for (const active of [...latestFirst.filter(network), ...latestFirst.filter((a) => !network(a))]) {
+      await this.heal(active, mode);
+    }
   }
 
   private fail(problem: string): void {
