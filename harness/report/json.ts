@@ -48,6 +48,8 @@ export interface ResultJson {
   /** Secret-looking values are masked. */
   settings: Record<string, unknown>;
   members: Member[];
+  /** Writer groups that are ways into the cluster; figures.rto_s and max_write_gap_s are their worst. */
+  entrypoints: string[];
   figures: ContractFigures;
   expectations: ExpectationResult[];
   promotions: Promotion[];
@@ -111,6 +113,7 @@ export function toResultJson(report: RunReport): ResultJson {
     versions: { ...r.versions },
     settings: maskSettings(r.settings),
     members: r.members.map((m) => ({ ...m })),
+    entrypoints: [...r.entrypoints],
     figures: contractFigures(v.figures),
     expectations: v.expectations.map((e) => ({ ...e })),
     promotions: v.promotions.map((p) => ({ ...p })),

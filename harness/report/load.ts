@@ -28,10 +28,13 @@ const REQUIRED: (keyof ResultJson)[] = [
 /** Newer keys are optional here: result files written before they existed still load. */
 export type StoredResult = Omit<
   ResultJson,
-  "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source"
+  "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source" | "entrypoints"
 > &
   Partial<
-    Pick<ResultJson, "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source">
+    Pick<
+      ResultJson,
+      "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source" | "entrypoints"
+    >
   >;
 
 export function parseResultJson(text: string, file = "result.json"): StoredResult {
@@ -64,6 +67,8 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
     history,
     timeline,
     final: result.final,
+    // Results written before entry points were recorded had the one direct group.
+    entrypoints: result.entrypoints ?? ["direct"],
     // The promises as normalised text: the original spelling is not kept in result.json.
     expect: Object.fromEntries(result.expectations.map((e) => [e.key, e.expected])),
     problems: result.problems ?? [],

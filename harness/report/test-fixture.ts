@@ -130,6 +130,7 @@ export function fixtureRecord(): RunRecord {
         { member: "n3", role: "replica", timeline: 2, lsn: "0/6A00148" },
       ],
     },
+    entrypoints: ["direct"],
     expect: { rto_s: "<= 30", lost_writes: 0, split_brain: false, promotions: 1 },
     problems: ["replica n3 did not report its lag within 5 s after the heal"],
   };

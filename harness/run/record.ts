@@ -37,6 +37,11 @@ export interface RunRecord {
     ids: number[] | null;
     nodes: NodeLsn[];
   };
+  /**
+   * Writer groups that stand for an application's way into the cluster (direct, uri, haproxy, pgpool),
+   * as opposed to placed groups probing one host. The run's RTO and write gap are the worst of these.
+   */
+  entrypoints: string[];
   /** The scenario's expectations, key → the text the user wrote. */
   expect: Record<string, string | number | boolean>;
   /** Things that went wrong in the run itself (a wait that timed out, a heal that failed). */

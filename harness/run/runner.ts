@@ -258,6 +258,7 @@ class Execution {
       history: workload.history,
       timeline: [...this.timeline].sort((a, b) => a.at_ns - b.at_ns),
       final,
+      entrypoints: scenario.entrypoints,
       expect: scenario.expect,
       problems: this.problems,
     };

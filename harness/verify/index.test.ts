@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { WriteOperation } from "../workload/history.ts";
 import { verify } from "./index.ts";
 import {
   cleanFailover,
@@ -229,5 +230,53 @@ describe("verify", () => {
 
   it("passes a run without expectations or problems", () => {
     expect(verify(runRecord()).verdict).toBe("pass");
+  });
+  describe("with several ways into the cluster", () => {
+    const through = (group: string, op: WriteOperation): WriteOperation => ({
+      ...op,
+      group,
+      writer: `${group}/w1`,
+    });
+    // A kill at 10 s: direct clients write again at 12 s, HAProxy's at 15 s; a writer beside the old primary never.
+    const history = [
+      through("direct", okWrite(1, "n1", 1, 9, 9.01)),
+      through("direct", failedWrite(2, 10.5, 10.51)),
+      through("direct", okWrite(3, "n2", 2, 12, 12.01)),
+      through("haproxy", okWrite(4, "n1", 1, 9.5, 9.51)),
+      through("haproxy", failedWrite(5, 10.5, 10.51)),
+      through("haproxy", okWrite(6, "n2", 2, 15, 15.01)),
+      through("beside-primary", okWrite(7, "n1", 1, 9.6, 9.61)),
+      through("beside-primary", failedWrite(8, 10.6, 10.61)),
+    ];
+    const record = (entrypoints: string[]) =>
+      runRecord({
+        history,
+        timeline: [faultInjected(10)],
+        entrypoints,
+        final: { primary: "n2", ids: [1, 3, 4, 6, 7], nodes: [] },
+      });
+
+    it("reports the worst path's RTO and write gap, not the best one's", () => {
+      const { figures, rto_per_fault } = verify(record(["direct", "haproxy"]));
+      expect(figures.rto_s).toBe(5.01);
+      expect(figures.max_write_gap_s).toBe(5.5);
+      expect(figures.groups.direct?.rto_s).toBe(2.01);
+      expect(rto_per_fault.map((f) => f.rto_s)).toEqual([5.01]);
+    });
+
+    it("leaves a placed group out of the run's RTO but reports it on its own", () => {
+      const verification = verify(record(["direct", "haproxy"]));
+      expect(verification.figures.groups["beside-primary"]?.rto_s).toBeNull();
+      expect(verification.problems).toEqual([]);
+    });
+
+    it("names the path that never recovered", () => {
+      const verification = verify(record(["direct", "beside-primary"]));
+      expect(verification.figures.rto_s).toBeNull();
+      expect(verification.problems).toEqual([
+        "no acknowledged write through beside-primary after fault kill at 10 s",
+      ]);
+      expect(verification.verdict).toBe("fail");
+    });
   });
 });

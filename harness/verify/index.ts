@@ -7,7 +7,7 @@ import { countOutcome, groupFigures } from "./groups.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { derivePromotions } from "./promotions.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
-import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstRto } from "./rto.ts";
+import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstPerFault, worstRto } from "./rto.ts";
 import { detectSplitBrain } from "./split-brain.ts";
 import { measureWalLoss } from "./wal-loss.ts";
 
@@ -16,7 +16,13 @@ import { measureWalLoss } from "./wal-loss.ts";
  * expectation holds and nothing, in the run or in these checks, went unverified.
  */
 export function verify(record: RunRecord): Verification {
-  const perFault = rtoPerFault(record.history, record.timeline);
+  // RTO and write gap are per client path (entry point), the run's figure the worst of them.
+  const paths = record.entrypoints.map((path) => {
+    const ops = record.history.filter((op) => op.group === path);
+    return { path, perFault: rtoPerFault(ops, record.timeline), gap: maxWriteGap(ops) };
+  });
+  const perFault = worstPerFault(paths.map((p) => p.perFault));
+  const gaps = paths.map((p) => p.gap).filter((gap): gap is number => gap !== null);
   const lostWrites = checkLostWrites(record.history, record.final.ids);
   const promotions = derivePromotions(record.timeline);
   const walLoss = measureWalLoss(promotions, record.history);
@@ -24,7 +30,7 @@ export function verify(record: RunRecord): Verification {
 
   const figures: Figures = {
     rto_s: worstRto(perFault),
-    max_write_gap_s: maxWriteGap(record.history),
+    max_write_gap_s: gaps.length > 0 ? Math.max(...gaps) : null,
     lost_writes: lostWrites.lost_ids.length,
     unknown_writes: countOutcome(record.history, "unknown"),
     acknowledged_writes: countOutcome(record.history, "ok"),
@@ -38,7 +44,12 @@ export function verify(record: RunRecord): Verification {
     groups: groupFigures(record.history, record.timeline, lostWrites.lost_ids),
   };
 
-  const ownProblems = [...unrecoveredFaultProblems(perFault), ...lostWrites.problems, ...walLoss.problems];
+  const named = paths.length > 1;
+  const ownProblems = [
+    ...paths.flatMap((p) => unrecoveredFaultProblems(p.perFault, named ? p.path : undefined)),
+    ...lostWrites.problems,
+    ...walLoss.problems,
+  ];
 
   // A malformed promise fails its own line (and the verdict) instead of aborting the whole report.
   const expectations: ExpectationResult[] = Object.entries(record.expect).map(([key, raw]) => {

@@ -85,10 +85,31 @@ export function worstRto(perFault: readonly FaultRto[]): number | null {
   return worst;
 }
 
-export function unrecoveredFaultProblems(perFault: readonly FaultRto[]): string[] {
+export function unrecoveredFaultProblems(perFault: readonly FaultRto[], path?: string): string[] {
+  const through = path ? ` through ${path}` : "";
   return perFault
     .filter((fault) => fault.rto_s === null)
-    .map((fault) => `no acknowledged write after fault ${fault.fault} at ${formatInstant(fault.at_ns)}`);
+    .map(
+      (fault) =>
+        `no acknowledged write${through} after fault ${fault.fault} at ${formatInstant(fault.at_ns)}`,
+    );
+}
+
+/**
+ * Per fault, the worst RTO over the ways applications reach the cluster: a client path that took
+ * longer (or never recovered) is what some application saw; the best path would hide it.
+ * Every list holds the same faults in the same order (one per injection).
+ */
+export function worstPerFault(perPath: readonly (readonly FaultRto[])[]): FaultRto[] {
+  const [first, ...others] = perPath;
+  if (!first) return [];
+  return first.map((fault, index) =>
+    others.reduce<FaultRto>((worst, path) => {
+      const candidate = path[index];
+      if (!candidate || worst.rto_s === null) return worst;
+      return candidate.rto_s === null || candidate.rto_s > worst.rto_s ? candidate : worst;
+    }, fault),
+  );
 }
 
 /** Longest silence between consecutive acknowledgements, in seconds; null with fewer than two. */

@@ -118,6 +118,7 @@ export function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
     history: [],
     timeline: [],
     final: { primary: "n2", ids: [], nodes: [] },
+    entrypoints: ["direct"],
     expect: {},
     problems: [],
     ...overrides,
