@@ -17,7 +17,14 @@ import {
   runOnMember,
   stopGracefully,
 } from "./members.ts";
-import { type Parameters, alterSystem, connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
+import {
+  type Parameters,
+  alterSystem,
+  connectQuiet,
+  countStreaming,
+  readForkLsn,
+  synchronousStandbyAddresses,
+} from "./sql.ts";
 import type {
   ClusterStatus,
   HaEvent,
@@ -325,21 +332,8 @@ export class PgAutoFailoverTopology implements Topology {
 
   /** Standbys PostgreSQL itself counts as synchronous (sync or quorum), as the primary reports them. */
   private async syncStandbys(primary: string): Promise<string[]> {
-    try {
-      const client = await connectQuiet(this.endpoint(primary));
-      try {
-        const result = await client.query<{ addr: string }>(
-          "select host(client_addr) as addr from pg_stat_replication where sync_state in ('sync', 'quorum')",
-        );
-        return result.rows.flatMap((row) =>
-          this.nodes.filter((n) => this.context.backend.address(n) === row.addr),
-        );
-      } finally {
-        await client.end().catch(() => {});
-      }
-    } catch {
-      return [];
-    }
+    const addresses = await synchronousStandbyAddresses(this.endpoint(primary));
+    return this.nodes.filter((n) => addresses.includes(this.context.backend.address(n)));
   }
 
   /** The formation URI exactly as `pg_autoctl show uri` prints it: postgres://h1:p,h2:p/db?target_session_attrs=read-write… */

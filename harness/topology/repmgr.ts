@@ -17,7 +17,14 @@ import {
   runOnMember,
   stopGracefully,
 } from "./members.ts";
-import { type Parameters, alterSystem, connectQuiet, countStreaming, readForkLsn } from "./sql.ts";
+import {
+  type Parameters,
+  alterSystem,
+  connectQuiet,
+  countStreaming,
+  readForkLsn,
+  synchronousStandbyAddresses,
+} from "./sql.ts";
 import type {
   ClusterStatus,
   HaEvent,
@@ -331,7 +338,10 @@ export class RepmgrTopology implements Topology {
     );
     writable.sort((a, b) => b.streaming - a.streaming || a.member.localeCompare(b.member));
     const primary = writable[0]?.member ?? null;
-    const status = { reachable: answered > 0, primary, syncStandbys: [], replicas: replicas.sort() };
+    // repmgr leaves synchronous replication to PostgreSQL: ask the primary which standbys count.
+    const syncAddresses = primary ? await synchronousStandbyAddresses(this.endpoint(primary)) : [];
+    const syncStandbys = this.nodes.filter((n) => syncAddresses.includes(this.context.backend.address(n)));
+    const status = { reachable: answered > 0, primary, syncStandbys, replicas: replicas.sort() };
     if (!primary)
       return { ...status, healthy: false, detail: answered > 0 ? "no writable node" : "no node answers" };
     if (writable.length > 1) {

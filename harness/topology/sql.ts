@@ -42,6 +42,23 @@ export async function countStreaming(primary: PostgresEndpoint): Promise<number>
   }
 }
 
+/** Addresses of the standbys PostgreSQL itself counts as synchronous (sync or quorum); [] when it cannot be asked. */
+export async function synchronousStandbyAddresses(primary: PostgresEndpoint): Promise<string[]> {
+  try {
+    const client = await connectQuiet(primary);
+    try {
+      const result = await client.query<{ addr: string }>(
+        "select host(client_addr) as addr from pg_stat_replication where sync_state in ('sync', 'quorum')",
+      );
+      return result.rows.map((row) => row.addr);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Where `timeline` forked off its parent, from PostgreSQL's own timeline history file
  * (pg_wal/<tli>.history: "<parent tli>\t<switch lsn>\t<reason>" per line); null when unreadable.
