@@ -1,5 +1,6 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pollUntil } from "../common/clock.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import {
@@ -252,6 +253,9 @@ export class RepmgrTopology implements Topology {
   async startMember(member: string, mode: StartMode): Promise<void> {
     const primary = mode === "repair" ? (await this.status()).primary : null;
     if (member !== WITNESS && primary && primary !== member && (await this.wasPrimary(member))) {
+      // `standby promote` records the new primary in repmgr.nodes just after PostgreSQL promoted;
+      // node rejoin refuses a primary not registered as one, so wait for repmgr to finish.
+      await this.untilRegisteredPrimary(primary);
       await this.withPrimary(primary, "checkpoint");
       await this.repmgr(member, [
         "node",
@@ -265,6 +269,18 @@ export class RepmgrTopology implements Topology {
       await this.pgCtlStart(member);
     }
     await this.startRepmgrd(member);
+  }
+
+  private async untilRegisteredPrimary(primary: string): Promise<void> {
+    const registered = await pollUntil(async () => {
+      const rows = await this.psql(
+        primary,
+        `select type from repmgr.nodes where node_name = '${primary}'`,
+        "repmgr",
+      ).catch(() => "");
+      return rows.trim() === "primary" ? true : undefined;
+    }, 60_000);
+    if (!registered) throw new Error(`repmgr never registered ${primary} as the primary within 60s`);
   }
 
   private async withPrimary(primary: string, sql: string): Promise<void> {
