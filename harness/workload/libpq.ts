@@ -31,7 +31,13 @@ type NativeConstructor = new () => NativeConnection;
 let Native: NativeConstructor | undefined;
 
 function native(): NativeConstructor {
-  Native ??= createRequire(import.meta.url)("libpq") as NativeConstructor;
+  try {
+    Native ??= createRequire(import.meta.url)("libpq") as NativeConstructor;
+  } catch (error) {
+    throw new Error(
+      `the libpq addon is not built (${(error as Error).message.split("\n")[0]}) — fix: apt-get install libpq-dev && npm rebuild libpq`,
+    );
+  }
   return Native;
 }
 
