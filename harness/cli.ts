@@ -140,7 +140,7 @@ function harnessStillRunning(pid: number): boolean {
 }
 
 async function doctorCommand(): Promise<number> {
-  const checks = await preflight([...TOPOLOGIES, "haproxy", "pgpool"]);
+  const checks = await preflight([...TOPOLOGIES, "haproxy", "pgpool", "uri"]);
   for (const check of checks)
     console.log(
       `${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`,

@@ -1,4 +1,5 @@
 import { constants, accessSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { run } from "../common/exec.ts";
 
 export interface Check {
@@ -34,6 +35,13 @@ const REQUIRED: Record<string, [string, string][]> = {
     ["/usr/bin/ssh-keygen", "openssh-client"],
   ],
   haproxy: [["/usr/sbin/haproxy", "haproxy"]],
+  // The uri entry point drives libpq through the addon npm ci builds against libpq-dev.
+  uri: [
+    [
+      fileURLToPath(new URL("../../node_modules/libpq/build/Release/addon.node", import.meta.url)),
+      "libpq-dev && npm rebuild libpq",
+    ],
+  ],
   pgpool: [["/usr/sbin/pgpool", "pgpool2"]],
   pg_auto_failover: [
     ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-15-auto-failover"],
@@ -43,7 +51,7 @@ const REQUIRED: Record<string, [string, string][]> = {
 
 function executable(path: string): boolean {
   try {
-    accessSync(path, path.endsWith(".so") ? constants.R_OK : constants.X_OK);
+    accessSync(path, /\.(so|node)$/.test(path) ? constants.R_OK : constants.X_OK);
     return true;
   } catch {
     return false;
