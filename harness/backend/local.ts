@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { AGENT_MARKER } from "../agent/protocol.ts";
 import { sleep } from "../common/clock.ts";
 import { type ExecResult, run, runOk } from "../common/exec.ts";
@@ -15,6 +16,9 @@ import {
   waitForSshd,
 } from "./sshd.ts";
 import { type RunState, isAlive, removeState, saveState } from "./state.ts";
+
+/** Binaries of the harness's own dependencies (tsx's esbuild service may outlive its agent's start). */
+const HARNESS_MODULES = fileURLToPath(new URL("../../node_modules/", import.meta.url));
 
 /** First host address in the run's /24; .1 is the bridge (the harness's side). */
 const FIRST_HOST = 11;
@@ -174,23 +178,39 @@ export class LocalBackend implements Backend {
   }
 
   async processes(member: string): Promise<HostProcess[]> {
-    const found: HostProcess[] = [];
+    const all: HostProcess[] = [];
     for (const pid of await namespacePids(this.namespace(member))) {
       try {
         const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
-        // The harness's own helpers (writers, observers placed on the member) are instruments,
-        // not the system under test: faults never signal them; teardown still removes them.
-        // So is the sshd that stands for the host's remote shell.
-        if (command.includes(AGENT_MARKER) || command.includes(SSHD_MARKER)) continue;
         // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        found.push({ pid, ppid, command });
+        all.push({ pid, ppid, command });
       } catch {
         // exited meanwhile
       }
     }
-    return found;
+    // The harness's own helpers (writers, observers placed on the member) and everything they start
+    // (tsx's esbuild service) are instruments, not the system under test: faults never signal them,
+    // and a clean stop does not wait for them; teardown still removes them. So is the sshd that
+    // stands for the host's remote shell (the commands run through it are not: they are repmgr's).
+    const instruments = new Set(
+      all
+        .filter((p) => [AGENT_MARKER, SSHD_MARKER, HARNESS_MODULES].some((mark) => p.command.includes(mark)))
+        .map((p) => p.pid),
+    );
+    const agents = all.filter((p) => p.command.includes(AGENT_MARKER)).map((p) => p.pid);
+    const descendants = new Set(agents);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of all) {
+        if (!descendants.has(p.pid) && descendants.has(p.ppid)) {
+          descendants.add(p.pid);
+          grew = true;
+        }
+      }
+    }
+    return all.filter((p) => !instruments.has(p.pid) && !descendants.has(p.pid));
   }
 
   async signalProcess(member: string, pid: number, signal: HostSignal): Promise<void> {

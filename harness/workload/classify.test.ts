@@ -12,6 +12,13 @@ describe("classifyWriteError", () => {
     expect(classifyWriteError({ code: "57P01", message: "terminating connection" })).toBe("unknown");
   });
 
+  it("treats a proxy's internal error about its backend as unknown (Pgpool's XX000)", () => {
+    expect(classifyWriteError({ code: "XX000", message: "unable to read data from DB node 0" })).toBe(
+      "unknown",
+    );
+    expect(classifyWriteError({ code: "58030", message: "could not write to file" })).toBe("unknown");
+  });
+
   it("treats a lost connection without SQLSTATE as unknown", () => {
     expect(classifyWriteError(new Error("Connection terminated unexpectedly"))).toBe("unknown");
   });
