@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
+import { ENTRYPOINTS } from "./entrypoints/entrypoint.ts";
 import { type InvocationRun, writeInvocationReports, writeReports } from "./report/index.ts";
 import type { RunReport } from "./report/reporter.ts";
 import { formatSummary, formatVerdict } from "./report/terminal.ts";
@@ -140,7 +141,7 @@ function harnessStillRunning(pid: number): boolean {
 }
 
 async function doctorCommand(): Promise<number> {
-  const checks = await preflight([...TOPOLOGIES, "haproxy", "pgpool", "uri"]);
+  const checks = await preflight([...TOPOLOGIES, ...ENTRYPOINTS]);
   for (const check of checks)
     console.log(
       `${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`,

@@ -142,30 +142,29 @@ export class PatroniTopology implements Topology {
   /** Patroni owns postgresql.conf: parameters go into its DCS config (PATCH /config), for every member. */
   async configure(_member: string, parameters: Parameters): Promise<void> {
     const body = JSON.stringify({ postgresql: { parameters } });
-    for (const member of this.nodes) {
-      try {
-        const answer = await httpRequest(this.restUrl(member, "/config"), {
-          method: "PATCH",
-          body,
-          timeoutMs: REST_TIMEOUT_MS,
-        });
-        if (answer.status === 200) return;
-      } catch {
-        // try the next member
-      }
+    if (!(await this.rest("/config", { method: "PATCH", body }))) {
+      throw new Error("no Patroni REST API accepted PATCH /config");
     }
-    throw new Error("no Patroni REST API accepted PATCH /config");
   }
 
   private restUrl(member: string, path: string): string {
     return `http://${this.context.backend.address(member)}:8008${path}`;
   }
 
-  /** First answer from any node's REST API: every member serves the whole cluster's view from the DCS. */
-  private async rest<T>(path: string): Promise<T | undefined> {
+  /**
+   * First answer from any node's REST API: every member serves the whole cluster's view from the DCS
+   * (and takes a change to it, such as PATCH /config).
+   */
+  private async rest<T>(
+    path: string,
+    request: { method: string; body: string } | null = null,
+  ): Promise<T | undefined> {
     for (const member of this.nodes) {
       try {
-        const answer = await httpRequest(this.restUrl(member, path), { timeoutMs: REST_TIMEOUT_MS });
+        const answer = await httpRequest(this.restUrl(member, path), {
+          ...request,
+          timeoutMs: REST_TIMEOUT_MS,
+        });
         if (answer.status === 200) return JSON.parse(answer.body) as T;
       } catch {
         // try the next member

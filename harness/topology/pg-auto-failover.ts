@@ -20,10 +20,10 @@ import {
 import {
   type Parameters,
   alterSystem,
-  connectQuiet,
   countStreaming,
   readForkLsn,
   synchronousStandbyAddresses,
+  withConnection,
 } from "./sql.ts";
 import type {
   ClusterStatus,
@@ -274,13 +274,8 @@ export class PgAutoFailoverTopology implements Topology {
     );
   }
 
-  private async withMonitor<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = await connectQuiet({ ...this.endpoint(MONITOR), database: "pg_auto_failover" });
-    try {
-      return await use(client);
-    } finally {
-      await client.end().catch(() => {});
-    }
+  private withMonitor<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+    return withConnection({ ...this.endpoint(MONITOR), database: "pg_auto_failover" }, use);
   }
 
   private async monitorNodes(): Promise<NodeRow[] | undefined> {

@@ -21,10 +21,10 @@ import {
 import {
   type Parameters,
   alterSystem,
-  connectQuiet,
   countStreaming,
   readForkLsn,
   synchronousStandbyAddresses,
+  withConnection,
 } from "./sql.ts";
 import type {
   ClusterStatus,
@@ -109,7 +109,7 @@ export class RepmgrTopology implements Topology {
     );
   }
 
-  private psql(member: string, sql: string, database = "postgres"): Promise<string> {
+  private psql(member: string, sql: string): Promise<string> {
     return this.sh(member, [
       `${BIN}/psql`,
       "-h",
@@ -117,7 +117,7 @@ export class RepmgrTopology implements Topology {
       "-U",
       "postgres",
       "-d",
-      database,
+      "postgres",
       "-Atc",
       sql,
     ]);
@@ -256,7 +256,7 @@ export class RepmgrTopology implements Topology {
       // `standby promote` records the new primary in repmgr.nodes just after PostgreSQL promoted;
       // node rejoin refuses a primary not registered as one, so wait for repmgr to finish.
       await this.untilRegisteredPrimary(primary);
-      await this.withPrimary(primary, "checkpoint");
+      await withConnection(this.endpoint(primary), (client) => client.query("checkpoint"));
       await this.repmgr(member, [
         "node",
         "rejoin",
@@ -272,24 +272,16 @@ export class RepmgrTopology implements Topology {
   }
 
   private async untilRegisteredPrimary(primary: string): Promise<void> {
-    const registered = await pollUntil(async () => {
-      const rows = await this.psql(
-        primary,
-        `select type from repmgr.nodes where node_name = '${primary}'`,
-        "repmgr",
-      ).catch(() => "");
-      return rows.trim() === "primary" ? true : undefined;
-    }, 60_000);
+    const isRegistered = () =>
+      withConnection({ ...this.endpoint(primary), database: "repmgr" }, async (client) => {
+        const result = await client.query<{ type: string }>(
+          "select type from repmgr.nodes where node_name = $1",
+          [primary],
+        );
+        return result.rows[0]?.type === "primary";
+      }).catch(() => false);
+    const registered = await pollUntil(async () => ((await isRegistered()) ? true : undefined), 60_000);
     if (!registered) throw new Error(`repmgr never registered ${primary} as the primary within 60s`);
-  }
-
-  private async withPrimary(primary: string, sql: string): Promise<void> {
-    const client = await connectQuiet(this.endpoint(primary));
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end().catch(() => {});
-    }
   }
 
   /** A data directory without standby.signal belonged to a primary when it stopped. */
@@ -337,16 +329,14 @@ export class RepmgrTopology implements Topology {
     await Promise.all(
       this.nodes.map(async (member) => {
         try {
-          const client = await connectQuiet(this.endpoint(member));
-          try {
-            const row = (await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery"))
-              .rows[0];
-            answered += 1;
-            if (row?.recovery) replicas.push(member);
-            else writable.push({ member, streaming: await countStreaming(this.endpoint(member)) });
-          } finally {
-            await client.end().catch(() => {});
-          }
+          const row = await withConnection(
+            this.endpoint(member),
+            async (client) =>
+              (await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery")).rows[0],
+          );
+          answered += 1;
+          if (row?.recovery) replicas.push(member);
+          else writable.push({ member, streaming: await countStreaming(this.endpoint(member)) });
         } catch {
           // down or unreachable
         }
@@ -375,10 +365,7 @@ export class RepmgrTopology implements Topology {
         detail: `${streaming}/${this.nodes.length - 1} replicas streaming from ${primary}`,
       };
     }
-    const witnessUp = await connectQuiet(this.endpoint(WITNESS)).then(
-      (client) => client.end().then(() => true),
-      () => false,
-    );
+    const witnessUp = await withConnection(this.endpoint(WITNESS), async () => true).catch(() => false);
     if (!witnessUp) return { ...status, healthy: false, detail: "witness down" };
     return { ...status, healthy: true, detail: `primary ${primary}, ${streaming} streaming` };
   }
@@ -387,17 +374,14 @@ export class RepmgrTopology implements Topology {
     const primary = (await this.status()).primary;
     if (!primary) return [];
     try {
-      const client = await connectQuiet({ ...this.endpoint(primary), database: "repmgr" });
-      try {
+      return await withConnection({ ...this.endpoint(primary), database: "repmgr" }, async (client) => {
         const result = await client.query<EventRow>(
           `select (extract(epoch from e.event_timestamp) * 1000)::float8 as ms, n.node_name, e.event,
                   e.successful, e.details
              from repmgr.events e left join repmgr.nodes n using (node_id) order by e.event_timestamp`,
         );
         return result.rows;
-      } finally {
-        await client.end().catch(() => {});
-      }
+      });
     } catch {
       return [];
     }

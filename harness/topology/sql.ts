@@ -3,17 +3,22 @@ import type { PostgresEndpoint } from "./topology.ts";
 
 const CONNECT_TIMEOUT_MS = 1000;
 
-/** A connected client whose background socket errors are ignored (the next query reports them). */
-export async function connectQuiet(endpoint: PostgresEndpoint): Promise<pg.Client> {
+/**
+ * One short-lived connection for `use`, always closed afterwards; background socket errors are
+ * ignored (the next query reports them). Rejects when the server cannot be reached.
+ */
+export async function withConnection<T>(
+  endpoint: PostgresEndpoint,
+  use: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ ...endpoint, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on("error", () => {});
   try {
     await client.connect();
-  } catch (error) {
+    return await use(client);
+  } finally {
     await client.end().catch(() => {});
-    throw error;
   }
-  return client;
 }
 
 async function queryOne<T>(
@@ -21,12 +26,10 @@ async function queryOne<T>(
   text: string,
   values: unknown[] = [],
 ): Promise<T | undefined> {
-  const client = await connectQuiet(endpoint);
-  try {
-    return (await client.query({ text, values })).rows[0] as T | undefined;
-  } finally {
-    await client.end().catch(() => {});
-  }
+  return withConnection(
+    endpoint,
+    async (client) => (await client.query({ text, values })).rows[0] as T | undefined,
+  );
 }
 
 /** Replicas streaming from this primary, as PostgreSQL itself reports them; 0 when it cannot be asked. */
@@ -45,15 +48,12 @@ export async function countStreaming(primary: PostgresEndpoint): Promise<number>
 /** Addresses of the standbys PostgreSQL itself counts as synchronous (sync or quorum); [] when it cannot be asked. */
 export async function synchronousStandbyAddresses(primary: PostgresEndpoint): Promise<string[]> {
   try {
-    const client = await connectQuiet(primary);
-    try {
+    return await withConnection(primary, async (client) => {
       const result = await client.query<{ addr: string }>(
         "select host(client_addr) as addr from pg_stat_replication where sync_state in ('sync', 'quorum')",
       );
       return result.rows.map((row) => row.addr);
-    } finally {
-      await client.end().catch(() => {});
-    }
+    });
   } catch {
     return [];
   }
@@ -78,23 +78,19 @@ export async function readForkLsn(endpoint: PostgresEndpoint, timeline: number):
 export type Parameters = Record<string, string>;
 
 /** ALTER SYSTEM for each parameter: postgresql.auto.conf, read at the next start (or reload). */
-export async function alterSystem(endpoint: PostgresEndpoint, parameters: Parameters): Promise<void> {
-  const client = await connectQuiet(endpoint);
-  try {
+export function alterSystem(endpoint: PostgresEndpoint, parameters: Parameters): Promise<void> {
+  return withConnection(endpoint, async (client) => {
     for (const [name, value] of Object.entries(parameters)) {
       await client.query(
         `alter system set ${client.escapeIdentifier(name)} = ${client.escapeLiteral(value)}`,
       );
     }
-  } finally {
-    await client.end().catch(() => {});
-  }
+  });
 }
 
 /** The value each parameter has in the running server (current_setting, e.g. "256MB"). */
-export async function currentSettings(endpoint: PostgresEndpoint, names: string[]): Promise<Parameters> {
-  const client = await connectQuiet(endpoint);
-  try {
+export function currentSettings(endpoint: PostgresEndpoint, names: string[]): Promise<Parameters> {
+  return withConnection(endpoint, async (client) => {
     const settings: Parameters = {};
     for (const name of names) {
       const row = (await client.query<{ value: string }>("select current_setting($1) as value", [name]))
@@ -102,7 +98,5 @@ export async function currentSettings(endpoint: PostgresEndpoint, names: string[
       settings[name] = row?.value ?? "";
     }
     return settings;
-  } finally {
-    await client.end().catch(() => {});
-  }
+  });
 }
