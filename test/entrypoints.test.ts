@@ -61,3 +61,47 @@ checkEntryPoint("kill-primary-haproxy", "patroni", "haproxy");
 checkEntryPoint("kill-primary-pgpool", "repmgr", "pgpool");
 // pg_auto_failover's formation URI, handed to libpq as an application would.
 checkEntryPoint("kill-primary-uri", "pg_auto_failover", "uri");
+
+// The entry point as a fault target: the proxy dies and is restarted 10 s later, the database never fails.
+describe("proxy-loss: patroni, HAProxy killed for 10 s", () => {
+  const run = runScenarioFile("proxy-loss.yaml");
+  const groups = () =>
+    resultOf(run, "patroni").figures.groups as unknown as Record<
+      string,
+      {
+        rto_s: number;
+        max_write_gap_s: number;
+        failed_writes: number;
+        unknown_writes: number;
+        lost_writes: number;
+      }
+    >;
+
+  it("passes with no promotion: the outage belongs to the entry point", () => {
+    const result = resultOf(run, "patroni");
+    expect(result.problems).toEqual([]);
+    expect(result.verdict).toBe("pass");
+    expect(result.figures.promotions).toBe(0);
+    const faults = result.timeline.filter((e) => e.kind === "fault");
+    expect(faults.map((e) => [e.phase, e.members])).toEqual([
+      ["inject", ["haproxy"]],
+      ["heal", ["haproxy"]],
+    ]);
+  });
+
+  it("shows the proxy's clients down for as long as the proxy, and the direct writers untouched", () => {
+    const { direct, haproxy } = groups();
+    expect(haproxy?.failed_writes).toBeGreaterThan(0);
+    expect(haproxy?.rto_s).toBeGreaterThanOrEqual(10);
+    expect(haproxy?.rto_s).toBeLessThan(20);
+    expect(direct?.failed_writes).toBe(0);
+    expect(direct?.unknown_writes).toBe(0);
+    expect(direct?.max_write_gap_s).toBeLessThan(2);
+    expect(resultOf(run, "patroni").figures.rto_s).toBe(haproxy?.rto_s);
+    for (const group of [direct, haproxy]) expect(group?.lost_writes).toBe(0);
+  });
+
+  it("leaves nothing behind", () => {
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});

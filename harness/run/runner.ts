@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
 import type { AgentMessage } from "../agent/protocol.ts";
 import type { Backend } from "../backend/backend.ts";
@@ -22,6 +22,7 @@ import type { Scenario, Step } from "../scenario/scenario.ts";
 import { PatroniTopology } from "../topology/patroni.ts";
 import { PgAutoFailoverTopology } from "../topology/pg-auto-failover.ts";
 import { RepmgrTopology } from "../topology/repmgr.ts";
+import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
 import { uriHosts, withCredentials } from "../topology/uri.ts";
 import { Workload, type WriterGroup } from "../workload/writers.ts";
@@ -359,20 +360,35 @@ class Execution {
   }
 
   /**
-   * Writable is proven by the data: an acknowledged write invoked after this step began (so after
-   * the last fault took hold, and after any heal before it: an ack from before a demotion is no proof).
+   * Writable is proven by the data: on every entry point, an acknowledged write invoked after this
+   * step began (so after the last fault took hold, and after any heal before it: an ack from before
+   * a demotion is no proof). A path that still fails is downtime for the applications behind it.
    */
   private async waitWritableStep(timeoutMs: number): Promise<void> {
     this.step("wait writable");
     const since = this.clock.nowNs();
-    const ack = await pollUntil(async () => this.workload?.firstAckSince(since), timeoutMs, 50);
-    if (!ack) {
-      this.fail(`wait writable: no acknowledged write within ${timeoutMs / 1000}s`);
+    const acks = await pollUntil(
+      async () => {
+        const seen = this.workload?.acksOnEachPathSince(since);
+        return seen && seen.missing.length === 0 ? seen.acks : undefined;
+      },
+      timeoutMs,
+      50,
+    );
+    if (!acks) {
+      const missing = this.workload?.acksOnEachPathSince(since).missing ?? [];
+      this.fail(
+        `wait writable: no acknowledged write through ${missing.join(", ")} within ${timeoutMs / 1000}s`,
+      );
       return;
     }
-    const after = this.clock.seconds(ack.complete_ns - this.lastFaultNs);
-    this.say(`writable again on ${ack.node} (timeline ${ack.timeline}) ${after} after the fault`);
-    this.step(`writable on ${ack.node}`);
+    const paths = [...acks].map(([path, ack]) => {
+      const after = this.clock.seconds(ack.complete_ns - this.lastFaultNs);
+      const through = acks.size > 1 ? ` through ${path}` : "";
+      return `${through} on ${ack.node} (timeline ${ack.timeline}) ${after} after the fault`;
+    });
+    this.say(`writable again${paths.join(";")}`);
+    this.step(`writable on ${[...acks.values()].map((ack) => ack.node).join(", ")}`);
   }
 
   private async inject(step: Extract<Step, { kind: "fault" }>): Promise<void> {
@@ -462,15 +478,9 @@ class Execution {
     );
   }
 
-  private async withClient<T>(member: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ ...this.topology.endpoint(member), connectionTimeoutMillis: 2000 });
-    client.on("error", () => {});
-    await client.connect();
-    try {
-      return await use(client);
-    } finally {
-      await client.end().catch(() => {});
-    }
+  /** The harness's own connections allow 2 s: the final reads follow heals on a loaded machine. */
+  private withClient<T>(member: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+    return withConnection(this.topology.endpoint(member), use, 2000);
   }
 
   /** The ids on the final primary and every node's WAL position, after all heals. */

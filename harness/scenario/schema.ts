@@ -77,7 +77,7 @@ const step = z
       .enum(["healthy", "writable"])
       .optional()
       .describe(
-        "healthy: every member up, replicas streaming; writable: a write sent after this step began is acknowledged",
+        "healthy: every member up, replicas streaming; writable: on every entry point, a write sent after this step began is acknowledged",
       ),
     timeout: duration.optional().describe("Only with wait; default 60s"),
     sleep: duration.optional(),

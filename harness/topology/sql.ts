@@ -10,8 +10,9 @@ const CONNECT_TIMEOUT_MS = 1000;
 export async function withConnection<T>(
   endpoint: PostgresEndpoint,
   use: (client: pg.Client) => Promise<T>,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<T> {
-  const client = new pg.Client({ ...endpoint, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new pg.Client({ ...endpoint, connectionTimeoutMillis: connectTimeoutMs });
   client.on("error", () => {});
   try {
     await client.connect();

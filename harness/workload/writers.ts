@@ -104,9 +104,20 @@ export class Workload {
     await Promise.all(this.loops);
   }
 
-  /** The first recorded acknowledgement of a write invoked at or after `ns`: the data's own proof of writability. */
-  firstAckSince(ns: number): WriteOperation | undefined {
-    return this.history.find((op) => op.outcome === "ok" && op.invoke_ns >= ns);
+  /**
+   * For each of this workload's own groups (one per entry point), its first acknowledged write
+   * invoked at or after `ns`: the data's own proof of writability, path by path. Placed groups
+   * (streamed in by helpers) are not paths: one beside an isolated primary may never recover.
+   */
+  acksOnEachPathSince(ns: number): { acks: Map<string, WriteOperation>; missing: string[] } {
+    const acks = new Map<string, WriteOperation>();
+    const paths = this.options.groups.map((group) => group.name);
+    for (const op of this.history) {
+      if (op.outcome === "ok" && op.invoke_ns >= ns && paths.includes(op.group) && !acks.has(op.group)) {
+        acks.set(op.group, op);
+      }
+    }
+    return { acks, missing: paths.filter((path) => !acks.has(path)) };
   }
 
   private async writerLoop(group: WriterGroup, writer: string): Promise<void> {
