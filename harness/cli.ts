@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { listDockerRuns, removeDockerRun, dockerStatus } from "./backend/docker.ts";
+import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
@@ -16,14 +18,34 @@ import { TOPOLOGIES } from "./scenario/schema.ts";
 import { verify } from "./verify/index.ts";
 
 const USAGE = `usage:
-  pgchaos run <scenario.yaml…> [--topology t] [--out dir] [--keep]
-  pgchaos validate <scenario.yaml…>
-  pgchaos cleanup
-  pgchaos doctor`;
+  pgchaos run <scenario.yaml…> [--topology t] [--backend local|docker] [--stack bookworm|trixie]
+                               [--image name:tag] [--out dir] [--keep]
+  pgchaos validate <scenario.yaml…> [--backend local|docker]
+  pgchaos cleanup        remove what crashed or --keep runs left (namespaces, containers, networks)
+  pgchaos doctor         what is missing, with the command that fixes it
+  pgchaos --help | --version
+
+exit codes: 0 every expectation held, 1 an expectation failed or the run hit a problem,
+            2 bad input or environment`;
+
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 
 /** Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad input or environment. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "--version" || command === "-v") {
+    console.log(`pgchaos ${VERSION}`);
+    return 0;
+  }
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   switch (command) {
     case "run":
       return runCommand(rest);
@@ -45,6 +67,9 @@ function parse(args: string[]) {
       allowPositionals: true,
       options: {
         topology: { type: "string" },
+        backend: { type: "string" },
+        stack: { type: "string" },
+        image: { type: "string" },
         out: { type: "string", default: "reports" },
         keep: { type: "boolean", default: false },
       },
@@ -76,15 +101,16 @@ async function runCommand(args: string[]): Promise<number> {
   const plan = scenarios.map((scenario) => {
     const topologies = only ? scenario.topologies.filter((t) => t === only) : scenario.topologies;
     if (topologies.length === 0) throw new UsageError(`${scenario.file}: does not list topology ${only}`);
-    return { scenario, topologies };
+    return { scenario, topologies, backend: chooseBackend(scenario, values) };
   });
-  for (const { scenario, topologies } of plan) {
+  for (const { scenario, topologies, backend } of plan) {
     for (const topology of topologies) {
       const runId = newRunId();
       const dir = resolve(values.out, `${scenario.name}-${topology}-${runId}`);
       console.log(`pgchaos: ${scenario.name} on ${topology} (run ${runId})`);
       const record = await runScenario(scenario, runId, {
         topology,
+        backend,
         keep: values.keep,
         logsDir: join(dir, "logs"),
         progress: (line) => console.log(line),
@@ -110,14 +136,26 @@ async function runCommand(args: string[]): Promise<number> {
 }
 
 function validateCommand(args: string[]): number {
-  const { positionals } = parse(args);
-  for (const scenario of loadAll(positionals)) console.log(`${scenario.file}: ok (${scenario.name})`);
+  const { values, positionals } = parse(args);
+  for (const scenario of loadAll(positionals)) {
+    const { kind } = chooseBackend(scenario, values);
+    console.log(`${scenario.file}: ok (${scenario.name}, backend ${kind})`);
+  }
   return 0;
 }
 
 async function cleanupCommand(): Promise<number> {
   const states = listStates();
-  if (states.length === 0) console.log("pgchaos cleanup: nothing to remove");
+  const dockerRuns = await listDockerRuns();
+  if (states.length === 0 && dockerRuns.length === 0) console.log("pgchaos cleanup: nothing to remove");
+  for (const run of dockerRuns) {
+    if (harnessStillRunning(run.harnessPid)) {
+      console.log(`run ${run.runId}: still running (harness pid ${run.harnessPid}), left alone`);
+      continue;
+    }
+    await removeDockerRun(run.runId);
+    console.log(`run ${run.runId}: removed ${run.containers} containers and ${run.networks} network(s)`);
+  }
   for (const state of states) {
     if (harnessStillRunning(state.harness_pid)) {
       console.log(`run ${state.run_id}: still running (harness pid ${state.harness_pid}), left alone`);
@@ -141,12 +179,26 @@ function harnessStillRunning(pid: number): boolean {
 }
 
 async function doctorCommand(): Promise<number> {
-  const checks = await preflight([...TOPOLOGIES, ...ENTRYPOINTS]);
-  for (const check of checks)
-    console.log(
-      `${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`,
-    );
-  return checks.every((c) => c.ok) ? 0 : 2;
+  const print = (checks: { what: string; ok: boolean; fix: string }[]) => {
+    for (const check of checks)
+      console.log(`${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`);
+  };
+  console.log("backend local (network namespaces, the host's packages):");
+  const local = await preflight("local", [...TOPOLOGIES, ...ENTRYPOINTS]);
+  print(local);
+  console.log("backend docker (containers from pgchaos/node images):");
+  const docker = await dockerStatus();
+  const dockerChecks = [
+    { what: `Docker engine: ${docker.detail}`, ok: docker.reachable, fix: "start dockerd (or set DOCKER_HOST)" },
+    ...docker.images.map((image) => ({
+      what: `image ${image.name}${image.id ? ` (${image.id.replace(/^sha256:/, "").slice(0, 12)})` : ""}`,
+      ok: image.id !== null,
+      fix: `bash docker/build.sh ${image.name.split(":")[1] ?? ""}`,
+    })),
+  ];
+  print(dockerChecks);
+  // Either backend being ready is enough to run scenarios.
+  return local.every((c) => c.ok) || dockerChecks.every((c) => c.ok) ? 0 : 2;
 }
 
 main(process.argv.slice(2)).then(

@@ -76,4 +76,37 @@ describe("pgchaos CLI on bad input", () => {
   it("exits 2 on an unknown command", () => {
     expect(pgchaos(["explode"]).code).toBe(2);
   });
+
+  it("prints usage for --help on the program and on every command, exit 0", () => {
+    for (const args of [["--help"], ["-h"], ["run", "--help"], ["validate", "-h"], ["cleanup", "--help"], ["doctor", "--help"]]) {
+      const result = pgchaos(args);
+      expect(result.code, args.join(" ")).toBe(0);
+      expect(result.stdout).toContain("pgchaos run <scenario.yaml…>");
+    }
+  });
+
+  it("prints its version", () => {
+    const result = pgchaos(["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^pgchaos \d+\.\d+\.\d+$/);
+  });
+
+  it("refuses a fault the backend cannot do, naming both, before starting anything", () => {
+    const file = scenarioFile(VALID.replace("  - sleep: 1s", "  - fault: pause\n    target: primary"));
+    const result = pgchaos(["run", file, "--backend", "local"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      `pgchaos: ${file}:5:12: fault pause needs a backend that can pause (docker); backend local cannot`,
+    );
+    expect(pgchaos(["validate", file, "--backend", "docker"]).code).toBe(0);
+  });
+
+  it("refuses a stack on the local backend and an unknown stack", () => {
+    expect(pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml"), "--stack", "trixie"]).stderr).toContain(
+      "needs --backend docker",
+    );
+    const unknown = pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml"), "--backend", "docker", "--stack", "sid"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--stack sid: unknown");
+  });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,11 +14,31 @@ export interface CliResult {
 
 /** Runs the real CLI in a child process, exactly as a user or CI would. */
 export function pgchaos(args: string[], options: { asUser?: string } = {}): CliResult {
+  if (options.asUser) return asOtherUser(options.asUser, args);
   const node = [process.execPath, join(ROOT, "bin/pgchaos.js"), ...args];
-  const argv = options.asUser ? ["runuser", "-u", options.asUser, "--", ...node] : node;
-  const [command, ...rest] = argv;
+  const [command, ...rest] = node;
   const result = spawnSync(command as string, rest, { cwd: ROOT, encoding: "utf8", timeout: 900_000 });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The CLI as another user. A checkout under /root (mode 0700) is unreadable to anyone else, so the
+ * checkout is bind-mounted at a readable path in a private mount namespace that dies with the command.
+ */
+function asOtherUser(user: string, args: string[]): CliResult {
+  const view = mkdtempSync(join(tmpdir(), "pgchaos-view-"));
+  chmodSync(view, 0o755);
+  try {
+    const script = `mount --bind "$1" "$2" && cd "$2" && shift 2 && exec runuser -u "$0" -- "$@"`;
+    const argv = [user, ROOT, view, process.execPath, join(view, "bin/pgchaos.js"), ...args];
+    const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, ...argv], {
+      encoding: "utf8",
+      timeout: 900_000,
+    });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  } finally {
+    rmSync(view, { recursive: true, force: true });
+  }
 }
 
 /** Everything a run could leave behind on this machine, named after the run id. */

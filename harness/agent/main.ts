@@ -7,7 +7,8 @@ import { RoleSampler } from "../observe/roles.ts";
 import { Workload } from "../workload/writers.ts";
 import type { AgentConfig, AgentMessage } from "./protocol.ts";
 
-const config = JSON.parse(process.argv[2] ?? "{}") as AgentConfig;
+// The config is the last argument: backends put a marker (and a bundle path) before it.
+const config = JSON.parse(process.argv.at(-1) ?? "{}") as AgentConfig;
 const clock = new RunClock({ mono: BigInt(config.startMono), wallMs: config.startWallMs });
 const send = (message: AgentMessage) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const endpoint = (member: string) => {

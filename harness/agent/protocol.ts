@@ -2,8 +2,16 @@ import type { TimelineEvent } from "../observe/timeline.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import type { WriteOperation } from "../workload/history.ts";
 
-/** Part of every agent's command line, so backends can tell the harness's instruments from the system under test. */
-export const AGENT_MARKER = "harness/agent/main.ts";
+import { fileURLToPath } from "node:url";
+
+/**
+ * An argument on every agent's command line, just before its config, so backends can tell the
+ * harness's instruments from the system under test.
+ */
+export const AGENT_MARKER = "pgchaos-agent";
+
+/** The agent's entry point, which backends run (or bundle) inside a member. */
+export const AGENT_MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 /**
  * A helper process the harness starts inside a member's own network namespace: writers placed

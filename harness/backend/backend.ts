@@ -1,63 +1,167 @@
 import type { ExecResult } from "../common/exec.ts";
 
-/** A long-running process of a member (an HA agent, a DCS member), started in the member's place. */
+/**
+ * Where members live and how to reach them, in the testcontainers shape: a `Backend` is only a
+ * builder; `start()` returns the `StartedBackend` whose members are the only things topologies and
+ * faults can touch. Nothing is shared with the harness's filesystem: files go in and out through
+ * the member, commands run in the member, PIDs are the member's own.
+ */
+
+export const BACKENDS = ["local", "docker"] as const;
+export type BackendKind = (typeof BACKENDS)[number];
+
+/**
+ * What a backend can do to its members. Faults declare what they need, and `pgchaos validate`
+ * rejects a scenario whose fault its backend cannot do (like a target a topology cannot have).
+ */
+export type Capability =
+  /** Signals to the member's processes (kill, freeze, crash-postgres, stop). */
+  | "signals"
+  /** Packet filtering inside the member's own network stack (partition, packet-loss). */
+  | "firewall"
+  /** Freezing the whole member from outside (Docker's pause: the cgroup freezer). */
+  | "pause"
+  /** Taking the member off the network altogether (Docker's network disconnect). */
+  | "disconnect";
+
+/** What each backend can do, known before anything starts, so validation can refuse a scenario early. */
+export const CAPABILITIES: Record<BackendKind, ReadonlySet<Capability>> = {
+  local: new Set(["signals", "firewall"]),
+  docker: new Set(["signals", "firewall", "pause", "disconnect"]),
+};
+
+export type Signal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";
+
+/** A long-running process of a member (an HA agent, a DCS member, a proxy), started in the member. */
 export interface ProcessSpec {
-  member: string;
   argv: string[];
   /** Unix user to run as: PostgreSQL refuses root. */
   user: string;
   env: Record<string, string>;
   cwd: string;
-  /** stdout and stderr are appended here. */
+  /** Path inside the member: stdout and stderr are appended there. */
   logFile: string;
 }
 
-export interface HostProcess {
+/** A process of the system under test, its PIDs as the member itself numbers them. */
+export interface MemberProcess {
   pid: number;
   ppid: number;
   command: string;
 }
 
-export type HostSignal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";
+/** Host and port the harness dials to reach a member's port (not necessarily the member's address). */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
 
 /**
- * Where members live and how to reach them. Topologies and faults talk only to this interface,
- * so they never know whether a member is a network namespace, a container or a pod.
+ * Packets a member's own network stack drops: everything (isolate), to and/or from some peers'
+ * addresses, or a random share both ways. Loopback is never touched.
  */
-export interface Backend {
-  readonly kind: string;
-  /** Creates one isolated host per member, reachable from the harness. */
-  createHosts(members: string[]): Promise<void>;
-  /** IP address of a member's host, as the harness and other members reach it. */
-  address(member: string): string;
-  /** CIDR of the network all members share (for pg_hba and similar). */
+export type TrafficRule =
+  | { kind: "isolate" }
+  | { kind: "drop"; from: string[]; to: string[] }
+  | { kind: "loss"; percent: number };
+
+export interface ExecOptions {
+  /** Unix user to run as; root when absent. */
+  user?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** A helper process of the harness's own running in a member (placed writers, inside observers). */
+export interface HelperProcess {
+  /** Called with every line the helper prints on stdout. */
+  onLine(listener: (line: string) => void): void;
+  /** Everything it printed on stderr so far. */
+  errors(): string;
+  /** SIGTERM, then resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** What a backend offers only natively (Docker's pause and network disconnect); null elsewhere. */
+export interface NativeFaults {
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+  disconnect(): Promise<void>;
+  reconnect(): Promise<void>;
+}
+
+/** One started member: a host of its own with an address, a filesystem and processes. */
+export interface StartedMember {
+  readonly name: string;
+  /** The address other members reach it at (what goes in configs, and what pg_stat_replication shows). */
+  readonly address: string;
+  /** A directory of its own, inside the member, owned by postgres. */
+  readonly dir: string;
+  /** What the harness dials for one of the member's ports. */
+  endpoint(port: number): Endpoint;
+  exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Starts a long-running process and returns once it is launched. */
+  spawn(spec: ProcessSpec): Promise<void>;
+  writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void>;
+  /** A file's content, or null when it does not exist. */
+  readFile(path: string): Promise<string | null>;
+  /** Processes of the system under test (never the harness's own helpers or the member's sshd). */
+  processes(): Promise<MemberProcess[]>;
+  /** One process, by the member's own PID; fails when no such process runs there. */
+  signal(pid: number, signal: Signal): Promise<void>;
+  /** Every process of the system under test; returns the PIDs signalled. */
+  signalAll(signal: Signal): Promise<number[]>;
+  /** Loads a named packet filter into the member's network stack, replacing one of the same name. */
+  blockTraffic(name: string, rule: TrafficRule): Promise<void>;
+  /** Removes a filter blockTraffic loaded; a no-op when it is not there. */
+  unblockTraffic(name: string): Promise<void>;
+  /** Runs the harness's agent (harness/agent/main.ts) inside the member with this JSON config. */
+  startHelper(config: string): HelperProcess;
+  /** The backend's own whole-member faults, when it has them (see Capability). */
+  readonly native: NativeFaults | null;
+}
+
+/** The software stack running in the members: which PostgreSQL and where its binaries are. */
+export interface Stack {
+  /** "bookworm", "trixie", or the user's image for a custom one. */
+  readonly name: string;
+  /** PostgreSQL's bin directory inside the members (initdb, pg_ctl, postgres…). */
+  readonly postgresBin: string;
+  /** The image members run, with its id; null on the local backend (the host's own packages). */
+  readonly image: { name: string; id: string } | null;
+}
+
+/** Members as the backend creates them: one host each. */
+export interface MemberSpec {
+  name: string;
+  /** Ports the harness must be able to dial (PostgreSQL, REST APIs). */
+  ports: number[];
+}
+
+export interface StartedBackend {
+  readonly kind: BackendKind;
+  readonly capabilities: ReadonlySet<Capability>;
+  readonly stack: Stack;
+  /** CIDR of the network every member shares (for pg_hba and similar). */
   readonly subnet: string;
-  /** Starts a process on a member's host; returns its PID. */
-  spawn(spec: ProcessSpec): Promise<number>;
-  /** The argv that runs a command as root on a member's host (for helper processes the harness streams from). */
-  commandOn(member: string, argv: string[]): string[];
-  /** Runs a command on a member's host to completion. */
-  exec(member: string, argv: string[], options?: { user?: string; timeoutMs?: number }): Promise<ExecResult>;
-  /**
-   * Loads an nftables table (`table inet <name> { … }`) into a member's own network stack, so a
-   * fault drops exactly that member's packets; replaces a table of the same name.
-   */
-  applyFirewall(member: string, table: string, ruleset: string): Promise<void>;
-  /** Removes a table applyFirewall loaded; a no-op when it is not there. */
-  removeFirewall(member: string, table: string): Promise<void>;
-  /** Address the harness itself (clients, observers) uses on the members' network. */
+  /** The address members see the harness's own connections come from ("clients" in partitions). */
   readonly harnessAddress: string;
-  /** Sends a signal to every process of the system under test on a member's host; returns the PIDs signalled. */
-  signalHost(member: string, signal: HostSignal): Promise<number[]>;
-  /** Processes of the system under test on a member's host (not the harness's agents), with parent and command line. */
-  processes(member: string): Promise<HostProcess[]>;
-  /** Sends a signal to one process on a member's host, by PID (e.g. a postmaster). */
-  signalProcess(member: string, pid: number, signal: HostSignal): Promise<void>;
-  /**
-   * Lets `user` on every listed member run commands on the others over SSH, as repmgr's switchover
-   * does; returns the ssh client options that reach them (the run's key, no host-key prompts).
-   */
-  openShellAccess(members: string[], user: string): Promise<string[]>;
+  member(name: string): StartedMember;
   /** Removes everything this backend created. Idempotent; safe to call from a signal handler. */
   destroy(): Promise<void>;
 }
+
+export interface Backend {
+  readonly kind: BackendKind;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** Creates one isolated host per member, reachable from the harness. */
+  start(members: MemberSpec[]): Promise<StartedBackend>;
+  /** Removes whatever start() has created so far (a Ctrl-C can come before start() returns). */
+  destroy(): Promise<void>;
+}
+
+/**
+ * In the config path of an sshd the harness starts as part of a member's host (like its kernel),
+ * not of the system under test: faults never signal it, teardown removes it with the member.
+ */
+export const SSHD_MARKER = "pgchaos-sshd.conf";

@@ -1,24 +1,32 @@
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { type ChildProcess, spawn } from "node:child_process";
+import { chownSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { AGENT_MARKER } from "../agent/protocol.ts";
+import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
 import { sleep } from "../common/clock.ts";
 import { type ExecResult, run, runOk } from "../common/exec.ts";
-import type { Backend, HostProcess, HostSignal, ProcessSpec } from "./backend.ts";
 import {
-  SSHD_BINARY,
+  type Backend,
+  CAPABILITIES,
+  type ExecOptions,
+  type HelperProcess,
+  type MemberProcess,
+  type MemberSpec,
+  type ProcessSpec,
+  type Signal,
+  type Stack,
+  type StartedBackend,
+  type StartedMember,
+  type TrafficRule,
   SSHD_MARKER,
-  createSshKeys,
-  requireSshd,
-  sshClientOptions,
-  sshdConfig,
-  waitForSshd,
-} from "./sshd.ts";
+} from "./backend.ts";
+import { nftRuleset, nftTable } from "./nft.ts";
+
 import { type RunState, isAlive, removeState, saveState } from "./state.ts";
 
 /** Binaries of the harness's own dependencies (tsx's esbuild service may outlive its agent's start). */
 const HARNESS_MODULES = fileURLToPath(new URL("../../node_modules/", import.meta.url));
+const PROJECT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** First host address in the run's /24; .1 is the bridge (the harness's side). */
 const FIRST_HOST = 11;
@@ -26,17 +34,17 @@ const FIRST_HOST = 11;
 /**
  * Members as Linux network namespaces on one bridge, processes started with `ip netns exec`.
  * Real processes, real TCP: a SIGKILL here is a SIGKILL, a dropped packet is a dropped packet.
+ * The namespaces share the host's filesystem and PID numbering; nothing outside this file relies on it.
  */
 export class LocalBackend implements Backend {
   readonly kind = "local";
-  private readonly addresses = new Map<string, string>();
+  readonly capabilities = CAPABILITIES.local;
   private readonly state: RunState;
-  private prefix = "";
   private destroyed = false;
 
   constructor(
     private readonly runId: string,
-    workdir: string,
+    private readonly workdir: string,
   ) {
     this.state = {
       run_id: runId,
@@ -49,36 +57,24 @@ export class LocalBackend implements Backend {
     };
   }
 
-  get harnessAddress(): string {
-    return `${this.prefix}.1`;
-  }
-
-  get subnet(): string {
-    return `${this.prefix}.0/24`;
-  }
-
-  private bridge(): string {
-    return `pcb-${this.runId}`;
-  }
-
-  namespace(member: string): string {
+  private namespace(member: string): string {
     return `pgchaos-${this.runId}-${member}`;
   }
 
-  async createHosts(members: string[]): Promise<void> {
-    this.prefix = await freePrefix();
-    const bridge = this.bridge();
+  async start(specs: MemberSpec[]): Promise<StartedBackend> {
+    const prefix = await freePrefix();
+    const bridge = `pcb-${this.runId}`;
     this.record(() => this.state.links.push(bridge));
     await runOk(["ip", "link", "add", bridge, "type", "bridge"]);
-    await runOk(["ip", "addr", "add", `${this.prefix}.1/24`, "dev", bridge]);
+    await runOk(["ip", "addr", "add", `${prefix}.1/24`, "dev", bridge]);
     await runOk(["ip", "link", "set", bridge, "up"]);
     await this.acceptBridgeTraffic(bridge);
-    let index = 0;
-    for (const member of members) {
-      const ns = this.namespace(member);
+    const postgres = await postgresIds();
+    const members = new Map<string, LocalMember>();
+    for (const [index, spec] of specs.entries()) {
+      const ns = this.namespace(spec.name);
       const hostSide = `pc${this.runId}-${index}`;
-      const address = `${this.prefix}.${FIRST_HOST + index}`;
-      index += 1;
+      const address = `${prefix}.${FIRST_HOST + index}`;
       this.record(() => {
         this.state.namespaces.push(ns);
         this.state.links.push(hostSide);
@@ -89,8 +85,24 @@ export class LocalBackend implements Backend {
       await runOk(["ip", "-n", ns, "addr", "add", `${address}/24`, "dev", "eth0"]);
       await runOk(["ip", "-n", ns, "link", "set", "eth0", "up"]);
       await runOk(["ip", "-n", ns, "link", "set", "lo", "up"]);
-      this.addresses.set(member, address);
+      const dir = `${this.workdir}/${spec.name}`;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chownSync(dir, postgres.uid, postgres.gid);
+      members.set(spec.name, new LocalMember(spec.name, ns, address, dir));
     }
+    return {
+      kind: this.kind,
+      capabilities: this.capabilities,
+      stack: await hostStack(),
+      subnet: `${prefix}.0/24`,
+      harnessAddress: `${prefix}.1`,
+      member: (name) => {
+        const member = members.get(name);
+        if (!member) throw new Error(`no host for member ${name}`);
+        return member;
+      },
+      destroy: () => this.destroy(),
+    };
   }
 
   /**
@@ -120,143 +132,6 @@ export class LocalBackend implements Backend {
     }
   }
 
-  address(member: string): string {
-    const address = this.addresses.get(member);
-    if (!address) throw new Error(`no host for member ${member}`);
-    return address;
-  }
-
-  async spawn(spec: ProcessSpec): Promise<number> {
-    const log = openSync(spec.logFile, "a");
-    const child = spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        this.namespace(spec.member),
-        "setpriv",
-        `--reuid=${spec.user}`,
-        `--regid=${spec.user}`,
-        "--init-groups",
-        "--",
-        ...spec.argv,
-      ],
-      // Own process group: a Ctrl-C at the terminal reaches the harness, which tears down in order.
-      { cwd: spec.cwd, env: spec.env, stdio: ["ignore", log, log], detached: true },
-    );
-    closeSync(log);
-    child.unref();
-    const pid = child.pid;
-    if (pid === undefined) throw new Error(`could not start ${spec.argv[0]} on ${spec.member}`);
-    return pid;
-  }
-
-  commandOn(member: string, argv: string[]): string[] {
-    return ["ip", "netns", "exec", this.namespace(member), ...argv];
-  }
-
-  exec(
-    member: string,
-    argv: string[],
-    options: { user?: string; timeoutMs?: number } = {},
-  ): Promise<ExecResult> {
-    const asUser = options.user
-      ? ["setpriv", `--reuid=${options.user}`, `--regid=${options.user}`, "--init-groups", "--"]
-      : [];
-    return run(["ip", "netns", "exec", this.namespace(member), ...asUser, ...argv], {
-      timeoutMs: options.timeoutMs ?? 30_000,
-    });
-  }
-
-  async applyFirewall(member: string, table: string, ruleset: string): Promise<void> {
-    await this.removeFirewall(member, table);
-    await runOk(["ip", "netns", "exec", this.namespace(member), "nft", "-f", "-"], { input: ruleset });
-  }
-
-  async removeFirewall(member: string, table: string): Promise<void> {
-    await run(["ip", "netns", "exec", this.namespace(member), "nft", "delete", "table", "inet", table]);
-  }
-
-  async processes(member: string): Promise<HostProcess[]> {
-    const all: HostProcess[] = [];
-    for (const pid of await namespacePids(this.namespace(member))) {
-      try {
-        const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
-        // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-        all.push({ pid, ppid, command });
-      } catch {
-        // exited meanwhile
-      }
-    }
-    // The harness's own helpers (writers, observers placed on the member) and everything they start
-    // (tsx's esbuild service) are instruments, not the system under test: faults never signal them,
-    // and a clean stop does not wait for them; teardown still removes them. So is the sshd that
-    // stands for the host's remote shell (the commands run through it are not: they are repmgr's).
-    const instruments = new Set(
-      all
-        .filter((p) => [AGENT_MARKER, SSHD_MARKER, HARNESS_MODULES].some((mark) => p.command.includes(mark)))
-        .map((p) => p.pid),
-    );
-    const agents = all.filter((p) => p.command.includes(AGENT_MARKER)).map((p) => p.pid);
-    const descendants = new Set(agents);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const p of all) {
-        if (!descendants.has(p.pid) && descendants.has(p.ppid)) {
-          descendants.add(p.pid);
-          grew = true;
-        }
-      }
-    }
-    return all.filter((p) => !instruments.has(p.pid) && !descendants.has(p.pid));
-  }
-
-  async signalProcess(member: string, pid: number, signal: HostSignal): Promise<void> {
-    // Only a process inside the member's own namespace: never signal anything the run did not start.
-    if (!(await namespacePids(this.namespace(member))).includes(pid)) {
-      throw new Error(`pid ${pid} is not running on ${member}`);
-    }
-    process.kill(pid, signal);
-  }
-
-  async signalHost(member: string, signal: HostSignal): Promise<number[]> {
-    const pids = (await this.processes(member)).map((p) => p.pid);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // already gone
-      }
-    }
-    return pids;
-  }
-
-  /** One sshd per member's namespace, run as root like a host's own, admitting only the run's key. */
-  async openShellAccess(members: string[], user: string): Promise<string[]> {
-    await requireSshd();
-    const workdir = this.state.workdir;
-    if (!workdir) throw new Error("shell access needs the run's work directory");
-    const keys = await createSshKeys(join(workdir, "ssh"), user);
-    for (const member of members) {
-      const config = join(workdir, "ssh", `${member}-${SSHD_MARKER}`);
-      writeFileSync(config, sshdConfig(keys, this.address(member), user));
-      await this.spawn({
-        member,
-        argv: [SSHD_BINARY, "-D", "-e", "-f", config],
-        user: "root",
-        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
-        cwd: "/",
-        logFile: join(workdir, "ssh", `${member}-sshd.log`),
-      });
-    }
-    for (const member of members) {
-      await waitForSshd(async (argv) => (await this.exec(member, argv)).code, this.address(member));
-    }
-    return sshClientOptions(keys);
-  }
-
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -267,6 +142,180 @@ export class LocalBackend implements Backend {
     change();
     saveState(this.state);
   }
+}
+
+class LocalMember implements StartedMember {
+  readonly native = null;
+
+  constructor(
+    readonly name: string,
+    private readonly ns: string,
+    readonly address: string,
+    readonly dir: string,
+  ) {}
+
+  /** Every namespace has its own network stack: each port is dialled at the member's own address. */
+  endpoint(port: number) {
+    return { host: this.address, port };
+  }
+
+  private inside(argv: string[], options: ExecOptions = {}): string[] {
+    const asUser = options.user ? asUserArgv(options.user) : [];
+    const env = options.env ? ["env", ...Object.entries(options.env).map(([k, v]) => `${k}=${v}`)] : [];
+    return ["ip", "netns", "exec", this.ns, ...asUser, ...env, ...argv];
+  }
+
+  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return run(this.inside(argv, options), { timeoutMs: options.timeoutMs ?? 30_000 });
+  }
+
+  async spawn(spec: ProcessSpec): Promise<void> {
+    const log = openSync(spec.logFile, "a");
+    const [command, ...args] = ["ip", "netns", "exec", this.ns, ...asUserArgv(spec.user), ...spec.argv];
+    // Own process group: a Ctrl-C at the terminal reaches the harness, which tears down in order.
+    const child = spawn(command as string, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ["ignore", log, log],
+      detached: true,
+    });
+    closeSync(log);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${spec.argv[0]} on ${this.name}`);
+  }
+
+  async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}) {
+    writeFileSync(path, content, { mode: options.mode ?? 0o644 });
+    if (options.owner) {
+      const { uid, gid } = await postgresIds(options.owner);
+      chownSync(path, uid, gid);
+    }
+  }
+
+  async readFile(path: string): Promise<string | null> {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return null;
+    }
+  }
+
+  async processes(): Promise<MemberProcess[]> {
+    const all: MemberProcess[] = [];
+    for (const pid of await namespacePids(this.ns)) {
+      try {
+        const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+        // Fields 3 and 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
+        const [state, ppid] = readFileSync(`/proc/${pid}/stat`, "utf8")
+          .slice(readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2)
+          .split(" ");
+        if (state === "Z") continue;
+        all.push({ pid, ppid: Number(ppid), command });
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return systemUnderTest(all, HARNESS_MODULES);
+  }
+
+  async signal(pid: number, signal: Signal): Promise<void> {
+    // Only a process inside the member's own namespace: never signal anything the run did not start.
+    if (!(await namespacePids(this.ns)).includes(pid)) throw new Error(`pid ${pid} is not running on ${this.name}`);
+    process.kill(pid, signal);
+  }
+
+  async signalAll(signal: Signal): Promise<number[]> {
+    const pids = (await this.processes()).map((p) => p.pid);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    return pids;
+  }
+
+  async blockTraffic(name: string, rule: TrafficRule): Promise<void> {
+    await this.unblockTraffic(name);
+    await runOk(["ip", "netns", "exec", this.ns, "nft", "-f", "-"], { input: nftRuleset(nftTable(name), rule) });
+  }
+
+  async unblockTraffic(name: string): Promise<void> {
+    await run(["ip", "netns", "exec", this.ns, "nft", "delete", "table", "inet", nftTable(name)]);
+  }
+
+  startHelper(config: string): HelperProcess {
+    const argv = this.inside([process.execPath, "--import", "tsx", AGENT_MAIN, AGENT_MARKER, config]);
+    // Not detached: a harness that dies takes its helpers along (the namespace teardown kills them too).
+    return streamHelper(spawn(argv[0] as string, argv.slice(1), { cwd: PROJECT, stdio: ["ignore", "pipe", "pipe"] }));
+  }
+}
+
+/** A helper's stdout as lines, its stderr kept, and a stop that waits for it to exit. */
+export function streamHelper(child: ChildProcess): HelperProcess {
+  let errors = "";
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  return {
+    onLine: (listener) => lines.on("line", listener),
+    errors: () => errors,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/**
+ * The system under test among a member's processes. The harness's own helpers (writers, observers
+ * placed on the member) and everything they start are instruments: faults never signal them, a clean
+ * stop does not wait for them; teardown still removes them. So is the sshd that stands for the
+ * host's remote shell (the commands run through it are not: they are repmgr's).
+ */
+export function systemUnderTest(all: MemberProcess[], ...moreMarkers: string[]): MemberProcess[] {
+  const markers = [AGENT_MARKER, SSHD_MARKER, ...moreMarkers];
+  const instruments = new Set(all.filter((p) => markers.some((m) => p.command.includes(m))).map((p) => p.pid));
+  const descendants = new Set(all.filter((p) => p.command.includes(AGENT_MARKER)).map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!descendants.has(p.pid) && descendants.has(p.ppid)) {
+        descendants.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((p) => !instruments.has(p.pid) && !descendants.has(p.pid));
+}
+
+function asUserArgv(user: string): string[] {
+  return ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--init-groups", "--"];
+}
+
+const userIds = new Map<string, { uid: number; gid: number }>();
+
+async function postgresIds(user = "postgres"): Promise<{ uid: number; gid: number }> {
+  let ids = userIds.get(user);
+  if (!ids) {
+    ids = {
+      uid: Number((await runOk(["id", "-u", user])).trim()),
+      gid: Number((await runOk(["id", "-g", user])).trim()),
+    };
+    userIds.set(user, ids);
+  }
+  return ids;
+}
+
+/** The host's own packages: its Debian release, its newest PostgreSQL. */
+async function hostStack(): Promise<Stack> {
+  const release = readFileSync("/etc/os-release", "utf8").match(/^VERSION_CODENAME=(.*)$/m)?.[1] ?? "host";
+  const versions = (await run(["ls", "/usr/lib/postgresql"])).stdout.split(/\s+/).filter((v) => /^\d+$/.test(v));
+  const newest = versions.map(Number).sort((a, b) => b - a)[0] ?? 15;
+  return { name: release, postgresBin: `/usr/lib/postgresql/${newest}/bin`, image: null };
 }
 
 async function namespacePids(ns: string): Promise<number[]> {

@@ -1,4 +1,4 @@
-import type { Backend } from "../backend/backend.ts";
+import type { StartedBackend } from "../backend/backend.ts";
 import type { PostgresEndpoint, Topology } from "../topology/topology.ts";
 
 /**
@@ -15,9 +15,8 @@ export function isProxy(kind: EntryPointKind): kind is ProxyKind {
 }
 
 export interface EntryPointContext {
-  backend: Backend;
+  backend: StartedBackend;
   topology: Topology;
-  workdir: string;
 }
 
 /**
@@ -43,5 +42,5 @@ export interface EntryPoint {
 export function proxyEndpoint(context: EntryPointContext, member: string): PostgresEndpoint {
   const [node] = context.topology.postgresMembers();
   if (!node) throw new Error(`${member}: the topology has no PostgreSQL member to proxy`);
-  return { ...context.topology.endpoint(node), host: context.backend.address(member), port: 5432 };
+  return { ...context.topology.endpoint(node), ...context.backend.member(member).endpoint(5432) };
 }

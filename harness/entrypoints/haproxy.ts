@@ -1,8 +1,6 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "../common/exec.ts";
 import { renderFixture } from "../common/template.ts";
-import { memberDir, prepareMemberDir, processLog, runAsPostgres } from "../topology/members.ts";
+import { componentVersions, processLog, runAsPostgres, writeConfig } from "../topology/members.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import { type EntryPoint, type EntryPointContext, proxyEndpoint } from "./entrypoint.ts";
 
@@ -13,24 +11,27 @@ export class HaproxyEntryPoint implements EntryPoint {
 
   constructor(private readonly context: EntryPointContext) {}
 
+  private host() {
+    return this.context.backend.member(this.member);
+  }
+
   private dir(): string {
-    return memberDir(this.context.workdir, this.member);
+    return this.host().dir;
   }
 
   async start(): Promise<void> {
     const { backend, topology } = this.context;
-    await prepareMemberDir(this.context.workdir, this.member);
     const servers = topology
       .postgresMembers()
-      .map((node) => `  server ${node} ${backend.address(node)}:5432 check port 8008`)
+      .map((node) => `  server ${node} ${backend.member(node).address}:5432 check port 8008`)
       .join("\n");
-    const config = renderFixture("haproxy/haproxy.cfg", { address: backend.address(this.member), servers });
-    writeFileSync(join(this.dir(), "haproxy.cfg"), config);
+    const config = renderFixture("haproxy/haproxy.cfg", { address: this.host().address, servers });
+    await writeConfig(this.host(), "haproxy.cfg", config);
     await this.restart();
   }
 
   async restart(): Promise<void> {
-    await runAsPostgres(this.context.backend, this.member, this.dir(), [
+    await runAsPostgres(this.context.backend, this.host(), [
       "/usr/sbin/haproxy",
       "-db",
       "-f",
@@ -43,12 +44,11 @@ export class HaproxyEntryPoint implements EntryPoint {
   }
 
   logFiles(): string[] {
-    return [processLog(this.dir(), this.member)];
+    return [processLog(this.host())];
   }
 
   async version(): Promise<string> {
-    return (
-      (await run(["/usr/sbin/haproxy", "-v"])).stdout.split("\n")[0]?.split(" - ")[0]?.trim() ?? "unknown"
-    );
+    const { haproxy } = await componentVersions(this.host(), { haproxy: "/usr/sbin/haproxy" }, "-v");
+    return haproxy?.split(" - ")[0]?.trim() ?? "unknown";
   }
 }

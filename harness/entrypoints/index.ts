@@ -81,7 +81,7 @@ export class ClusterWithEntryPoints implements Topology {
   async stopMember(member: string): Promise<void> {
     const entryPoint = this.entryPointOn(member);
     if (!entryPoint) return this.topology.stopMember(member);
-    await this.context.backend.signalHost(member, "SIGTERM");
+    await this.context.backend.member(member).signalAll("SIGTERM");
   }
 
   startMember(member: string, mode: StartMode): Promise<void> {

@@ -1,8 +1,6 @@
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "../common/exec.ts";
 import { renderFixture } from "../common/template.ts";
-import { memberDir, prepareMemberDir, processLog, runAsPostgres } from "../topology/members.ts";
+import { componentVersions, prepareMemberDir, processLog, runAsPostgres, writeConfig } from "../topology/members.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import { type EntryPoint, type EntryPointContext, proxyEndpoint } from "./entrypoint.ts";
 
@@ -13,32 +11,37 @@ export class PgpoolEntryPoint implements EntryPoint {
 
   constructor(private readonly context: EntryPointContext) {}
 
+  private host() {
+    return this.context.backend.member(this.member);
+  }
+
   private dir(): string {
-    return memberDir(this.context.workdir, this.member);
+    return this.host().dir;
   }
 
   async start(): Promise<void> {
     const { backend, topology } = this.context;
-    const dir = await prepareMemberDir(this.context.workdir, this.member, ["sock"]);
+    const { dir } = this.host();
+    await prepareMemberDir(this.host(), ["sock"]);
     const backends = topology
       .postgresMembers()
       .flatMap((node, i) => [
-        `backend_hostname${i} = '${backend.address(node)}'`,
+        `backend_hostname${i} = '${backend.member(node).address}'`,
         `backend_port${i} = 5432`,
         `backend_weight${i} = 1`,
         `backend_flag${i} = 'ALLOW_TO_FAILOVER'`,
         `backend_application_name${i} = '${node}'`,
       ])
       .join("\n");
-    writeFileSync(join(dir, "pgpool.conf"), renderFixture("pgpool/pgpool.conf", { dir, backends }));
-    writeFileSync(join(dir, "pcp.conf"), "");
+    await writeConfig(this.host(), "pgpool.conf", renderFixture("pgpool/pgpool.conf", { dir, backends }));
+    await writeConfig(this.host(), "pcp.conf", "");
     await this.restart();
   }
 
   async restart(): Promise<void> {
     const dir = this.dir();
     // -D discards the status file: a restarted Pgpool re-discovers which backends are up.
-    await runAsPostgres(this.context.backend, this.member, dir, [
+    await runAsPostgres(this.context.backend, this.host(), [
       "/usr/sbin/pgpool",
       "-n",
       "-D",
@@ -54,10 +57,11 @@ export class PgpoolEntryPoint implements EntryPoint {
   }
 
   logFiles(): string[] {
-    return [processLog(this.dir(), this.member)];
+    return [processLog(this.host())];
   }
 
   async version(): Promise<string> {
-    return (await run(["/usr/sbin/pgpool", "--version"])).stdout.trim() || "unknown";
+    const { pgpool } = await componentVersions(this.host(), { pgpool: "/usr/sbin/pgpool" });
+    return pgpool ?? "unknown";
   }
 }

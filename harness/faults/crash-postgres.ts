@@ -3,16 +3,13 @@ import type { Fault, FaultContext } from "./fault.ts";
 
 /** PID of the member's running postmaster, from postmaster.pid; null when none runs. */
 async function postmasterPid(member: string, { backend, topology }: FaultContext): Promise<number | null> {
-  const result = await backend.exec(member, [
-    "head",
-    "-n",
-    "1",
-    join(topology.dataDir(member), "postmaster.pid"),
-  ]);
+  const host = backend.member(member);
+  const result = await host.exec(["head", "-n", "1", join(topology.dataDir(member), "postmaster.pid")]);
   const pid = Number(result.stdout.trim());
   if (result.code !== 0 || !Number.isInteger(pid) || pid <= 0) return null;
   // A SIGKILLed postmaster leaves its pid file behind: only a live process of this member counts.
-  return (await backend.processes(member)).some((process) => process.pid === pid) ? pid : null;
+  // Both PIDs are the member's own numbering (postmaster.pid is written inside the member).
+  return (await host.processes()).some((process) => process.pid === pid) ? pid : null;
 }
 
 /**
@@ -22,11 +19,12 @@ async function postmasterPid(member: string, { backend, topology }: FaultContext
 export const crashPostgres: Fault = {
   name: "crash-postgres",
   stamp: "end",
+  needs: ["signals"],
   async inject(members, context) {
     for (const member of members) {
       const pid = await postmasterPid(member, context);
       if (pid === null) throw new Error(`crash-postgres: no postmaster running on ${member}`);
-      await context.backend.signalProcess(member, pid, "SIGKILL");
+      await context.backend.member(member).signal(pid, "SIGKILL");
     }
     return {
       fault: "crash-postgres",

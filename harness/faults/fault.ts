@@ -1,9 +1,9 @@
-import type { Backend } from "../backend/backend.ts";
+import type { Capability, StartedBackend } from "../backend/backend.ts";
 import type { StartMode, Topology } from "../topology/topology.ts";
 
 /** What a fault may touch: only the backend and the topology, never a concrete transport. */
 export interface FaultContext {
-  backend: Backend;
+  backend: StartedBackend;
   topology: Topology;
   /** Members of a group ("primary", "replicas", "dcs", …) as the cluster is right now; [] for "clients". */
   resolve: (group: string) => string[];
@@ -40,6 +40,8 @@ export interface Fault {
    * landed), "start" when it was requested (a switchover's own duration is part of the outage).
    */
   readonly stamp: "start" | "end";
+  /** What the backend must be able to do; a backend without it makes the scenario invalid. */
+  readonly needs: readonly Capability[];
   inject(
     members: string[],
     context: FaultContext,

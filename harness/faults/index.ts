@@ -1,7 +1,9 @@
+import type { FaultName } from "../scenario/schema.ts";
 import { crashPostgres } from "./crash-postgres.ts";
 import type { Fault } from "./fault.ts";
 import { freeze } from "./freeze.ts";
 import { kill } from "./kill.ts";
+import { disconnect, pause } from "./native.ts";
 import { packetLoss } from "./packet-loss.ts";
 import { partition } from "./partition.ts";
 import { promote } from "./promote.ts";
@@ -10,7 +12,7 @@ import { stop } from "./stop.ts";
 import { switchover } from "./switchover.ts";
 
 /** Every fault a scenario can name, by its scenario name. */
-export const faults: Record<string, Fault> = {
+export const faults: Record<FaultName, Fault> = {
   kill,
   stop,
   "crash-postgres": crashPostgres,
@@ -20,4 +22,6 @@ export const faults: Record<string, Fault> = {
   switchover,
   promote,
   "rolling-restart": rollingRestart,
+  pause,
+  disconnect,
 };

@@ -4,9 +4,10 @@ import type { Fault } from "./fault.ts";
 export const kill: Fault = {
   name: "kill",
   stamp: "end",
+  needs: ["signals"],
   async inject(members, { backend, topology }) {
     for (const member of members) {
-      const pids = await backend.signalHost(member, "SIGKILL");
+      const pids = await backend.member(member).signalAll("SIGKILL");
       if (pids.length === 0) throw new Error(`kill: no process running on ${member}`);
     }
     return {

@@ -39,6 +39,7 @@ async function notApplied(topology: Topology, member: string, wanted: Parameters
 export const rollingRestart: Fault = {
   name: "rolling-restart",
   stamp: "start",
+  needs: ["signals"],
   async inject(_members, { topology }, { settings }) {
     const start = await topology.status();
     const oldPrimary = start.primary;

@@ -5,6 +5,7 @@ export const stop: Fault = {
   name: "stop",
   // Writes keep working while the agent shuts PostgreSQL down: the outage starts when it is down.
   stamp: "start",
+  needs: ["signals"],
   async inject(members, { topology }) {
     const problems: string[] = [];
     for (const member of members) {

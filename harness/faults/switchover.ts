@@ -4,6 +4,7 @@ import type { Fault } from "./fault.ts";
 export const switchover: Fault = {
   name: "switchover",
   stamp: "start",
+  needs: [],
   async inject(members, { topology }, { to }) {
     await topology.switchover(to);
     return {

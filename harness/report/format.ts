@@ -1,3 +1,4 @@
+import type { Stack } from "../backend/backend.ts";
 /** Small number formatters shared by the HTML and terminal reporters, so both say the same thing. */
 
 const NS_PER_S = 1_000_000_000;
@@ -41,4 +42,11 @@ export function formatValue(v: unknown): string {
   if (typeof v === "string") return v;
   if (v === undefined) return "";
   return JSON.stringify(v) ?? String(v);
+}
+
+/** The stack a run used, as every reporter names it: "trixie (pgchaos/node:trixie 3f2a9c1d0b7e)". */
+export function stackLabel(stack: Stack): string {
+  if (!stack.image) return stack.name;
+  const id = stack.image.id.replace(/^sha256:/, "").slice(0, 12);
+  return `${stack.name} (${stack.image.name} ${id})`;
 }

@@ -5,7 +5,7 @@ import type { Figures } from "../verify/figures.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
-import { formatBytes, formatCount, formatSeconds, formatValue, nsToS } from "./format.ts";
+import { formatBytes, formatCount, formatSeconds, formatValue, nsToS, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";
 import { type NodeLog, readNodeLogs } from "./logs.ts";
 import { byTime, faultBands, haStatusSegments, runEndNs } from "./model.ts";
@@ -85,6 +85,7 @@ function banner(report: RunReport): string {
   const meta: [string, string][] = [
     ["topology", r.topology],
     ["backend", r.backend],
+    ["stack", stackLabel(r.stack)],
     ["run", r.run_id],
     ["started", r.started_at],
     ["duration", formatSeconds(r.duration_s, 1)],
@@ -604,6 +605,7 @@ function cluster(report: RunReport): string {
   const facts = kvTable([
     ["topology", r.topology],
     ["backend", r.backend],
+    ["stack", stackLabel(r.stack)],
     ["scenario", r.scenario],
     ["run id", r.run_id],
     ["started at", r.started_at],

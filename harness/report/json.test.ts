@@ -17,6 +17,7 @@ const CONTRACT_KEYS = [
   "timeline",
   "lost_write_ids",
   // The additions the contract allows.
+  "stack",
   "entrypoints",
   "run_id",
   "started_at",

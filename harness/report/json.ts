@@ -1,3 +1,4 @@
+import type { Stack } from "../backend/backend.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
@@ -41,6 +42,8 @@ export interface ResultJson {
   scenario: string;
   topology: string;
   backend: string;
+  /** What ran in the members: stack name, PostgreSQL's bin directory, and on Docker the image with its id. */
+  stack: Stack;
   verdict: "pass" | "fail";
   started_at: string;
   duration_s: number;
@@ -107,6 +110,7 @@ export function toResultJson(report: RunReport): ResultJson {
     scenario: r.scenario,
     topology: r.topology,
     backend: r.backend,
+    stack: { ...r.stack },
     verdict: v.verdict,
     started_at: r.started_at,
     duration_s: r.duration_s,

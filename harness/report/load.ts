@@ -59,6 +59,8 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
     scenario: result.scenario,
     topology: result.topology,
     backend: result.backend ?? "",
+    // Results written before stacks were recorded all ran Debian 12's packages on the local backend.
+    stack: result.stack ?? { name: "bookworm", postgresBin: "/usr/lib/postgresql/15/bin", image: null },
     started_at: result.started_at ?? "",
     duration_s: result.duration_s ?? 0,
     versions: result.versions ?? {},

@@ -7,7 +7,7 @@ describe("formatVerdict", () => {
     const report = fixtureReport();
     const text = formatVerdict(report, { color: false });
     const lines = text.split("\n");
-    expect(lines[0]).toBe(`${report.verification.verdict.toUpperCase()}  kill-primary · patroni · local`);
+    expect(lines[0]).toBe(`${report.verification.verdict.toUpperCase()}  kill-primary · patroni · local · bookworm`);
     for (const e of report.verification.expectations) {
       expect(text).toMatch(
         new RegExp(`${e.pass ? "✔" : "✘"} ${e.key}\\s+${e.expected.replace(/[<>]/g, ".")}\\s+${e.actual}`),
@@ -48,7 +48,7 @@ describe("formatVerdict layout", () => {
   it("prints header, run line, expectations, two figure lines and problems", () => {
     const lines = formatVerdict(fixtureReport(), { color: false }).split("\n");
     expect(lines).toEqual([
-      "FAIL  kill-primary · patroni · local",
+      "FAIL  kill-primary · patroni · local · bookworm",
       "  run 20250101T120000Z-kill-primary-7f3a · 30.2 s",
       "  ✔ rto_s        <= 30  5.50",
       "  ✘ lost_writes  0      2",

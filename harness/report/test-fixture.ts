@@ -92,6 +92,7 @@ export function fixtureRecord(): RunRecord {
     scenario: "kill-primary",
     topology: "patroni",
     backend: "local",
+    stack: { name: "bookworm", postgresBin: "/usr/lib/postgresql/15/bin", image: null },
     started_at: "2025-01-01T12:00:00.000Z",
     duration_s: 30.2,
     versions: { postgres: "17.2", patroni: "4.0.4", etcd: "3.5.17", pgchaos: "0.1.0" },

@@ -1,5 +1,6 @@
 import { constants, accessSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { BackendKind } from "../backend/backend.ts";
 import { run } from "../common/exec.ts";
 
 export interface Check {
@@ -58,13 +59,28 @@ function executable(path: string): boolean {
   }
 }
 
-/** Everything a run on the local backend needs for these topologies and entry points, each with its fix. */
-export async function preflight(components: readonly string[]): Promise<Check[]> {
+/** What the harness's own side needs on any backend: the libpq addon, ssh-keygen for repmgr's keys. */
+const HARNESS_SIDE: Record<string, [string, string][]> = {
+  uri: REQUIRED.uri ?? [],
+  repmgr: [["/usr/bin/ssh-keygen", "openssh-client"]],
+};
+
+/**
+ * Everything a run needs on this machine for these topologies and entry points, each with its fix.
+ * The local backend runs the host's own packages as root; Docker needs only the harness's side
+ * here (the engine and its images are checked when the backend starts).
+ */
+export async function preflight(backend: BackendKind, components: readonly string[]): Promise<Check[]> {
+  if (backend !== "local") {
+    return components.flatMap((group) =>
+      (HARNESS_SIDE[group] ?? []).map(([path, pkg]) => ({ what: path, ok: executable(path), fix: `${APT} ${pkg}` })),
+    );
+  }
   const checks: Check[] = [
     {
       what: "running as root (network namespaces need it)",
       ok: process.getuid?.() === 0,
-      fix: "sudo npx pgchaos …  (or run as root)",
+      fix: "sudo npx pgchaos …  (or run as root), or --backend docker",
     },
   ];
   for (const group of ["common", ...components]) {

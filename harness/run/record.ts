@@ -1,3 +1,4 @@
+import type { Stack } from "../backend/backend.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { WriteOperation } from "../workload/history.ts";
 
@@ -22,6 +23,8 @@ export interface RunRecord {
   scenario: string;
   topology: string;
   backend: string;
+  /** What ran in the members: the stack's name and, on Docker, the image and its id. */
+  stack: Stack;
   started_at: string;
   duration_s: number;
   versions: Record<string, string>;

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
 import type { AgentMessage } from "../agent/protocol.ts";
-import type { Backend } from "../backend/backend.ts";
-import { LocalBackend } from "../backend/local.ts";
+import type { Backend, MemberSpec, StartedBackend } from "../backend/backend.ts";
+import { type BackendChoice, createBackend } from "../backend/index.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { fixturePath } from "../common/template.ts";
@@ -19,18 +19,19 @@ import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Scenario, Step } from "../scenario/scenario.ts";
-import { PatroniTopology } from "../topology/patroni.ts";
-import { PgAutoFailoverTopology } from "../topology/pg-auto-failover.ts";
-import { RepmgrTopology } from "../topology/repmgr.ts";
+import type { TopologyName } from "../scenario/schema.ts";
+import { TOPOLOGY_KINDS } from "../topology/index.ts";
+import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
-import { uriHosts, withCredentials } from "../topology/uri.ts";
+import { uriHosts, withCredentials, withHosts } from "../topology/uri.ts";
 import { Workload, type WriterGroup } from "../workload/writers.ts";
 import { firstProblem, preflight } from "./preflight.ts";
 import type { NodeLsn, RunRecord } from "./record.ts";
 
 export interface RunOptions {
-  topology: string;
+  topology: TopologyName;
+  backend: BackendChoice;
   /** Leave the cluster running and print how to reach it. */
   keep: boolean;
   /** Where node logs are copied before the work directory is removed. */
@@ -41,11 +42,8 @@ export interface RunOptions {
 const BOOTSTRAP_TIMEOUT_MS = 120_000;
 const FINAL_PRIMARY_TIMEOUT_MS = 60_000;
 
-const TOPOLOGIES: Record<string, (context: TopologyContext) => Topology> = {
-  patroni: (context) => new PatroniTopology(context),
-  pg_auto_failover: (context) => new PgAutoFailoverTopology(context),
-  repmgr: (context) => new RepmgrTopology(context),
-};
+/** Ports the harness dials on members: PostgreSQL, and Patroni's REST API. */
+const HARNESS_PORTS = [POSTGRES_PORT, 8008];
 
 export function newRunId(): string {
   return randomBytes(3).toString("hex");
@@ -60,38 +58,39 @@ export async function runScenario(
   runId: string,
   options: RunOptions,
 ): Promise<RunRecord> {
-  const makeTopology = TOPOLOGIES[options.topology];
-  if (!makeTopology)
-    throw new UsageError(`${scenario.file}: topology "${options.topology}" is not supported`);
-  const missing = firstProblem(await preflight([options.topology, ...scenario.entrypoints]));
+  const kind = TOPOLOGY_KINDS[options.topology];
+  const missing = firstProblem(await preflight(options.backend.kind, [options.topology, ...scenario.entrypoints]));
   if (missing) throw new UsageError(missing);
 
   const clock = new RunClock();
   const workdir = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-`));
   chmodSync(workdir, 0o755);
-  const backend = new LocalBackend(runId, workdir);
-  const topologyContext: TopologyContext = {
-    backend,
-    scenario,
-    workdir,
-    runId,
-    password: randomBytes(12).toString("hex"),
-  };
-  const baseTopology = makeTopology(topologyContext);
-  const entryPoints = scenario.entrypoints
-    .filter(isProxy)
-    .map((kind) => createEntryPoint(kind, { backend, workdir, topology: baseTopology }));
-  const topology = new ClusterWithEntryPoints(baseTopology, entryPoints, { backend });
+  const builder = createBackend(options.backend, runId, workdir);
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
-  const stopOnSignal = installSignalTeardown(backend, say);
-  const execution = new Execution(scenario, topology, backend, clock, say);
+  const stopOnSignal = installSignalTeardown(builder, say);
+  const members: MemberSpec[] = [
+    ...kind.members(scenario),
+    ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, kind: "entrypoint" as const })),
+  ].map(({ name }) => ({ name, ports: HARNESS_PORTS }));
+  let topology: ClusterWithEntryPoints | undefined;
+  let backend: StartedBackend | undefined;
   try {
+    say(`starting ${options.topology} cluster: ${members.map((m) => m.name).join(", ")} (backend ${builder.kind})`);
+    backend = await builder.start(members);
+    const context: TopologyContext = { backend, scenario, runId, password: randomBytes(12).toString("hex") };
+    const base = kind.create(context);
+    const entryPoints = scenario.entrypoints
+      .filter(isProxy)
+      .map((proxy) => createEntryPoint(proxy, { backend: context.backend, topology: base }));
+    topology = new ClusterWithEntryPoints(base, entryPoints, { backend });
+    const execution = new Execution(scenario, topology, backend, clock, say);
     return { ...(await execution.run(options)), run_id: runId };
   } finally {
     if (!options.keep) {
-      copyLogs(topology, options.logsDir);
-      await backend.destroy();
+      if (topology && backend) await copyLogs(topology, backend, options.logsDir);
+      await builder.destroy();
     }
+    if (options.backend.kind !== "local") rmSync(workdir, { recursive: true, force: true });
     stopOnSignal();
   }
 }
@@ -110,11 +109,13 @@ function installSignalTeardown(backend: Backend, say: (text: string) => void): (
   };
 }
 
-function copyLogs(topology: Topology, logsDir: string): void {
+/** Members' logs come out through the member: the harness may not share its filesystem. */
+async function copyLogs(topology: Topology, backend: StartedBackend, logsDir: string): Promise<void> {
   mkdirSync(logsDir, { recursive: true });
   for (const member of topology.members()) {
     for (const file of topology.logFiles(member.name)) {
-      if (existsSync(file)) copyFileSync(file, join(logsDir, basename(file)));
+      const text = await backend.member(member.name).readFile(file).catch(() => null);
+      if (text !== null) writeFileSync(join(logsDir, basename(file)), text);
     }
   }
 }
@@ -132,7 +133,7 @@ class Execution {
   constructor(
     private readonly scenario: Scenario,
     private readonly topology: ClusterWithEntryPoints,
-    private readonly backend: LocalBackend,
+    private readonly backend: StartedBackend,
     private readonly clock: RunClock,
     private readonly say: (text: string) => void,
   ) {}
@@ -147,10 +148,7 @@ class Execution {
 
   async run(options: RunOptions): Promise<RunRecord> {
     const { scenario, topology, clock } = this;
-    const members = topology.members().map((m) => m.name);
-    this.say(`starting ${topology.name} cluster: ${members.join(", ")} (backend ${this.backend.kind})`);
     this.step("cluster starting");
-    await this.backend.createHosts(members);
     await topology.start();
     const bootstrap = await this.waitHealthy(BOOTSTRAP_TIMEOUT_MS);
     if (!bootstrap) throw new Error(`cluster did not become healthy within ${BOOTSTRAP_TIMEOUT_MS / 1000}s`);
@@ -171,12 +169,17 @@ class Execution {
     const addresses = new Map(topology.members().map((m) => [m.address, m.name]));
     // One connection string for both client kinds: the harness's routing tries its hosts in order too.
     const uri = await topology.connectionUri();
-    const direct = uriHosts(uri).map((host) => addresses.get(host) ?? host);
+    const direct = uriHosts(uri).map(({ host }) => addresses.get(host) ?? host);
     const endpoint = (member: string) => topology.endpoint(member);
     const { user, password } = endpoint(primary);
+    // libpq gets the application's URI, its hosts re-pointed at what the harness can dial.
+    const dialable = withHosts(uri, (e) => {
+      const member = addresses.get(e.host);
+      return member ? this.backend.member(member).endpoint(e.port) : e;
+    });
     const route = (kind: EntryPointKind): WriterGroup["route"] =>
       kind === "uri"
-        ? { kind: "uri", conninfo: withCredentials(uri, user, password) }
+        ? { kind: "uri", conninfo: withCredentials(dialable, user, password) }
         : { kind: "hosts", targets: kind === "direct" ? direct : [kind], endpoint };
     const workload = new Workload({
       groups: scenario.entrypoints.map(
@@ -202,8 +205,8 @@ class Execution {
     sampler.start();
     clusterState.start();
     workload.start();
-    for (const agent of agents) agent.start(this.backend);
-    if (scenario.entrypoints.includes("uri")) this.say(`uri writers connect with ${uri}`);
+    for (const agent of agents) agent.start(this.backend.member(agent.member));
+    if (scenario.entrypoints.includes("uri")) this.say(`uri writers connect with ${dialable}`);
     const paths = scenario.entrypoints.join(", ");
     this.say(
       `workload running: ${scenario.workload.writers} writers × ${scenario.workload.rate || "max"}/s via ${paths}`,
@@ -251,6 +254,7 @@ class Execution {
       scenario: scenario.name,
       topology: topology.name,
       backend: this.backend.kind,
+      stack: this.backend.stack,
       started_at: new Date(clock.startWallMs).toISOString(),
       duration_s: Number((clock.nowNs() / 1e9).toFixed(3)),
       versions: await topology.versions(),
@@ -291,7 +295,12 @@ class Execution {
    */
   private placeAgents(workload: Workload, direct: string[], startStatus: ClusterStatus): Agent[] {
     const { topology, clock, scenario } = this;
-    const endpoints = Object.fromEntries(topology.postgresMembers().map((m) => [m, topology.endpoint(m)]));
+    // Helpers run inside a member: they reach the others at their own addresses, as peers do.
+    const endpoints = Object.fromEntries(
+      topology
+        .postgresMembers()
+        .map((m) => [m, { ...topology.endpoint(m), host: this.backend.member(m).address, port: POSTGRES_PORT }]),
+    );
     const base = { startMono: clock.startMono.toString(), startWallMs: clock.startWallMs, endpoints };
     const onMessage = (message: AgentMessage) =>
       message.type === "operation" ? workload.record(message.operation) : this.event(message.event);

@@ -35,6 +35,7 @@ describe("scenario loading", () => {
         target: "primary",
         options: { to: null, percent: null, between: null, oneWay: false, settings: null },
         durationMs: null,
+        at: expect.stringMatching(/kill-primary\.yaml:\d+:\d+$/),
       },
       { kind: "wait", until: "writable", timeoutMs: 60_000 },
       { kind: "heal", mode: "repair" },
@@ -123,6 +124,7 @@ describe("scenario loading", () => {
       target: "primary",
       options: { to: "n2", percent: null, between: null, oneWay: false, settings: null },
       durationMs: null,
+      at: "s.yaml:6:12",
     });
     expect(
       errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: primary\n    to: node:n2")),
@@ -149,6 +151,7 @@ describe("scenario loading", () => {
         settings: null,
       },
       durationMs: 5000,
+      at: "s.yaml:6:12",
     });
     const isolate = parseScenario(
       base.replace("  - sleep: 2s", "  - fault: partition\n    isolate: primary"),

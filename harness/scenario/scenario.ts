@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
+import type { BackendKind } from "../backend/backend.ts";
 import { UsageError } from "../common/errors.ts";
 import { type EntryPointKind, isProxy } from "../entrypoints/entrypoint.ts";
 import type { FaultOptions } from "../faults/fault.ts";
@@ -9,14 +10,14 @@ import type { StartMode } from "../topology/topology.ts";
 import { parseDuration } from "./duration.ts";
 import {
   ENTRYPOINT_TOPOLOGIES,
-  type FAULTS,
+  type FaultName,
   type ScenarioDocument,
   TOPOLOGY_TARGETS,
   scenarioSchema,
 } from "./schema.ts";
 
 export type Target = string;
-export type FaultName = (typeof FAULTS)[number];
+export type { FaultName };
 
 export type Step =
   | { kind: "wait"; until: "healthy" | "writable"; timeoutMs: number }
@@ -29,6 +30,8 @@ export type Step =
       options: FaultOptions;
       /** Heal by itself after this long; null: at the next heal step. */
       durationMs: number | null;
+      /** file:line:col of the step, for errors found once the backend is known. */
+      at: string;
     }
   | { kind: "heal"; mode: StartMode };
 
@@ -39,6 +42,8 @@ export interface Scenario {
   name: string;
   description: string;
   topologies: ScenarioDocument["topologies"];
+  /** The backend the scenario asks for; null: whatever the invocation chooses (local by default). */
+  backend: BackendKind | null;
   cluster: ScenarioDocument["cluster"];
   workload: {
     writers: number;
@@ -138,6 +143,7 @@ export function parseScenario(source: string, file: string): Scenario {
           settings: step.settings ? parameterText(step.settings) : null,
         },
         durationMs: step.duration ? ms(step.duration) : null,
+        at: `${file}:${locate(document.contents, { path: ["steps", index, "fault"] }, lineCounter)}`,
       };
     }
     return { kind: "heal", mode: step.heal === "restart" ? "restart" : "repair" };
@@ -148,6 +154,7 @@ export function parseScenario(source: string, file: string): Scenario {
     name: doc.name,
     description: doc.description ?? "",
     topologies: doc.topologies,
+    backend: doc.backend ?? null,
     cluster: doc.cluster,
     workload: {
       writers: doc.workload.writers,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BACKENDS } from "../backend/backend.ts";
 import { ENTRYPOINTS } from "../entrypoints/entrypoint.ts";
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
@@ -11,6 +12,9 @@ import { parseDuration } from "./duration.ts";
  */
 
 export const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"] as const;
+export type TopologyName = (typeof TOPOLOGIES)[number];
+/** The node images docker/build.sh builds: Debian 12's and Debian 13's packages. */
+export const STACKS = ["bookworm", "trixie"] as const;
 export const FAULTS = [
   "kill",
   "stop",
@@ -21,7 +25,10 @@ export const FAULTS = [
   "switchover",
   "promote",
   "rolling-restart",
+  "pause",
+  "disconnect",
 ] as const;
+export type FaultName = (typeof FAULTS)[number];
 
 /** Targets that exist only on some topologies. */
 export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
@@ -85,7 +92,7 @@ const step = z
       .enum(FAULTS)
       .optional()
       .describe(
-        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back",
+        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back; pause (docker): the cgroup freezer on the whole member; disconnect (docker): the member taken off the network",
       ),
     target: target.optional(),
     isolate: target.optional().describe("partition: cut these members off from everything, clients included"),
@@ -219,7 +226,17 @@ export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lower-case letters, digits and dashes" }),
   description: z.string().optional(),
   topologies: z.array(z.enum(TOPOLOGIES)).min(1),
+  backend: z
+    .enum(BACKENDS)
+    .optional()
+    .describe("Where members live: local (network namespaces, root) or docker (containers); --backend overrides"),
   cluster: z.strictObject({
+    stack: z
+      .enum(STACKS)
+      .optional()
+      .describe(
+        "docker: the node image's stack — bookworm (PostgreSQL 15, Patroni 3.0.2) or trixie (PostgreSQL 17, Patroni 4.0.7); --stack overrides",
+      ),
     nodes: z.number().int().min(2).max(9).default(3),
     replication: z.enum(["async", "sync"]).default("async"),
     ha: z

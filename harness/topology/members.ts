@@ -1,82 +1,65 @@
-import { chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Backend } from "../backend/backend.ts";
-import { run, runOk } from "../common/exec.ts";
+import type { StartedBackend, StartedMember } from "../backend/backend.ts";
 import type { Member } from "../run/record.ts";
 import type { PostgresEndpoint } from "./topology.ts";
 
 export const POSTGRES_USER = "postgres";
-
-let postgresIds: { uid: number; gid: number } | undefined;
-
-async function postgresUser(): Promise<{ uid: number; gid: number }> {
-  if (!postgresIds) {
-    const uid = Number((await runOk(["id", "-u", POSTGRES_USER])).trim());
-    const gid = Number((await runOk(["id", "-g", POSTGRES_USER])).trim());
-    postgresIds = { uid, gid };
-  }
-  return postgresIds;
-}
+export const POSTGRES_PORT = 5432;
 
 /** PostgreSQL members are n1..nN on every topology, so `node:<name>` targets can be checked before a run. */
 export function nodeNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `n${i + 1}`);
 }
 
-/** A member as reports draw it; its address is empty until the backend has created its host. */
-export function describeMember(backend: Backend, name: string, kind: Member["kind"]): Member {
-  try {
-    return { name, kind, address: backend.address(name) };
-  } catch {
-    return { name, kind, address: "" };
-  }
+/** A member as reports draw it, with the address its peers use. */
+export function describeMember(backend: StartedBackend, name: string, kind: Member["kind"]): Member {
+  return { name, kind, address: backend.member(name).address };
 }
 
-export function memberDir(workdir: string, member: string): string {
-  return join(workdir, member);
+/** Where a member's long-running process output goes (its HA agent, DCS or proxy), inside the member. */
+export function processLog(member: StartedMember): string {
+  return join(member.dir, `${member.name}.log`);
 }
 
-/** Where runAsPostgres appends a member's long-running process output (its HA agent, DCS or proxy). */
-export function processLog(dir: string, member: string): string {
-  return join(dir, `${member}.log`);
-}
-
-/** Creates a member's own directory (and subdirectories), owned by postgres: namespaces share one filesystem. */
-export async function prepareMemberDir(
-  workdir: string,
-  member: string,
-  subdirs: string[] = [],
-): Promise<string> {
-  const { uid, gid } = await postgresUser();
-  const dir = memberDir(workdir, member);
-  for (const path of [dir, ...subdirs.map((sub) => join(dir, sub))]) {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    chownSync(path, uid, gid);
-  }
-  return dir;
-}
-
-/** Starts a member's long-running process as postgres, with its own HOME and a log in its directory. */
-export async function runAsPostgres(
-  backend: Backend,
-  member: string,
-  dir: string,
-  argv: string[],
-  env: Record<string, string> = {},
-): Promise<number> {
-  return backend.spawn({
-    member,
-    argv,
-    user: POSTGRES_USER,
-    cwd: dir,
-    logFile: processLog(dir, member),
-    env: { ...memberEnv(dir), ...env },
-  });
+/** Subdirectories of a member's own directory, owned by postgres. */
+export async function prepareMemberDir(member: StartedMember, subdirs: string[] = []): Promise<void> {
+  if (subdirs.length === 0) return;
+  const paths = subdirs.map((sub) => join(member.dir, sub));
+  const result = await member.exec(["install", "-d", "-o", POSTGRES_USER, "-g", POSTGRES_USER, "-m", "0700", ...paths]);
+  if (result.code !== 0) throw new Error(`could not create ${paths.join(", ")} on ${member.name}: ${result.stderr.trim()}`);
 }
 
 /** A member's own HOME and PATH; Debian's python3 (not a pyenv shim) has the modules Patroni needs. */
-export function memberEnv(dir: string): Record<string, string> {
-  return { HOME: dir, LANG: "C.UTF-8", PATH: "/usr/lib/postgresql/15/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+export function memberEnv(member: StartedMember, postgresBin: string): Record<string, string> {
+  return { HOME: member.dir, LANG: "C.UTF-8", PATH: `${postgresBin}:/usr/sbin:/usr/bin:/sbin:/bin` };
+}
+
+/** Starts a member's long-running process as postgres, with its own HOME and a log in its directory. */
+export function runAsPostgres(
+  backend: StartedBackend,
+  member: StartedMember,
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<void> {
+  return member.spawn({
+    argv,
+    user: POSTGRES_USER,
+    cwd: member.dir,
+    logFile: processLog(member),
+    env: { ...memberEnv(member, backend.stack.postgresBin), ...env },
+  });
+}
+
+/** Writes a config file into a member's directory, owned by postgres (it may hold a password). */
+export function writeConfig(member: StartedMember, name: string, content: string): Promise<void> {
+  return member.writeFile(join(member.dir, name), content, { mode: 0o600, owner: POSTGRES_USER });
+}
+
+/** Appends to a file inside a member (postgresql.conf, pg_hba.conf): read, extend, write back as it was owned. */
+export async function appendToFile(member: StartedMember, path: string, text: string): Promise<void> {
+  const before = await member.readFile(path);
+  if (before === null) throw new Error(`${path} does not exist on ${member.name}`);
+  await member.writeFile(path, `${before}${text}`, { mode: 0o600, owner: POSTGRES_USER });
 }
 
 /**
@@ -84,30 +67,29 @@ export function memberEnv(dir: string): Record<string, string> {
  * which stops PostgreSQL in fast mode; then wait until nothing runs on the member any more.
  */
 export async function stopGracefully(
-  backend: Backend,
-  member: string,
+  member: StartedMember,
   agent: RegExp,
   alsoStop: () => Promise<unknown> = async () => {},
 ): Promise<void> {
-  for (const process of await backend.processes(member)) {
-    if (agent.test(process.command)) await backend.signalProcess(member, process.pid, "SIGTERM");
+  for (const process of await member.processes()) {
+    if (agent.test(process.command)) await member.signal(process.pid, "SIGTERM");
   }
   await alsoStop();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if ((await backend.processes(member)).length === 0) return;
+    if ((await member.processes()).length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   // Leave nothing half-stopped behind (a second agent would be started on heal): kill what is left.
-  const left = (await backend.processes(member)).map((p) => p.command.slice(0, 80));
-  await backend.signalHost(member, "SIGKILL");
+  const left = (await member.processes()).map((p) => p.command.slice(0, 80));
+  await member.signalAll("SIGKILL");
   throw new Error(
-    `${member} did not stop within 60s of a clean stop; killed what was left: ${left.join("; ")}`,
+    `${member.name} did not stop within 60s of a clean stop; killed what was left: ${left.join("; ")}`,
   );
 }
 
-export function dataDirOf(workdir: string, member: string): string {
-  return join(memberDir(workdir, member), "data");
+export function dataDirOf(member: StartedMember): string {
+  return join(member.dir, "data");
 }
 
 /**
@@ -115,43 +97,38 @@ export function dataDirOf(workdir: string, member: string): string {
  * a non-zero exit is an error carrying the last lines it printed.
  */
 export async function runOnMember(
-  backend: Backend,
-  workdir: string,
-  member: string,
+  backend: StartedBackend,
+  member: StartedMember,
   argv: string[],
   options: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<string> {
-  const env = Object.entries({ ...memberEnv(memberDir(workdir, member)), ...options.env }).map(
-    ([k, v]) => `${k}=${v}`,
-  );
-  const result = await backend.exec(member, ["env", ...env, ...argv], {
+  const result = await member.exec(argv, {
     user: POSTGRES_USER,
+    env: { ...memberEnv(member, backend.stack.postgresBin), ...options.env },
     timeoutMs: options.timeoutMs ?? 120_000,
   });
   if (result.code !== 0) {
     const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-3).join(" | ");
-    throw new Error(`${argv.slice(0, 3).join(" ")} on ${member} exited ${result.code}: ${last}`);
+    throw new Error(`${argv.slice(0, 3).join(" ")} on ${member.name} exited ${result.code}: ${last}`);
   }
   return result.stdout;
 }
 
-/** The first line each binary prints for --version, by component name. */
-export async function componentVersions(binaries: Record<string, string>): Promise<Record<string, string>> {
+/** The first line each binary prints for `flag`, by component name, as the member runs them. */
+export async function componentVersions(
+  member: StartedMember,
+  binaries: Record<string, string>,
+  flag = "--version",
+): Promise<Record<string, string>> {
   const versions: Record<string, string> = {};
   for (const [component, binary] of Object.entries(binaries)) {
-    versions[component] = (await run([binary, "--version"])).stdout.split("\n")[0]?.trim() || "unknown";
+    const result = await member.exec([binary, flag]);
+    versions[component] = `${result.stdout}${result.stderr}`.split("\n")[0]?.trim() || "unknown";
   }
   return versions;
 }
 
-/** How the harness's clients reach a member's PostgreSQL (one port per namespace, so 5432 everywhere). */
-export function postgresEndpoint(
-  backend: Backend,
-  member: string,
-  password: string,
-  database = "postgres",
-): PostgresEndpoint {
-  return { host: backend.address(member), port: 5432, user: "postgres", password, database };
+/** How the harness's clients reach a member's PostgreSQL. */
+export function postgresEndpoint(member: StartedMember, password: string, database = "postgres"): PostgresEndpoint {
+  return { ...member.endpoint(POSTGRES_PORT), user: POSTGRES_USER, password, database };
 }
-
-export const POSTGRES_BIN = "/usr/lib/postgresql/15/bin";

@@ -1,25 +1,20 @@
-import { writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { run } from "../common/exec.ts";
 import { httpRequest } from "../common/http.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import { formatLsn } from "../verify/lsn.ts";
 import { EtcdCluster } from "./etcd.ts";
 import {
-  POSTGRES_BIN,
   componentVersions,
   dataDirOf,
   describeMember,
-  memberDir,
   nodeNames,
   postgresEndpoint,
-  prepareMemberDir,
   processLog,
   runAsPostgres,
   stopGracefully,
+  writeConfig,
 } from "./members.ts";
 import { parsePatroniLog } from "./patroni-log.ts";
 import { type Parameters, countStreaming } from "./sql.ts";
@@ -31,10 +26,11 @@ import type {
   StartMode,
   Topology,
   TopologyContext,
+  TopologyKind,
 } from "./topology.ts";
 import { multiHostUri } from "./uri.ts";
 
-const ETCD_MEMBERS = 3;
+const ETCD_NAMES = ["e1", "e2", "e3"];
 const REST_TIMEOUT_MS = 1000;
 
 interface PatroniMember {
@@ -45,8 +41,16 @@ interface PatroniMember {
   lag?: number | string;
 }
 
-/** Patroni 3.0.2 over a 3-member etcd 3.4, PostgreSQL 15: one namespace per PostgreSQL node and per etcd member. */
-export class PatroniTopology implements Topology {
+/** Patroni over a 3-member etcd: one host per PostgreSQL node and per etcd member. */
+export const patroni: TopologyKind = {
+  members: (scenario) => [
+    ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
+    ...ETCD_NAMES.map((name) => ({ name, kind: "dcs" as const })),
+  ],
+  create: (context) => new PatroniTopology(context),
+};
+
+class PatroniTopology implements Topology {
   readonly name = "patroni";
   private readonly nodes: string[];
   private readonly etcd: EtcdCluster;
@@ -54,8 +58,7 @@ export class PatroniTopology implements Topology {
 
   constructor(private readonly context: TopologyContext) {
     this.nodes = nodeNames(context.scenario.cluster.nodes);
-    const etcdNames = Array.from({ length: ETCD_MEMBERS }, (_, i) => `e${i + 1}`);
-    this.etcd = new EtcdCluster(context.backend, context.workdir, context.runId, etcdNames);
+    this.etcd = new EtcdCluster(context.backend, context.runId, ETCD_NAMES);
     this.dcs = this.dcsSettings();
   }
 
@@ -72,7 +75,7 @@ export class PatroniTopology implements Topology {
   }
 
   async connectionUri(): Promise<string> {
-    return multiHostUri(this.nodes.map((node) => this.endpoint(node)));
+    return multiHostUri(this.nodes.map((node) => ({ host: this.context.backend.member(node).address, port: 5432 })));
   }
 
   /** bootstrap.dcs: the fixture's defaults, the scenario's replication mode, then every key the scenario passes. */
@@ -89,42 +92,41 @@ export class PatroniTopology implements Topology {
   }
 
   async start(): Promise<void> {
-    const { backend, workdir } = this.context;
-    for (const name of [...this.etcd.names, ...this.nodes]) await prepareMemberDir(workdir, name);
-    this.etcd.configure();
+    const { backend } = this.context;
+    await this.etcd.configure();
     for (const name of this.nodes) {
-      const dir = memberDir(workdir, name);
+      const member = backend.member(name);
       const config = parse(
         renderFixture("patroni/patroni.yml", {
           run_id: this.context.runId,
           name,
-          address: backend.address(name),
+          address: member.address,
           etcd_hosts: this.etcd.clientUrls(),
-          dir,
+          dir: member.dir,
+          bin_dir: backend.stack.postgresBin,
           password: this.context.password,
           subnet: backend.subnet,
         }),
       ) as { bootstrap: { dcs: Record<string, unknown> } };
       config.bootstrap.dcs = this.dcs;
-      writeFileSync(join(dir, "patroni.yml"), stringify(config), { mode: 0o600 });
-      await run(["chown", "postgres:postgres", join(dir, "patroni.yml")]);
+      await writeConfig(member, "patroni.yml", stringify(config));
     }
     await Promise.all(this.etcd.names.map((name) => this.etcd.start(name)));
     await Promise.all(this.nodes.map((name) => this.startMember(name)));
   }
 
   dataDir(member: string): string {
-    return dataDirOf(this.context.workdir, member);
+    return dataDirOf(this.context.backend.member(member));
   }
 
   async stopMember(member: string): Promise<void> {
-    await stopGracefully(this.context.backend, member, /\/usr\/bin\/patroni /);
+    await stopGracefully(this.context.backend.member(member), /\/usr\/bin\/patroni /);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {
     if (this.etcd.names.includes(member)) return this.etcd.start(member);
-    const dir = memberDir(this.context.workdir, member);
-    await runAsPostgres(this.context.backend, member, dir, ["/usr/bin/patroni", join(dir, "patroni.yml")]);
+    const host = this.context.backend.member(member);
+    await runAsPostgres(this.context.backend, host, ["/usr/bin/patroni", join(host.dir, "patroni.yml")]);
   }
 
   async switchover(candidate: string | null): Promise<void> {
@@ -148,7 +150,8 @@ export class PatroniTopology implements Topology {
   }
 
   private restUrl(member: string, path: string): string {
-    return `http://${this.context.backend.address(member)}:8008${path}`;
+    const { host, port } = this.context.backend.member(member).endpoint(8008);
+    return `http://${host}:${port}${path}`;
   }
 
   /**
@@ -230,7 +233,7 @@ export class PatroniTopology implements Topology {
     const events: HaEvent[] = [];
     for (const member of this.nodes) {
       for (const file of this.logFiles(member)) {
-        const text = await readFile(file, "utf8").catch(() => "");
+        const text = (await this.context.backend.member(member).readFile(file)) ?? "";
         for (const event of parsePatroniLog(text)) events.push({ ...event, member });
       }
     }
@@ -238,15 +241,19 @@ export class PatroniTopology implements Topology {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.context.backend, member, this.context.password);
+    return postgresEndpoint(this.context.backend.member(member), this.context.password);
   }
 
-  versions(): Promise<Record<string, string>> {
-    return componentVersions({
-      postgresql: `${POSTGRES_BIN}/postgres`,
-      patroni: "/usr/bin/patroni",
-      etcd: "/usr/bin/etcd",
-    });
+  async versions(): Promise<Record<string, string>> {
+    const { backend } = this.context;
+    const [node, dcs] = [this.nodes[0] ?? "n1", this.etcd.names[0] ?? "e1"];
+    return {
+      ...(await componentVersions(backend.member(node), {
+        postgresql: `${backend.stack.postgresBin}/postgres`,
+        patroni: "/usr/bin/patroni",
+      })),
+      ...(await componentVersions(backend.member(dcs), { etcd: "/usr/bin/etcd" })),
+    };
   }
 
   settings(): Record<string, unknown> {
@@ -259,12 +266,12 @@ export class PatroniTopology implements Topology {
   }
 
   logFiles(member: string): string[] {
-    return [processLog(memberDir(this.context.workdir, member), member)];
+    return [processLog(this.context.backend.member(member))];
   }
 }
 
 /** Placeholder values used only to read the fixture's bootstrap.dcs defaults. */
 function placeholderValues(): Record<string, string> {
-  const keys = ["run_id", "name", "address", "etcd_hosts", "dir", "password", "subnet"];
+  const keys = ["run_id", "name", "address", "etcd_hosts", "dir", "bin_dir", "password", "subnet"];
   return Object.fromEntries(keys.map((k) => [k, "x"]));
 }

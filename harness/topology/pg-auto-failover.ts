@@ -1,14 +1,12 @@
-import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import { pollUntil } from "../common/clock.ts";
 import type { Member } from "../run/record.ts";
 import {
-  POSTGRES_BIN,
+  appendToFile,
   componentVersions,
   dataDirOf,
   describeMember,
-  memberDir,
   nodeNames,
   postgresEndpoint,
   prepareMemberDir,
@@ -33,6 +31,7 @@ import type {
   StartMode,
   Topology,
   TopologyContext,
+  TopologyKind,
 } from "./topology.ts";
 
 export const MONITOR = "monitor";
@@ -79,10 +78,18 @@ interface EventRow {
 }
 
 /**
- * pg_auto_failover 2.0: a monitor in its own namespace and PostgreSQL nodes, each kept running by
+ * pg_auto_failover: a monitor on its own host and PostgreSQL nodes, each kept running by
  * `pg_autoctl run` as its HA agent. The monitor's tables are the source of roles and events.
  */
-export class PgAutoFailoverTopology implements Topology {
+export const pgAutoFailover: TopologyKind = {
+  members: (scenario) => [
+    ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
+    { name: MONITOR, kind: "monitor" as const },
+  ],
+  create: (context) => new PgAutoFailoverTopology(context),
+};
+
+class PgAutoFailoverTopology implements Topology {
   readonly name = "pg_auto_failover";
   private readonly nodes: string[];
   private readonly settingsUsed: Record<string, unknown>;
@@ -104,9 +111,9 @@ export class PgAutoFailoverTopology implements Topology {
     return this.nodes;
   }
 
-  /** Each member's own environment: namespaces share one filesystem, so sockets and config dirs are per member. */
+  /** Each member's own environment: hosts may share one filesystem, so sockets and config dirs are per member. */
   private env(member: string): Record<string, string> {
-    const dir = memberDir(this.context.workdir, member);
+    const { dir } = this.context.backend.member(member);
     return {
       XDG_CONFIG_HOME: join(dir, ".config"),
       XDG_DATA_HOME: join(dir, ".local"),
@@ -117,33 +124,36 @@ export class PgAutoFailoverTopology implements Topology {
   }
 
   private pgdata(member: string): string {
-    return join(memberDir(this.context.workdir, member), "data");
+    return dataDirOf(this.context.backend.member(member));
   }
 
   private autoctl(member: string, args: string[], timeoutMs = 120_000): Promise<string> {
-    return runOnMember(this.context.backend, this.context.workdir, member, ["pg_autoctl", ...args], {
+    const { backend } = this.context;
+    return runOnMember(backend, backend.member(member), ["pg_autoctl", ...args], {
       env: this.env(member),
       timeoutMs,
     });
   }
 
   private monitorUri(): string {
-    return `postgres://autoctl_node@${this.context.backend.address(MONITOR)}:${PORT}/pg_auto_failover?sslmode=disable`;
+    return `postgres://autoctl_node@${this.context.backend.member(MONITOR).address}:${PORT}/pg_auto_failover?sslmode=disable`;
   }
 
   /** The harness reaches every member over the run's own bridge; trust is confined to that subnet. */
-  private allowHarness(member: string): void {
-    const { subnet } = this.context.backend;
-    appendFileSync(
+  private allowHarness(member: string): Promise<void> {
+    const { backend } = this.context;
+    const { subnet } = backend;
+    return appendToFile(
+      backend.member(member),
       join(this.pgdata(member), "pg_hba.conf"),
       `host all all ${subnet} trust # pgchaos harness\nhost replication all ${subnet} trust # pgchaos (pg_rewind)\n`,
     );
   }
 
   async start(): Promise<void> {
-    const { backend, workdir } = this.context;
-    for (const name of [MONITOR, ...this.nodes]) await prepareMemberDir(workdir, name, ["sock"]);
-    const address = (m: string) => backend.address(m);
+    const { backend } = this.context;
+    for (const name of [MONITOR, ...this.nodes]) await prepareMemberDir(backend.member(name), ["sock"]);
+    const address = (m: string) => backend.member(m).address;
     await this.autoctl(MONITOR, [
       "create",
       "monitor",
@@ -157,7 +167,7 @@ export class PgAutoFailoverTopology implements Topology {
       "trust",
       "--no-ssl",
     ]);
-    this.allowHarness(MONITOR);
+    await this.allowHarness(MONITOR);
     await this.startMember(MONITOR);
     await pollUntil(async () => ((await this.monitorNodes()) ? true : undefined), 30_000);
     await this.applyMonitorSettings();
@@ -165,7 +175,7 @@ export class PgAutoFailoverTopology implements Topology {
     const [first, ...others] = this.nodes;
     if (!first) throw new Error("pg_auto_failover needs at least one node");
     await this.createNode(first);
-    this.allowHarness(first);
+    await this.allowHarness(first);
     await this.startMember(first);
     await this.waitForState(first, ["single"]);
     // Secondaries are cloned from the first node and start with its pg_hba.conf.
@@ -178,7 +188,7 @@ export class PgAutoFailoverTopology implements Topology {
   private async createNode(node: string): Promise<void> {
     const { backend, scenario } = this.context;
     const settings = scenario.cluster.ha.pg_auto_failover ?? {};
-    const dir = memberDir(this.context.workdir, node);
+    const { dir } = backend.member(node);
     await this.autoctl(node, [
       "create",
       "postgres",
@@ -189,7 +199,7 @@ export class PgAutoFailoverTopology implements Topology {
       "--pghost",
       join(dir, "sock"),
       "--hostname",
-      backend.address(node),
+      backend.member(node).address,
       "--name",
       node,
       "--dbname",
@@ -256,19 +266,18 @@ export class PgAutoFailoverTopology implements Topology {
   }
 
   dataDir(member: string): string {
-    return dataDirOf(this.context.workdir, member);
+    return this.pgdata(member);
   }
 
   async stopMember(member: string): Promise<void> {
-    await stopGracefully(this.context.backend, member, /^pg_autoctl /);
+    await stopGracefully(this.context.backend.member(member), /^pg_autoctl /);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {
-    const dir = memberDir(this.context.workdir, member);
+    const { backend } = this.context;
     await runAsPostgres(
-      this.context.backend,
-      member,
-      dir,
+      backend,
+      backend.member(member),
       ["pg_autoctl", "run", "--pgdata", this.pgdata(member)],
       this.env(member),
     );
@@ -328,7 +337,7 @@ export class PgAutoFailoverTopology implements Topology {
   /** Standbys PostgreSQL itself counts as synchronous (sync or quorum), as the primary reports them. */
   private async syncStandbys(primary: string): Promise<string[]> {
     const addresses = await synchronousStandbyAddresses(this.endpoint(primary));
-    return this.nodes.filter((n) => addresses.includes(this.context.backend.address(n)));
+    return this.nodes.filter((n) => addresses.includes(this.context.backend.member(n).address));
   }
 
   /** The formation URI exactly as `pg_autoctl show uri` prints it: postgres://h1:p,h2:p/db?target_session_attrs=read-write… */
@@ -402,12 +411,13 @@ export class PgAutoFailoverTopology implements Topology {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.context.backend, member, this.context.password, DATABASE);
+    return postgresEndpoint(this.context.backend.member(member), this.context.password, DATABASE);
   }
 
   versions(): Promise<Record<string, string>> {
-    return componentVersions({
-      postgresql: `${POSTGRES_BIN}/postgres`,
+    const { backend } = this.context;
+    return componentVersions(backend.member(MONITOR), {
+      postgresql: `${backend.stack.postgresBin}/postgres`,
       pg_auto_failover: "/usr/bin/pg_autoctl",
     });
   }
@@ -422,6 +432,6 @@ export class PgAutoFailoverTopology implements Topology {
   }
 
   logFiles(member: string): string[] {
-    return [processLog(memberDir(this.context.workdir, member), member)];
+    return [processLog(this.context.backend.member(member))];
   }
 }

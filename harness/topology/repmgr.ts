@@ -1,15 +1,14 @@
-import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pollUntil } from "../common/clock.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
+import type { StartedMember } from "../backend/backend.ts";
 import {
-  POSTGRES_BIN,
   POSTGRES_USER,
+  appendToFile,
   componentVersions,
   dataDirOf,
   describeMember,
-  memberDir,
   nodeNames,
   postgresEndpoint,
   prepareMemberDir,
@@ -17,7 +16,9 @@ import {
   runAsPostgres,
   runOnMember,
   stopGracefully,
+  writeConfig,
 } from "./members.ts";
+import { openShellAccess } from "./shell-access.ts";
 import {
   type Parameters,
   alterSystem,
@@ -34,12 +35,12 @@ import type {
   StartMode,
   Topology,
   TopologyContext,
+  TopologyKind,
 } from "./topology.ts";
 import { multiHostUri } from "./uri.ts";
 
 export const WITNESS = "witness";
 const PORT = 5432;
-const BIN = POSTGRES_BIN;
 
 /** repmgr.conf keys a scenario may set under cluster.ha.repmgr (all reloaded by repmgrd on SIGHUP). */
 export const REPMGR_SETTINGS = [
@@ -61,10 +62,18 @@ interface EventRow {
 }
 
 /**
- * repmgr 5.3 with repmgrd on every node and a witness in its own namespace. PostgreSQL runs under
+ * repmgr with repmgrd on every node and a witness on its own host. PostgreSQL runs under
  * pg_ctl (repmgr's service commands), repmgrd as the HA agent beside it.
  */
-export class RepmgrTopology implements Topology {
+export const repmgr: TopologyKind = {
+  members: (scenario) => [
+    ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
+    { name: WITNESS, kind: "witness" as const },
+  ],
+  create: (context) => new RepmgrTopology(context),
+};
+
+class RepmgrTopology implements Topology {
   readonly name = "repmgr";
   private readonly nodes: string[];
 
@@ -85,33 +94,35 @@ export class RepmgrTopology implements Topology {
   }
 
   async connectionUri(): Promise<string> {
-    return multiHostUri(this.nodes.map((node) => this.endpoint(node)));
+    return multiHostUri(this.nodes.map((node) => ({ host: this.host(node).address, port: PORT })));
+  }
+
+  private host(member: string): StartedMember {
+    return this.context.backend.member(member);
   }
 
   private dir(member: string): string {
-    return memberDir(this.context.workdir, member);
+    return this.host(member).dir;
+  }
+
+  private bin(tool: string): string {
+    return `${this.context.backend.stack.postgresBin}/${tool}`;
   }
 
   private sh(member: string, argv: string[]): Promise<string> {
-    return runOnMember(this.context.backend, this.context.workdir, member, argv);
+    return runOnMember(this.context.backend, this.host(member), argv);
   }
 
   private repmgr(member: string, args: string[], timeoutMs?: number): Promise<string> {
     const conf = join(this.dir(member), "repmgr.conf");
-    return runOnMember(
-      this.context.backend,
-      this.context.workdir,
-      member,
-      ["/usr/bin/repmgr", "-f", conf, ...args],
-      {
-        timeoutMs,
-      },
-    );
+    return runOnMember(this.context.backend, this.host(member), ["/usr/bin/repmgr", "-f", conf, ...args], {
+      timeoutMs,
+    });
   }
 
   private psql(member: string, sql: string): Promise<string> {
     return this.sh(member, [
-      `${BIN}/psql`,
+      this.bin("psql"),
       "-h",
       join(this.dir(member), "sock"),
       "-U",
@@ -126,7 +137,7 @@ export class RepmgrTopology implements Topology {
   private pgCtlStart(member: string): Promise<string> {
     const dir = this.dir(member);
     return this.sh(member, [
-      `${BIN}/pg_ctl`,
+      this.bin("pg_ctl"),
       "-D",
       join(dir, "data"),
       "-l",
@@ -138,7 +149,7 @@ export class RepmgrTopology implements Topology {
     ]);
   }
 
-  private writeConfig(member: string, nodeId: number, sshOptions: string[]): void {
+  private async writeConfig(member: string, nodeId: number, sshOptions: string[]): Promise<void> {
     const dir = this.dir(member);
     const settings = this.context.scenario.cluster.ha.repmgr ?? {};
     const extra = REPMGR_SETTINGS.filter((key) => settings[key] !== undefined).map((key) => {
@@ -148,25 +159,24 @@ export class RepmgrTopology implements Topology {
     const conf = renderFixture("repmgr/repmgr.conf", {
       node_id: nodeId,
       name: member,
-      address: this.context.backend.address(member),
+      address: this.host(member).address,
       dir,
+      bin_dir: this.context.backend.stack.postgresBin,
       ssh_options: sshOptions.join(" "),
     });
-    writeFileSync(join(dir, "repmgr.conf"), `${conf}${extra.join("\n")}\n`);
+    await writeConfig(this.host(member), "repmgr.conf", `${conf}${extra.join("\n")}\n`);
   }
 
-  private writeHba(member: string): void {
-    writeFileSync(
-      join(this.dir(member), "data", "pg_hba.conf"),
-      renderFixture("repmgr/pg_hba.conf", { subnet: this.context.backend.subnet }),
-    );
+  private async writeHba(member: string): Promise<void> {
+    const hba = renderFixture("repmgr/pg_hba.conf", { subnet: this.context.backend.subnet });
+    await writeConfig(this.host(member), join("data", "pg_hba.conf"), hba);
   }
 
   /** A fresh cluster: initdb + repmgr database on the first node, then the witness. */
   private async initPrimaryLike(member: string): Promise<void> {
     const dir = this.dir(member);
     await this.sh(member, [
-      `${BIN}/initdb`,
+      this.bin("initdb"),
       "-D",
       join(dir, "data"),
       "-U",
@@ -175,20 +185,20 @@ export class RepmgrTopology implements Topology {
       "trust",
       "--data-checksums",
     ]);
-    appendFileSync(join(dir, "data", "postgresql.conf"), renderFixture("repmgr/postgresql.conf", {}));
-    this.writeHba(member);
+    await appendToFile(this.host(member), join(dir, "data", "postgresql.conf"), renderFixture("repmgr/postgresql.conf", {}));
+    await this.writeHba(member);
     await this.pgCtlStart(member);
     await this.psql(member, "create user repmgr superuser");
     await this.psql(member, "create database repmgr owner repmgr");
   }
 
   async start(): Promise<void> {
-    const { backend, workdir, scenario } = this.context;
+    const { backend, scenario } = this.context;
     const members = [...this.nodes, WITNESS];
-    for (const name of members) await prepareMemberDir(workdir, name, ["sock"]);
+    for (const name of members) await prepareMemberDir(this.host(name), ["sock"]);
     // repmgr's switchover stops and rejoins the old primary (and makes siblings follow) over SSH.
-    const sshOptions = await backend.openShellAccess(members, POSTGRES_USER);
-    members.forEach((name, index) => this.writeConfig(name, index + 1, sshOptions));
+    const sshOptions = await openShellAccess(members.map((name) => this.host(name)), POSTGRES_USER);
+    for (const [index, name] of members.entries()) await this.writeConfig(name, index + 1, sshOptions.get(name) ?? []);
     const [first, ...standbys] = this.nodes;
     if (!first) throw new Error("repmgr needs at least one node");
     // repmgr does not manage synchronous replication: every node gets the same quorum setting,
@@ -199,16 +209,16 @@ export class RepmgrTopology implements Topology {
         : "";
     await this.initPrimaryLike(first);
     await this.repmgr(first, ["primary", "register"]);
-    const source = ["-h", backend.address(first), "-U", "repmgr", "-d", "repmgr"];
+    const source = ["-h", backend.member(first).address, "-U", "repmgr", "-d", "repmgr"];
     // Clones one after another: each takes a fast checkpoint on the primary (lab pitfall 3).
     for (const standby of standbys) {
       await this.repmgr(standby, [...source, "standby", "clone", "--fast-checkpoint"]);
-      appendFileSync(join(this.dir(standby), "data", "postgresql.conf"), sync);
+      await appendToFile(this.host(standby), join(this.dir(standby), "data", "postgresql.conf"), sync);
       await this.pgCtlStart(standby);
       await this.repmgr(standby, ["standby", "register"]);
     }
     if (sync) {
-      appendFileSync(join(this.dir(first), "data", "postgresql.conf"), sync);
+      await appendToFile(this.host(first), join(this.dir(first), "data", "postgresql.conf"), sync);
       await this.psql(first, "select pg_reload_conf()");
     }
     await this.initPrimaryLike(WITNESS);
@@ -218,7 +228,7 @@ export class RepmgrTopology implements Topology {
 
   private async startRepmgrd(member: string): Promise<void> {
     const dir = this.dir(member);
-    await runAsPostgres(this.context.backend, member, dir, [
+    await runAsPostgres(this.context.backend, this.host(member), [
       "/usr/bin/repmgrd",
       "-f",
       join(dir, "repmgr.conf"),
@@ -237,14 +247,14 @@ export class RepmgrTopology implements Topology {
   }
 
   dataDir(member: string): string {
-    return dataDirOf(this.context.workdir, member);
+    return dataDirOf(this.host(member));
   }
 
   /** repmgrd does not manage PostgreSQL's life: pg_ctl stops it, as repmgr's own service command does. */
   async stopMember(member: string): Promise<void> {
     // pg_ctl fails when PostgreSQL is already down (crashed): stopGracefully still checks that nothing runs.
-    await stopGracefully(this.context.backend, member, /\/repmgrd /, () =>
-      this.sh(member, [`${BIN}/pg_ctl`, "-D", this.dataDir(member), "-m", "fast", "-w", "stop"]).catch(
+    await stopGracefully(this.host(member), /\/repmgrd /, () =>
+      this.sh(member, [this.bin("pg_ctl"), "-D", this.dataDir(member), "-m", "fast", "-w", "stop"]).catch(
         () => {},
       ),
     );
@@ -261,7 +271,7 @@ export class RepmgrTopology implements Topology {
         "node",
         "rejoin",
         "-d",
-        `host=${this.context.backend.address(primary)} user=repmgr dbname=repmgr`,
+        `host=${this.host(primary).address} user=repmgr dbname=repmgr`,
         "--force-rewind",
         "--config-files=postgresql.conf,postgresql.auto.conf,pg_hba.conf",
       ]);
@@ -286,11 +296,7 @@ export class RepmgrTopology implements Topology {
 
   /** A data directory without standby.signal belonged to a primary when it stopped. */
   private async wasPrimary(member: string): Promise<boolean> {
-    const result = await this.context.backend.exec(member, [
-      "test",
-      "-e",
-      join(this.dir(member), "data", "standby.signal"),
-    ]);
+    const result = await this.host(member).exec(["test", "-e", join(this.dir(member), "data", "standby.signal")]);
     return result.code !== 0;
   }
 
@@ -346,7 +352,7 @@ export class RepmgrTopology implements Topology {
     const primary = writable[0]?.member ?? null;
     // repmgr leaves synchronous replication to PostgreSQL: ask the primary which standbys count.
     const syncAddresses = primary ? await synchronousStandbyAddresses(this.endpoint(primary)) : [];
-    const syncStandbys = this.nodes.filter((n) => syncAddresses.includes(this.context.backend.address(n)));
+    const syncStandbys = this.nodes.filter((n) => syncAddresses.includes(this.host(n).address));
     const status = { reachable: answered > 0, primary, syncStandbys, replicas: replicas.sort() };
     if (!primary)
       return { ...status, healthy: false, detail: answered > 0 ? "no writable node" : "no node answers" };
@@ -414,11 +420,11 @@ export class RepmgrTopology implements Topology {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.context.backend, member, this.context.password);
+    return postgresEndpoint(this.host(member), this.context.password);
   }
 
   versions(): Promise<Record<string, string>> {
-    return componentVersions({ postgresql: `${BIN}/postgres`, repmgr: "/usr/bin/repmgr" });
+    return componentVersions(this.host(WITNESS), { postgresql: this.bin("postgres"), repmgr: "/usr/bin/repmgr" });
   }
 
   settings(): Record<string, unknown> {
@@ -432,6 +438,6 @@ export class RepmgrTopology implements Topology {
 
   logFiles(member: string): string[] {
     const dir = this.dir(member);
-    return [processLog(dir, member), join(dir, `${member}-repmgrd.log`), join(dir, `${member}-postgres.log`)];
+    return [processLog(this.host(member)), join(dir, `${member}-repmgrd.log`), join(dir, `${member}-postgres.log`)];
   }
 }

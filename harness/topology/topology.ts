@@ -1,4 +1,4 @@
-import type { Backend } from "../backend/backend.ts";
+import type { StartedBackend } from "../backend/backend.ts";
 import type { Member } from "../run/record.ts";
 import type { Scenario } from "../scenario/scenario.ts";
 import type { Parameters } from "./sql.ts";
@@ -47,23 +47,38 @@ export interface PostgresEndpoint {
   database: string;
 }
 
-/** One HA manager: configures, bootstraps and interrogates a cluster living on a backend. */
-export interface Topology {
+/**
+ * The HA manager's client: what the HA manager says and does — status, switchover, promotions,
+ * events, and how to reach its members. It needs the cluster's members, not how they were started,
+ * so attaching to a cluster pgchaos did not start needs only another Deployment.
+ */
+export interface HaClient {
   readonly name: string;
-  /** Every member with its kind; PostgreSQL members first. */
-  members(): Member[];
   postgresMembers(): string[];
   /**
-   * The multi-host connection string an application is given, without credentials
-   * (pg_auto_failover: its formation URI). Its host order is the order clients try the members in.
+   * The multi-host connection string an application inside the cluster's network is given, without
+   * credentials, with the members' own addresses (pg_auto_failover: its formation URI). Its host
+   * order is the order clients try the members in.
    */
   connectionUri(): Promise<string>;
-  /** Writes configs and starts every member; returns once processes are launched. */
-  start(): Promise<void>;
   status(): Promise<ClusterStatus>;
   /** The HA manager's own planned switchover away from the current primary; resolves once it is done. */
   switchover(candidate: string | null): Promise<void>;
-  /** PostgreSQL data directory of a member (for pg_ctl and postmaster.pid). */
+  /** Promotions the HA manager recorded (e.g. Patroni's /history). */
+  promotions(): Promise<HaPromotion[]>;
+  /** The HA manager's own notable events (leadership, demotion, rewind…), read from its logs or tables. */
+  haEvents(): Promise<HaEvent[]>;
+  /** What the harness dials for a member's PostgreSQL. */
+  endpoint(member: string): PostgresEndpoint;
+}
+
+/** The deployment: how the members were configured and started, and how they stop and start again. */
+export interface Deployment {
+  /** Every member with its kind; PostgreSQL members first. */
+  members(): Member[];
+  /** Writes configs and starts every member; returns once processes are launched. */
+  start(): Promise<void>;
+  /** PostgreSQL data directory of a member, inside the member (for pg_ctl and postmaster.pid). */
   dataDir(member: string): string;
   /**
    * Persists PostgreSQL parameters so the member's next start runs with them, the way this HA
@@ -74,23 +89,26 @@ export interface Topology {
   stopMember(member: string): Promise<void>;
   /** Starts a member's processes again after a fault (the heal of kill). */
   startMember(member: string, mode: StartMode): Promise<void>;
-  /** Promotions the HA manager recorded (e.g. Patroni's /history). */
-  promotions(): Promise<HaPromotion[]>;
-  /** The HA manager's own notable events (leadership, demotion, rewind…), read from its logs or tables. */
-  haEvents(): Promise<HaEvent[]>;
-  endpoint(member: string): PostgresEndpoint;
   versions(): Promise<Record<string, string>>;
   /** Settings in force, as shown in reports (no secrets). */
   settings(): Record<string, unknown>;
-  /** Log files of a member, for reports and debugging. */
+  /** Log files of a member, as paths inside the member, for reports and debugging. */
   logFiles(member: string): string[];
 }
 
+/** One HA manager on a backend: its deployment and its client, which is what faults and the runner use. */
+export interface Topology extends HaClient, Deployment {}
+
 export interface TopologyContext {
-  backend: Backend;
+  backend: StartedBackend;
   scenario: Scenario;
-  workdir: string;
   runId: string;
   /** Superuser password for this run only; never written to reports. */
   password: string;
+}
+
+/** The members a topology will have, before any exists: what the backend is asked to create. */
+export interface TopologyKind {
+  members(scenario: Scenario): { name: string; kind: Member["kind"] }[];
+  create(context: TopologyContext): Topology;
 }

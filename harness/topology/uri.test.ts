@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { multiHostUri, uriHosts, withCredentials } from "./uri.ts";
+import { multiHostUri, uriHosts, withCredentials, withHosts } from "./uri.ts";
 
-const endpoint = (host: string) => ({
-  host,
-  port: 5432,
-  user: "postgres",
-  password: "s3cret",
-  database: "postgres",
-});
+const endpoint = (host: string) => ({ host, port: 5432 });
 
 describe("connection URIs", () => {
   it("lists every member in order and asks for a writable one", () => {
@@ -19,8 +13,16 @@ describe("connection URIs", () => {
   it("reads the hosts of a pg_auto_failover formation URI", () => {
     const uri =
       "postgres://10.0.0.12:5432,10.0.0.11:5432/postgres?target_session_attrs=read-write&sslmode=prefer";
-    expect(uriHosts(uri)).toEqual(["10.0.0.12", "10.0.0.11"]);
-    expect(uriHosts("postgresql://u:p@h1,h2/db")).toEqual(["h1", "h2"]);
+    expect(uriHosts(uri)).toEqual([endpoint("10.0.0.12"), endpoint("10.0.0.11")]);
+    expect(uriHosts("postgresql://u:p@h1,h2:6432/db")).toEqual([endpoint("h1"), { host: "h2", port: 6432 }]);
+  });
+
+  it("re-points each host at what the harness dials, keeping order, credentials and options", () => {
+    const mapped = new Map([["10.0.0.12", 40002], ["10.0.0.11", 40001]]);
+    const uri = "postgres://u:p@10.0.0.12:5432,10.0.0.11:5432/postgres?target_session_attrs=read-write";
+    expect(withHosts(uri, (e) => ({ host: "127.0.0.1", port: mapped.get(e.host) ?? 0 }))).toBe(
+      "postgres://u:p@127.0.0.1:40002,127.0.0.1:40001/postgres?target_session_attrs=read-write",
+    );
   });
 
   it("puts credentials in, replacing any, and keeps the options", () => {

@@ -1,0 +1,196 @@
+import type { StartedTestContainer } from "testcontainers";
+import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
+import type { ExecResult } from "../common/exec.ts";
+import {
+  type Endpoint,
+  type ExecOptions,
+  type HelperProcess,
+  type MemberProcess,
+  type NativeFaults,
+  type ProcessSpec,
+  SSHD_MARKER,
+  type Signal,
+  type StartedMember,
+  type TrafficRule,
+} from "./backend.ts";
+import type { DockerContainer, Dockerode } from "./docker-engine.ts";
+import { PID_WRAPPER, execIn, openKill, spawnIn } from "./docker-exec.ts";
+import { HELPER_DIR, bundle, runHelper } from "./docker-helper.ts";
+import { nftRuleset, nftTable } from "./nft.ts";
+
+const PS = ["ps", "-eo", "pid=,ppid=,stat=,args="];
+
+/** What `readFile` exits with for a path that does not exist (any other failure is an error). */
+const MISSING = 66;
+
+/** One container as one host: PID 1 is docker-init, its child `sleep infinity` keeps it up. */
+export class DockerMember implements StartedMember {
+  readonly native: NativeFaults;
+  private ports: Map<number, number>;
+  private helper: Promise<string> | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly address: string,
+    readonly dir: string,
+    private readonly started: StartedTestContainer,
+    private readonly container: DockerContainer,
+    private readonly network: ReturnType<Dockerode["getNetwork"]>,
+    private readonly keeperPid: number,
+    ports: Map<number, number>,
+  ) {
+    this.ports = ports;
+    this.native = {
+      pause: () => this.container.pause(),
+      unpause: () => this.container.unpause(),
+      disconnect: () => this.network.disconnect({ Container: this.container.id, Force: true }),
+      reconnect: () => this.reconnect(),
+    };
+  }
+
+  /** The engine's host and the port Docker mapped there (both re-read after a reconnect). */
+  endpoint(port: number): Endpoint {
+    const mapped = this.ports.get(port);
+    if (mapped === undefined) throw new Error(`port ${port} of ${this.name} is not published (MemberSpec.ports)`);
+    return { host: this.started.getHost(), port: mapped };
+  }
+
+  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return execIn(this.container, argv, options);
+  }
+
+  spawn(spec: ProcessSpec): Promise<void> {
+    return spawnIn(this.container, spec.argv, spec.logFile, { user: spec.user, env: spec.env, cwd: spec.cwd });
+  }
+
+  async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}) {
+    await this.started.copyContentToContainer([{ content, target: path, mode: options.mode ?? 0o644 }]);
+    if (options.owner) await this.execOk(["chown", `${options.owner}:`, path]);
+  }
+
+  async readFile(path: string): Promise<string | null> {
+    const result = await this.exec(["sh", "-c", `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`, "sh", path]);
+    if (result.code === MISSING) return null;
+    if (result.code !== 0) throw new Error(`cannot read ${path} on ${this.name}: ${result.stderr.trim()}`);
+    return result.stdout;
+  }
+
+  async processes(): Promise<MemberProcess[]> {
+    const listed = await this.execOk(PS);
+    const all: MemberProcess[] = [];
+    for (const line of listed.split("\n")) {
+      const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+      if (!match) continue;
+      const [, pid, ppid, stat, command] = match as unknown as [string, string, string, string, string];
+      if (stat.startsWith("Z")) continue;
+      all.push({ pid: Number(pid), ppid: Number(ppid), command });
+    }
+    return systemUnderTest(all, this.keeperPid);
+  }
+
+  async signal(pid: number, signal: Signal): Promise<void> {
+    // Only a process of the system under test: never the keeper, a helper, or the sshd.
+    if (!(await this.processes()).some((p) => p.pid === pid)) {
+      throw new Error(`pid ${pid} is not running on ${this.name}`);
+    }
+    await this.execOk(["kill", "-s", signal.slice(3), String(pid)]);
+  }
+
+  async signalAll(signal: Signal): Promise<number[]> {
+    const pids = (await this.processes()).map((p) => p.pid);
+    // Some may exit in between: kill(1) still signals the rest.
+    if (pids.length > 0) await openKill(this.container, ["-s", signal.slice(3), ...pids.map(String)]);
+    return pids;
+  }
+
+  async blockTraffic(name: string, rule: TrafficRule): Promise<void> {
+    const table = nftTable(name);
+    // The file stays in the member: what was loaded can be read there afterwards.
+    const script = 'nft delete table inet "$1" 2>/dev/null; printf "%s" "$3" >"$2" && exec nft -f "$2"';
+    await this.execOk(["sh", "-c", script, "sh", table, `/tmp/${table}.nft`, nftRuleset(table, rule)]);
+  }
+
+  async unblockTraffic(name: string): Promise<void> {
+    const result = await this.exec(["nft", "delete", "table", "inet", nftTable(name)]);
+    // A heal that silently failed would leave the fault in place: only "no such table" is fine.
+    if (result.code !== 0 && !/No such file or directory/.test(result.stderr)) {
+      throw new Error(`nft delete table on ${this.name} exited ${result.code}: ${result.stderr.trim()}`);
+    }
+  }
+
+  /** `entry` is for tests only: production always bundles the agent. */
+  startHelper(config: string, entry = AGENT_MAIN): HelperProcess {
+    const install = () => {
+      // Copied once per member; a different entry (tests) gets its own file.
+      const path = `${HELPER_DIR}/${entry === AGENT_MAIN ? AGENT_MARKER : `${AGENT_MARKER}-${hash(entry)}`}.mjs`;
+      if (entry !== AGENT_MAIN) return bundle(entry).then((code) => this.writeFile(path, code).then(() => path));
+      this.helper ??= bundle(entry).then((code) => this.writeFile(path, code).then(() => path));
+      this.helper.catch(() => {
+        this.helper = undefined;
+      });
+      return this.helper;
+    };
+    return runHelper(this.container, install, config);
+  }
+
+  /** With its old address (peers have it in their configs); Docker maps its ports anew. */
+  private async reconnect(): Promise<void> {
+    await this.network.connect({
+      Container: this.container.id,
+      EndpointConfig: { IPAMConfig: { IPv4Address: this.address } },
+    });
+    this.ports = await mappedPorts(this.container);
+  }
+
+  private async execOk(argv: string[]): Promise<string> {
+    const result = await this.exec(argv);
+    if (result.code !== 0) {
+      throw new Error(`${argv[0]} on ${this.name} exited ${result.code}: ${result.stderr.trim()}`);
+    }
+    return result.stdout;
+  }
+}
+
+/** Published ports, container port → host port, from the engine (the IPv4 binding first). */
+export async function mappedPorts(container: DockerContainer): Promise<Map<number, number>> {
+  const bindings = (await container.inspect()).NetworkSettings.Ports ?? {};
+  const ports = new Map<number, number>();
+  for (const [key, hosts] of Object.entries(bindings)) {
+    const [port, protocol] = key.split("/");
+    const host = hosts?.find((h) => !h.HostIp.includes(":")) ?? hosts?.[0];
+    if (protocol === "tcp" && host) ports.set(Number(port), Number(host.HostPort));
+  }
+  return ports;
+}
+
+/**
+ * The system under test among a member's processes. Not: PID 1 and the keeper (the host itself),
+ * the listing's own ps and any exec wrapper caught before it execs, the harness's helpers with all
+ * they start, and the sshd that stands for the host's remote shell (the sessions it runs are
+ * repmgr's, so they count).
+ */
+export function systemUnderTest(all: MemberProcess[], keeperPid: number): MemberProcess[] {
+  const plumbing = (p: MemberProcess) =>
+    p.pid === 1 ||
+    p.pid === keeperPid ||
+    p.command === PS.join(" ") ||
+    p.command.startsWith(`sh -c ${PID_WRAPPER}`) ||
+    p.command.includes(SSHD_MARKER);
+  const helpers = new Set(all.filter((p) => p.command.includes(AGENT_MARKER)).map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!helpers.has(p.pid) && helpers.has(p.ppid)) {
+        helpers.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((p) => !plumbing(p) && !helpers.has(p.pid));
+}
+
+function hash(text: string): string {
+  let h = 0;
+  for (const c of text) h = (h * 31 + (c.codePointAt(0) ?? 0)) >>> 0;
+  return h.toString(16);
+}

@@ -1,0 +1,61 @@
+import { UsageError } from "../common/errors.ts";
+import { faults } from "../faults/index.ts";
+import type { Scenario } from "../scenario/scenario.ts";
+import { STACKS } from "../scenario/schema.ts";
+import { type Backend, type BackendKind, CAPABILITIES } from "./backend.ts";
+import { DockerBackend } from "./docker.ts";
+import { LocalBackend } from "./local.ts";
+
+/** How one run's members are hosted: the backend, and on Docker the stack or the user's own image. */
+export interface BackendChoice {
+  kind: BackendKind;
+  /** docker: bookworm or trixie (pgchaos/node:<stack>); ignored when image is set. */
+  stack: (typeof STACKS)[number];
+  /** docker: a user's own image instead of a stack's. */
+  image: string | null;
+}
+
+/** The invocation's flags override the scenario's own choice; local and bookworm are the defaults. */
+export function chooseBackend(
+  scenario: Scenario,
+  flags: { backend?: string; stack?: string; image?: string },
+): BackendChoice {
+  const kind = flags.backend ?? scenario.backend ?? "local";
+  if (kind !== "local" && kind !== "docker") throw new UsageError(`--backend ${kind}: unknown (known: local, docker)`);
+  const stack = flags.stack ?? scenario.cluster.stack ?? "bookworm";
+  if (!(STACKS as readonly string[]).includes(stack)) {
+    throw new UsageError(`--stack ${stack}: unknown (known: ${STACKS.join(", ")}; or --image for your own)`);
+  }
+  const image = flags.image ?? null;
+  if (kind === "local" && (flags.stack || flags.image || scenario.cluster.stack)) {
+    throw new UsageError(
+      `${scenario.file}: a stack or image needs --backend docker (the local backend runs the host's own packages)`,
+    );
+  }
+  checkCapabilities(scenario, kind);
+  return { kind, stack: stack as BackendChoice["stack"], image };
+}
+
+/** A fault the backend cannot do is a validation error naming both, like a target a topology lacks. */
+function checkCapabilities(scenario: Scenario, kind: BackendKind): void {
+  for (const step of scenario.steps) {
+    if (step.kind !== "fault") continue;
+    const missing = faults[step.fault].needs.filter((need) => !CAPABILITIES[kind].has(need));
+    if (missing.length > 0) {
+      const able = (Object.keys(CAPABILITIES) as BackendKind[]).filter((k) =>
+        missing.every((need) => CAPABILITIES[k].has(need)),
+      );
+      throw new UsageError(
+        `${step.at}: fault ${step.fault} needs a backend that can ${missing.join(", ")} (${able.join(", ")}); backend ${kind} cannot`,
+      );
+    }
+  }
+}
+
+export function imageOf(choice: BackendChoice): string {
+  return choice.image ?? `pgchaos/node:${choice.stack}`;
+}
+
+export function createBackend(choice: BackendChoice, runId: string, workdir: string): Backend {
+  return choice.kind === "local" ? new LocalBackend(runId, workdir) : new DockerBackend({ runId, image: imageOf(choice) });
+}

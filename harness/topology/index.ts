@@ -1,0 +1,12 @@
+import type { TopologyName } from "../scenario/schema.ts";
+import { patroni } from "./patroni.ts";
+import { pgAutoFailover } from "./pg-auto-failover.ts";
+import { repmgr } from "./repmgr.ts";
+import type { TopologyKind } from "./topology.ts";
+
+/** Every HA manager a scenario can name. */
+export const TOPOLOGY_KINDS: Record<TopologyName, TopologyKind> = {
+  patroni,
+  pg_auto_failover: pgAutoFailover,
+  repmgr,
+};
