@@ -60,6 +60,13 @@ export function leftovers(runId: string): string[] {
       // exited meanwhile
     }
   }
+  // The Docker backend's containers and networks carry the run id as a label.
+  for (const kind of ["ps -a", "network ls", "volume ls"]) {
+    const listed = spawnSync("sh", ["-c", `docker ${kind} -q --filter label=pgchaos.run=${runId} 2>/dev/null`], {
+      encoding: "utf8",
+    }).stdout;
+    for (const id of listed.split("\n").filter(Boolean)) found.push(`docker ${kind.split(" ")[0]} ${id}`);
+  }
   const tmp = readdirSync("/tmp").filter((name) => name.startsWith(`pgchaos-${runId}-`));
   for (const dir of tmp) found.push(`work directory /tmp/${dir}`);
   return found;

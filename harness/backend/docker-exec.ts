@@ -155,7 +155,14 @@ export async function spawnIn(
   options: DockerExecOptions,
 ): Promise<void> {
   const exec = await container.exec({
-    Cmd: ["sh", "-c", 'log=$1; shift; true >>"$log" || exit 125; exec "$@" >>"$log" 2>&1', "sh", logFile, ...argv],
+    Cmd: [
+      "sh",
+      "-c",
+      'log=$1; shift; true >>"$log" || exit 125; exec "$@" >>"$log" 2>&1',
+      "sh",
+      logFile,
+      ...argv,
+    ],
     User: options.user ?? "root",
     Env: envList(options.env),
     WorkingDir: options.cwd,
@@ -177,7 +184,7 @@ function envList(env: Record<string, string> | undefined): string[] | undefined 
  * bytes 4–7: payload length, big-endian) and the payload, split across chunks at any byte.
  */
 function demuxer(onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void) {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   return (chunk: Buffer) => {
     pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
     while (pending.length >= 8) {

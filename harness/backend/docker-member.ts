@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import type { StartedTestContainer } from "testcontainers";
 import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
 import type { ExecResult } from "../common/exec.ts";
@@ -27,7 +28,7 @@ const MISSING = 66;
 export class DockerMember implements StartedMember {
   readonly native: NativeFaults;
   private ports: Map<number, number>;
-  private helper: Promise<string> | undefined;
+  private readonly helpers = new Map<string, Promise<string>>();
 
   constructor(
     readonly name: string,
@@ -51,7 +52,8 @@ export class DockerMember implements StartedMember {
   /** The engine's host and the port Docker mapped there (both re-read after a reconnect). */
   endpoint(port: number): Endpoint {
     const mapped = this.ports.get(port);
-    if (mapped === undefined) throw new Error(`port ${port} of ${this.name} is not published (MemberSpec.ports)`);
+    if (mapped === undefined)
+      throw new Error(`port ${port} of ${this.name} is not published (MemberSpec.ports)`);
     return { host: this.started.getHost(), port: mapped };
   }
 
@@ -60,7 +62,11 @@ export class DockerMember implements StartedMember {
   }
 
   spawn(spec: ProcessSpec): Promise<void> {
-    return spawnIn(this.container, spec.argv, spec.logFile, { user: spec.user, env: spec.env, cwd: spec.cwd });
+    return spawnIn(this.container, spec.argv, spec.logFile, {
+      user: spec.user,
+      env: spec.env,
+      cwd: spec.cwd,
+    });
   }
 
   async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}) {
@@ -69,7 +75,13 @@ export class DockerMember implements StartedMember {
   }
 
   async readFile(path: string): Promise<string | null> {
-    const result = await this.exec(["sh", "-c", `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`, "sh", path]);
+    const result = await this.exec([
+      "sh",
+      "-c",
+      `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`,
+      "sh",
+      path,
+    ]);
     if (result.code === MISSING) return null;
     if (result.code !== 0) throw new Error(`cannot read ${path} on ${this.name}: ${result.stderr.trim()}`);
     return result.stdout;
@@ -118,19 +130,24 @@ export class DockerMember implements StartedMember {
     }
   }
 
-  /** `entry` is for tests only: production always bundles the agent. */
+  /** `entry` is for tests only: production always runs the agent. */
   startHelper(config: string, entry = AGENT_MAIN): HelperProcess {
-    const install = () => {
-      // Copied once per member; a different entry (tests) gets its own file.
-      const path = `${HELPER_DIR}/${entry === AGENT_MAIN ? AGENT_MARKER : `${AGENT_MARKER}-${hash(entry)}`}.mjs`;
-      if (entry !== AGENT_MAIN) return bundle(entry).then((code) => this.writeFile(path, code).then(() => path));
-      this.helper ??= bundle(entry).then((code) => this.writeFile(path, code).then(() => path));
-      this.helper.catch(() => {
-        this.helper = undefined;
-      });
-      return this.helper;
-    };
-    return runHelper(this.container, install, config);
+    return runHelper(this.container, () => this.install(entry), config);
+  }
+
+  /** Copies a bundle in once per member; the marker in its name makes it an instrument in processes(). */
+  private install(entry: string): Promise<string> {
+    let installed = this.helpers.get(entry);
+    if (!installed) {
+      const file = entry === AGENT_MAIN ? AGENT_MARKER : `${AGENT_MARKER}-${basename(entry, ".ts")}`;
+      const path = `${HELPER_DIR}/${file}.mjs`;
+      installed = bundle(entry)
+        .then((code) => this.writeFile(path, code))
+        .then(() => path);
+      installed.catch(() => this.helpers.delete(entry));
+      this.helpers.set(entry, installed);
+    }
+    return installed;
   }
 
   /** With its old address (peers have it in their configs); Docker maps its ports anew. */
@@ -187,10 +204,4 @@ export function systemUnderTest(all: MemberProcess[], keeperPid: number): Member
     }
   }
   return all.filter((p) => !plumbing(p) && !helpers.has(p.pid));
-}
-
-function hash(text: string): string {
-  let h = 0;
-  for (const c of text) h = (h * 31 + (c.codePointAt(0) ?? 0)) >>> 0;
-  return h.toString(16);
 }

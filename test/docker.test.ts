@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { leftovers, pgchaos, resultOf, runScenarioFile, ROOT } from "./helpers.ts";
+import { join } from "node:path";
+
+const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"];
+
+// The same scenario file as on the local backend: only the backend (and the stack) differ.
+describe("kill-primary on the Docker backend, Debian 12's stack (the local backend's versions)", () => {
+  const run = runScenarioFile("kill-primary.yaml", ["--backend", "docker"]);
+
+  it("passes on every HA manager, side by side, and leaves nothing behind", () => {
+    expect(run.cli.stdout).toContain("3 passed, 0 failed");
+    expect(run.cli.code).toBe(0);
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+
+  for (const topology of TOPOLOGIES) {
+    it(`${topology}: one promotion, nothing lost, RTO within the expectation, on pgchaos/node:bookworm`, () => {
+      const result = resultOf(run, topology) as ReturnType<typeof resultOf> & {
+        backend: string;
+        stack: { name: string; image: { name: string; id: string } | null };
+      };
+      expect(result.backend).toBe("docker");
+      expect(result.stack.image?.name).toBe("pgchaos/node:bookworm");
+      expect(result.stack.image?.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(result.versions.postgresql).toContain("15.");
+      expect(result.problems).toEqual([]);
+      expect(result.figures.promotions).toBe(1);
+      expect(result.figures.lost_writes).toBe(0);
+      expect(result.figures.rto_s as number).toBeGreaterThan(1);
+      expect(result.figures.rto_s as number).toBeLessThan(30);
+      expect(result.verdict).toBe("pass");
+    });
+  }
+});
+
+describe("kill-primary on the trixie stack: PostgreSQL 17, Patroni 4, pg_auto_failover 2.2, repmgr 5.5", () => {
+  const run = runScenarioFile("kill-primary.yaml", ["--backend", "docker", "--stack", "trixie"]);
+
+  for (const topology of TOPOLOGIES) {
+    it(`${topology}: passes and records the versions that ran`, () => {
+      const result = resultOf(run, topology);
+      expect(result.versions.postgresql).toContain("17.12");
+      const managerVersion = { patroni: "4.0.7", pg_auto_failover: "2.2", repmgr: "5.5.0" }[topology] as string;
+      expect(Object.values(result.versions).join(" ")).toContain(managerVersion);
+      expect(result.problems).toEqual([]);
+      expect(result.figures.lost_writes).toBe(0);
+      expect(result.figures.promotions).toBe(1);
+      expect(result.verdict).toBe("pass");
+    });
+  }
+  it("leaves nothing behind", () => {
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("the Docker backend on bad input", () => {
+  it("names the build command when an image is missing, exit 2, in one line, nothing left", () => {
+    const result = pgchaos([
+      "run",
+      join(ROOT, "scenarios/kill-primary.yaml"),
+      "--topology",
+      "patroni",
+      "--backend",
+      "docker",
+      "--image",
+      "pgchaos/node:does-not-exist",
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("pgchaos/node:does-not-exist");
+    const runId = /\(run ([0-9a-f]{6})\)/.exec(result.stdout)?.[1] as string;
+    expect(leftovers(runId)).toEqual([]);
+  });
+});
