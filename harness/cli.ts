@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { listDockerRuns, removeDockerRun, dockerStatus } from "./backend/docker.ts";
+import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.ts";
 import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
@@ -28,8 +28,9 @@ const USAGE = `usage:
 exit codes: 0 every expectation held, 1 an expectation failed or the run hit a problem,
             2 bad input or environment`;
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
-  .version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 /** Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad input or environment. */
 async function main(argv: string[]): Promise<number> {
@@ -181,7 +182,9 @@ function harnessStillRunning(pid: number): boolean {
 async function doctorCommand(): Promise<number> {
   const print = (checks: { what: string; ok: boolean; fix: string }[]) => {
     for (const check of checks)
-      console.log(`${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`);
+      console.log(
+        `${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`,
+      );
   };
   console.log("backend local (network namespaces, the host's packages):");
   const local = await preflight("local", [...TOPOLOGIES, ...ENTRYPOINTS]);
@@ -189,7 +192,11 @@ async function doctorCommand(): Promise<number> {
   console.log("backend docker (containers from pgchaos/node images):");
   const docker = await dockerStatus();
   const dockerChecks = [
-    { what: `Docker engine: ${docker.detail}`, ok: docker.reachable, fix: "start dockerd (or set DOCKER_HOST)" },
+    {
+      what: `Docker engine: ${docker.detail}`,
+      ok: docker.reachable,
+      fix: "start dockerd (or set DOCKER_HOST)",
+    },
     ...docker.images.map((image) => ({
       what: `image ${image.name}${image.id ? ` (${image.id.replace(/^sha256:/, "").slice(0, 12)})` : ""}`,
       ok: image.id !== null,

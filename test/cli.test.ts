@@ -20,7 +20,7 @@ steps:
 describe("pgchaos CLI on bad input", () => {
   it("validates the shipped scenarios", () => {
     const result = pgchaos(["validate", join(ROOT, "scenarios/kill-primary.yaml")]);
-    expect(result.stdout).toContain("ok (kill-primary)");
+    expect(result.stdout).toContain("ok (kill-primary, backend local)");
     expect(result.code).toBe(0);
   });
 
@@ -78,7 +78,14 @@ describe("pgchaos CLI on bad input", () => {
   });
 
   it("prints usage for --help on the program and on every command, exit 0", () => {
-    for (const args of [["--help"], ["-h"], ["run", "--help"], ["validate", "-h"], ["cleanup", "--help"], ["doctor", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["-h"],
+      ["run", "--help"],
+      ["validate", "-h"],
+      ["cleanup", "--help"],
+      ["doctor", "--help"],
+    ]) {
       const result = pgchaos(args);
       expect(result.code, args.join(" ")).toBe(0);
       expect(result.stdout).toContain("pgchaos run <scenario.yaml…>");
@@ -105,7 +112,14 @@ describe("pgchaos CLI on bad input", () => {
     expect(pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml"), "--stack", "trixie"]).stderr).toContain(
       "needs --backend docker",
     );
-    const unknown = pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml"), "--backend", "docker", "--stack", "sid"]);
+    const unknown = pgchaos([
+      "run",
+      join(ROOT, "scenarios/kill-primary.yaml"),
+      "--backend",
+      "docker",
+      "--stack",
+      "sid",
+    ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--stack sid: unknown");
   });

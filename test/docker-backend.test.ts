@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,8 +130,16 @@ describe("docker backend", () => {
       100,
     );
     expect(gone).toBe(true);
-    // docker-init reaped it: no zombie left behind either.
-    expect((await a.exec(["ps", "-eo", "stat="])).stdout).not.toMatch(/^Z/m);
+    // Spawned processes are docker-init's children: it reaps them, so no zombie is left either.
+    expect(sleeper?.ppid).toBe(1);
+    const reaped = async () =>
+      (await a.exec(["ps", "-eo", "stat="])).stdout.match(/^Z/m) ? undefined : true;
+    expect(await pollUntil(reaped, 2_000, 100)).toBe(true);
+    const spec = { user: "postgres", env: {}, cwd: "/", logFile: "/var/lib/pgchaos/a/x.log" };
+    await expect(a.spawn({ ...spec, argv: ["no-such-command"] })).rejects.toThrow(/command not found/);
+    await expect(a.spawn({ ...spec, argv: ["true"], logFile: "/root/x.log" })).rejects.toThrow(
+      /Permission denied/,
+    );
   });
 
   it("stops and continues every process of the system under test", async () => {
@@ -216,7 +224,8 @@ describe("docker backend", () => {
 
   it("runs a bundled helper that streams lines, hidden from processes(), and stops it", async () => {
     const a = backend.member("a") as DockerMember;
-    const entry = join(mkdtempSync(join(tmpdir(), "pgchaos-helper-")), "ticker.ts");
+    const fixtures = mkdtempSync(join(tmpdir(), "pgchaos-helper-"));
+    const entry = join(fixtures, "ticker.ts");
     writeFileSync(
       entry,
       `const config: { label: string } = JSON.parse(process.argv.at(-1) ?? "{}");
@@ -233,6 +242,7 @@ process.once("SIGTERM", () => { clearInterval(timer); process.stdout.write("bye\
     expect((await a.processes()).some((p) => p.command.includes("pgchaos-agent"))).toBe(false);
     expect((await a.exec(["pgrep", "-fc", "pgchaos-agent"])).stdout.trim()).toBe("1");
     await helper.stop();
+    rmSync(fixtures, { recursive: true });
     expect(lines.at(-1)).toBe("bye");
     expect(helper.errors()).toBe("");
   });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { leftovers, pgchaos, resultOf, runScenarioFile, ROOT } from "./helpers.ts";
 import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, leftovers, pgchaos, resultOf, runScenarioFile } from "./helpers.ts";
 
 const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"];
 
@@ -41,7 +41,9 @@ describe("kill-primary on the trixie stack: PostgreSQL 17, Patroni 4, pg_auto_fa
     it(`${topology}: passes and records the versions that ran`, () => {
       const result = resultOf(run, topology);
       expect(result.versions.postgresql).toContain("17.12");
-      const managerVersion = { patroni: "4.0.7", pg_auto_failover: "2.2", repmgr: "5.5.0" }[topology] as string;
+      const managerVersion = { patroni: "4.0.7", pg_auto_failover: "2.2", repmgr: "5.5.0" }[
+        topology
+      ] as string;
       expect(Object.values(result.versions).join(" ")).toContain(managerVersion);
       expect(result.problems).toEqual([]);
       expect(result.figures.lost_writes).toBe(0);

@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,10 +39,14 @@ function asOtherUser(user: string, args: string[]): CliResult {
   try {
     const script = `mount --bind "$1" "$2" && cd "$2" && shift 2 && exec runuser -u "$0" -- "$@"`;
     const argv = [user, ROOT, view, process.execPath, join(view, "bin/pgchaos.js"), ...args];
-    const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, ...argv], {
-      encoding: "utf8",
-      timeout: 900_000,
-    });
+    const result = spawnSync(
+      "unshare",
+      ["--mount", "--propagation", "private", "sh", "-c", script, ...argv],
+      {
+        encoding: "utf8",
+        timeout: 900_000,
+      },
+    );
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   } finally {
     rmSync(view, { recursive: true, force: true });
@@ -62,9 +74,13 @@ export function leftovers(runId: string): string[] {
   }
   // The Docker backend's containers and networks carry the run id as a label.
   for (const kind of ["ps -a", "network ls", "volume ls"]) {
-    const listed = spawnSync("sh", ["-c", `docker ${kind} -q --filter label=pgchaos.run=${runId} 2>/dev/null`], {
-      encoding: "utf8",
-    }).stdout;
+    const listed = spawnSync(
+      "sh",
+      ["-c", `docker ${kind} -q --filter label=pgchaos.run=${runId} 2>/dev/null`],
+      {
+        encoding: "utf8",
+      },
+    ).stdout;
     for (const id of listed.split("\n").filter(Boolean)) found.push(`docker ${kind.split(" ")[0]} ${id}`);
   }
   const tmp = readdirSync("/tmp").filter((name) => name.startsWith(`pgchaos-${runId}-`));

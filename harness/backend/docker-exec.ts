@@ -144,9 +144,10 @@ export async function openKill(container: DockerContainer, args: string[]): Prom
 }
 
 /**
- * Starts a long-running command detached from the harness, its stdout and stderr appended to
- * `logFile` inside the member. Not `cmd &` in a shell: a non-interactive shell's background jobs
- * ignore SIGINT, and `pg_ctl stop -m fast` is a SIGINT.
+ * Starts a long-running command in a session of its own, its stdout and stderr appended to `logFile`
+ * inside the member; returns once it is forked, docker-init becoming its parent. Not a detached
+ * exec: its failures (no such command, a log it cannot write) would go unseen. Not `cmd &`
+ * either: a non-interactive shell's background jobs ignore SIGINT, and `pg_ctl stop -m fast` is one.
  */
 export async function spawnIn(
   container: DockerContainer,
@@ -154,24 +155,12 @@ export async function spawnIn(
   logFile: string,
   options: DockerExecOptions,
 ): Promise<void> {
-  const exec = await container.exec({
-    Cmd: [
-      "sh",
-      "-c",
-      'log=$1; shift; true >>"$log" || exit 125; exec "$@" >>"$log" 2>&1',
-      "sh",
-      logFile,
-      ...argv,
-    ],
-    User: options.user ?? "root",
-    Env: envList(options.env),
-    WorkingDir: options.cwd,
-  });
-  await exec.start({ Detach: true, Tty: false });
-  // Best effort: a command that cannot start at all has usually exited by the time this answers.
-  const info = await exec.inspect();
-  if (!info.Running && [125, 126, 127].includes(info.ExitCode ?? 0)) {
-    throw new Error(`could not start ${argv[0]} (exit ${info.ExitCode}; see ${logFile})`);
+  const script = `log=$1; shift
+command -v "$1" >/dev/null || { echo "$1: command not found" >&2; exit 127; }
+exec setsid -f "$@" >>"$log" 2>&1 </dev/null`;
+  const result = await execIn(container, ["sh", "-c", script, "sh", logFile, ...argv], options);
+  if (result.code !== 0) {
+    throw new Error(`could not start ${argv[0]} (exit ${result.code}): ${result.stderr.trim()}`);
   }
 }
 

@@ -2,21 +2,21 @@ import { basename } from "node:path";
 import type { StartedTestContainer } from "testcontainers";
 import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
 import type { ExecResult } from "../common/exec.ts";
-import {
-  type Endpoint,
-  type ExecOptions,
-  type HelperProcess,
-  type MemberProcess,
-  type NativeFaults,
-  type ProcessSpec,
-  SSHD_MARKER,
-  type Signal,
-  type StartedMember,
-  type TrafficRule,
+import type {
+  Endpoint,
+  ExecOptions,
+  HelperProcess,
+  MemberProcess,
+  NativeFaults,
+  ProcessSpec,
+  Signal,
+  StartedMember,
+  TrafficRule,
 } from "./backend.ts";
 import type { DockerContainer, Dockerode } from "./docker-engine.ts";
 import { PID_WRAPPER, execIn, openKill, spawnIn } from "./docker-exec.ts";
 import { HELPER_DIR, bundle, runHelper } from "./docker-helper.ts";
+import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
 
 const PS = ["ps", "-eo", "pid=,ppid=,stat=,args="];
@@ -97,7 +97,15 @@ export class DockerMember implements StartedMember {
       if (stat.startsWith("Z")) continue;
       all.push({ pid: Number(pid), ppid: Number(ppid), command });
     }
-    return systemUnderTest(all, this.keeperPid);
+    // Not the host itself (PID 1, the keeper), nor the listing's own ps or an exec wrapper caught before it execs.
+    return systemUnderTest(
+      all,
+      (p) =>
+        p.pid === 1 ||
+        p.pid === this.keeperPid ||
+        p.command === PS.join(" ") ||
+        p.command.startsWith(`sh -c ${PID_WRAPPER}`),
+    );
   }
 
   async signal(pid: number, signal: Signal): Promise<void> {
@@ -178,30 +186,4 @@ export async function mappedPorts(container: DockerContainer): Promise<Map<numbe
     if (protocol === "tcp" && host) ports.set(Number(port), Number(host.HostPort));
   }
   return ports;
-}
-
-/**
- * The system under test among a member's processes. Not: PID 1 and the keeper (the host itself),
- * the listing's own ps and any exec wrapper caught before it execs, the harness's helpers with all
- * they start, and the sshd that stands for the host's remote shell (the sessions it runs are
- * repmgr's, so they count).
- */
-export function systemUnderTest(all: MemberProcess[], keeperPid: number): MemberProcess[] {
-  const plumbing = (p: MemberProcess) =>
-    p.pid === 1 ||
-    p.pid === keeperPid ||
-    p.command === PS.join(" ") ||
-    p.command.startsWith(`sh -c ${PID_WRAPPER}`) ||
-    p.command.includes(SSHD_MARKER);
-  const helpers = new Set(all.filter((p) => p.command.includes(AGENT_MARKER)).map((p) => p.pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of all) {
-      if (!helpers.has(p.pid) && helpers.has(p.ppid)) {
-        helpers.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  return all.filter((p) => !plumbing(p) && !helpers.has(p.pid));
 }

@@ -1,6 +1,6 @@
 import { type ContainerRuntimeClient, GenericContainer, Wait } from "testcontainers";
 import { UsageError } from "../common/errors.ts";
-import type { Backend, Capability, MemberSpec, Stack, StartedBackend } from "./backend.ts";
+import { type Backend, CAPABILITIES, type MemberSpec, type Stack, type StartedBackend } from "./backend.ts";
 import {
   type DockerImage,
   HARNESS_PID_LABEL,
@@ -21,10 +21,8 @@ export {
   removeDockerRun,
 } from "./docker-engine.ts";
 
-const CAPABILITIES: ReadonlySet<Capability> = new Set(["signals", "firewall", "pause", "disconnect"]);
-
-/** Docker names (containers, networks) and hostnames both accept this. */
-const NAME = /^[a-z0-9][a-z0-9-]*$/i;
+/** What Docker accepts in container and network names (members' names are part of them). */
+const NAME = /^[a-z0-9][a-z0-9_.-]*$/i;
 
 export interface DockerBackendOptions {
   runId: string;
@@ -41,7 +39,7 @@ export interface DockerBackendOptions {
  */
 export class DockerBackend implements Backend {
   readonly kind = "docker";
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = CAPABILITIES.docker;
   private destroying = false;
 
   constructor(private readonly options: DockerBackendOptions) {
@@ -50,7 +48,8 @@ export class DockerBackend implements Backend {
 
   async start(specs: MemberSpec[]): Promise<StartedBackend> {
     for (const spec of specs) {
-      if (!NAME.test(spec.name)) throw new UsageError(`member name ${spec.name} is not a valid hostname`);
+      if (!NAME.test(spec.name))
+        throw new UsageError(`member name ${spec.name} is not valid in a Docker name`);
     }
     const engine = await dockerEngine();
     const image = await requireImage(engine, this.options.image);
@@ -96,7 +95,7 @@ export class DockerBackend implements Backend {
 
 class StartedDockerBackend implements StartedBackend {
   readonly kind = "docker";
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = CAPABILITIES.docker;
   readonly subnet: string;
   /**
    * The network's gateway: the harness dials mapped ports on the engine's host, and docker-proxy

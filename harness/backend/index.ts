@@ -21,7 +21,8 @@ export function chooseBackend(
   flags: { backend?: string; stack?: string; image?: string },
 ): BackendChoice {
   const kind = flags.backend ?? scenario.backend ?? "local";
-  if (kind !== "local" && kind !== "docker") throw new UsageError(`--backend ${kind}: unknown (known: local, docker)`);
+  if (kind !== "local" && kind !== "docker")
+    throw new UsageError(`--backend ${kind}: unknown (known: local, docker)`);
   const stack = flags.stack ?? scenario.cluster.stack ?? "bookworm";
   if (!(STACKS as readonly string[]).includes(stack)) {
     throw new UsageError(`--stack ${stack}: unknown (known: ${STACKS.join(", ")}; or --image for your own)`);
@@ -57,5 +58,7 @@ export function imageOf(choice: BackendChoice): string {
 }
 
 export function createBackend(choice: BackendChoice, runId: string, workdir: string): Backend {
-  return choice.kind === "local" ? new LocalBackend(runId, workdir) : new DockerBackend({ runId, image: imageOf(choice) });
+  return choice.kind === "local"
+    ? new LocalBackend(runId, workdir)
+    : new DockerBackend({ runId, image: imageOf(choice) });
 }

@@ -18,8 +18,8 @@ import {
   type StartedBackend,
   type StartedMember,
   type TrafficRule,
-  SSHD_MARKER,
 } from "./backend.ts";
+import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
 
 import { type RunState, isAlive, removeState, saveState } from "./state.ts";
@@ -215,12 +215,14 @@ class LocalMember implements StartedMember {
         // exited meanwhile
       }
     }
-    return systemUnderTest(all, HARNESS_MODULES);
+    // tsx's esbuild service, started by a helper, may outlive the helper's own start.
+    return systemUnderTest(all, (p) => p.command.includes(HARNESS_MODULES));
   }
 
   async signal(pid: number, signal: Signal): Promise<void> {
     // Only a process inside the member's own namespace: never signal anything the run did not start.
-    if (!(await namespacePids(this.ns)).includes(pid)) throw new Error(`pid ${pid} is not running on ${this.name}`);
+    if (!(await namespacePids(this.ns)).includes(pid))
+      throw new Error(`pid ${pid} is not running on ${this.name}`);
     process.kill(pid, signal);
   }
 
@@ -238,7 +240,9 @@ class LocalMember implements StartedMember {
 
   async blockTraffic(name: string, rule: TrafficRule): Promise<void> {
     await this.unblockTraffic(name);
-    await runOk(["ip", "netns", "exec", this.ns, "nft", "-f", "-"], { input: nftRuleset(nftTable(name), rule) });
+    await runOk(["ip", "netns", "exec", this.ns, "nft", "-f", "-"], {
+      input: nftRuleset(nftTable(name), rule),
+    });
   }
 
   async unblockTraffic(name: string): Promise<void> {
@@ -248,7 +252,9 @@ class LocalMember implements StartedMember {
   startHelper(config: string): HelperProcess {
     const argv = this.inside([process.execPath, "--import", "tsx", AGENT_MAIN, AGENT_MARKER, config]);
     // Not detached: a harness that dies takes its helpers along (the namespace teardown kills them too).
-    return streamHelper(spawn(argv[0] as string, argv.slice(1), { cwd: PROJECT, stdio: ["ignore", "pipe", "pipe"] }));
+    return streamHelper(
+      spawn(argv[0] as string, argv.slice(1), { cwd: PROJECT, stdio: ["ignore", "pipe", "pipe"] }),
+    );
   }
 }
 
@@ -268,28 +274,6 @@ export function streamHelper(child: ChildProcess): HelperProcess {
       await exited;
     },
   };
-}
-
-/**
- * The system under test among a member's processes. The harness's own helpers (writers, observers
- * placed on the member) and everything they start are instruments: faults never signal them, a clean
- * stop does not wait for them; teardown still removes them. So is the sshd that stands for the
- * host's remote shell (the commands run through it are not: they are repmgr's).
- */
-export function systemUnderTest(all: MemberProcess[], ...moreMarkers: string[]): MemberProcess[] {
-  const markers = [AGENT_MARKER, SSHD_MARKER, ...moreMarkers];
-  const instruments = new Set(all.filter((p) => markers.some((m) => p.command.includes(m))).map((p) => p.pid));
-  const descendants = new Set(all.filter((p) => p.command.includes(AGENT_MARKER)).map((p) => p.pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of all) {
-      if (!descendants.has(p.pid) && descendants.has(p.ppid)) {
-        descendants.add(p.pid);
-        grew = true;
-      }
-    }
-  }
-  return all.filter((p) => !instruments.has(p.pid) && !descendants.has(p.pid));
 }
 
 function asUserArgv(user: string): string[] {
@@ -313,7 +297,9 @@ async function postgresIds(user = "postgres"): Promise<{ uid: number; gid: numbe
 /** The host's own packages: its Debian release, its newest PostgreSQL. */
 async function hostStack(): Promise<Stack> {
   const release = readFileSync("/etc/os-release", "utf8").match(/^VERSION_CODENAME=(.*)$/m)?.[1] ?? "host";
-  const versions = (await run(["ls", "/usr/lib/postgresql"])).stdout.split(/\s+/).filter((v) => /^\d+$/.test(v));
+  const versions = (await run(["ls", "/usr/lib/postgresql"])).stdout
+    .split(/\s+/)
+    .filter((v) => /^\d+$/.test(v));
   const newest = versions.map(Number).sort((a, b) => b - a)[0] ?? 15;
   return { name: release, postgresBin: `/usr/lib/postgresql/${newest}/bin`, image: null };
 }

@@ -1,6 +1,12 @@
 import { join } from "node:path";
 import { renderFixture } from "../common/template.ts";
-import { componentVersions, prepareMemberDir, processLog, runAsPostgres, writeConfig } from "../topology/members.ts";
+import {
+  componentVersions,
+  prepareMemberDir,
+  processLog,
+  runAsPostgres,
+  writeConfig,
+} from "../topology/members.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import { type EntryPoint, type EntryPointContext, proxyEndpoint } from "./entrypoint.ts";
 

@@ -26,14 +26,16 @@ export const promote: Fault = {
       const before = new Set(await historyFiles(host, dataDir));
       // No -w: an HA manager may demote the rogue primary again before pg_ctl looks (Patroni does,
       // within ~100 ms), and pg_ctl would then wait in vain. The new timeline's history file is the proof.
-      const result = await host.exec([`${backend.stack.postgresBin}/pg_ctl`, "promote", "-W", "-D", dataDir], {
-        user: "postgres",
-      });
+      const result = await host.exec(
+        [`${backend.stack.postgresBin}/pg_ctl`, "promote", "-W", "-D", dataDir],
+        {
+          user: "postgres",
+        },
+      );
       if (result.code !== 0)
         throw new Error(`promote ${member}: ${result.stderr.trim() || result.stdout.trim()}`);
       const promoted = await pollUntil(
-        async () =>
-          (await historyFiles(host, dataDir)).some((f) => !before.has(f)) ? true : undefined,
+        async () => ((await historyFiles(host, dataDir)).some((f) => !before.has(f)) ? true : undefined),
         PROMOTE_TIMEOUT_MS,
         50,
       );

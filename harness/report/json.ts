@@ -1,6 +1,6 @@
-import type { Stack } from "../backend/backend.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Stack } from "../backend/backend.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Member, RunRecord } from "../run/record.ts";
 import type { ExpectationResult, Figures, Promotion, Verification } from "../verify/figures.ts";

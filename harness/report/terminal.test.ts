@@ -7,7 +7,9 @@ describe("formatVerdict", () => {
     const report = fixtureReport();
     const text = formatVerdict(report, { color: false });
     const lines = text.split("\n");
-    expect(lines[0]).toBe(`${report.verification.verdict.toUpperCase()}  kill-primary · patroni · local · bookworm`);
+    expect(lines[0]).toBe(
+      `${report.verification.verdict.toUpperCase()}  kill-primary · patroni · local · bookworm`,
+    );
     for (const e of report.verification.expectations) {
       expect(text).toMatch(
         new RegExp(`${e.pass ? "✔" : "✘"} ${e.key}\\s+${e.expected.replace(/[<>]/g, ".")}\\s+${e.actual}`),

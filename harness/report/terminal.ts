@@ -29,7 +29,9 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
   const lines: string[] = [];
 
   const verdict = paint([ANSI.bold, pass ? ANSI.green : ANSI.red], pass ? "PASS" : "FAIL");
-  lines.push(`${verdict}  ${paint([ANSI.bold], r.scenario)} · ${r.topology} · ${r.backend} · ${stackLabel(r.stack)}`);
+  lines.push(
+    `${verdict}  ${paint([ANSI.bold], r.scenario)} · ${r.topology} · ${r.backend} · ${stackLabel(r.stack)}`,
+  );
   lines.push(`  ${paint([ANSI.dim], `run ${r.run_id} · ${formatSeconds(r.duration_s, 1)}`)}`);
 
   if (v.expectations.length === 0) {

@@ -73,7 +73,11 @@ const HARNESS_SIDE: Record<string, [string, string][]> = {
 export async function preflight(backend: BackendKind, components: readonly string[]): Promise<Check[]> {
   if (backend !== "local") {
     return components.flatMap((group) =>
-      (HARNESS_SIDE[group] ?? []).map(([path, pkg]) => ({ what: path, ok: executable(path), fix: `${APT} ${pkg}` })),
+      (HARNESS_SIDE[group] ?? []).map(([path, pkg]) => ({
+        what: path,
+        ok: executable(path),
+        fix: `${APT} ${pkg}`,
+      })),
     );
   }
   const checks: Check[] = [

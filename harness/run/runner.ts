@@ -59,7 +59,9 @@ export async function runScenario(
   options: RunOptions,
 ): Promise<RunRecord> {
   const kind = TOPOLOGY_KINDS[options.topology];
-  const missing = firstProblem(await preflight(options.backend.kind, [options.topology, ...scenario.entrypoints]));
+  const missing = firstProblem(
+    await preflight(options.backend.kind, [options.topology, ...scenario.entrypoints]),
+  );
   if (missing) throw new UsageError(missing);
 
   const clock = new RunClock();
@@ -75,7 +77,9 @@ export async function runScenario(
   let topology: ClusterWithEntryPoints | undefined;
   let backend: StartedBackend | undefined;
   try {
-    say(`starting ${options.topology} cluster: ${members.map((m) => m.name).join(", ")} (backend ${builder.kind})`);
+    say(
+      `starting ${options.topology} cluster: ${members.map((m) => m.name).join(", ")} (backend ${builder.kind})`,
+    );
     backend = await builder.start(members);
     const context: TopologyContext = { backend, scenario, runId, password: randomBytes(12).toString("hex") };
     const base = kind.create(context);
@@ -114,7 +118,10 @@ async function copyLogs(topology: Topology, backend: StartedBackend, logsDir: st
   mkdirSync(logsDir, { recursive: true });
   for (const member of topology.members()) {
     for (const file of topology.logFiles(member.name)) {
-      const text = await backend.member(member.name).readFile(file).catch(() => null);
+      const text = await backend
+        .member(member.name)
+        .readFile(file)
+        .catch(() => null);
       if (text !== null) writeFileSync(join(logsDir, basename(file)), text);
     }
   }
@@ -299,7 +306,10 @@ class Execution {
     const endpoints = Object.fromEntries(
       topology
         .postgresMembers()
-        .map((m) => [m, { ...topology.endpoint(m), host: this.backend.member(m).address, port: POSTGRES_PORT }]),
+        .map((m) => [
+          m,
+          { ...topology.endpoint(m), host: this.backend.member(m).address, port: POSTGRES_PORT },
+        ]),
     );
     const base = { startMono: clock.startMono.toString(), startWallMs: clock.startWallMs, endpoints };
     const onMessage = (message: AgentMessage) =>

@@ -229,7 +229,9 @@ export const scenarioSchema = z.strictObject({
   backend: z
     .enum(BACKENDS)
     .optional()
-    .describe("Where members live: local (network namespaces, root) or docker (containers); --backend overrides"),
+    .describe(
+      "Where members live: local (network namespaces, root) or docker (containers); --backend overrides",
+    ),
   cluster: z.strictObject({
     stack: z
       .enum(STACKS)

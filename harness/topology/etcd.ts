@@ -36,6 +36,10 @@ export class EtcdCluster {
 
   async start(name: string): Promise<void> {
     const member = this.backend.member(name);
-    await runAsPostgres(this.backend, member, ["/usr/bin/etcd", "--config-file", join(member.dir, "etcd.yml")]);
+    await runAsPostgres(this.backend, member, [
+      "/usr/bin/etcd",
+      "--config-file",
+      join(member.dir, "etcd.yml"),
+    ]);
   }
 }

@@ -25,8 +25,19 @@ export function processLog(member: StartedMember): string {
 export async function prepareMemberDir(member: StartedMember, subdirs: string[] = []): Promise<void> {
   if (subdirs.length === 0) return;
   const paths = subdirs.map((sub) => join(member.dir, sub));
-  const result = await member.exec(["install", "-d", "-o", POSTGRES_USER, "-g", POSTGRES_USER, "-m", "0700", ...paths]);
-  if (result.code !== 0) throw new Error(`could not create ${paths.join(", ")} on ${member.name}: ${result.stderr.trim()}`);
+  const result = await member.exec([
+    "install",
+    "-d",
+    "-o",
+    POSTGRES_USER,
+    "-g",
+    POSTGRES_USER,
+    "-m",
+    "0700",
+    ...paths,
+  ]);
+  if (result.code !== 0)
+    throw new Error(`could not create ${paths.join(", ")} on ${member.name}: ${result.stderr.trim()}`);
 }
 
 /** A member's own HOME and PATH; Debian's python3 (not a pyenv shim) has the modules Patroni needs. */
@@ -129,6 +140,10 @@ export async function componentVersions(
 }
 
 /** How the harness's clients reach a member's PostgreSQL. */
-export function postgresEndpoint(member: StartedMember, password: string, database = "postgres"): PostgresEndpoint {
+export function postgresEndpoint(
+  member: StartedMember,
+  password: string,
+  database = "postgres",
+): PostgresEndpoint {
   return { ...member.endpoint(POSTGRES_PORT), user: POSTGRES_USER, password, database };
 }

@@ -17,4 +17,11 @@ describe("parsePatroniLog", () => {
     ]);
     expect(events[0]?.wallMs).toBe(new Date("2026-11-22T00:43:21.007").getTime());
   });
+
+  it("keeps Patroni 4's own adjustment of a setting the scenario asked for", () => {
+    const log = "2026-12-01 22:18:00,566 WARNING: ttl=10 can't be smaller than 20, adjusting...";
+    expect(parsePatroniLog(log).map((e) => e.text)).toEqual([
+      "ttl=10 can't be smaller than 20, adjusting...",
+    ]);
+  });
 });

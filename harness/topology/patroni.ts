@@ -32,6 +32,8 @@ import { multiHostUri } from "./uri.ts";
 
 const ETCD_NAMES = ["e1", "e2", "e3"];
 const REST_TIMEOUT_MS = 1000;
+/** A replica that is up: Patroni 3.0 says "running", Patroni ≥ 3.1 (4.0 included) "streaming". */
+const REPLICA_UP = new Set(["running", "streaming"]);
 
 interface PatroniMember {
   name: string;
@@ -75,7 +77,9 @@ class PatroniTopology implements Topology {
   }
 
   async connectionUri(): Promise<string> {
-    return multiHostUri(this.nodes.map((node) => ({ host: this.context.backend.member(node).address, port: 5432 })));
+    return multiHostUri(
+      this.nodes.map((node) => ({ host: this.context.backend.member(node).address, port: 5432 })),
+    );
   }
 
   /** bootstrap.dcs: the fixture's defaults, the scenario's replication mode, then every key the scenario passes. */
@@ -191,7 +195,7 @@ class PatroniTopology implements Topology {
     const notRunning = this.nodes.filter(
       (n) =>
         n !== leader.name &&
-        !members.some((m) => m.name === n && m.state === "running" && m.lag !== "unknown"),
+        !members.some((m) => m.name === n && REPLICA_UP.has(m.state) && m.lag !== "unknown"),
     );
     if (notRunning.length > 0)
       return { ...status, healthy: false, detail: `not running: ${notRunning.join(", ")}` };

@@ -1,8 +1,8 @@
 import { join } from "node:path";
+import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
-import type { StartedMember } from "../backend/backend.ts";
 import {
   POSTGRES_USER,
   appendToFile,
@@ -185,7 +185,11 @@ class RepmgrTopology implements Topology {
       "trust",
       "--data-checksums",
     ]);
-    await appendToFile(this.host(member), join(dir, "data", "postgresql.conf"), renderFixture("repmgr/postgresql.conf", {}));
+    await appendToFile(
+      this.host(member),
+      join(dir, "data", "postgresql.conf"),
+      renderFixture("repmgr/postgresql.conf", {}),
+    );
     await this.writeHba(member);
     await this.pgCtlStart(member);
     await this.psql(member, "create user repmgr superuser");
@@ -197,8 +201,12 @@ class RepmgrTopology implements Topology {
     const members = [...this.nodes, WITNESS];
     for (const name of members) await prepareMemberDir(this.host(name), ["sock"]);
     // repmgr's switchover stops and rejoins the old primary (and makes siblings follow) over SSH.
-    const sshOptions = await openShellAccess(members.map((name) => this.host(name)), POSTGRES_USER);
-    for (const [index, name] of members.entries()) await this.writeConfig(name, index + 1, sshOptions.get(name) ?? []);
+    const sshOptions = await openShellAccess(
+      members.map((name) => this.host(name)),
+      POSTGRES_USER,
+    );
+    for (const [index, name] of members.entries())
+      await this.writeConfig(name, index + 1, sshOptions.get(name) ?? []);
     const [first, ...standbys] = this.nodes;
     if (!first) throw new Error("repmgr needs at least one node");
     // repmgr does not manage synchronous replication: every node gets the same quorum setting,
@@ -296,7 +304,11 @@ class RepmgrTopology implements Topology {
 
   /** A data directory without standby.signal belonged to a primary when it stopped. */
   private async wasPrimary(member: string): Promise<boolean> {
-    const result = await this.host(member).exec(["test", "-e", join(this.dir(member), "data", "standby.signal")]);
+    const result = await this.host(member).exec([
+      "test",
+      "-e",
+      join(this.dir(member), "data", "standby.signal"),
+    ]);
     return result.code !== 0;
   }
 
@@ -424,7 +436,10 @@ class RepmgrTopology implements Topology {
   }
 
   versions(): Promise<Record<string, string>> {
-    return componentVersions(this.host(WITNESS), { postgresql: this.bin("postgres"), repmgr: "/usr/bin/repmgr" });
+    return componentVersions(this.host(WITNESS), {
+      postgresql: this.bin("postgres"),
+      repmgr: "/usr/bin/repmgr",
+    });
   }
 
   settings(): Record<string, unknown> {
@@ -438,6 +453,10 @@ class RepmgrTopology implements Topology {
 
   logFiles(member: string): string[] {
     const dir = this.dir(member);
-    return [processLog(this.host(member)), join(dir, `${member}-repmgrd.log`), join(dir, `${member}-postgres.log`)];
+    return [
+      processLog(this.host(member)),
+      join(dir, `${member}-repmgrd.log`),
+      join(dir, `${member}-postgres.log`),
+    ];
   }
 }

@@ -12,12 +12,19 @@ const SSHD_BINARY = "/usr/sbin/sshd";
  * does: one sshd per member, run as root like a host's own, admitting only the run's key. Returns,
  * per member, the ssh client options that reach the others (the run's key, no host-key prompts).
  */
-export async function openShellAccess(members: StartedMember[], user: string): Promise<Map<string, string[]>> {
+export async function openShellAccess(
+  members: StartedMember[],
+  user: string,
+): Promise<Map<string, string[]>> {
   const keys = await createKeys();
   const options = new Map<string, string[]>();
   for (const member of members) {
     const dir = join(member.dir, "ssh");
-    const paths = { hostKey: join(dir, "host_ed25519"), clientKey: join(dir, "id_ed25519"), authorized: join(dir, "authorized_keys") };
+    const paths = {
+      hostKey: join(dir, "host_ed25519"),
+      clientKey: join(dir, "id_ed25519"),
+      authorized: join(dir, "authorized_keys"),
+    };
     const config = join(dir, SSHD_MARKER);
     await must(member, ["install", "-d", "-m", "0755", dir, "/run/sshd"]);
     await member.writeFile(paths.hostKey, keys.host, { mode: 0o600, owner: "root" });

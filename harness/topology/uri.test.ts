@@ -18,7 +18,10 @@ describe("connection URIs", () => {
   });
 
   it("re-points each host at what the harness dials, keeping order, credentials and options", () => {
-    const mapped = new Map([["10.0.0.12", 40002], ["10.0.0.11", 40001]]);
+    const mapped = new Map([
+      ["10.0.0.12", 40002],
+      ["10.0.0.11", 40001],
+    ]);
     const uri = "postgres://u:p@10.0.0.12:5432,10.0.0.11:5432/postgres?target_session_attrs=read-write";
     expect(withHosts(uri, (e) => ({ host: "127.0.0.1", port: mapped.get(e.host) ?? 0 }))).toBe(
       "postgres://u:p@127.0.0.1:40002,127.0.0.1:40001/postgres?target_session_attrs=read-write",

@@ -35,7 +35,9 @@ export function withHosts(uri: string, dial: (endpoint: Endpoint) => Endpoint): 
   if (!match) throw new Error(`not a postgres:// URI: ${uri}`);
   const [, scheme, , rest] = match;
   const credentials = /^postgres(?:ql)?:\/\/([^@/]*@)/.exec(uri)?.[1] ?? "";
-  const hosts = uriHosts(uri).map((e) => dial(e)).map((e) => `${e.host}:${e.port}`);
+  const hosts = uriHosts(uri)
+    .map((e) => dial(e))
+    .map((e) => `${e.host}:${e.port}`);
   return `${scheme}${credentials}${hosts.join(",")}${rest}`;
 }
 

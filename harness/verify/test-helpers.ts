@@ -107,7 +107,11 @@ export function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
     scenario: "kill-primary",
     topology: "patroni-3",
     backend: "docker",
-    stack: { name: "trixie", postgresBin: "/usr/lib/postgresql/17/bin", image: { name: "pgchaos/node:trixie", id: "sha256:0123456789ab" } },
+    stack: {
+      name: "trixie",
+      postgresBin: "/usr/lib/postgresql/17/bin",
+      image: { name: "pgchaos/node:trixie", id: "sha256:0123456789ab" },
+    },
     started_at: "2025-01-01T00:00:00Z",
     duration_s: 60,
     versions: { postgres: "17" },
