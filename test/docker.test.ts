@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, leftovers, pgchaos, resultOf, runScenarioFile } from "./helpers.ts";
@@ -53,6 +54,63 @@ describe("kill-primary on the trixie stack: PostgreSQL 17, Patroni 4, pg_auto_fa
   }
   it("leaves nothing behind", () => {
     for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("a failing run on the Docker backend", () => {
+  const run = runScenarioFile("test/scenarios/expect-no-promotion.yaml", ["--backend", "docker"]);
+
+  it("fails its verdict with exit 1 and leaves nothing behind", () => {
+    expect(resultOf(run, "patroni").verdict).toBe("fail");
+    expect(run.cli.code).toBe(1);
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("a user's own image (--image)", () => {
+  const image = `pgchaos-test/no-patroni:${process.pid}`;
+  const run = (name: string) =>
+    pgchaos([
+      "run",
+      join(ROOT, "scenarios/kill-primary.yaml"),
+      "--topology",
+      "patroni",
+      "--backend",
+      "docker",
+      "--image",
+      name,
+    ]);
+
+  it("is checked against the contract up front: one line naming what it lacks, exit 2, nothing left", () => {
+    const built = spawnSync(
+      "sh",
+      [
+        "-c",
+        `printf 'FROM pgchaos/node:bookworm\nRUN rm /usr/bin/patroni\n' | DOCKER_BUILDKIT=0 docker build -q -t ${image} -`,
+      ],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(built.status, built.stderr).toBe(0);
+    try {
+      const result = run(image);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toContain(
+        `image ${image} lacks /usr/bin/patroni — install patroni python3-psycopg2`,
+      );
+      const runId = /\(run ([0-9a-f]{6})\)/.exec(result.stdout)?.[1] as string;
+      expect(leftovers(runId)).toEqual([]);
+    } finally {
+      spawnSync("docker", ["rmi", "-f", image]);
+    }
+  });
+
+  it("without PostgreSQL at all is refused in one line", () => {
+    const result = run("pgchaos/base:bookworm");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/has no (PostgreSQL|user postgres)/);
   });
 });
 

@@ -212,6 +212,9 @@ async function startMember(
     "sh",
     dir,
   ]);
+  if (prepared.code !== 0 && /invalid user/.test(prepared.stderr)) {
+    throw new UsageError(`image ${image.name} has no user postgres (members run PostgreSQL as postgres)`);
+  }
   if (prepared.code !== 0)
     throw new Error(`cannot prepare ${dir} on ${spec.name}: ${prepared.stderr.trim()}`);
   const keeper = /^\s*(\d+)\s+sleep infinity\s*$/m.exec(prepared.stdout)?.[1];

@@ -1,6 +1,6 @@
 import { constants, accessSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { BackendKind } from "../backend/backend.ts";
+import type { BackendKind, StartedMember } from "../backend/backend.ts";
 import { run } from "../common/exec.ts";
 
 export interface Check {
@@ -12,14 +12,19 @@ export interface Check {
 
 const APT = "apt-get update && apt-get install -y";
 
-/** Binaries each topology needs, with the Debian package that provides them. */
-const REQUIRED: Record<string, [string, string][]> = {
+/** PostgreSQL's directory on the local backend: Debian 12's packages. */
+const HOST_POSTGRES = "/usr/lib/postgresql/15";
+
+/**
+ * What the members need for each topology and entry point, with the Debian package that provides it.
+ * `{pg}` is PostgreSQL's directory (/usr/lib/postgresql/<major>), `{v}` its major version. This is
+ * also the contract a user's own image (--image) must meet; it is checked in the first member.
+ */
+const MEMBER_SOFTWARE: Record<string, [string, string][]> = {
   common: [
-    ["/usr/sbin/ip", "iproute2"],
     ["/usr/sbin/nft", "nftables"],
-    ["/usr/bin/setpriv", "util-linux"],
-    ["/usr/lib/postgresql/15/bin/postgres", "postgresql-15"],
-    ["/usr/lib/postgresql/15/bin/pg_rewind", "postgresql-15"],
+    ["{pg}/bin/postgres", "postgresql-{v}"],
+    ["{pg}/bin/pg_rewind", "postgresql-{v}"],
   ],
   patroni: [
     ["/usr/bin/patroni", "patroni python3-psycopg2"],
@@ -27,15 +32,29 @@ const REQUIRED: Record<string, [string, string][]> = {
     ["/usr/bin/etcdctl", "etcd-client"],
   ],
   repmgr: [
-    ["/usr/bin/repmgr", "postgresql-15-repmgr"],
-    ["/usr/bin/repmgrd", "postgresql-15-repmgr"],
-    ["/usr/lib/postgresql/15/lib/repmgr.so", "postgresql-15-repmgr"],
+    ["/usr/bin/repmgr", "postgresql-{v}-repmgr"],
+    ["/usr/bin/repmgrd", "postgresql-{v}-repmgr"],
+    ["{pg}/lib/repmgr.so", "postgresql-{v}-repmgr"],
     // repmgr's switchover reaches the old primary over SSH: one sshd per member's host.
     ["/usr/sbin/sshd", "openssh-server"],
     ["/usr/bin/ssh", "openssh-client"],
-    ["/usr/bin/ssh-keygen", "openssh-client"],
   ],
   haproxy: [["/usr/sbin/haproxy", "haproxy"]],
+  pgpool: [["/usr/sbin/pgpool", "pgpool2"]],
+  pg_auto_failover: [
+    ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-{v}-auto-failover"],
+    ["{pg}/lib/pgautofailover.so", "postgresql-{v}-auto-failover"],
+  ],
+};
+
+/** Only where members are namespaces of this machine: its own network tools and setpriv. */
+const LOCAL_HOST: [string, string][] = [
+  ["/usr/sbin/ip", "iproute2"],
+  ["/usr/bin/setpriv", "util-linux"],
+];
+
+/** What the harness's own side needs on any backend: the libpq addon, ssh-keygen for repmgr's keys. */
+const HARNESS_SIDE: Record<string, [string, string][]> = {
   // The uri entry point drives libpq through the addon npm ci builds against libpq-dev.
   uri: [
     [
@@ -43,12 +62,18 @@ const REQUIRED: Record<string, [string, string][]> = {
       "libpq-dev && npm rebuild libpq",
     ],
   ],
-  pgpool: [["/usr/sbin/pgpool", "pgpool2"]],
-  pg_auto_failover: [
-    ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-15-auto-failover"],
-    ["/usr/lib/postgresql/15/lib/pgautofailover.so", "postgresql-15-auto-failover"],
-  ],
+  repmgr: [["/usr/bin/ssh-keygen", "openssh-client"]],
 };
+
+function memberSoftware(components: readonly string[], postgresDir: string): [string, string][] {
+  const version = postgresDir.split("/").at(-1) ?? "";
+  return ["common", ...components].flatMap((group) =>
+    (MEMBER_SOFTWARE[group] ?? []).map(([path, pkg]): [string, string] => [
+      path.replace("{pg}", postgresDir),
+      pkg.replaceAll("{v}", version),
+    ]),
+  );
+}
 
 function executable(path: string): boolean {
   try {
@@ -59,42 +84,55 @@ function executable(path: string): boolean {
   }
 }
 
-/** What the harness's own side needs on any backend: the libpq addon, ssh-keygen for repmgr's keys. */
-const HARNESS_SIDE: Record<string, [string, string][]> = {
-  uri: REQUIRED.uri ?? [],
-  repmgr: [["/usr/bin/ssh-keygen", "openssh-client"]],
-};
+function checksOf(entries: [string, string][]): Check[] {
+  return entries.map(([path, pkg]) => ({ what: path, ok: executable(path), fix: `${APT} ${pkg}` }));
+}
 
 /**
  * Everything a run needs on this machine for these topologies and entry points, each with its fix.
- * The local backend runs the host's own packages as root; Docker needs only the harness's side
- * here (the engine and its images are checked when the backend starts).
+ * The local backend runs the host's own packages as root; other backends need only the harness's
+ * side here (their engine and images are checked when they start, their members by checkMember).
  */
 export async function preflight(backend: BackendKind, components: readonly string[]): Promise<Check[]> {
-  if (backend !== "local") {
-    return components.flatMap((group) =>
-      (HARNESS_SIDE[group] ?? []).map(([path, pkg]) => ({
-        what: path,
-        ok: executable(path),
-        fix: `${APT} ${pkg}`,
-      })),
-    );
-  }
+  const harnessSide = checksOf(components.flatMap((group) => HARNESS_SIDE[group] ?? []));
+  if (backend !== "local") return harnessSide;
   const checks: Check[] = [
     {
       what: "running as root (network namespaces need it)",
       ok: process.getuid?.() === 0,
       fix: "sudo npx pgchaos …  (or run as root), or --backend docker",
     },
+    ...checksOf([...LOCAL_HOST, ...memberSoftware(components, HOST_POSTGRES)]),
+    ...harnessSide,
   ];
-  for (const group of ["common", ...components]) {
-    for (const [path, pkg] of REQUIRED[group] ?? []) {
-      checks.push({ what: path, ok: executable(path), fix: `${APT} ${pkg}` });
-    }
-  }
   const user = await run(["id", "-u", "postgres"]);
   checks.push({ what: "user postgres", ok: user.code === 0, fix: `${APT} postgresql-15` });
   return checks;
+}
+
+/**
+ * The same contract inside a started member (a user's own image): one line naming the first thing
+ * missing, or undefined. The harness's helpers also need Node.js there.
+ */
+export async function checkMember(
+  member: StartedMember,
+  components: readonly string[],
+  postgresBin: string,
+): Promise<string | undefined> {
+  const needed: [string, string][] = [
+    ...memberSoftware(components, postgresBin.replace(/\/bin$/, "")),
+    ["/usr/bin/node", "nodejs"],
+  ];
+  const probe = needed.map(([path]) => `[ -e '${path}' ] || echo '${path}'`).join("; ");
+  const result = await member.exec([
+    "sh",
+    "-c",
+    `${probe}; id -u postgres >/dev/null 2>&1 || echo 'user postgres'`,
+  ]);
+  const missing = result.stdout.split("\n").filter(Boolean);
+  if (missing.length === 0) return undefined;
+  const fix = [...new Set(missing.map((m) => needed.find(([path]) => path === m)?.[1] ?? "postgresql"))];
+  return `lacks ${missing.join(", ")} — install ${fix.join(" ")} in the image (see README, "Your own image")`;
 }
 
 /** The first failed check as a one-line error, or undefined when everything is there. */

@@ -26,7 +26,7 @@ import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
 import { uriHosts, withCredentials, withHosts } from "../topology/uri.ts";
 import { Workload, type WriterGroup } from "../workload/writers.ts";
-import { firstProblem, preflight } from "./preflight.ts";
+import { checkMember, firstProblem, preflight } from "./preflight.ts";
 import type { NodeLsn, RunRecord } from "./record.ts";
 
 export interface RunOptions {
@@ -81,6 +81,16 @@ export async function runScenario(
       `starting ${options.topology} cluster: ${members.map((m) => m.name).join(", ")} (backend ${builder.kind})`,
     );
     backend = await builder.start(members);
+    if (backend.kind !== "local") {
+      // A user's own image must carry what this topology needs: one line naming what it lacks.
+      const first = backend.member(members[0]?.name ?? "");
+      const lacks = await checkMember(
+        first,
+        [options.topology, ...scenario.entrypoints],
+        backend.stack.postgresBin,
+      );
+      if (lacks) throw new UsageError(`image ${backend.stack.image?.name ?? backend.stack.name} ${lacks}`);
+    }
     const context: TopologyContext = { backend, scenario, runId, password: randomBytes(12).toString("hex") };
     const base = kind.create(context);
     const entryPoints = scenario.entrypoints

@@ -1,42 +1,25 @@
 import { join } from "node:path";
-import type pg from "pg";
 import { pollUntil } from "../common/clock.ts";
 import type { Member } from "../run/record.ts";
+import { composeTopology } from "./compose.ts";
 import {
   appendToFile,
   componentVersions,
   dataDirOf,
   describeMember,
   nodeNames,
-  postgresEndpoint,
   prepareMemberDir,
   processLog,
   runAsPostgres,
   runOnMember,
   stopGracefully,
 } from "./members.ts";
-import {
-  type Parameters,
-  alterSystem,
-  countStreaming,
-  readForkLsn,
-  synchronousStandbyAddresses,
-  withConnection,
-} from "./sql.ts";
-import type {
-  ClusterStatus,
-  HaEvent,
-  HaPromotion,
-  PostgresEndpoint,
-  StartMode,
-  Topology,
-  TopologyContext,
-  TopologyKind,
-} from "./topology.ts";
+import { PgAutoFailoverClient } from "./pg-auto-failover-client.ts";
+import { type Parameters, alterSystem } from "./sql.ts";
+import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
 
 export const MONITOR = "monitor";
 const PORT = 5432;
-const DATABASE = "postgres";
 const NODE_READY_TIMEOUT_MS = 120_000;
 
 /** Monitor GUCs (pgautofailover.*) a scenario may set; all are sighup in 2.0, applied with ALTER SYSTEM. */
@@ -58,25 +41,6 @@ export const KEEPER_SETTINGS = [
   "postgresql_restart_failure_timeout",
 ] as const;
 
-/** States in which a node is the writable primary, once it reports the state the monitor assigned. */
-const PRIMARY_STATES = new Set(["single", "wait_primary", "primary", "join_primary", "apply_settings"]);
-
-interface NodeRow {
-  nodename: string;
-  reportedstate: string;
-  goalstate: string;
-  health: number;
-}
-
-interface EventRow {
-  ms: number;
-  nodename: string;
-  reportedstate: string;
-  goalstate: string;
-  reportedtli: number;
-  description: string;
-}
-
 /**
  * pg_auto_failover: a monitor on its own host and PostgreSQL nodes, each kept running by
  * `pg_autoctl run` as its HA agent. The monitor's tables are the source of roles and events.
@@ -86,29 +50,32 @@ export const pgAutoFailover: TopologyKind = {
     ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
     { name: MONITOR, kind: "monitor" as const },
   ],
-  create: (context) => new PgAutoFailoverTopology(context),
+  create: (context) => {
+    const deployment = new PgAutoFailoverDeployment(context);
+    return composeTopology(deployment.client, deployment);
+  },
 };
 
-class PgAutoFailoverTopology implements Topology {
-  readonly name = "pg_auto_failover";
+/** How pgchaos deploys pg_auto_failover: `pg_autoctl create` on each member, then `pg_autoctl run`. */
+class PgAutoFailoverDeployment implements Deployment {
   private readonly nodes: string[];
   private readonly settingsUsed: Record<string, unknown>;
+  readonly client: PgAutoFailoverClient;
 
   constructor(private readonly context: TopologyContext) {
     this.nodes = nodeNames(context.scenario.cluster.nodes);
     this.settingsUsed = { ...(context.scenario.cluster.ha.pg_auto_failover ?? {}) };
+    this.client = new PgAutoFailoverClient(context.backend, this.nodes, {
+      password: context.password,
+      monitor: MONITOR,
+      autoctl: (args, timeoutMs) =>
+        this.autoctl(MONITOR, [...args, "--pgdata", this.pgdata(MONITOR)], timeoutMs),
+    });
   }
 
   members(): Member[] {
-    const { backend } = this.context;
-    return [
-      ...this.nodes.map((name) => describeMember(backend, name, "postgres")),
-      describeMember(backend, MONITOR, "monitor"),
-    ];
-  }
-
-  postgresMembers(): string[] {
-    return this.nodes;
+    const { backend, scenario } = this.context;
+    return pgAutoFailover.members(scenario).map((m) => describeMember(backend, m.name, m.kind));
   }
 
   /** Each member's own environment: hosts may share one filesystem, so sockets and config dirs are per member. */
@@ -169,7 +136,7 @@ class PgAutoFailoverTopology implements Topology {
     ]);
     await this.allowHarness(MONITOR);
     await this.startMember(MONITOR);
-    await pollUntil(async () => ((await this.monitorNodes()) ? true : undefined), 30_000);
+    await pollUntil(async () => ((await this.client.monitorNodes()) ? true : undefined), 30_000);
     await this.applyMonitorSettings();
 
     const [first, ...others] = this.nodes;
@@ -203,7 +170,7 @@ class PgAutoFailoverTopology implements Topology {
       "--name",
       node,
       "--dbname",
-      DATABASE,
+      "postgres",
       "--auth",
       "trust",
       "--no-ssl",
@@ -236,7 +203,7 @@ class PgAutoFailoverTopology implements Topology {
       (key) => `alter system set pgautofailover.${key} = ${Number(settings[key])}`,
     );
     if (statements.length === 0) return;
-    await this.withMonitor(async (client) => {
+    await this.client.withMonitor(async (client) => {
       for (const statement of statements) await client.query(statement);
       await client.query("select pg_reload_conf()");
     });
@@ -244,7 +211,7 @@ class PgAutoFailoverTopology implements Topology {
 
   private async waitForState(node: string, states: string[]): Promise<void> {
     const reached = await pollUntil(async () => {
-      const row = (await this.monitorNodes())?.find((n) => n.nodename === node);
+      const row = (await this.client.monitorNodes())?.find((n) => n.nodename === node);
       return row && states.includes(row.reportedstate) && row.reportedstate === row.goalstate
         ? true
         : undefined;
@@ -252,17 +219,9 @@ class PgAutoFailoverTopology implements Topology {
     if (!reached) throw new Error(`pg_auto_failover node ${node} did not reach ${states.join("/")}`);
   }
 
-  /** `perform switchover` lets the monitor pick the candidate; `perform promotion` promotes a named node. */
-  async switchover(candidate: string | null): Promise<void> {
-    const args = candidate
-      ? ["perform", "promotion", "--formation", "default", "--name", candidate]
-      : ["perform", "switchover", "--formation", "default"];
-    await this.autoctl(MONITOR, [...args, "--pgdata", this.pgdata(MONITOR), "--wait", "60"], 90_000);
-  }
-
   /** The HA manager leaves PostgreSQL's parameters alone: ALTER SYSTEM on the member itself. */
   configure(member: string, parameters: Parameters): Promise<void> {
-    return alterSystem(this.endpoint(member), parameters);
+    return alterSystem(this.client.endpoint(member), parameters);
   }
 
   dataDir(member: string): string {
@@ -281,137 +240,6 @@ class PgAutoFailoverTopology implements Topology {
       ["pg_autoctl", "run", "--pgdata", this.pgdata(member)],
       this.env(member),
     );
-  }
-
-  private withMonitor<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-    return withConnection({ ...this.endpoint(MONITOR), database: "pg_auto_failover" }, use);
-  }
-
-  private async monitorNodes(): Promise<NodeRow[] | undefined> {
-    try {
-      return await this.withMonitor(async (client) => {
-        const result = await client.query<NodeRow>(
-          "select nodename, reportedstate::text, goalstate::text, health from pgautofailover.node order by nodeid",
-        );
-        return result.rows;
-      });
-    } catch {
-      return undefined;
-    }
-  }
-
-  async status(): Promise<ClusterStatus> {
-    const rows = await this.monitorNodes();
-    const empty = { reachable: false, primary: null, syncStandbys: [], replicas: [], healthy: false };
-    if (!rows) return { ...empty, detail: "the monitor does not answer" };
-    const settled = (row: NodeRow) => row.reportedstate === row.goalstate;
-    const primary =
-      rows.find((row) => settled(row) && PRIMARY_STATES.has(row.reportedstate))?.nodename ?? null;
-    const replicas = rows.filter((row) => row.reportedstate === "secondary").map((row) => row.nodename);
-    const syncStandbys = primary ? await this.syncStandbys(primary) : [];
-    const status = { reachable: true, primary, syncStandbys, replicas };
-    const states = rows.map(
-      (row) => `${row.nodename}:${row.reportedstate}${settled(row) ? "" : `→${row.goalstate}`}`,
-    );
-    const detail = states.join(" ");
-    const missing = this.nodes.filter((n) => !rows.some((row) => row.nodename === n));
-    if (!primary) return { ...status, healthy: false, detail: `no primary (${detail})` };
-    if (missing.length > 0)
-      return { ...status, healthy: false, detail: `not registered: ${missing.join(", ")}` };
-    const unsettled = rows.filter(
-      (row) =>
-        !settled(row) || row.health !== 1 || !["primary", "secondary", "single"].includes(row.reportedstate),
-    );
-    if (unsettled.length > 0) return { ...status, healthy: false, detail };
-    const streaming = await countStreaming(this.endpoint(primary));
-    if (streaming < this.nodes.length - 1) {
-      return {
-        ...status,
-        healthy: false,
-        detail: `${streaming}/${this.nodes.length - 1} streaming (${detail})`,
-      };
-    }
-    return { ...status, healthy: true, detail: `primary ${primary}, ${streaming} streaming` };
-  }
-
-  /** Standbys PostgreSQL itself counts as synchronous (sync or quorum), as the primary reports them. */
-  private async syncStandbys(primary: string): Promise<string[]> {
-    const addresses = await synchronousStandbyAddresses(this.endpoint(primary));
-    return this.nodes.filter((n) => addresses.includes(this.context.backend.member(n).address));
-  }
-
-  /** The formation URI exactly as `pg_autoctl show uri` prints it: postgres://h1:p,h2:p/db?target_session_attrs=read-write… */
-  async connectionUri(): Promise<string> {
-    const output = await this.autoctl(MONITOR, [
-      "show",
-      "uri",
-      "--formation",
-      "default",
-      "--pgdata",
-      this.pgdata(MONITOR),
-    ]);
-    const uri = output
-      .split("\n")
-      .find((line) => line.includes("target_session_attrs"))
-      ?.trim()
-      .split(/\s+/)
-      .pop();
-    if (!uri) throw new Error(`pg_autoctl show uri printed no formation URI: ${output.trim()}`);
-    return uri;
-  }
-
-  private async events(): Promise<EventRow[]> {
-    try {
-      return await this.withMonitor(async (client) => {
-        const result = await client.query<EventRow>(
-          `select (extract(epoch from eventtime) * 1000)::float8 as ms, nodename, reportedstate::text,
-                  goalstate::text, reportedtli, description
-             from pgautofailover.event order by eventid`,
-        );
-        return result.rows;
-      });
-    } catch {
-      return [];
-    }
-  }
-
-  /**
-   * A promotion is the first event reporting a timeline above every timeline reported before it.
-   * The fork point comes from PostgreSQL's own timeline history file on the node now primary.
-   */
-  async promotions(): Promise<HaPromotion[]> {
-    const promotions: HaPromotion[] = [];
-    let highest = 1;
-    for (const event of await this.events()) {
-      if (event.reportedtli <= highest) continue;
-      highest = event.reportedtli;
-      promotions.push({
-        wallMs: event.ms,
-        member: event.nodename,
-        timeline: event.reportedtli,
-        forkLsn: null,
-        reason: event.description,
-      });
-    }
-    const primary = (await this.status()).primary;
-    if (primary) {
-      for (const promotion of promotions) {
-        promotion.forkLsn = await readForkLsn(this.endpoint(primary), promotion.timeline);
-      }
-    }
-    return promotions;
-  }
-
-  async haEvents(): Promise<HaEvent[]> {
-    return (await this.events()).map((event) => ({
-      wallMs: event.ms,
-      member: event.nodename,
-      text: `${event.reportedstate} → ${event.goalstate}: ${event.description}`,
-    }));
-  }
-
-  endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.context.backend.member(member), this.context.password, DATABASE);
   }
 
   versions(): Promise<Record<string, string>> {

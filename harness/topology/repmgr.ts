@@ -3,6 +3,7 @@ import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
+import { composeTopology } from "./compose.ts";
 import {
   POSTGRES_USER,
   appendToFile,
@@ -10,7 +11,6 @@ import {
   dataDirOf,
   describeMember,
   nodeNames,
-  postgresEndpoint,
   prepareMemberDir,
   processLog,
   runAsPostgres,
@@ -18,26 +18,10 @@ import {
   stopGracefully,
   writeConfig,
 } from "./members.ts";
+import { RepmgrClient } from "./repmgr-client.ts";
 import { openShellAccess } from "./shell-access.ts";
-import {
-  type Parameters,
-  alterSystem,
-  countStreaming,
-  readForkLsn,
-  synchronousStandbyAddresses,
-  withConnection,
-} from "./sql.ts";
-import type {
-  ClusterStatus,
-  HaEvent,
-  HaPromotion,
-  PostgresEndpoint,
-  StartMode,
-  Topology,
-  TopologyContext,
-  TopologyKind,
-} from "./topology.ts";
-import { multiHostUri } from "./uri.ts";
+import { type Parameters, alterSystem, withConnection } from "./sql.ts";
+import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
 
 export const WITNESS = "witness";
 const PORT = 5432;
@@ -53,14 +37,6 @@ export const REPMGR_SETTINGS = [
   "degraded_monitoring_timeout",
 ] as const;
 
-interface EventRow {
-  ms: number;
-  node_name: string | null;
-  event: string;
-  successful: boolean;
-  details: string | null;
-}
-
 /**
  * repmgr with repmgrd on every node and a witness on its own host. PostgreSQL runs under
  * pg_ctl (repmgr's service commands), repmgrd as the HA agent beside it.
@@ -70,31 +46,33 @@ export const repmgr: TopologyKind = {
     ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
     { name: WITNESS, kind: "witness" as const },
   ],
-  create: (context) => new RepmgrTopology(context),
+  create: (context) => {
+    const deployment = new RepmgrDeployment(context);
+    return composeTopology(deployment.client, deployment);
+  },
 };
 
-class RepmgrTopology implements Topology {
-  readonly name = "repmgr";
+/** How pgchaos deploys repmgr: initdb and clones, repmgr.conf per member, repmgrd beside each PostgreSQL. */
+class RepmgrDeployment implements Deployment {
   private readonly nodes: string[];
+  readonly client: RepmgrClient;
 
   constructor(private readonly context: TopologyContext) {
     this.nodes = nodeNames(context.scenario.cluster.nodes);
+    this.client = new RepmgrClient(context.backend, this.nodes, {
+      password: context.password,
+      witness: WITNESS,
+      repmgr: (member, args, timeoutMs) => this.repmgr(member, args, timeoutMs),
+    });
   }
 
   members(): Member[] {
-    const { backend } = this.context;
-    return [
-      ...this.nodes.map((name) => describeMember(backend, name, "postgres")),
-      describeMember(backend, WITNESS, "witness"),
-    ];
+    const { backend, scenario } = this.context;
+    return repmgr.members(scenario).map((m) => describeMember(backend, m.name, m.kind));
   }
 
   postgresMembers(): string[] {
     return this.nodes;
-  }
-
-  async connectionUri(): Promise<string> {
-    return multiHostUri(this.nodes.map((node) => ({ host: this.host(node).address, port: PORT })));
   }
 
   private host(member: string): StartedMember {
@@ -244,14 +222,9 @@ class RepmgrTopology implements Topology {
     ]);
   }
 
-  /**
-   * "repair" is the HA manager's own repair of a killed member: a former primary that another node
-   * has replaced rejoins it with pg_rewind (after a CHECKPOINT on the new primary, lab pitfall 5).
-   * "restart", and any other member, simply starts again — a killed primary comes back as a primary.
-   */
   /** The HA manager leaves PostgreSQL's parameters alone: ALTER SYSTEM on the member itself. */
   configure(member: string, parameters: Parameters): Promise<void> {
-    return alterSystem(this.endpoint(member), parameters);
+    return alterSystem(this.client.endpoint(member), parameters);
   }
 
   dataDir(member: string): string {
@@ -268,13 +241,18 @@ class RepmgrTopology implements Topology {
     );
   }
 
+  /**
+   * "repair" is the HA manager's own repair of a killed member: a former primary that another node
+   * has replaced rejoins it with pg_rewind (after a CHECKPOINT on the new primary, lab pitfall 5).
+   * "restart", and any other member, simply starts again — a killed primary comes back as a primary.
+   */
   async startMember(member: string, mode: StartMode): Promise<void> {
-    const primary = mode === "repair" ? (await this.status()).primary : null;
+    const primary = mode === "repair" ? (await this.client.status()).primary : null;
     if (member !== WITNESS && primary && primary !== member && (await this.wasPrimary(member))) {
       // `standby promote` records the new primary in repmgr.nodes just after PostgreSQL promoted;
       // node rejoin refuses a primary not registered as one, so wait for repmgr to finish.
       await this.untilRegisteredPrimary(primary);
-      await withConnection(this.endpoint(primary), (client) => client.query("checkpoint"));
+      await withConnection(this.client.endpoint(primary), (client) => client.query("checkpoint"));
       await this.repmgr(member, [
         "node",
         "rejoin",
@@ -291,7 +269,7 @@ class RepmgrTopology implements Topology {
 
   private async untilRegisteredPrimary(primary: string): Promise<void> {
     const isRegistered = () =>
-      withConnection({ ...this.endpoint(primary), database: "repmgr" }, async (client) => {
+      withConnection({ ...this.client.endpoint(primary), database: "repmgr" }, async (client) => {
         const result = await client.query<{ type: string }>(
           "select type from repmgr.nodes where node_name = $1",
           [primary],
@@ -310,129 +288,6 @@ class RepmgrTopology implements Topology {
       join(this.dir(member), "data", "standby.signal"),
     ]);
     return result.code !== 0;
-  }
-
-  /**
-   * `repmgr standby switchover`, run on the candidate: it pauses every repmgrd, stops the old primary
-   * over SSH, promotes, rejoins the old primary and has the other nodes (and the witness) follow.
-   * Without a named candidate, the replica that has replayed the most WAL.
-   */
-  async switchover(candidate: string | null): Promise<void> {
-    const target = candidate ?? (await this.mostAdvancedReplica());
-    await this.repmgr(target, ["standby", "switchover", "--siblings-follow"], 180_000);
-  }
-
-  private async mostAdvancedReplica(): Promise<string> {
-    const { replicas } = await this.status();
-    const replayed = await Promise.all(
-      replicas.map(async (member) => {
-        const lsn = (await this.psql(member, "select pg_last_wal_replay_lsn() - '0/0'")).trim();
-        return { member, bytes: Number(lsn) || 0 };
-      }),
-    );
-    replayed.sort((a, b) => b.bytes - a.bytes || a.member.localeCompare(b.member));
-    const best = replayed[0];
-    if (!best) throw new Error("no replica to switch over to");
-    return best.member;
-  }
-
-  /**
-   * repmgr has no single authority: every node that answers is asked whether it is in recovery,
-   * and the primary is the writable node most replicas stream from.
-   */
-  async status(): Promise<ClusterStatus> {
-    const writable: { member: string; streaming: number }[] = [];
-    const replicas: string[] = [];
-    let answered = 0;
-    await Promise.all(
-      this.nodes.map(async (member) => {
-        try {
-          const row = await withConnection(
-            this.endpoint(member),
-            async (client) =>
-              (await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery")).rows[0],
-          );
-          answered += 1;
-          if (row?.recovery) replicas.push(member);
-          else writable.push({ member, streaming: await countStreaming(this.endpoint(member)) });
-        } catch {
-          // down or unreachable
-        }
-      }),
-    );
-    writable.sort((a, b) => b.streaming - a.streaming || a.member.localeCompare(b.member));
-    const primary = writable[0]?.member ?? null;
-    // repmgr leaves synchronous replication to PostgreSQL: ask the primary which standbys count.
-    const syncAddresses = primary ? await synchronousStandbyAddresses(this.endpoint(primary)) : [];
-    const syncStandbys = this.nodes.filter((n) => syncAddresses.includes(this.host(n).address));
-    const status = { reachable: answered > 0, primary, syncStandbys, replicas: replicas.sort() };
-    if (!primary)
-      return { ...status, healthy: false, detail: answered > 0 ? "no writable node" : "no node answers" };
-    if (writable.length > 1) {
-      return {
-        ...status,
-        healthy: false,
-        detail: `${writable.map((w) => w.member).join(" and ")} are both writable`,
-      };
-    }
-    const streaming = writable[0]?.streaming ?? 0;
-    if (streaming < this.nodes.length - 1) {
-      return {
-        ...status,
-        healthy: false,
-        detail: `${streaming}/${this.nodes.length - 1} replicas streaming from ${primary}`,
-      };
-    }
-    const witnessUp = await withConnection(this.endpoint(WITNESS), async () => true).catch(() => false);
-    if (!witnessUp) return { ...status, healthy: false, detail: "witness down" };
-    return { ...status, healthy: true, detail: `primary ${primary}, ${streaming} streaming` };
-  }
-
-  private async events(): Promise<EventRow[]> {
-    const primary = (await this.status()).primary;
-    if (!primary) return [];
-    try {
-      return await withConnection({ ...this.endpoint(primary), database: "repmgr" }, async (client) => {
-        const result = await client.query<EventRow>(
-          `select (extract(epoch from e.event_timestamp) * 1000)::float8 as ms, n.node_name, e.event,
-                  e.successful, e.details
-             from repmgr.events e left join repmgr.nodes n using (node_id) order by e.event_timestamp`,
-        );
-        return result.rows;
-      });
-    } catch {
-      return [];
-    }
-  }
-
-  /** Each successful standby_promote creates the next timeline; its fork point is in the history file. */
-  async promotions(): Promise<HaPromotion[]> {
-    const promotes = (await this.events()).filter((e) => e.event === "standby_promote" && e.successful);
-    const primary = (await this.status()).primary;
-    const promotions: HaPromotion[] = [];
-    for (const [index, event] of promotes.entries()) {
-      const timeline = index + 2;
-      promotions.push({
-        wallMs: event.ms,
-        member: event.node_name ?? "?",
-        timeline,
-        forkLsn: primary ? await readForkLsn(this.endpoint(primary), timeline) : null,
-        reason: event.details ?? "",
-      });
-    }
-    return promotions;
-  }
-
-  async haEvents(): Promise<HaEvent[]> {
-    return (await this.events()).map((e) => ({
-      wallMs: e.ms,
-      member: e.node_name,
-      text: `${e.event}${e.successful ? "" : " (failed)"}: ${e.details ?? ""}`,
-    }));
-  }
-
-  endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.host(member), this.context.password);
   }
 
   versions(): Promise<Record<string, string>> {

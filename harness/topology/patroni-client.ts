@@ -1,0 +1,167 @@
+import type { StartedBackend } from "../backend/backend.ts";
+import { httpRequest } from "../common/http.ts";
+import { formatLsn } from "../verify/lsn.ts";
+import { POSTGRES_PORT, postgresEndpoint } from "./members.ts";
+import { parsePatroniLog } from "./patroni-log.ts";
+import { countStreaming } from "./sql.ts";
+import type { ClusterStatus, HaClient, HaEvent, HaPromotion, PostgresEndpoint } from "./topology.ts";
+import { multiHostUri } from "./uri.ts";
+
+const REST_TIMEOUT_MS = 1000;
+/** A replica that is up: Patroni 3.0 says "running", Patroni ≥ 3.1 (4.0 included) "streaming". */
+const REPLICA_UP = new Set(["running", "streaming"]);
+
+interface PatroniMember {
+  name: string;
+  role: string;
+  state: string;
+  timeline?: number;
+  lag?: number | string;
+}
+
+export interface PatroniClientOptions {
+  /** The PostgreSQL superuser's password (the harness's clients log in with it). */
+  password: string;
+  /** synchronous_mode: healthy then also needs a synchronous standby. */
+  synchronous: boolean;
+  /** Where each node's Patroni log is, inside the member (the source of notable events). */
+  logFiles: (member: string) => string[];
+}
+
+/**
+ * Patroni as its REST API and its logs describe it. It needs only the members' endpoints and
+ * files, not how they were started, so it reads a cluster pgchaos did not deploy just the same.
+ */
+export class PatroniClient implements HaClient {
+  readonly name = "patroni";
+
+  constructor(
+    private readonly backend: StartedBackend,
+    private readonly nodes: string[],
+    private readonly options: PatroniClientOptions,
+  ) {}
+
+  postgresMembers(): string[] {
+    return this.nodes;
+  }
+
+  async connectionUri(): Promise<string> {
+    return multiHostUri(
+      this.nodes.map((node) => ({ host: this.backend.member(node).address, port: POSTGRES_PORT })),
+    );
+  }
+
+  /** A change to the DCS config (PATCH /config), which Patroni hands to every member. */
+  async patchConfig(change: Record<string, unknown>): Promise<void> {
+    if (!(await this.rest("/config", { method: "PATCH", body: JSON.stringify(change) }))) {
+      throw new Error("no Patroni REST API accepted PATCH /config");
+    }
+  }
+
+  async switchover(candidate: string | null): Promise<void> {
+    const leader = (await this.status()).primary;
+    if (!leader) throw new Error("switchover: no leader to switch over from");
+    const answer = await httpRequest(this.restUrl(leader, "/switchover"), {
+      method: "POST",
+      body: JSON.stringify(candidate ? { leader, candidate } : { leader }),
+      timeoutMs: 60_000,
+    });
+    if (answer.status !== 200)
+      throw new Error(`switchover: Patroni answered ${answer.status}: ${answer.body}`);
+  }
+
+  private restUrl(member: string, path: string): string {
+    const { host, port } = this.backend.member(member).endpoint(8008);
+    return `http://${host}:${port}${path}`;
+  }
+
+  /**
+   * First answer from any node's REST API: every member serves the whole cluster's view from the DCS
+   * (and takes a change to it, such as PATCH /config).
+   */
+  private async rest<T>(
+    path: string,
+    request: { method: string; body: string } | null = null,
+  ): Promise<T | undefined> {
+    for (const member of this.nodes) {
+      try {
+        const answer = await httpRequest(this.restUrl(member, path), {
+          ...request,
+          timeoutMs: REST_TIMEOUT_MS,
+        });
+        if (answer.status === 200) return JSON.parse(answer.body) as T;
+      } catch {
+        // try the next member
+      }
+    }
+    return undefined;
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const cluster = await this.rest<{ members?: PatroniMember[] }>("/cluster");
+    const empty = { reachable: false, primary: null, syncStandbys: [], replicas: [], healthy: false };
+    if (!cluster?.members) return { ...empty, detail: "no Patroni REST API answered" };
+    const members = cluster.members;
+    const leader = members.find((m) => m.role === "leader" && m.state === "running");
+    const replicas = members
+      .filter((m) => m.role === "replica" || m.role === "sync_standby")
+      .map((m) => m.name);
+    const syncStandbys = members.filter((m) => m.role === "sync_standby").map((m) => m.name);
+    const status = { reachable: true, primary: leader?.name ?? null, syncStandbys, replicas };
+    if (!leader) return { ...status, healthy: false, detail: "no running leader" };
+    const notRunning = this.nodes.filter(
+      (n) =>
+        n !== leader.name &&
+        !members.some((m) => m.name === n && REPLICA_UP.has(m.state) && m.lag !== "unknown"),
+    );
+    if (notRunning.length > 0)
+      return { ...status, healthy: false, detail: `not running: ${notRunning.join(", ")}` };
+    if (this.options.synchronous && syncStandbys.length === 0) {
+      return { ...status, healthy: false, detail: "no synchronous standby yet" };
+    }
+    const streaming = await countStreaming(this.endpoint(leader.name));
+    if (streaming < this.nodes.length - 1) {
+      return {
+        ...status,
+        healthy: false,
+        detail: `${streaming}/${this.nodes.length - 1} replicas streaming`,
+      };
+    }
+    return { ...status, healthy: true, detail: `leader ${leader.name}, ${streaming} streaming` };
+  }
+
+  async promotions(): Promise<HaPromotion[]> {
+    // Each entry: [timeline it ended, switch LSN as an integer, reason, timestamp, new leader].
+    const history = await this.rest<unknown[][]>("/history");
+    if (!history) return [];
+    return history.flatMap((entry): HaPromotion[] => {
+      const [timeline, lsn, reason, timestamp, leader] = entry;
+      if (typeof timeline !== "number" || typeof timestamp !== "string" || typeof leader !== "string")
+        return [];
+      return [
+        {
+          wallMs: Date.parse(timestamp),
+          member: leader,
+          timeline: timeline + 1,
+          forkLsn: typeof lsn === "number" ? formatLsn(BigInt(lsn)) : null,
+          reason: typeof reason === "string" ? reason : "",
+        },
+      ];
+    });
+  }
+
+  async haEvents(): Promise<HaEvent[]> {
+    const events: HaEvent[] = [];
+    for (const member of this.nodes) {
+      for (const file of this.options.logFiles(member)) {
+        const text = (await this.backend.member(member).readFile(file)) ?? "";
+        for (const event of parsePatroniLog(text)) events.push({ ...event, member });
+      }
+    }
+    return events;
+  }
+
+  endpoint(member: string): PostgresEndpoint {
+    return postgresEndpoint(this.backend.member(member), this.options.password);
+  }
+}
