@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, leftovers, pgchaos, resultOf, runScenarioFile } from "./helpers.ts";
@@ -54,6 +56,31 @@ describe("kill-primary on the trixie stack: PostgreSQL 17, Patroni 4, pg_auto_fa
   }
   it("leaves nothing behind", () => {
     for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("the Docker backend without root", () => {
+  it("runs a real scenario as a user whose only privilege is the docker group", () => {
+    const out = mkdtempSync(join(tmpdir(), "pgchaos-nonroot-"));
+    chmodSync(out, 0o777);
+    const result = pgchaos(
+      [
+        "run",
+        join(ROOT, "scenarios/kill-primary.yaml"),
+        "--topology",
+        "repmgr",
+        "--backend",
+        "docker",
+        "--out",
+        out,
+      ],
+      { asUser: "nobody", group: "docker" },
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("PASS  kill-primary · repmgr · docker");
+    expect(result.code).toBe(0);
+    const runId = /\(run ([0-9a-f]{6})\)/.exec(result.stdout)?.[1] as string;
+    expect(leftovers(runId)).toEqual([]);
   });
 });
 

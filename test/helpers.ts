@@ -21,8 +21,8 @@ export interface CliResult {
 }
 
 /** Runs the real CLI in a child process, exactly as a user or CI would. */
-export function pgchaos(args: string[], options: { asUser?: string } = {}): CliResult {
-  if (options.asUser) return asOtherUser(options.asUser, args);
+export function pgchaos(args: string[], options: { asUser?: string; group?: string } = {}): CliResult {
+  if (options.asUser) return asOtherUser(options.asUser, args, options.group);
   const node = [process.execPath, join(ROOT, "bin/pgchaos.js"), ...args];
   const [command, ...rest] = node;
   const result = spawnSync(command as string, rest, { cwd: ROOT, encoding: "utf8", timeout: 900_000 });
@@ -33,11 +33,12 @@ export function pgchaos(args: string[], options: { asUser?: string } = {}): CliR
  * The CLI as another user. A checkout under /root (mode 0700) is unreadable to anyone else, so the
  * checkout is bind-mounted at a readable path in a private mount namespace that dies with the command.
  */
-function asOtherUser(user: string, args: string[]): CliResult {
+function asOtherUser(user: string, args: string[], group?: string): CliResult {
   const view = mkdtempSync(join(tmpdir(), "pgchaos-view-"));
   chmodSync(view, 0o755);
   try {
-    const script = `mount --bind "$1" "$2" && cd "$2" && shift 2 && exec runuser -u "$0" -- "$@"`;
+    const asGroup = group ? `-g ${group}` : "";
+    const script = `mount --bind "$1" "$2" && cd "$2" && shift 2 && exec runuser -u "$0" ${asGroup} -- "$@"`;
     const argv = [user, ROOT, view, process.execPath, join(view, "bin/pgchaos.js"), ...args];
     const result = spawnSync(
       "unshare",
