@@ -139,23 +139,11 @@ describe("a user's own image (--image)", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/has no (PostgreSQL|user postgres)/);
   });
-});
-
-describe("the Docker backend on bad input", () => {
-  it("names the build command when an image is missing, exit 2, in one line, nothing left", () => {
-    const result = pgchaos([
-      "run",
-      join(ROOT, "scenarios/kill-primary.yaml"),
-      "--topology",
-      "patroni",
-      "--backend",
-      "docker",
-      "--image",
-      "pgchaos/node:does-not-exist",
-    ]);
+  it("that is missing fails in one line naming it, exit 2, nothing left", () => {
+    const result = run("pgchaos/node:does-not-exist");
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    expect(result.stderr).toContain("pgchaos/node:does-not-exist");
+    expect(result.stderr).toContain("image pgchaos/node:does-not-exist not found on the Docker engine");
     const runId = /\(run ([0-9a-f]{6})\)/.exec(result.stdout)?.[1] as string;
     expect(leftovers(runId)).toEqual([]);
   });

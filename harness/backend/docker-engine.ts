@@ -5,6 +5,7 @@ process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
 import { type ContainerRuntimeClient, getContainerRuntimeClient } from "testcontainers";
 import { sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
+import { STACKS } from "../scenario/schema.ts";
 
 export type Dockerode = ContainerRuntimeClient["container"]["dockerode"];
 export type DockerContainer = ReturnType<Dockerode["getContainer"]>;
@@ -15,7 +16,7 @@ export const HARNESS_PID_LABEL = "pgchaos.harness-pid";
 export const MEMBER_LABEL = "pgchaos.member";
 
 /** The images docker/build.sh makes, one per stack. */
-export const STACK_IMAGES = ["pgchaos/node:bookworm", "pgchaos/node:trixie"];
+export const STACK_IMAGES = STACKS.map((stack) => `pgchaos/node:${stack}`);
 
 /** An engine that answers at all answers in milliseconds; a black-holed DOCKER_HOST would hang for minutes. */
 const ENGINE_TIMEOUT_MS = 5_000;
@@ -46,7 +47,7 @@ export async function requireImage(engine: ContainerRuntimeClient, name: string)
     return { name, id: info.Id, labels: info.Config?.Labels ?? {} };
   } catch (error) {
     if (statusCode(error) !== 404) throw error;
-    const stack = /^pgchaos\/node:([\w.-]+)$/.exec(name)?.[1];
+    const stack = STACKS.find((s) => name === `pgchaos/node:${s}`);
     throw new UsageError(
       stack
         ? `image ${name} is not built — fix: bash docker/build.sh ${stack}`
