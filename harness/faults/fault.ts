@@ -1,4 +1,5 @@
 import type { Capability, StartedBackend } from "../backend/backend.ts";
+import type { Sample } from "../observe/roles.ts";
 import type { StartMode, Topology } from "../topology/topology.ts";
 
 /** What a fault may touch: only the backend and the topology, never a concrete transport. */
@@ -16,6 +17,12 @@ export interface ActiveFault {
   members: string[];
   /** Something that went wrong while injecting, though the fault is in force and still needs its heal. */
   problem?: string;
+  /** Role readings the fault took from outside while injecting, for the role sampler's timeline. */
+  observed?: {
+    member: string;
+    sample: Sample /** process.hrtime.bigint() when it was read */;
+    atMono: bigint;
+  }[];
   heal(mode: StartMode): Promise<void>;
 }
 

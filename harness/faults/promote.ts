@@ -1,9 +1,14 @@
 import { join } from "node:path";
 import type { StartedMember } from "../backend/backend.ts";
-import { pollUntil } from "../common/clock.ts";
-import type { Fault } from "./fault.ts";
+import { sleep } from "../common/clock.ts";
+import { type Sample, sampleNode } from "../observe/roles.ts";
+import { withConnection } from "../topology/sql.ts";
+import type { PostgresEndpoint } from "../topology/topology.ts";
+import type { ActiveFault, Fault } from "./fault.ts";
 
 const PROMOTE_TIMEOUT_MS = 60_000;
+/** How often the member is asked whether it is writable yet: well inside an HA manager's reaction. */
+const PROBE_EVERY_MS = 10;
 
 /** Timeline history files in the member's pg_wal: a promotion always writes a new one. */
 async function historyFiles(member: StartedMember, dataDir: string): Promise<string[]> {
@@ -11,21 +16,32 @@ async function historyFiles(member: StartedMember, dataDir: string): Promise<str
   return listed.stdout.split("\n").filter((name) => name.endsWith(".history"));
 }
 
+/** One reading of the member's role, from outside, as the role sampler takes it; null when it does not answer. */
+async function probe(endpoint: PostgresEndpoint): Promise<Sample | null> {
+  try {
+    return await withConnection(endpoint, (client) => sampleNode(client, 500), 500);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * `pg_ctl promote` on a replica behind the HA manager's back (DSM's "Promote Replica" done
- * wrong): the negative control for split-brain, which the checkers must see.
+ * wrong): the negative control for split-brain, which the checkers must see. An HA manager may
+ * demote the rogue primary within milliseconds (Patroni does), less than one sampling period, so
+ * the fault itself asks the member whether it became writable, and hands that reading to the sampler.
  */
 export const promote: Fault = {
   name: "promote",
   stamp: "end",
   needs: [],
   async inject(members, { backend, topology }) {
+    const observed: NonNullable<ActiveFault["observed"]> = [];
     for (const member of members) {
       const dataDir = topology.dataDir(member);
       const host = backend.member(member);
       const before = new Set(await historyFiles(host, dataDir));
-      // No -w: an HA manager may demote the rogue primary again before pg_ctl looks (Patroni does,
-      // within ~100 ms), and pg_ctl would then wait in vain. The new timeline's history file is the proof.
+      // No -w: pg_ctl would wait in vain for a primary the HA manager has already demoted.
       const result = await host.exec(
         [`${backend.stack.postgresBin}/pg_ctl`, "promote", "-W", "-D", dataDir],
         {
@@ -34,17 +50,29 @@ export const promote: Fault = {
       );
       if (result.code !== 0)
         throw new Error(`promote ${member}: ${result.stderr.trim() || result.stdout.trim()}`);
-      const promoted = await pollUntil(
-        async () => ((await historyFiles(host, dataDir)).some((f) => !before.has(f)) ? true : undefined),
-        PROMOTE_TIMEOUT_MS,
-        50,
-      );
-      if (!promoted)
+      const deadline = Date.now() + PROMOTE_TIMEOUT_MS;
+      let promoted = false;
+      for (let round = 0; Date.now() < deadline; round++) {
+        const sample = await probe(topology.endpoint(member));
+        if (sample?.role === "primary") {
+          observed.push({ member, sample, atMono: process.hrtime.bigint() });
+          break;
+        }
+        // The new timeline's history file proves the promotion even if the member was demoted unseen.
+        if (round % 10 === 9 && (await historyFiles(host, dataDir)).some((f) => !before.has(f))) {
+          promoted = true;
+          if (sample !== null) break;
+        }
+        await sleep(PROBE_EVERY_MS);
+      }
+      if (!promoted && !observed.some((o) => o.member === member)) {
         throw new Error(`promote ${member}: no new timeline within ${PROMOTE_TIMEOUT_MS / 1000}s`);
+      }
     }
     return {
       fault: "promote",
       members,
+      observed,
       // The repair is the HA manager's (demote and rewind the rogue primary), and that is under test.
       async heal() {},
     };

@@ -53,6 +53,14 @@ export class RoleSampler {
     private readonly observer = "outside",
   ) {}
 
+  /**
+   * A reading someone else took from the same vantage point (the promote fault's own proof that a
+   * replica became writable, which may last less than one sampling period), kept like a sample.
+   */
+  observe(member: string, sample: Sample, at_ns: number): void {
+    this.record(member, sample, at_ns);
+  }
+
   start(): void {
     this.running = true;
     this.loops = this.members.map((member) => this.sampleLoop(member));
@@ -99,12 +107,12 @@ export class RoleSampler {
     return client;
   }
 
-  private record(member: string, sample: Sample): void {
+  private record(member: string, sample: Sample, at_ns = this.clock.nowNs()): void {
     const previous = this.last.get(member);
     this.last.set(member, sample);
     if (previous && previous.role === sample.role && previous.timeline === sample.timeline) return;
     this.emit({
-      at_ns: this.clock.nowNs(),
+      at_ns,
       kind: "role",
       member,
       role: sample.role,

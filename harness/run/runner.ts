@@ -144,6 +144,7 @@ class Execution {
   /** Heals scheduled by a fault's own duration; awaited before the run ends. */
   private readonly autoHeals: Promise<void>[] = [];
   private workload: Workload | undefined;
+  private sampler: RoleSampler | undefined;
   /** When the last injection returned, i.e. the fault was fully in force (a stop has stopped). */
   private lastFaultNs = 0;
 
@@ -183,6 +184,7 @@ class Execution {
       clock,
       (e) => this.event(e),
     );
+    this.sampler = sampler;
     const addresses = new Map(topology.members().map((m) => [m.address, m.name]));
     // One connection string for both client kinds: the harness's routing tries its hosts in order too.
     const uri = await topology.connectionUri();
@@ -440,6 +442,9 @@ class Execution {
       // "writable" must be proven by a write sent after the fault took hold, whatever its stamp.
       this.lastFaultNs = this.clock.nowNs();
       this.active.push(active);
+      for (const { member, sample, atMono } of active.observed ?? []) {
+        this.sampler?.observe(member, sample, Number(atMono - this.clock.startMono));
+      }
       this.event({
         at_ns,
         kind: "fault",
