@@ -29,21 +29,18 @@ describe("async-data-loss on the trixie stack", () => {
 const REPEATS = 3;
 const rows: string[] = [];
 
-describe.each(["bookworm", "trixie"])("freeze-primary on Patroni, %s stack", (stack) => {
+const FREEZES = ["freeze-primary.yaml", "freeze-primary-ttl20.yaml"].flatMap((file) =>
+  ["bookworm", "trixie"].map((stack) => [file, stack] as const),
+);
+
+describe.each(FREEZES)("%s on Patroni, %s stack", (file, stack) => {
   for (let i = 1; i <= REPEATS; i++) {
-    const run = runScenarioFile("freeze-primary.yaml", [
-      "--backend",
-      "docker",
-      "--stack",
-      stack,
-      "--topology",
-      "patroni",
-    ]);
+    const run = runScenarioFile(file, ["--backend", "docker", "--stack", stack, "--topology", "patroni"]);
     it(`run ${i} completes, faults injected and healed, nothing left behind`, () => {
       const result = resultOf(run, "patroni");
       const f = result.figures;
       rows.push(
-        `| ${stack} | ${result.versions.patroni} | ${i} | ${result.verdict} | ${f.rto_s ?? "—"} | ${f.lost_writes} | ${f.promotions} | ${f.split_brain ? `yes, ${f.split_brain_window_s} s` : "no"} |`,
+        `| ${file.replace(".yaml", "")} | ${stack} | ${result.versions.patroni} | ${i} | ${result.verdict} | ${f.rto_s ?? "—"} | ${f.lost_writes} | ${f.promotions} | ${f.split_brain ? `yes, ${f.split_brain_window_s} s` : "no"} |`,
       );
       expect(result.problems.filter((p) => /^(fault|heal|helper) /.test(p))).toEqual([]);
       for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
@@ -55,10 +52,10 @@ describe("the freeze table", () => {
   it("is written to reports/freeze-stacks.md", () => {
     mkdirSync(join(ROOT, "reports"), { recursive: true });
     const header = [
-      "| stack | patroni | run | verdict | RTO (s) | lost | promotions | split-brain |",
-      "|---|---|---|---|---|---|---|---|",
+      "| scenario | stack | patroni | run | verdict | RTO (s) | lost | promotions | split-brain |",
+      "|---|---|---|---|---|---|---|---|---|",
     ];
     writeFileSync(join(ROOT, "reports/freeze-stacks.md"), `${[...header, ...rows].join("\n")}\n`);
-    expect(rows).toHaveLength(2 * REPEATS);
+    expect(rows).toHaveLength(FREEZES.length * REPEATS);
   });
 });
