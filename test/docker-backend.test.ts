@@ -285,7 +285,7 @@ process.once("SIGTERM", () => { clearInterval(timer); process.stdout.write("bye\
 });
 
 describe("docker backend errors", () => {
-  it("names docker/build.sh for a stack image that is not built", async () => {
+  it("refuses an image the engine does not have, quickly, in one line", async () => {
     const backend = new DockerBackend({
       runId: `t${randomBytes(4).toString("hex")}`,
       image: "pgchaos/node:nope",
@@ -294,7 +294,7 @@ describe("docker backend errors", () => {
     const error = await backend.start([{ name: "a", ports: [] }]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(
-      "image pgchaos/node:nope is not built — fix: bash docker/build.sh nope",
+      "image pgchaos/node:nope not found on the Docker engine — fix: docker load/pull it there",
     );
     expect(performance.now() - started).toBeLessThan(5_000);
     const other = await new DockerBackend({ runId: "tother", image: "example/none:1" })

@@ -37,6 +37,16 @@ export interface DockerImage {
   labels: Record<string, string>;
 }
 
+/** A stack's own image is built here (never pulled); any other image must be on the engine already. */
+export function missingImage(name: string): UsageError {
+  const stack = STACKS.find((s) => name === `pgchaos/node:${s}`);
+  return new UsageError(
+    stack
+      ? `image ${name} is not built — fix: bash docker/build.sh ${stack}`
+      : `image ${name} not found on the Docker engine — fix: docker load/pull it there`,
+  );
+}
+
 /**
  * The image, from the engine's own store. Checked up front because a missing image otherwise ends
  * in a pull, and with no registry that fails as an unhelpful `(HTTP code 500) … no such host`.
@@ -47,12 +57,7 @@ export async function requireImage(engine: ContainerRuntimeClient, name: string)
     return { name, id: info.Id, labels: info.Config?.Labels ?? {} };
   } catch (error) {
     if (statusCode(error) !== 404) throw error;
-    const stack = STACKS.find((s) => name === `pgchaos/node:${s}`);
-    throw new UsageError(
-      stack
-        ? `image ${name} is not built — fix: bash docker/build.sh ${stack}`
-        : `image ${name} not found on the Docker engine — fix: docker load/pull it there`,
-    );
+    throw missingImage(name);
   }
 }
 
