@@ -56,7 +56,7 @@ describe("pgchaos CLI on bad input", () => {
     const result = pgchaos(["run", join(ROOT, "scenarios/kill-primary.yaml")], { asUser: "nobody" });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
-    expect(result.stderr).toContain("root");
+    expect(result.stderr).toContain("missing: running as root");
   });
 
   it("checks every scenario's topology before running any", () => {

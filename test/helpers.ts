@@ -39,7 +39,9 @@ function asOtherUser(user: string, args: string[], group?: string): CliResult {
   try {
     const asGroup = group ? `-g ${group}` : "";
     const script = `mount --bind "$1" "$2" && cd "$2" && shift 2 && exec runuser -u "$0" ${asGroup} -- "$@"`;
-    const argv = [user, ROOT, view, process.execPath, join(view, "bin/pgchaos.js"), ...args];
+    // Paths into the checkout are handed over as the other user sees them: through the view.
+    const seen = args.map((arg) => (arg.startsWith(ROOT) ? join(view, arg.slice(ROOT.length)) : arg));
+    const argv = [user, ROOT, view, process.execPath, join(view, "bin/pgchaos.js"), ...seen];
     const result = spawnSync(
       "unshare",
       ["--mount", "--propagation", "private", "sh", "-c", script, ...argv],

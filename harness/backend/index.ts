@@ -57,8 +57,8 @@ export function imageOf(choice: BackendChoice): string {
   return choice.image ?? `pgchaos/node:${choice.stack}`;
 }
 
-export function createBackend(choice: BackendChoice, runId: string, workdir: string): Backend {
+export function createBackend(choice: BackendChoice, runId: string): Backend {
   return choice.kind === "local"
-    ? new LocalBackend(runId, workdir)
+    ? new LocalBackend(runId)
     : new DockerBackend({ runId, image: imageOf(choice) });
 }

@@ -1,5 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chownSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
@@ -42,10 +54,12 @@ export class LocalBackend implements Backend {
   private readonly state: RunState;
   private destroyed = false;
 
-  constructor(
-    private readonly runId: string,
-    private readonly workdir: string,
-  ) {
+  /** The members' directories: the namespaces share the host's filesystem, so each has its own here. */
+  private readonly workdir: string;
+
+  constructor(private readonly runId: string) {
+    this.workdir = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-`));
+    chmodSync(this.workdir, 0o755);
     this.state = {
       run_id: runId,
       harness_pid: process.pid,
@@ -53,8 +67,9 @@ export class LocalBackend implements Backend {
       links: [],
       nft_tables: [],
       iptables_deletes: [],
-      workdir,
+      workdir: this.workdir,
     };
+    saveState(this.state);
   }
 
   private namespace(member: string): string {

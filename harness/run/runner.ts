@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
@@ -65,9 +64,7 @@ export async function runScenario(
   if (missing) throw new UsageError(missing);
 
   const clock = new RunClock();
-  const workdir = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-`));
-  chmodSync(workdir, 0o755);
-  const builder = createBackend(options.backend, runId, workdir);
+  const builder = createBackend(options.backend, runId);
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
   const stopOnSignal = installSignalTeardown(builder, say);
   const members: MemberSpec[] = [
@@ -104,7 +101,6 @@ export async function runScenario(
       if (topology && backend) await copyLogs(topology, backend, options.logsDir);
       await builder.destroy();
     }
-    if (options.backend.kind !== "local") rmSync(workdir, { recursive: true, force: true });
     stopOnSignal();
   }
 }
