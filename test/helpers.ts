@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -146,4 +147,16 @@ export function resultOf(run: ScenarioRun, topology: string): ResultJson {
       `no result for ${topology}; output in ${run.out}/output.txt:\n${run.cli.stdout.slice(-3000)}\n${run.cli.stderr}`,
     );
   return result;
+}
+
+/** Problems of the harness itself (a fault it could not inject or heal, a helper that failed), not findings. */
+export function harnessProblems(result: ResultJson): string[] {
+  return result.problems.filter((p) => /^(fault|heal|helper) /.test(p));
+}
+
+/** A markdown table under reports/, for the README to quote from real runs. */
+export function writeReportTable(name: string, columns: string[], rows: string[]): void {
+  mkdirSync(join(ROOT, "reports"), { recursive: true });
+  const header = [`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`];
+  writeFileSync(join(ROOT, "reports", name), `${[...header, ...rows].join("\n")}\n`);
 }

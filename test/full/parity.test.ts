@@ -1,7 +1,12 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, type ScenarioRun, leftovers, resultOf, runScenarioFile } from "../helpers.ts";
+import {
+  type ScenarioRun,
+  harnessProblems,
+  leftovers,
+  resultOf,
+  runScenarioFile,
+  writeReportTable,
+} from "../helpers.ts";
 
 /**
  * The same scenario files on both backends: the verdict must not depend on where the members live.
@@ -32,8 +37,7 @@ describe.each(SCENARIOS)("%s on local and docker", (file) => {
         `| ${file.replace(".yaml", "")} | ${topology} | ${local.verdict} | ${docker.verdict} | ${figure(local, "rto_s")} | ${figure(docker, "rto_s")} | ${figure(local, "lost_writes")} / ${figure(docker, "lost_writes")} | ${figure(local, "split_brain")} / ${figure(docker, "split_brain")} |`,
       );
       for (const result of [local, docker]) {
-        const harnessProblems = result.problems.filter((p) => /^(fault|heal|helper) /.test(p));
-        expect(harnessProblems, `${file} on ${topology}`).toEqual([]);
+        expect(harnessProblems(result), `${file} on ${topology}`).toEqual([]);
       }
       expect(docker.verdict, `${file} on ${topology}`).toBe(local.verdict);
     }
@@ -45,12 +49,20 @@ describe.each(SCENARIOS)("%s on local and docker", (file) => {
 
 describe("the parity table", () => {
   it("is written to reports/parity.md", () => {
-    mkdirSync(join(ROOT, "reports"), { recursive: true });
-    const header = [
-      "| scenario | topology | local | docker | RTO local (s) | RTO docker (s) | lost local / docker | split-brain local / docker |",
-      "|---|---|---|---|---|---|---|---|",
-    ];
-    writeFileSync(join(ROOT, "reports/parity.md"), `${[...header, ...rows].join("\n")}\n`);
+    writeReportTable(
+      "parity.md",
+      [
+        "scenario",
+        "topology",
+        "local",
+        "docker",
+        "RTO local (s)",
+        "RTO docker (s)",
+        "lost local / docker",
+        "split-brain local / docker",
+      ],
+      rows,
+    );
     expect(rows.length).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, leftovers, resultOf, runScenarioFile } from "../helpers.ts";
+import { harnessProblems, leftovers, resultOf, runScenarioFile, writeReportTable } from "../helpers.ts";
 
 /**
  * Debian 13's stack (PostgreSQL 17, Patroni 4.0.7, pg_auto_failover 2.2, repmgr 5.5) under the
@@ -42,7 +40,7 @@ describe.each(FREEZES)("%s on Patroni, %s stack", (file, stack) => {
       rows.push(
         `| ${file.replace(".yaml", "")} | ${stack} | ${result.versions.patroni} | ${i} | ${result.verdict} | ${f.rto_s ?? "—"} | ${f.lost_writes} | ${f.promotions} | ${f.split_brain ? `yes, ${f.split_brain_window_s} s` : "no"} |`,
       );
-      expect(result.problems.filter((p) => /^(fault|heal|helper) /.test(p))).toEqual([]);
+      expect(harnessProblems(result)).toEqual([]);
       for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
     });
   }
@@ -50,12 +48,11 @@ describe.each(FREEZES)("%s on Patroni, %s stack", (file, stack) => {
 
 describe("the freeze table", () => {
   it("is written to reports/freeze-stacks.md", () => {
-    mkdirSync(join(ROOT, "reports"), { recursive: true });
-    const header = [
-      "| scenario | stack | patroni | run | verdict | RTO (s) | lost | promotions | split-brain |",
-      "|---|---|---|---|---|---|---|---|---|",
-    ];
-    writeFileSync(join(ROOT, "reports/freeze-stacks.md"), `${[...header, ...rows].join("\n")}\n`);
+    writeReportTable(
+      "freeze-stacks.md",
+      ["scenario", "stack", "patroni", "run", "verdict", "RTO (s)", "lost", "promotions", "split-brain"],
+      rows,
+    );
     expect(rows).toHaveLength(FREEZES.length * REPEATS);
   });
 });
