@@ -8,6 +8,7 @@ import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
 import { ENTRYPOINTS } from "./entrypoints/entrypoint.ts";
+import { shortImageId } from "./report/format.ts";
 import { type InvocationRun, writeInvocationReports, writeReports } from "./report/index.ts";
 import type { RunReport } from "./report/reporter.ts";
 import { formatSummary, formatVerdict } from "./report/terminal.ts";
@@ -198,7 +199,7 @@ async function doctorCommand(): Promise<number> {
       fix: "start dockerd (or set DOCKER_HOST)",
     },
     ...docker.images.map((image) => ({
-      what: `image ${image.name}${image.id ? ` (${image.id.replace(/^sha256:/, "").slice(0, 12)})` : ""}`,
+      what: `image ${image.name}${image.id ? ` (${shortImageId(image.id)})` : ""}`,
       ok: image.id !== null,
       fix: `bash docker/build.sh ${image.name.split(":")[1] ?? ""}`,
     })),

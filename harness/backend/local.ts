@@ -221,9 +221,8 @@ class LocalMember implements StartedMember {
       try {
         const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
         // Fields 3 and 4 of /proc/<pid>/stat, after the parenthesised command name (which may hold spaces).
-        const [state, ppid] = readFileSync(`/proc/${pid}/stat`, "utf8")
-          .slice(readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2)
-          .split(" ");
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
         if (state === "Z") continue;
         all.push({ pid, ppid: Number(ppid), command });
       } catch {

@@ -1,4 +1,5 @@
 import type { StartedBackend } from "../backend/backend.ts";
+import { POSTGRES_PORT } from "../topology/members.ts";
 import type { PostgresEndpoint, Topology } from "../topology/topology.ts";
 
 /**
@@ -42,5 +43,5 @@ export interface EntryPoint {
 export function proxyEndpoint(context: EntryPointContext, member: string): PostgresEndpoint {
   const [node] = context.topology.postgresMembers();
   if (!node) throw new Error(`${member}: the topology has no PostgreSQL member to proxy`);
-  return { ...context.topology.endpoint(node), ...context.backend.member(member).endpoint(5432) };
+  return { ...context.topology.endpoint(node), ...context.backend.member(member).endpoint(POSTGRES_PORT) };
 }

@@ -44,9 +44,13 @@ export function formatValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
+/** An image id as Docker prints it: the first 12 hex digits of the sha256. */
+export function shortImageId(id: string): string {
+  return id.replace(/^sha256:/, "").slice(0, 12);
+}
+
 /** The stack a run used, as every reporter names it: "trixie (pgchaos/node:trixie 3f2a9c1d0b7e)". */
 export function stackLabel(stack: Stack): string {
   if (!stack.image) return stack.name;
-  const id = stack.image.id.replace(/^sha256:/, "").slice(0, 12);
-  return `${stack.name} (${stack.image.name} ${id})`;
+  return `${stack.name} (${stack.image.name} ${shortImageId(stack.image.id)})`;
 }

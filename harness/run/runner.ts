@@ -41,9 +41,6 @@ export interface RunOptions {
 const BOOTSTRAP_TIMEOUT_MS = 120_000;
 const FINAL_PRIMARY_TIMEOUT_MS = 60_000;
 
-/** Ports the harness dials on members: PostgreSQL, and Patroni's REST API. */
-const HARNESS_PORTS = [POSTGRES_PORT, 8008];
-
 export function newRunId(): string {
   return randomBytes(3).toString("hex");
 }
@@ -68,9 +65,10 @@ export async function runScenario(
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
   const stopOnSignal = installSignalTeardown(builder, say);
   const members: MemberSpec[] = [
-    ...kind.members(scenario),
-    ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, kind: "entrypoint" as const })),
-  ].map(({ name }) => ({ name, ports: HARNESS_PORTS }));
+    ...kind.members(scenario).map(({ name }) => ({ name, ports: kind.harnessPorts })),
+    // Proxies serve PostgreSQL's protocol on its port; the harness dials nothing else on them.
+    ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, ports: [POSTGRES_PORT] })),
+  ];
   let topology: ClusterWithEntryPoints | undefined;
   let backend: StartedBackend | undefined;
   try {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../backend/backend.ts";
 import type { Member } from "../run/record.ts";
 import type { PostgresEndpoint } from "./topology.ts";
+import { multiHostUri } from "./uri.ts";
 
 export const POSTGRES_USER = "postgres";
 export const POSTGRES_PORT = 5432;
@@ -137,6 +138,14 @@ export async function componentVersions(
     versions[component] = `${result.stdout}${result.stderr}`.split("\n")[0]?.trim() || "unknown";
   }
   return versions;
+}
+
+/**
+ * The multi-host connection string an application inside the cluster's network is given for these
+ * nodes: their own addresses, in order (see multiHostUri).
+ */
+export function nodesUri(backend: StartedBackend, nodes: string[]): string {
+  return multiHostUri(nodes.map((node) => ({ host: backend.member(node).address, port: POSTGRES_PORT })));
 }
 
 /** How the harness's clients reach a member's PostgreSQL. */

@@ -1,13 +1,14 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import { httpRequest } from "../common/http.ts";
 import { formatLsn } from "../verify/lsn.ts";
-import { POSTGRES_PORT, postgresEndpoint } from "./members.ts";
+import { nodesUri, postgresEndpoint } from "./members.ts";
 import { parsePatroniLog } from "./patroni-log.ts";
 import { countStreaming } from "./sql.ts";
 import type { ClusterStatus, HaClient, HaEvent, HaPromotion, PostgresEndpoint } from "./topology.ts";
-import { multiHostUri } from "./uri.ts";
 
 const REST_TIMEOUT_MS = 1000;
+/** Patroni's REST API, on every node (restapi.listen in fixtures/patroni/patroni.yml). */
+export const PATRONI_REST_PORT = 8008;
 /** A replica that is up: Patroni 3.0 says "running", Patroni ≥ 3.1 (4.0 included) "streaming". */
 const REPLICA_UP = new Set(["running", "streaming"]);
 
@@ -46,9 +47,7 @@ export class PatroniClient implements HaClient {
   }
 
   async connectionUri(): Promise<string> {
-    return multiHostUri(
-      this.nodes.map((node) => ({ host: this.backend.member(node).address, port: POSTGRES_PORT })),
-    );
+    return nodesUri(this.backend, this.nodes);
   }
 
   /** A change to the DCS config (PATCH /config), which Patroni hands to every member. */
@@ -71,7 +70,7 @@ export class PatroniClient implements HaClient {
   }
 
   private restUrl(member: string, path: string): string {
-    const { host, port } = this.backend.member(member).endpoint(8008);
+    const { host, port } = this.backend.member(member).endpoint(PATRONI_REST_PORT);
     return `http://${host}:${port}${path}`;
   }
 

@@ -5,6 +5,7 @@ import type { Member } from "../run/record.ts";
 import { composeTopology } from "./compose.ts";
 import { EtcdCluster } from "./etcd.ts";
 import {
+  POSTGRES_PORT,
   componentVersions,
   dataDirOf,
   describeMember,
@@ -14,7 +15,7 @@ import {
   stopGracefully,
   writeConfig,
 } from "./members.ts";
-import { PatroniClient } from "./patroni-client.ts";
+import { PATRONI_REST_PORT, PatroniClient } from "./patroni-client.ts";
 import type { Parameters } from "./sql.ts";
 import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
 
@@ -26,6 +27,7 @@ export const patroni: TopologyKind = {
     ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
     ...ETCD_NAMES.map((name) => ({ name, kind: "dcs" as const })),
   ],
+  harnessPorts: [POSTGRES_PORT, PATRONI_REST_PORT],
   create: (context) => {
     const deployment = new PatroniDeployment(context);
     return composeTopology(deployment.client, deployment);

@@ -3,6 +3,7 @@ import { pollUntil } from "../common/clock.ts";
 import type { Member } from "../run/record.ts";
 import { composeTopology } from "./compose.ts";
 import {
+  POSTGRES_PORT,
   appendToFile,
   componentVersions,
   dataDirOf,
@@ -19,7 +20,6 @@ import { type Parameters, alterSystem } from "./sql.ts";
 import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
 
 export const MONITOR = "monitor";
-const PORT = 5432;
 const NODE_READY_TIMEOUT_MS = 120_000;
 
 /** Monitor GUCs (pgautofailover.*) a scenario may set; all are sighup in 2.0, applied with ALTER SYSTEM. */
@@ -50,6 +50,7 @@ export const pgAutoFailover: TopologyKind = {
     ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
     { name: MONITOR, kind: "monitor" as const },
   ],
+  harnessPorts: [POSTGRES_PORT],
   create: (context) => {
     const deployment = new PgAutoFailoverDeployment(context);
     return composeTopology(deployment.client, deployment);
@@ -103,7 +104,7 @@ class PgAutoFailoverDeployment implements Deployment {
   }
 
   private monitorUri(): string {
-    return `postgres://autoctl_node@${this.context.backend.member(MONITOR).address}:${PORT}/pg_auto_failover?sslmode=disable`;
+    return `postgres://autoctl_node@${this.context.backend.member(MONITOR).address}:${POSTGRES_PORT}/pg_auto_failover?sslmode=disable`;
   }
 
   /** The harness reaches every member over the run's own bridge; trust is confined to that subnet. */
@@ -127,7 +128,7 @@ class PgAutoFailoverDeployment implements Deployment {
       "--pgdata",
       this.pgdata(MONITOR),
       "--pgport",
-      String(PORT),
+      String(POSTGRES_PORT),
       "--hostname",
       address(MONITOR),
       "--auth",
@@ -162,7 +163,7 @@ class PgAutoFailoverDeployment implements Deployment {
       "--pgdata",
       this.pgdata(node),
       "--pgport",
-      String(PORT),
+      String(POSTGRES_PORT),
       "--pghost",
       join(dir, "sock"),
       "--hostname",

@@ -1,8 +1,7 @@
 import type { StartedBackend } from "../backend/backend.ts";
-import { POSTGRES_PORT, postgresEndpoint } from "./members.ts";
+import { nodesUri, postgresEndpoint } from "./members.ts";
 import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "./sql.ts";
 import type { ClusterStatus, HaClient, HaEvent, HaPromotion, PostgresEndpoint } from "./topology.ts";
-import { multiHostUri } from "./uri.ts";
 
 interface EventRow {
   ms: number;
@@ -38,9 +37,7 @@ export class RepmgrClient implements HaClient {
   }
 
   async connectionUri(): Promise<string> {
-    return multiHostUri(
-      this.nodes.map((node) => ({ host: this.backend.member(node).address, port: POSTGRES_PORT })),
-    );
+    return nodesUri(this.backend, this.nodes);
   }
 
   /**

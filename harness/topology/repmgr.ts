@@ -5,6 +5,7 @@ import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
 import { composeTopology } from "./compose.ts";
 import {
+  POSTGRES_PORT,
   POSTGRES_USER,
   appendToFile,
   componentVersions,
@@ -24,7 +25,6 @@ import { type Parameters, alterSystem, withConnection } from "./sql.ts";
 import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
 
 export const WITNESS = "witness";
-const PORT = 5432;
 
 /** repmgr.conf keys a scenario may set under cluster.ha.repmgr (all reloaded by repmgrd on SIGHUP). */
 export const REPMGR_SETTINGS = [
@@ -46,6 +46,7 @@ export const repmgr: TopologyKind = {
     ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
     { name: WITNESS, kind: "witness" as const },
   ],
+  harnessPorts: [POSTGRES_PORT],
   create: (context) => {
     const deployment = new RepmgrDeployment(context);
     return composeTopology(deployment.client, deployment);
@@ -121,7 +122,7 @@ class RepmgrDeployment implements Deployment {
       "-l",
       join(dir, `${member}-postgres.log`),
       "-o",
-      `-p ${PORT} -k ${join(dir, "sock")}`,
+      `-p ${POSTGRES_PORT} -k ${join(dir, "sock")}`,
       "-w",
       "start",
     ]);

@@ -110,5 +110,7 @@ export interface TopologyContext {
 /** The members a topology will have, before any exists: what the backend is asked to create. */
 export interface TopologyKind {
   members(scenario: Scenario): { name: string; kind: Member["kind"] }[];
+  /** Ports the harness dials on its members (PostgreSQL, and an HA manager's own API). */
+  readonly harnessPorts: number[];
   create(context: TopologyContext): Topology;
 }
