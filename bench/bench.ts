@@ -94,6 +94,7 @@ for (const benchCase of cases) {
       keep: false,
       logsDir: join(mkdtempSync(join(tmpdir(), "pgchaos-bench-")), "logs"),
       progress: () => {},
+      seed: i,
     });
     const wall = (performance.now() - started) / 1000;
     const healthy = record.timeline.find((e) => e.kind === "step" && e.text.startsWith("cluster healthy"));

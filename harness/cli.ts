@@ -1,33 +1,51 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.ts";
 import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
+import { newSeed } from "./common/random.ts";
 import { ENTRYPOINTS } from "./entrypoints/entrypoint.ts";
+import { certificationReporter } from "./report/certification.ts";
 import { shortImageId } from "./report/format.ts";
-import { type InvocationRun, writeInvocationReports, writeReports } from "./report/index.ts";
-import type { RunReport } from "./report/reporter.ts";
-import { formatSummary, formatVerdict } from "./report/terminal.ts";
+import { invocationReporter, runFilesReporter, terminalReporter } from "./report/plan-reporters.ts";
+import type { PlanReporter } from "./report/reporter.ts";
+import { useColor } from "./report/terminal.ts";
+import { executePlan } from "./run/execute.ts";
+import { mergeShards } from "./run/merge.ts";
+import { type SuiteInfo, readPlanFile } from "./run/plan-file.ts";
+import { type Plan, buildPlan, parseShard, selectRuns } from "./run/plan.ts";
 import { preflight } from "./run/preflight.ts";
-import { newRunId, runScenario } from "./run/runner.ts";
 import { type Scenario, loadScenario } from "./scenario/scenario.ts";
 import { TOPOLOGIES } from "./scenario/schema.ts";
-import { verify } from "./verify/index.ts";
+import { loadSuite } from "./scenario/suite.ts";
 
 const USAGE = `usage:
   pgchaos run <scenario.yaml…> [--topology t] [--backend local|docker] [--stack bookworm|trixie]
-                               [--image name:tag] [--out dir] [--keep]
+                               [--image name:tag] [--out dir] [--keep] [plan options]
+  pgchaos certify <suite.yaml> [--out dir] [plan options]
+                         run a certification suite; exit 0 only if every threshold held
+  pgchaos merge <dir…> [--out dir]
+                         join the --out directories of a plan's shards into one summary
   pgchaos validate <scenario.yaml…> [--backend local|docker]
   pgchaos cleanup        remove what crashed or --keep runs left (namespaces, containers, networks)
   pgchaos doctor         what is missing, with the command that fixes it
   pgchaos --help | --version
 
-exit codes: 0 every expectation held, 1 an expectation failed or the run hit a problem,
-            2 bad input or environment`;
+plan options:
+  --repeat N             run each scenario × topology N times; figures as min/p50/p95/max
+  --seed S               the seed of every random choice (printed by every run; default: fresh)
+  --only <key>           only this run (or group) of the plan, e.g. kill-primary/patroni/r2;
+                         with --seed S it replays that run exactly (repeatable)
+  --shard i/n            run the i-th of n deterministic slices of the plan (merge them after)
+  --workers N            run N clusters at once (default 1: runs do not share the machine)
+  --resume               continue the plan in --out: run only the runs without a result
+
+exit codes: 0 every expectation held, 1 an expectation failed or a run hit a problem,
+            2 bad input or environment, 130 interrupted`;
 
 const VERSION = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
@@ -51,6 +69,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run":
       return runCommand(rest);
+    case "certify":
+      return certifyCommand(rest);
+    case "merge":
+      return mergeCommand(rest);
     case "validate":
       return validateCommand(rest);
     case "cleanup":
@@ -74,6 +96,12 @@ function parse(args: string[]) {
         image: { type: "string" },
         out: { type: "string", default: "reports" },
         keep: { type: "boolean", default: false },
+        repeat: { type: "string" },
+        seed: { type: "string" },
+        only: { type: "string", multiple: true },
+        shard: { type: "string" },
+        workers: { type: "string" },
+        resume: { type: "boolean", default: false },
       },
     });
   } catch (error) {
@@ -81,60 +109,115 @@ function parse(args: string[]) {
   }
 }
 
+type Flags = ReturnType<typeof parse>["values"];
+
 function loadAll(files: string[]): Scenario[] {
   if (files.length === 0) throw new UsageError(`no scenario file given\n${USAGE}`);
   return files.map(loadScenario);
+}
+
+function wholeNumber(flag: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > max)
+    throw new UsageError(`--${flag} ${text}: write a whole number from 0 to ${max}`);
+  return value;
+}
+
+/**
+ * The seed: --seed, else (resuming) the plan's own, else a fresh one. A resumed plan must draw
+ * the same choices for its missing runs as the first invocation would have.
+ */
+function planSeed(values: Flags, out: string, suiteSeed: number | null): number {
+  if (values.seed !== undefined) return wholeNumber("seed", values.seed, 0, 4294967295);
+  if (suiteSeed !== null) return suiteSeed;
+  if (values.resume) {
+    const existing = readPlanFile(out);
+    if (existing) return existing.seed;
+  }
+  return newSeed();
 }
 
 async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(args);
   // Validate everything before starting anything: bad input must leave nothing running.
   const scenarios = loadAll(positionals);
-  const only = values.topology;
-  if (only !== undefined && !(TOPOLOGIES as readonly string[]).includes(only)) {
-    throw new UsageError(`--topology ${only}: unknown (known: ${TOPOLOGIES.join(", ")})`);
-  }
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  const reports: RunReport[] = [];
-  const runs: InvocationRun[] = [];
-  const outDir = resolve(values.out);
-  let invocation: Awaited<ReturnType<typeof writeInvocationReports>> | undefined;
-  // The whole plan is checked before the first cluster starts: bad input leaves nothing running.
-  const plan = scenarios.map((scenario) => {
-    const topologies = only ? scenario.topologies.filter((t) => t === only) : scenario.topologies;
-    if (topologies.length === 0) throw new UsageError(`${scenario.file}: does not list topology ${only}`);
-    return { scenario, topologies, backend: chooseBackend(scenario, values) };
+  const out = resolve(values.out);
+  const plan = buildPlan(scenarios, {
+    topologies: values.topology === undefined ? undefined : [values.topology],
+    backend: values,
+    repeat: wholeNumber("repeat", values.repeat, 1, 1000),
+    seed: planSeed(values, out, null),
   });
-  for (const { scenario, topologies, backend } of plan) {
-    for (const topology of topologies) {
-      const runId = newRunId();
-      const dir = resolve(values.out, `${scenario.name}-${topology}-${runId}`);
-      console.log(`pgchaos: ${scenario.name} on ${topology} (run ${runId})`);
-      const record = await runScenario(scenario, runId, {
-        topology,
-        backend,
-        keep: values.keep,
-        logsDir: join(dir, "logs"),
-        progress: (line) => console.log(line),
-      });
-      const report: RunReport = {
-        record,
-        verification: verify(record),
-        scenarioSource: scenario.source,
-        scenarioDescription: scenario.description,
-      };
-      const paths = await writeReports(report, dir);
-      console.log(`\n${formatVerdict(report, { color })}`);
-      for (const path of paths) console.log(`  ${path}`);
-      reports.push(report);
-      runs.push({ report, dir });
-      // Rewritten after every run, so an invocation that dies midway still leaves a usable index.
-      invocation = await writeInvocationReports(runs, outDir);
-    }
-  }
-  console.log(`\n${formatSummary(reports, { color })}`);
-  if (invocation) console.log(`\nreport: ${invocation.index}\njunit:  ${invocation.junit}`);
-  return reports.every((r) => r.verification.verdict === "pass") ? 0 : 1;
+  return executeCommand(plan, values, out, null);
+}
+
+async function certifyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args);
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) throw new UsageError(`certify takes one suite file\n${USAGE}`);
+  const suite = loadSuite(file);
+  const out = resolve(values.out);
+  const scenarios = suite.scenarios.map(loadScenario);
+  const plan = buildPlan(scenarios, {
+    topologies: values.topology === undefined ? (suite.topologies ?? undefined) : [values.topology],
+    stacks: values.stack === undefined ? (suite.stacks ?? undefined) : undefined,
+    backend: { ...values, backend: values.backend ?? suite.backend ?? undefined },
+    repeat: wholeNumber("repeat", values.repeat, suite.repeat, 1000),
+    seed: planSeed(values, out, suite.seed),
+  });
+  const info = {
+    name: suite.name,
+    file: suite.file,
+    description: suite.description,
+    thresholds: suite.thresholds,
+  };
+  return executeCommand(plan, values, out, info);
+}
+
+async function executeCommand(
+  plan: Plan,
+  values: Flags,
+  out: string,
+  suite: SuiteInfo | null,
+): Promise<number> {
+  const color = useColor(process.stdout, process.env);
+  const runs = selectRuns(plan, {
+    shard: values.shard === undefined ? undefined : parseShard(values.shard),
+    only: values.only,
+  });
+  const workers = Math.max(1, wholeNumber("workers", values.workers, 1, 16));
+  const { summary, signal } = await executePlan(plan, {
+    out,
+    runs,
+    workers,
+    keep: values.keep,
+    resume: values.resume,
+    shard: values.shard === undefined ? null : parseShard(values.shard),
+    suite,
+    reporters: reportersFor(out, color, suite !== null),
+  });
+  if (signal) return signal === "SIGINT" ? 130 : 143;
+  return summary.verdict === "pass" ? 0 : 1;
+}
+
+function reportersFor(out: string, color: boolean, certify: boolean): PlanReporter[] {
+  const print = (line: string) => console.log(line);
+  return [
+    runFilesReporter,
+    terminalReporter({ color }),
+    invocationReporter(out, print),
+    ...(certify ? [certificationReporter(out, print)] : []),
+  ];
+}
+
+async function mergeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args);
+  const out = resolve(values.out === "reports" ? "reports-merged" : values.out);
+  const color = useColor(process.stdout, process.env);
+  const first = positionals[0] === undefined ? null : readPlanFile(positionals[0]);
+  const summary = await mergeShards(positionals, out, reportersFor(out, color, first?.suite != null));
+  return summary.verdict === "pass" ? 0 : 1;
 }
 
 function validateCommand(args: string[]): number {

@@ -1,3 +1,4 @@
+import type { Random } from "../common/random.ts";
 import type { Member } from "../run/record.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
 
@@ -5,7 +6,12 @@ import type { ClusterStatus } from "../topology/topology.ts";
  * Resolves a scenario target against the cluster as it is at the moment the step fires:
  * "primary" is whoever the HA manager says leads now, not who led at the start.
  */
-export function resolveTarget(target: string, status: ClusterStatus, members: Member[]): string[] {
+export function resolveTarget(
+  target: string,
+  status: ClusterStatus,
+  members: Member[],
+  random?: Random,
+): string[] {
   const names = members.map((m) => m.name);
   if (target.startsWith("node:")) {
     const name = target.slice("node:".length);
@@ -26,8 +32,11 @@ export function resolveTarget(target: string, status: ClusterStatus, members: Me
       return pick(status.primary, "primary");
     case "sync_standby":
       return pick(status.syncStandbys[0], "synchronous standby");
-    case "replica":
-      return pick([...status.replicas].sort()[0], "replica");
+    case "replica": {
+      // Which replica is a random choice from the run's seed; without one, the first by name.
+      const replicas = [...status.replicas].sort();
+      return pick(random ? random.pick(replicas) : replicas[0], "replica");
+    }
     case "replicas":
       return pickAll([...status.replicas].sort(), "replicas");
     case "async_replicas":

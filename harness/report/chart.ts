@@ -13,6 +13,8 @@ import {
   faultBands,
   fullWindow,
   latencyBuckets,
+  outageSeconds,
+  outagesNamePaths,
   runEndNs,
   workloadBuckets,
 } from "./model.ts";
@@ -189,22 +191,27 @@ export function renderWorkloadSvg(
     );
   }
 
-  // RTO brackets: how long writes were impossible, from the outage start to the first new ack.
-  for (const r of verification.rto_per_fault) {
-    if (r.rto_s === null) continue;
-    const from = r.outage_start_ns;
-    const to = from + r.rto_s * 1e9;
+  // RTO brackets: verify's outages, from the outage start to the first new ack; one row per entry
+  // point when clients wrote through several.
+  const namePaths = outagesNamePaths(verification.outages);
+  const paths = [...new Set(verification.outages.map((o) => o.group))];
+  for (const outage of verification.outages) {
+    if (outage.end_ns === null) continue;
+    const from = outage.start_ns;
+    const to = outage.end_ns;
     if (to < window.from_ns || from > window.to_ns) continue;
     const x1 = x(from);
     const x2 = x(to);
-    const y = rateTop + 8;
-    const text = `RTO ${formatSeconds(r.rto_s)}`;
+    const y = rateTop + 8 + paths.indexOf(outage.group) * 16;
+    const rto = outageSeconds(outage);
+    const through = namePaths ? ` through ${outage.group}` : "";
+    const text = `RTO ${formatSeconds(rto)}${namePaths ? ` · ${outage.group}` : ""}`;
     const room = x2 - x1 > text.length * 6.4 + 12;
     const lx = room ? (x1 + x2) / 2 : x2 + 6;
     out.push(
-      `<g class="rto-bracket" data-fault="${esc(r.fault)}"><title>${esc(`${r.fault} ${r.target}: writes impossible from ${sec(from)} s to ${sec(to)} s (RTO ${formatSeconds(r.rto_s, 3)})`)}</title>` +
+      `<g class="rto-bracket" data-fault="${esc(outage.fault)}" data-group="${esc(outage.group)}"><title>${esc(`${outage.fault} ${outage.target}: writes impossible${through} from ${sec(from)} s to ${sec(to)} s (RTO ${formatSeconds(rto, 3)})`)}</title>` +
         `<line x1="${n(x1)}" x2="${n(x2)}" y1="${y}" y2="${y}"/><line x1="${n(x1)}" x2="${n(x1)}" y1="${y - 5}" y2="${y + 5}"/><line x1="${n(x2)}" x2="${n(x2)}" y1="${y - 5}" y2="${y + 5}"/>` +
-        `<text x="${n(lx)}" y="${y - 6}"${room ? ` text-anchor="middle"` : ""}>${text}</text></g>`,
+        `<text x="${n(lx)}" y="${y - 6}"${room ? ` text-anchor="middle"` : ""}>${esc(text)}</text></g>`,
     );
   }
 

@@ -12,30 +12,8 @@ export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-/** "5.50 s", or an em dash for a figure that does not exist (no fault, never recovered). */
-export function formatSeconds(s: number | null, digits = 2): string {
-  return s === null || !Number.isFinite(s) ? "—" : `${s.toFixed(digits)} s`;
-}
-
-/** 1234567 → "1,234,567"; done by hand so the output does not depend on the ICU build. */
-export function formatCount(n: number): string {
-  const sign = n < 0 ? "-" : "";
-  return sign + String(Math.abs(Math.trunc(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/** Binary units, as PostgreSQL reports WAL sizes. */
-export function formatBytes(n: number): string {
-  if (Math.abs(n) < 1024) return `${formatCount(n)} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let unit = "B";
-  for (const u of units) {
-    if (Math.abs(v) < 1024) break;
-    v /= 1024;
-    unit = u;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${unit}`;
-}
+// The figure formatters live in verify, whose catalogue formats figures and must not import report.
+export { formatBytes, formatCount, formatSeconds } from "../verify/units.ts";
 
 /** Stringifies a setting or version value the way a reader expects to see it. */
 export function formatValue(v: unknown): string {

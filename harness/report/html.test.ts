@@ -140,7 +140,7 @@ describe("renderHtml", () => {
     expect(count(html, `<path class="lat-p99"`)).toBe(1);
     expect(count(html, `class="tick-unknown"`)).toBe(1);
     expect(count(html, `class="tick-fail"`)).toBe(25);
-    expect(html).toContain(`<g class="rto-bracket" data-fault="kill">`);
+    expect(html).toContain(`<g class="rto-bracket" data-fault="kill" data-group="direct">`);
     expect(html).toContain("p50 4.0 ms · p99 4.0 ms");
   });
 
@@ -281,6 +281,7 @@ describe("renderHtml", () => {
         expectations: [],
         promotions: [],
         rto_per_fault: [],
+        outages: [],
         lost_write_ids: [],
         unknown_write_ids: [],
         problems: [],
@@ -329,6 +330,46 @@ describe("htmlReporter", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("outages and split-brain from verify", () => {
+  function throughTwoPaths(): RunReport {
+    const report = fixtureReport();
+    const [direct] = report.verification.outages;
+    if (!direct) throw new Error("fixture has an outage");
+    report.verification.outages.push({ ...direct, group: "haproxy", end_ns: 10.25e9 });
+    return report;
+  }
+
+  it("names the entry point of each outage when clients wrote through several", () => {
+    const moments = keyMoments(throughTwoPaths()).map((m) => m.html);
+    expect(moments).toContain("writes impossible through haproxy from here");
+    expect(moments).toContain("first new write acknowledged through haproxy · <b>RTO 7.25 s</b>");
+    expect(moments).toContain("first new write acknowledged through direct · <b>RTO 5.50 s</b>");
+  });
+
+  it("tabulates and draws one outage per fault and entry point", () => {
+    const page = renderHtml(throughTwoPaths());
+    expect(page).toContain("<th>entry point</th>");
+    expect(page).toMatch(
+      /<td><code>haproxy<\/code><\/td><td class="num">3.000<\/td><td class="num">3.000<\/td><td class="num">10.250<\/td>/,
+    );
+    expect(count(page, `<g class="rto-bracket" data-fault="kill" data-group="haproxy">`)).toBe(1);
+    expect(page).toContain("RTO 7.25 s · haproxy");
+  });
+
+  it("draws the split-brain intervals verify found, not its own reading of the samples", () => {
+    // The synthetic fixture samples etcd's leader as primary; verify's verdict is what counts.
+    expect(renderHtml(fixtureReport())).not.toContain(`<g class="split-brain"`);
+    const report = fixtureReport();
+    report.verification.split_brain.intervals = [
+      { start_ns: 8.25e9, end_ns: 9e9, members: ["n1", "n2"], source: "acknowledged" },
+    ];
+    const page = renderHtml(report);
+    expect(count(page, `<g class="split-brain" data-source="acknowledged">`)).toBe(1);
+    expect(page).toContain("split-brain: n1 and n2 both committed writes\n8.250 – 9.000 s");
+    expect(page).toContain("split-brain: n1 + n2 (acknowledged)");
   });
 });
 

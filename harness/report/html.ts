@@ -1,14 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
-import type { Figures } from "../verify/figures.ts";
+import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
+import type { Figures, GroupFigures } from "../verify/figures.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
-import { formatBytes, formatCount, formatSeconds, formatValue, nsToS, stackLabel } from "./format.ts";
+import { formatCount, formatSeconds, formatValue, nsToS, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";
 import { type NodeLog, readNodeLogs } from "./logs.ts";
-import { byTime, faultBands, haStatusSegments, runEndNs } from "./model.ts";
+import { byTime, faultBands, haStatusSegments, outageSeconds, outagesNamePaths, runEndNs } from "./model.ts";
 import { HA_COLORS, HA_LABELS, faultColor } from "./palette.ts";
 import { maskSettings, maskText } from "./redact.ts";
 import type { Reporter, RunReport } from "./reporter.ts";
@@ -148,13 +149,15 @@ export function keyMoments(report: RunReport): Moment[] {
     });
     if (b.healed) moments.push({ at_ns: b.end_ns, color, html: `${esc(b.fault)} ${esc(b.target)} healed` });
   }
-  for (const f of v.rto_per_fault) {
-    moments.push({ at_ns: f.outage_start_ns, color: "var(--c-rto)", html: "writes impossible from here" });
-    if (f.rto_s !== null) {
+  const namePaths = outagesNamePaths(v.outages);
+  for (const o of v.outages) {
+    const through = namePaths ? ` through ${esc(o.group)}` : "";
+    moments.push({ at_ns: o.start_ns, color: "var(--c-rto)", html: `writes impossible${through} from here` });
+    if (o.end_ns !== null) {
       moments.push({
-        at_ns: f.outage_start_ns + f.rto_s * 1e9,
+        at_ns: o.end_ns,
         color: "var(--c-rto)",
-        html: `first new write acknowledged · <b>RTO ${esc(formatSeconds(f.rto_s))}</b>`,
+        html: `first new write acknowledged${through} · <b>RTO ${esc(formatSeconds(outageSeconds(o)))}</b>`,
       });
     }
   }
@@ -202,15 +205,16 @@ function card(c: Card): string {
   return `<div class="card${c.tone ? ` ${c.tone}` : ""}" data-figure="${esc(c.figure)}"${data} title="${esc(c.help)}"><div class="label">${esc(c.label)}</div><div class="value${absent ? " absent" : ""}">${esc(c.value)}</div><div class="sub">${esc(c.sub)}</div></div>`;
 }
 
-/**
- * Figures another part of pgchaos may add later (write blocked, old-primary rejoin): shown when
- * the verification carries them under a matching name, a dash otherwise — never made up here.
- */
-function optionalFigure(f: Figures, pattern: RegExp): { key: string; value: number | null } | undefined {
-  for (const [key, value] of Object.entries(f) as [string, unknown][]) {
-    if (pattern.test(key) && (value === null || typeof value === "number")) return { key, value };
-  }
-  return undefined;
+/** A figure's card: label, value and help from the catalogue; the sub-line and tone are the page's. */
+function figureCard<K extends ScalarFigure>(
+  f: Figures,
+  key: K,
+  sub: string,
+  tone: Tone = "",
+  value = formatFigure(key, f),
+): Card {
+  const { label, help } = FIGURES[key];
+  return { figure: key, label, raw: f[key], value, sub, tone, help };
 }
 
 function figures(report: RunReport): string {
@@ -225,94 +229,44 @@ function figures(report: RunReport): string {
         ? "writes never recovered"
         : "no fault injected";
   const promoted = promotions.map((p) => `${p.member} → tl ${p.timeline}`).join(", ");
-  const blocked = optionalFigure(f, /^writes?_blocked/);
-  const rejoin = optionalFigure(f, /rejoin/);
+  // Result files written before these two figures existed lack them: say so rather than imply a value.
+  const blockedMeasured = f.write_blocked_s !== undefined;
+  const rejoinMeasured = f.old_primary_rejoin_s !== undefined;
   const cards: Card[] = [
-    {
-      figure: "rto_s",
-      label: "RTO",
-      raw: f.rto_s,
-      value: formatSeconds(f.rto_s),
-      sub: rtoSub,
-      tone: f.rto_s === null && faults > 0 ? "bad" : "",
-      help: "How long writes were impossible: from the later of the fault and the last acknowledgement before the first failed or unknown write after it, to the first acknowledgement of a write invoked after that disruption.",
-    },
-    {
-      figure: "max_write_gap_s",
-      label: "Max write gap",
-      raw: f.max_write_gap_s,
-      value: formatSeconds(f.max_write_gap_s),
-      sub: "between acknowledged writes",
-      help: "Longest silence between two consecutive acknowledged writes while the workload ran.",
-    },
-    {
-      figure: blocked?.key ?? "write_blocked_s",
-      label: "Write blocked",
-      raw: blocked?.value,
-      value: formatSeconds(blocked?.value ?? null),
-      sub: blocked ? "writes waited, not refused" : "not measured in this run",
-      help: "How long writes hung without an answer (e.g. waiting for a synchronous standby).",
-    },
-    {
-      figure: "acknowledged_writes",
-      label: "Acknowledged writes",
-      raw: f.acknowledged_writes,
-      value: formatCount(f.acknowledged_writes),
-      sub: `${formatCount(f.failed_writes)} failed`,
-      help: "Writes the cluster confirmed as committed; failed writes certainly did not commit.",
-    },
-    {
-      figure: "lost_writes",
-      label: "Lost writes",
-      raw: f.lost_writes,
-      value: formatCount(f.lost_writes),
-      sub: "acknowledged, then missing",
-      tone: f.lost_writes > 0 ? "bad" : "",
-      help: "Acknowledged writes absent from the final primary: the durability promise was broken.",
-    },
-    {
-      figure: "unknown_writes",
-      label: "Unknown writes",
-      raw: f.unknown_writes,
-      value: formatCount(f.unknown_writes),
-      sub: `${formatCount(unknown_found_ids.length)} found on final primary`,
-      tone: f.unknown_writes > 0 ? "warn" : "",
-      help: "Writes whose outcome the client could not know (the connection broke mid-commit).",
-    },
-    {
-      figure: "wal_loss_bytes",
-      label: "WAL loss",
-      raw: f.wal_loss_bytes,
-      value: formatBytes(f.wal_loss_bytes),
-      sub: `${formatCount(f.wal_loss_bytes)} bytes past the fork`,
-      tone: f.wal_loss_bytes > 0 ? "bad" : "",
-      help: "Acknowledged WAL on an old timeline beyond the point where the promoted timeline forked off.",
-    },
-    {
-      figure: "promotions",
-      label: "Promotions",
-      raw: f.promotions,
-      value: formatCount(f.promotions),
-      sub: promoted || "none",
-      help: "Promotions to a new timeline.",
-    },
-    {
-      figure: "split_brain_window_s",
-      label: "Split-brain window",
-      raw: f.split_brain_window_s,
-      value: f.split_brain ? formatSeconds(f.split_brain_window_s) : "none",
-      sub: f.split_brain ? "two members accepted writes" : "never two writable primaries",
-      tone: f.split_brain ? "bad" : "",
-      help: "Longest time two members accepted writes, or were sampled writable, at once.",
-    },
-    {
-      figure: rejoin?.key ?? "old_primary_rejoin_s",
-      label: "Old-primary rejoin",
-      raw: rejoin?.value,
-      value: formatSeconds(rejoin?.value ?? null),
-      sub: rejoin ? "heal → replicating again" : "not measured in this run",
-      help: "How long the former primary took after the heal to replicate from the new one.",
-    },
+    figureCard(f, "rto_s", rtoSub, f.rto_s === null && faults > 0 ? "bad" : ""),
+    figureCard(f, "max_write_gap_s", "between acknowledged writes"),
+    figureCard(
+      f,
+      "write_blocked_s",
+      blockedMeasured ? "writes waited, not refused" : "not measured in this run",
+    ),
+    figureCard(f, "acknowledged_writes", `${formatFigure("failed_writes", f)} failed`),
+    figureCard(f, "lost_writes", "acknowledged, then missing", f.lost_writes > 0 ? "bad" : ""),
+    figureCard(
+      f,
+      "unknown_writes",
+      `${formatCount(unknown_found_ids.length)} found on final primary`,
+      f.unknown_writes > 0 ? "warn" : "",
+    ),
+    figureCard(
+      f,
+      "wal_loss_bytes",
+      `${formatCount(f.wal_loss_bytes)} bytes past the fork`,
+      f.wal_loss_bytes > 0 ? "bad" : "",
+    ),
+    figureCard(f, "promotions", promoted || "none"),
+    figureCard(
+      f,
+      "split_brain_window_s",
+      f.split_brain ? "two members accepted writes" : "never two writable primaries",
+      f.split_brain ? "bad" : "",
+      f.split_brain ? formatFigure("split_brain_window_s", f) : "none",
+    ),
+    figureCard(
+      f,
+      "old_primary_rejoin_s",
+      rejoinMeasured ? "heal → replicating again" : "not measured in this run",
+    ),
   ];
   const evidence =
     split_brain.evidence.length > 0
@@ -321,29 +275,47 @@ function figures(report: RunReport): string {
   return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${groupTable(report)}${evidence}</section>`;
 }
 
+/** The per-group columns, in the catalogue's words. */
+const GROUP_COLUMNS = [
+  "rto_s",
+  "max_write_gap_s",
+  "acknowledged_writes",
+  "failed_writes",
+  "unknown_writes",
+  "lost_writes",
+] as const satisfies readonly (keyof GroupFigures & ScalarFigure)[];
+
 /** Per writer group (direct, through an entry point, a placement): only worth a table with two or more. */
 function groupTable(report: RunReport): string {
   const groups = Object.entries(report.verification.figures.groups ?? {});
   if (groups.length < 2) return "";
-  const rows = groups.map(
-    ([name, g]) =>
-      `<tr data-group="${esc(name)}"><td><code>${esc(name)}</code></td><td class="num">${formatSeconds(g.rto_s)}</td><td class="num">${formatSeconds(g.max_write_gap_s)}</td><td class="num">${formatCount(g.acknowledged_writes)}</td><td class="num">${formatCount(g.failed_writes)}</td><td class="num">${formatCount(g.unknown_writes)}</td><td class="num${g.lost_writes > 0 ? " bad" : ""}">${formatCount(g.lost_writes)}</td></tr>`,
-  );
-  return `<h3 style="margin-top:18px">Per writer group</h3><table class="group-table"><thead><tr><th>group</th><th class="num">RTO</th><th class="num">max write gap</th><th class="num">acknowledged</th><th class="num">failed</th><th class="num">unknown</th><th class="num">lost</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  const rows = groups.map(([name, g]) => {
+    const cells = GROUP_COLUMNS.map(
+      (key) =>
+        `<td class="num${key === "lost_writes" && g.lost_writes > 0 ? " bad" : ""}">${formatFigure(key, g)}</td>`,
+    );
+    return `<tr data-group="${esc(name)}"><td><code>${esc(name)}</code></td>${cells.join("")}</tr>`;
+  });
+  const head = GROUP_COLUMNS.map((key) => `<th class="num">${esc(FIGURES[key].short)}</th>`).join("");
+  return `<h3 style="margin-top:18px">Per writer group</h3><table class="group-table"><thead><tr><th>group</th>${head}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
+/** Verify's outages, one row per fault (and per entry point when clients wrote through several). */
 function rtoTable(report: RunReport): string {
-  const list = report.verification.rto_per_fault;
+  const list = report.verification.outages;
   if (list.length === 0) return "";
+  const namePaths = outagesNamePaths(list);
   const bands = faultBands(report.record.timeline, runEndNs(report.record));
-  const rows = list.map((r) => {
-    const band = bands.find((b) => b.fault === r.fault && b.target === r.target && b.start_ns === r.at_ns);
+  const rows = list.map((o) => {
+    const band = bands.find((b) => b.fault === o.fault && b.target === o.target && b.start_ns === o.at_ns);
     const members = band && band.members.length > 0 ? ` → ${band.members.join(", ")}` : "";
-    const healed = band?.healed ? nsToS(band.end_ns).toFixed(3) : "—";
-    const recovered = r.rto_s === null ? "never" : nsToS(r.outage_start_ns + r.rto_s * 1e9).toFixed(3);
-    return `<tr><td><i class="sw fault" style="background:${faultColor(r.fault)}33;border-color:${faultColor(r.fault)}"></i>${esc(r.fault)} <span class="muted">${esc(r.target)}${esc(members)}</span></td><td class="num">${nsToS(r.at_ns).toFixed(3)}</td><td class="num">${nsToS(r.outage_start_ns).toFixed(3)}</td><td class="num">${recovered}</td><td class="num">${healed}</td><td class="num"><b>${formatSeconds(r.rto_s, 3)}</b></td></tr>`;
+    const healed = band?.healed ? s3(band.end_ns) : "—";
+    const recovered = o.end_ns === null ? "never" : s3(o.end_ns);
+    const path = namePaths ? `<td><code>${esc(o.group)}</code></td>` : "";
+    return `<tr><td><i class="sw fault" style="background:${faultColor(o.fault)}33;border-color:${faultColor(o.fault)}"></i>${esc(o.fault)} <span class="muted">${esc(o.target)}${esc(members)}</span></td>${path}<td class="num">${s3(o.at_ns)}</td><td class="num">${s3(o.start_ns)}</td><td class="num">${recovered}</td><td class="num">${healed}</td><td class="num"><b>${formatSeconds(outageSeconds(o), 3)}</b></td></tr>`;
   });
-  return `<h3 style="margin-top:18px">Per fault</h3><table class="rto-table"><thead><tr><th>fault</th><th class="num">injected s</th><th class="num">writes impossible from s</th><th class="num">first new ack s</th><th class="num">healed s</th><th class="num">RTO</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  const pathHead = namePaths ? "<th>entry point</th>" : "";
+  return `<h3 style="margin-top:18px">Per fault</h3><table class="rto-table"><thead><tr><th>fault</th>${pathHead}<th class="num">injected s</th><th class="num">writes impossible from s</th><th class="num">first new ack s</th><th class="num">healed s</th><th class="num">RTO</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function legendGroup(title: string, items: string[]): string {
@@ -392,7 +364,7 @@ function timelineLegend(report: RunReport): string {
     legendGroup("Marker", [
       `<span><i class="sw promo"></i>promotion</span>`,
       `<span><i class="sw ha"></i>HA-manager event</span>`,
-      `<span><i class="sw split"></i>two primaries at once</span>`,
+      `<span><i class="sw split"></i>two members writable at once (split-brain)</span>`,
     ]),
   );
   return `<div class="legend">${groups.join("")}</div>`;

@@ -30,8 +30,15 @@ const CONTRACT_KEYS = [
   "final",
   "rto_per_fault",
   "unknown_found_ids",
+  "rto_bound",
+  "outages",
+  "split_brain_intervals",
   "scenario_description",
   "scenario_source",
+  "seed",
+  "plan",
+  "concurrency",
+  "harness",
 ];
 
 const FIGURE_KEYS = [
@@ -93,6 +100,24 @@ describe("toResultJson", () => {
     });
     const promotion = result.timeline.find((e) => e.kind === "promotion");
     expect(promotion?.at_s).toBe(8.2);
+  });
+
+  it("carries the outages and split-brain intervals the report draws", () => {
+    const report = fixtureReport();
+    const interval = { start_ns: 9e9, end_ns: 9.5e9, members: ["n1", "n2"], source: "sampled" as const };
+    report.verification.split_brain.intervals = [interval];
+    const result = toResultJson(report);
+    expect(result.outages).toEqual(report.verification.outages);
+    expect(result.split_brain_intervals).toEqual([interval]);
+  });
+
+  it("carries the RTO bound and each fault's phases", () => {
+    const report = fixtureReport();
+    const result = toResultJson(report);
+    expect(result.rto_bound).toEqual(report.verification.rto_bound);
+    expect(result.rto_per_fault[0]?.phases).toEqual(report.verification.rto_per_fault[0]?.phases);
+    report.verification.rto_bound = null;
+    expect(toResultJson(report).rto_bound).toBeNull();
   });
 
   it("merges record and verify problems once each", () => {

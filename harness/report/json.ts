@@ -3,7 +3,14 @@ import { join } from "node:path";
 import type { Stack } from "../backend/backend.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Member, RunRecord } from "../run/record.ts";
-import type { ExpectationResult, Figures, Promotion, Verification } from "../verify/figures.ts";
+import type {
+  ExpectationResult,
+  Figures,
+  Outage,
+  Promotion,
+  SplitBrainInterval,
+  Verification,
+} from "../verify/figures.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import { nsToS, round3 } from "./format.ts";
 import { maskSettings, maskText } from "./redact.ts";
@@ -67,9 +74,23 @@ export interface ResultJson {
   rto_per_fault: Verification["rto_per_fault"];
   /** Unknown writes found on the final primary: they committed after all (added in v0.1). */
   unknown_found_ids: number[];
+  /** The RTO the HA settings imply, with its parts and formula; null when not derivable (added in v0.2). */
+  rto_bound: Verification["rto_bound"];
+  /** Per fault and entry point, when writes were impossible; end_ns null: never recovered (added in v0.1). */
+  outages: Outage[];
+  /** Where the split-brain evidence places two writable members, per pair and source (added in v0.1). */
+  split_brain_intervals: SplitBrainInterval[];
   /** The scenario's description and its source as written, secrets masked; null when not known. */
   scenario_description: string | null;
   scenario_source: string | null;
+  /** The run's seed: `--seed <plan.plan_seed> --only <plan.key>` replays it (added in v0.2). */
+  seed: number;
+  /** Where the run sits in its plan (key, group, repeat, sweep point); null outside a plan. */
+  plan: RunRecord["plan"];
+  /** Runs made at once by the plan; above 1 the cluster shared the machine. */
+  concurrency: number;
+  /** The harness's own cost: backend and cluster start, teardown, CPU. */
+  harness: RunRecord["harness"];
 }
 
 /** Picks the figures explicitly so a field added to Figures does not silently widen the contract. */
@@ -133,8 +154,22 @@ export function toResultJson(report: RunReport): ResultJson {
     },
     rto_per_fault: v.rto_per_fault.map((x) => ({ ...x })),
     unknown_found_ids: [...v.unknown_found_ids],
+    rto_bound:
+      v.rto_bound === null
+        ? null
+        : {
+            ...v.rto_bound,
+            parts: v.rto_bound.parts.map((p) => ({ ...p })),
+            share_s: { ...v.rto_bound.share_s },
+          },
+    outages: v.outages.map((o) => ({ ...o })),
+    split_brain_intervals: v.split_brain.intervals.map((i) => ({ ...i, members: [...i.members] })),
     scenario_description: report.scenarioDescription || null,
     scenario_source: report.scenarioSource === undefined ? null : maskText(report.scenarioSource),
+    seed: r.seed,
+    plan: r.plan === null ? null : { ...r.plan, point: { ...r.plan.point } },
+    concurrency: r.concurrency,
+    harness: r.harness === null ? null : { ...r.harness },
   };
 }
 

@@ -3,9 +3,20 @@
  * scenario × topology, a failure carrying the broken expectations and the problems.
  */
 import { relative } from "node:path";
-import { formatSeconds } from "./format.ts";
+import { FIGURES, formatFigure } from "../verify/catalogue.ts";
 import { allProblems } from "./json.ts";
 import type { RunReport } from "./reporter.ts";
+
+/** The figures each testcase's output names, in the catalogue's words. */
+const JUNIT_FIGURES = [
+  "rto_s",
+  "max_write_gap_s",
+  "lost_writes",
+  "unknown_writes",
+  "acknowledged_writes",
+  "promotions",
+  "split_brain",
+] as const;
 
 /** A run of this invocation and the directory its files were written to. */
 export interface InvocationRun {
@@ -78,7 +89,7 @@ export function renderJunit(runs: InvocationRun[], outDir: string): string {
     const f = v.figures;
     const out = [
       `report: ${relPath(outDir, `${dir}/report.html`)}`,
-      `RTO ${formatSeconds(f.rto_s)} · max write gap ${formatSeconds(f.max_write_gap_s)} · lost ${f.lost_writes} · unknown ${f.unknown_writes} · acknowledged ${f.acknowledged_writes} · promotions ${f.promotions} · split-brain ${f.split_brain ? "yes" : "no"}`,
+      JUNIT_FIGURES.map((key) => `${FIGURES[key].short} ${formatFigure(key, f)}`).join(" · "),
     ].join("\n");
     const lines = failureLines(report);
     const failure =

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { verify } from "../verify/index.ts";
 import { jsonReporter, toResultJson } from "./json.ts";
 import { fromResultJson, loadRunReport, parseResultJson } from "./load.ts";
 import { fixtureReport } from "./test-fixture.ts";
@@ -19,6 +20,8 @@ describe("fromResultJson", () => {
     // Per-group figures are not in result.json.
     expect(back.verification.figures).toEqual(report.verification.figures);
     expect(back.verification.rto_per_fault).toEqual(report.verification.rto_per_fault);
+    expect(back.verification.outages).toEqual(report.verification.outages);
+    expect(back.verification.split_brain).toEqual(report.verification.split_brain);
     expect(back.verification.promotions).toEqual(report.verification.promotions);
     expect(back.verification.unknown_found_ids).toEqual(report.verification.unknown_found_ids);
     expect(back.record.timeline).toEqual(report.record.timeline);
@@ -29,10 +32,45 @@ describe("fromResultJson", () => {
 
   it("derives the parts an older result.json lacks from the history", () => {
     const report = fixtureReport();
-    const { rto_per_fault: _r, unknown_found_ids: _u, ...older } = toResultJson(report);
+    const {
+      rto_per_fault: _r,
+      unknown_found_ids: _u,
+      outages: _o,
+      split_brain_intervals: _s,
+      ...older
+    } = toResultJson(report);
     const back = fromResultJson(older, report.record.history);
     expect(back.verification.rto_per_fault.map((r) => [r.fault, r.at_ns])).toEqual([["kill", 3e9]]);
     expect(back.verification.unknown_found_ids).toEqual([]);
+    expect(back.verification.outages.map((o) => [o.group, o.fault, o.at_ns])).toEqual([
+      ["direct", "kill", 3e9],
+    ]);
+    // Derived as verify derives them (the synthetic fixture samples etcd's leader as primary).
+    const derived = verify(back.record);
+    expect(back.verification.outages).toEqual(derived.outages);
+    expect(back.verification.split_brain.intervals).toEqual(derived.split_brain.intervals);
+  });
+});
+
+describe("fromResultJson before phases and bounds", () => {
+  it("derives them from the stored settings and timeline as verify would", async () => {
+    const report = await loadRunReport(join(FIXTURES, "kill-primary-pg_auto_failover-88f79d"));
+    expect(report.verification.rto_bound?.bound_s).toBe(12);
+    const [fault] = report.verification.rto_per_fault;
+    expect(fault?.phases?.detection_s).toBeCloseTo(3.161718174, 9);
+    expect(fault?.phases?.election_s).toBeCloseTo(7.007723144, 9);
+    expect(fault?.phases?.reconnection_s).toBeCloseTo(0.035817842, 9);
+  });
+
+  it("keeps what a newer file stored, a null bound included", () => {
+    const report = fixtureReport();
+    const stored = toResultJson(report);
+    const back = fromResultJson({ ...stored, rto_bound: null }, report.record.history);
+    expect(back.verification.rto_bound).toBeNull();
+    expect(back.verification.rto_per_fault[0]?.phases).toEqual(report.verification.rto_per_fault[0]?.phases);
+    // The synthetic fixture's settings have no patroni_dcs: without a stored bound there is none to derive.
+    const { rto_bound: _b, ...older } = stored;
+    expect(fromResultJson(older, report.record.history).verification.rto_bound).toBeNull();
   });
 });
 
@@ -58,6 +96,12 @@ describe("loadRunReport", () => {
       // RTO recomputed per fault agrees with the recorded worst figure.
       const worst = Math.max(...report.verification.rto_per_fault.map((r) => r.rto_s ?? Number.NaN));
       expect(worst).toBeCloseTo(result.figures.rto_s, 6);
+      // So do the outage windows derived for files written before they were stored.
+      const longest = Math.max(
+        ...report.verification.outages.map((o) => ((o.end_ns ?? Number.NaN) - o.start_ns) / 1e9),
+      );
+      expect(longest).toBeCloseTo(result.figures.rto_s, 6);
+      expect(report.verification.split_brain.intervals.length > 0).toBe(result.figures.split_brain);
     }
   });
 

@@ -7,7 +7,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
-import { rtoPerFault } from "../verify/rto.ts";
+import { expectedRtoBound } from "../verify/bound.ts";
+import type { Verification } from "../verify/figures.ts";
+import { type RtoPhases, rtoPhases } from "../verify/phases.ts";
+import { mergeOutages, outagesPerFault, rtoPerFault } from "../verify/rto.ts";
+import { detectSplitBrain } from "../verify/split-brain.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import type { ResultJson } from "./json.ts";
 import type { RunReport } from "./reporter.ts";
@@ -26,16 +30,26 @@ const REQUIRED: (keyof ResultJson)[] = [
 ];
 
 /** Newer keys are optional here: result files written before they existed still load. */
-export type StoredResult = Omit<
-  ResultJson,
-  "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source" | "entrypoints"
-> &
-  Partial<
-    Pick<
-      ResultJson,
-      "rto_per_fault" | "unknown_found_ids" | "scenario_description" | "scenario_source" | "entrypoints"
-    >
-  >;
+/** Keys added after the first result.json: older files lack them. */
+type AddedLater =
+  | "rto_per_fault"
+  | "unknown_found_ids"
+  | "scenario_description"
+  | "scenario_source"
+  | "entrypoints"
+  | "outages"
+  | "split_brain_intervals"
+  | "seed"
+  | "plan"
+  | "concurrency"
+  | "harness"
+  | "rto_bound";
+
+/** A fault's RTO as stored: phases came after the RTO itself. */
+type StoredFaultRto = Omit<ResultJson["rto_per_fault"][number], "phases"> & { phases?: RtoPhases | null };
+
+export type StoredResult = Omit<ResultJson, AddedLater> &
+  Partial<Pick<ResultJson, Exclude<AddedLater, "rto_per_fault">>> & { rto_per_fault?: StoredFaultRto[] };
 
 export function parseResultJson(text: string, file = "result.json"): StoredResult {
   const value: unknown = JSON.parse(text);
@@ -50,6 +64,16 @@ export function parseResultJson(text: string, file = "result.json"): StoredResul
 function withoutSeconds(entry: ResultJson["timeline"][number]): TimelineEvent {
   const { at_s: _seconds, ...event } = entry;
   return event as TimelineEvent;
+}
+
+/** Outages for a result written before they were stored, derived as verify would. */
+function derivedOutages(record: RunRecord, beforeEntrypoints: boolean): Verification["outages"] {
+  // Histories written before writer groups were recorded are all the one direct path.
+  const opsOf = (group: string) =>
+    beforeEntrypoints ? record.history : record.history.filter((op) => op.group === group);
+  return mergeOutages(
+    record.entrypoints.map((group) => outagesPerFault(group, opsOf(group), record.timeline)),
+  );
 }
 
 export function fromResultJson(result: StoredResult, history: WriteOperation[]): RunReport {
@@ -74,9 +98,18 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
     // The promises as normalised text: the original spelling is not kept in result.json.
     expect: Object.fromEntries(result.expectations.map((e) => [e.key, e.expected])),
     problems: result.problems ?? [],
+    // Results written before plans existed had no seed, plan, concurrency or cost.
+    seed: result.seed ?? 0,
+    plan: result.plan ?? null,
+    concurrency: result.concurrency ?? 1,
+    harness: result.harness ?? null,
   };
   const finalIds = result.final.ids === null ? null : new Set(result.final.ids);
   const unknownIds = result.unknown_write_ids ?? [];
+  const outages = result.outages ?? derivedOutages(record, result.entrypoints === undefined);
+  const perFault: StoredFaultRto[] = result.rto_per_fault ?? rtoPerFault(history, timeline);
+  // Results written before phases and bounds: derived from the stored timeline as verify would.
+  const phases = rtoPhases(record.topology, timeline, perFault, outages, result.promotions ?? []);
   const report: RunReport = {
     record,
     verification: {
@@ -93,8 +126,17 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
         detected: result.figures.split_brain,
         window_s: result.figures.split_brain_window_s,
         evidence: result.split_brain_evidence ?? [],
+        intervals: result.split_brain_intervals ?? detectSplitBrain(history, timeline).intervals,
       },
-      rto_per_fault: result.rto_per_fault ?? rtoPerFault(history, timeline),
+      rto_per_fault: perFault.map((fault, index) => ({
+        ...fault,
+        phases: fault.phases === undefined ? (phases[index] ?? null) : fault.phases,
+      })),
+      rto_bound:
+        result.rto_bound === undefined
+          ? expectedRtoBound(record.topology, record.settings, record.versions)
+          : result.rto_bound,
+      outages,
       // Already merged into the record's problems by toResultJson.
       problems: [],
     },

@@ -1,9 +1,12 @@
 /**
  * Pure drawing models derived from a RunRecord: fault bands, role segments, workload buckets.
- * These only arrange what was recorded for display; figures come from the Verification.
+ * These only arrange what was recorded for display; figures, outages and split-brain intervals
+ * come from the Verification.
  */
 import type { Role, TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
+import type { Outage } from "../verify/figures.ts";
+import { nsToSeconds } from "../verify/units.ts";
 import type { WriteOperation } from "../workload/history.ts";
 
 export interface FaultBand {
@@ -274,46 +277,19 @@ export function alignedWindows(records: RunRecord[]): TimeWindow[] {
   return origins.map((origin) => ({ from_ns: origin - before, to_ns: origin + after, origin_ns: origin }));
 }
 
-export interface PrimaryOverlap {
-  start_ns: number;
-  end_ns: number;
-  members: string[];
+/** How long an outage verify found lasted, in seconds; null when writes never came back. */
+export function outageSeconds(outage: Outage): number | null {
+  return outage.end_ns === null ? null : nsToSeconds(outage.end_ns - outage.start_ns);
 }
 
-/**
- * When two or more members were sampled primary at once: a drawing aid for the timeline, so a
- * split-brain that verify reported is also visible where it happened.
- */
-export function primaryOverlaps(
-  timeline: TimelineEvent[],
-  members: string[],
-  endNs: number,
-): PrimaryOverlap[] {
-  const edges: { at: number; member: string; delta: 1 | -1 }[] = [];
-  for (const member of members) {
-    for (const seg of roleSegments(timeline, member, endNs)) {
-      if (seg.role !== "primary") continue;
-      edges.push({ at: seg.start_ns, member, delta: 1 }, { at: seg.end_ns, member, delta: -1 });
-    }
-  }
-  // Ends before starts at the same instant: a hand-over is not an overlap.
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  const open = new Set<string>();
-  const out: PrimaryOverlap[] = [];
-  let current: PrimaryOverlap | null = null;
-  for (const e of edges) {
-    if (e.delta === 1) open.add(e.member);
-    else open.delete(e.member);
-    if (open.size >= 2 && current === null) {
-      current = { start_ns: e.at, end_ns: endNs, members: [...open] };
-    } else if (open.size >= 2 && current !== null) {
-      for (const m of open) if (!current.members.includes(m)) current.members.push(m);
-    } else if (open.size < 2 && current !== null) {
-      current.end_ns = e.at;
-      if (current.end_ns > current.start_ns) out.push(current);
-      current = null;
-    }
-  }
-  if (current !== null) out.push(current);
-  return out;
+/** Outages name their entry point only when clients wrote through more than one. */
+export function outagesNamePaths(outages: readonly Outage[]): boolean {
+  return new Set(outages.map((o) => o.group)).size > 1;
+}
+
+/** The outages verify found after one fault band (same fault, target and injection instant). */
+export function outagesOfBand(outages: readonly Outage[], band: FaultBand): Outage[] {
+  return outages.filter(
+    (o) => o.fault === band.fault && o.target === band.target && o.at_ns === band.start_ns,
+  );
 }

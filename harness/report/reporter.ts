@@ -1,4 +1,6 @@
+import type { PlanFile, PlanFileRun } from "../run/plan-file.ts";
 import type { RunRecord } from "../run/record.ts";
+import type { PlanSummary, RunResult } from "../run/summary.ts";
 import type { Verification } from "../verify/figures.ts";
 
 /** The one result every reporter renders: what the run observed and what verify made of it. */
@@ -16,4 +18,62 @@ export interface Reporter {
   name: string;
   /** Writes its files into `dir` (which may not exist yet) and returns the paths written. */
   write(report: RunReport, dir: string): Promise<string[]>;
+}
+
+/**
+ * A plan's reporters get one stream of events (Playwright's reporter API): the executor calls
+ * `fanOut(...)` once and never knows which outputs are active.
+ */
+export interface PlanReporter {
+  name: string;
+  onPlanBegin?(begin: PlanBegin): void | Promise<void>;
+  onRunBegin?(run: PlanFileRun): void;
+  /** A progress line of a run as it goes. */
+  onRunLine?(run: PlanFileRun, line: string): void;
+  onRunEnd?(result: RunResult): void | Promise<void>;
+  onPlanEnd?(summary: PlanSummary): void | Promise<void>;
+}
+
+export interface PlanBegin {
+  plan: PlanFile;
+  /** The runs this invocation will produce (a shard's, --only's, all). */
+  runs: PlanFileRun[];
+  out: string;
+  workers: number;
+}
+
+/**
+ * One reporter for many, in order. A failing reporter does not silence the others (result.json
+ * matters even if the HTML breaks); its error is collected and rethrown once the plan ends.
+ */
+export function fanOut(
+  reporters: PlanReporter[],
+): Required<Omit<PlanReporter, "name">> & { errors: Error[] } {
+  const errors: Error[] = [];
+  const each = async (call: (reporter: PlanReporter) => void | Promise<void>) => {
+    for (const reporter of reporters) {
+      try {
+        await call(reporter);
+      } catch (error) {
+        errors.push(new Error(`reporter ${reporter.name} failed: ${String(error)}`, { cause: error }));
+      }
+    }
+  };
+  const eachNow = (call: (reporter: PlanReporter) => void) => {
+    for (const reporter of reporters) {
+      try {
+        call(reporter);
+      } catch (error) {
+        errors.push(new Error(`reporter ${reporter.name} failed: ${String(error)}`, { cause: error }));
+      }
+    }
+  };
+  return {
+    errors,
+    onPlanBegin: (begin) => each((r) => r.onPlanBegin?.(begin)),
+    onRunBegin: (run) => eachNow((r) => r.onRunBegin?.(run)),
+    onRunLine: (run, line) => eachNow((r) => r.onRunLine?.(run, line)),
+    onRunEnd: (result) => each((r) => r.onRunEnd?.(result)),
+    onPlanEnd: (summary) => each((r) => r.onPlanEnd?.(summary)),
+  };
 }

@@ -4,18 +4,82 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { PlanSummary } from "../run/summary.ts";
+import type { GroupStatistics } from "../verify/aggregate.ts";
+import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
 import type { ExpectationResult, Figures } from "../verify/figures.ts";
 import { escapeHtml as esc } from "./escape.ts";
-import { formatBytes, formatCount, formatSeconds } from "./format.ts";
+import { formatSeconds } from "./format.ts";
 import { page } from "./html.ts";
 import { allProblems } from "./json.ts";
 import { type InvocationRun, relPath, renderJunit } from "./junit.ts";
 import { alignedWindows, faultBands, runEndNs } from "./model.ts";
 import { faultColor } from "./palette.ts";
 import type { RunReport } from "./reporter.ts";
+import { groupsHtml } from "./statistics.ts";
 import { renderTimelineSvg } from "./svg.ts";
 
 export type { InvocationRun } from "./junit.ts";
+
+/** summary.json's view of the plan: what was planned, what ran, and each group over its repeats. */
+export interface PlanJson {
+  id: string;
+  seed: number;
+  repeat: number;
+  shard: PlanSummary["plan"]["shard"];
+  verdict: "pass" | "fail";
+  interrupted: boolean;
+  /** Every planned run's key, in plan order: shards of one plan list the same keys. */
+  runs: string[];
+  missing: string[];
+  groups: {
+    group: string;
+    scenario: string;
+    topology: string;
+    point: Record<string, string | number | boolean>;
+    verdict: "pass" | "fail";
+    statistics: GroupStatistics;
+    expectations: ExpectationResult[];
+    runs: { key: string; seed: number; verdict: "pass" | "fail"; result: string }[];
+  }[];
+}
+
+function planJson(summary: PlanSummary, outDir: string): PlanJson {
+  return {
+    id: summary.plan.plan_id,
+    seed: summary.plan.seed,
+    repeat: summary.plan.repeat,
+    shard: summary.plan.shard,
+    verdict: summary.verdict,
+    interrupted: summary.interrupted,
+    runs: summary.plan.runs.map((run) => run.key),
+    missing: summary.missing.map((run) => run.key),
+    groups: summary.groups.map((g) => ({
+      group: g.group,
+      scenario: g.scenario,
+      topology: g.topology,
+      point: g.point,
+      verdict: g.verdict,
+      statistics: g.statistics,
+      expectations: g.expectations,
+      runs: g.results.map((r) => ({
+        key: r.run.key,
+        seed: r.run.seed,
+        verdict: r.report.verification.verdict,
+        result: `${relPath(outDir, r.dir)}/result.json`,
+      })),
+    })),
+  };
+}
+
+/** The plan's groups over their repeats (and, for a sweep, RTO against the setting). */
+function planSections(summary: PlanSummary, outDir: string): string {
+  const grouped = summary.groups.filter(
+    (g) => g.results.length + g.missing.length > 1 || g.expectations.length > 0,
+  );
+  if (grouped.length === 0) return "";
+  return `<section class="panel" id="repeats">${groupsHtml(grouped, (dir) => relPath(outDir, dir))}</section>`;
+}
 
 export interface SummaryRun {
   scenario: string;
@@ -35,16 +99,24 @@ export interface SummaryRun {
 
 export interface SummaryJson {
   generated_at: string;
+  /** The plan the runs came from, its groups' statistics and verdict; absent while the plan runs. */
+  plan?: PlanJson;
   totals: { runs: number; passed: number; failed: number };
   index: string;
   junit: string;
   runs: SummaryRun[];
 }
 
-export function toSummaryJson(runs: InvocationRun[], outDir: string, generatedAt: string): SummaryJson {
+export function toSummaryJson(
+  runs: InvocationRun[],
+  outDir: string,
+  generatedAt: string,
+  plan?: PlanSummary,
+): SummaryJson {
   const passed = runs.filter((r) => r.report.verification.verdict === "pass").length;
   return {
     generated_at: generatedAt,
+    ...(plan ? { plan: planJson(plan, outDir) } : {}),
     totals: { runs: runs.length, passed, failed: runs.length - passed },
     index: "index.html",
     junit: "junit.xml",
@@ -76,7 +148,7 @@ function unique(values: string[]): string[] {
 
 function cellFigures(report: RunReport): string {
   const f = report.verification.figures;
-  return `<span class="fig" data-figure="rto_s">RTO ${esc(formatSeconds(f.rto_s))}</span><span class="fig" data-figure="lost_writes">lost ${formatCount(f.lost_writes)}</span>`;
+  return `<span class="fig" data-figure="rto_s">${esc(`${FIGURES.rto_s.short} ${formatFigure("rto_s", f)}`)}</span><span class="fig" data-figure="lost_writes">${esc(`${FIGURES.lost_writes.short} ${formatFigure("lost_writes", f)}`)}</span>`;
 }
 
 function matrix(runs: InvocationRun[], outDir: string): string {
@@ -108,84 +180,45 @@ interface Row {
   lowerIsBetter?: boolean;
 }
 
-function optional(f: Figures, pattern: RegExp): number | null | undefined {
-  for (const [key, value] of Object.entries(f) as [string, unknown][]) {
-    if (pattern.test(key) && (value === null || typeof value === "number")) return value;
-  }
-  return undefined;
+/** The figures the comparison sets side by side: numbers, so the best can be marked. */
+type ComparedFigure = Exclude<ScalarFigure, "split_brain">;
+
+/** A comparison row for one figure, labelled and formatted as the catalogue says. */
+function figureRow<K extends ComparedFigure>(
+  key: K,
+  options: Partial<Pick<Row, "text" | "bad" | "lowerIsBetter">> = {},
+): Row {
+  return {
+    label: FIGURES[key].label,
+    value: (r) => r.verification.figures[key],
+    text: (r) => formatFigure(key, r.verification.figures),
+    ...options,
+  };
 }
 
 const ROWS: Row[] = [
-  {
-    label: "RTO",
-    value: (r) => r.verification.figures.rto_s,
-    text: (r) => formatSeconds(r.verification.figures.rto_s),
+  figureRow("rto_s", {
     bad: (r) => r.verification.figures.rto_s === null && r.verification.rto_per_fault.length > 0,
     lowerIsBetter: true,
-  },
-  {
-    label: "Max write gap",
-    value: (r) => r.verification.figures.max_write_gap_s,
-    text: (r) => formatSeconds(r.verification.figures.max_write_gap_s),
-    lowerIsBetter: true,
-  },
-  {
-    label: "Write blocked",
-    value: (r) => optional(r.verification.figures, /^writes?_blocked/),
-    text: (r) => formatSeconds(optional(r.verification.figures, /^writes?_blocked/) ?? null),
-    lowerIsBetter: true,
-  },
-  {
-    label: "Acknowledged writes",
-    value: (r) => r.verification.figures.acknowledged_writes,
-    text: (r) => formatCount(r.verification.figures.acknowledged_writes),
-  },
-  {
-    label: "Failed writes",
-    value: (r) => r.verification.figures.failed_writes,
-    text: (r) => formatCount(r.verification.figures.failed_writes),
-  },
-  {
-    label: "Lost writes",
-    value: (r) => r.verification.figures.lost_writes,
-    text: (r) => formatCount(r.verification.figures.lost_writes),
-    bad: (r) => r.verification.figures.lost_writes > 0,
-    lowerIsBetter: true,
-  },
-  {
-    label: "Unknown writes",
-    value: (r) => r.verification.figures.unknown_writes,
-    text: (r) => formatCount(r.verification.figures.unknown_writes),
-    lowerIsBetter: true,
-  },
-  {
-    label: "WAL loss",
-    value: (r) => r.verification.figures.wal_loss_bytes,
-    text: (r) => formatBytes(r.verification.figures.wal_loss_bytes),
-    bad: (r) => r.verification.figures.wal_loss_bytes > 0,
-    lowerIsBetter: true,
-  },
-  {
-    label: "Promotions",
-    value: (r) => r.verification.figures.promotions,
-    text: (r) => formatCount(r.verification.figures.promotions),
-  },
-  {
-    label: "Split-brain window",
-    value: (r) => r.verification.figures.split_brain_window_s,
+  }),
+  figureRow("max_write_gap_s", { lowerIsBetter: true }),
+  // Absent from result files written before it existed: the catalogue's format shows a dash.
+  figureRow("write_blocked_s", { lowerIsBetter: true }),
+  figureRow("acknowledged_writes"),
+  figureRow("failed_writes"),
+  figureRow("lost_writes", { bad: (r) => r.verification.figures.lost_writes > 0, lowerIsBetter: true }),
+  figureRow("unknown_writes", { lowerIsBetter: true }),
+  figureRow("wal_loss_bytes", { bad: (r) => r.verification.figures.wal_loss_bytes > 0, lowerIsBetter: true }),
+  figureRow("promotions"),
+  figureRow("split_brain_window_s", {
     text: (r) =>
       r.verification.figures.split_brain
-        ? formatSeconds(r.verification.figures.split_brain_window_s)
+        ? formatFigure("split_brain_window_s", r.verification.figures)
         : "none",
     bad: (r) => r.verification.figures.split_brain,
     lowerIsBetter: true,
-  },
-  {
-    label: "Old-primary rejoin",
-    value: (r) => optional(r.verification.figures, /rejoin/),
-    text: (r) => formatSeconds(optional(r.verification.figures, /rejoin/) ?? null),
-    lowerIsBetter: true,
-  },
+  }),
+  figureRow("old_primary_rejoin_s", { lowerIsBetter: true }),
   {
     label: "Expectations met",
     value: () => undefined,
@@ -234,12 +267,18 @@ function comparisonLegend(group: InvocationRun[]): string {
   return `<div class="legend"><span class="group"><span class="gl">Role</span><span><i class="sw primary"></i>primary</span><span><i class="sw replica"></i>replica</span><span><i class="sw down"></i>down</span><span><i class="sw unreachable"></i>unreachable</span><span><i class="sw frozen"></i>frozen</span></span>${faults.length > 0 ? `<span class="group"><span class="gl">Fault</span>${faults.join("")}</span>` : ""}<span class="group"><span class="gl">Marker</span><span><i class="sw promo"></i>promotion</span><span><i class="sw ok"></i>acknowledged</span><span><i class="sw failop"></i>failed</span><span><i class="sw unknownop"></i>unknown</span></span></div>`;
 }
 
+/** "RTO 9.39 s · lost 2 · promotions 1": a run's headline figures above its timeline. */
+function headline(f: Figures): string {
+  const keys = ["rto_s", "lost_writes", "promotions"] as const;
+  return keys.map((key) => `${FIGURES[key].short} ${formatFigure(key, f)}`).join(" · ");
+}
+
 function comparison(scenario: string, group: InvocationRun[], outDir: string): string {
   const windows = alignedWindows(group.map((g) => g.report.record));
   const stacked = group.map(({ report, dir }, i) => {
     const { record: r, verification: v } = report;
     const window = windows[i];
-    return `<div class="stacked-run" data-topology="${esc(r.topology)}"><div class="run-head"><b>${esc(r.topology)}</b><span class="pill ${v.verdict}">${v.verdict.toUpperCase()}</span><span class="muted">RTO ${esc(formatSeconds(v.figures.rto_s))} · lost ${formatCount(v.figures.lost_writes)} · promotions ${formatCount(v.figures.promotions)} · run <a href="${esc(relPath(outDir, `${dir}/report.html`))}">${esc(r.run_id)}</a></span></div>${renderTimelineSvg(r, v, window ? { window, writes: true } : { writes: true })}</div>`;
+    return `<div class="stacked-run" data-topology="${esc(r.topology)}"><div class="run-head"><b>${esc(r.topology)}</b><span class="pill ${v.verdict}">${v.verdict.toUpperCase()}</span><span class="muted">${esc(headline(v.figures))} · run <a href="${esc(relPath(outDir, `${dir}/report.html`))}">${esc(r.run_id)}</a></span></div>${renderTimelineSvg(r, v, window ? { window, writes: true } : { writes: true })}</div>`;
   });
   const topologies = unique(group.map((g) => g.report.record.topology)).length;
   const what =
@@ -267,7 +306,12 @@ function runsTable(runs: InvocationRun[], outDir: string): string {
 }
 
 /** The invocation index; pure: `generatedAt` is passed in. */
-export function renderIndex(runs: InvocationRun[], outDir: string, generatedAt: string): string {
+export function renderIndex(
+  runs: InvocationRun[],
+  outDir: string,
+  generatedAt: string,
+  plan?: PlanSummary,
+): string {
   const passed = runs.filter((r) => r.report.verification.verdict === "pass").length;
   const failed = runs.length - passed;
   const verdict = failed === 0 ? "pass" : "fail";
@@ -287,6 +331,7 @@ export function renderIndex(runs: InvocationRun[], outDir: string, generatedAt: 
       : `${banner}
 ${matrix(runs, outDir)}
 ${groups.length > 0 ? `<div id="compare">${groups.map(([s, group]) => comparison(s, group, outDir)).join("\n")}</div>` : ""}
+${plan ? planSections(plan, outDir) : ""}
 ${runsTable(runs, outDir)}
 <footer>pgchaos · index of this invocation · junit.xml and summary.json beside this file</footer>`;
   return page(`pgchaos · ${passed} passed, ${failed} failed`, nav, body);
@@ -297,6 +342,7 @@ export async function writeInvocationReports(
   runs: InvocationRun[],
   outDir: string,
   generatedAt = new Date().toISOString(),
+  plan?: PlanSummary,
 ): Promise<{ index: string; junit: string; summary: string }> {
   await mkdir(outDir, { recursive: true });
   const paths = {
@@ -304,8 +350,11 @@ export async function writeInvocationReports(
     junit: join(outDir, "junit.xml"),
     summary: join(outDir, "summary.json"),
   };
-  await writeFile(paths.index, renderIndex(runs, outDir, generatedAt));
+  await writeFile(paths.index, renderIndex(runs, outDir, generatedAt, plan));
   await writeFile(paths.junit, renderJunit(runs, outDir));
-  await writeFile(paths.summary, `${JSON.stringify(toSummaryJson(runs, outDir, generatedAt), null, 2)}\n`);
+  await writeFile(
+    paths.summary,
+    `${JSON.stringify(toSummaryJson(runs, outDir, generatedAt, plan), null, 2)}\n`,
+  );
   return paths;
 }

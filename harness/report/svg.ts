@@ -4,7 +4,7 @@
  * their kind, promotion and HA-event markers, and optionally a compact writes strip.
  */
 import type { Member, RunRecord } from "../run/record.ts";
-import type { Verification } from "../verify/figures.ts";
+import type { Outage, SplitBrainSource, Verification } from "../verify/figures.ts";
 import { CHAR_W, LEFT, PLOT_W, RIGHT, W, axisSvg, n, sec, xScale } from "./axis.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatSeconds } from "./format.ts";
@@ -17,7 +17,9 @@ import {
   haEvents,
   haStatusSegments,
   impliedSegments,
-  primaryOverlaps,
+  outageSeconds,
+  outagesNamePaths,
+  outagesOfBand,
   roleSegments,
   runEndNs,
   workloadBuckets,
@@ -68,14 +70,21 @@ function placeLabels(items: { key: string; x: number; text: string; color: strin
     });
 }
 
-function bandTitle(b: FaultBand, rto: Verification["rto_per_fault"][number] | undefined): string {
+function bandTitle(b: FaultBand, outages: Outage[], namePaths: boolean): string {
   const who = b.members.length > 0 ? ` → ${b.members.join(", ")}` : "";
   const until = b.healed ? `${sec(b.end_ns)} s` : "end of run (never healed)";
-  const rtoText =
-    rto === undefined
-      ? ""
-      : `\nwrites impossible from ${sec(rto.outage_start_ns)} s · RTO ${formatSeconds(rto.rto_s)}`;
-  return `fault ${b.fault} on ${b.target}${who}\n${sec(b.start_ns)} s – ${until}${rtoText}`;
+  const writes = outages
+    .map(
+      (o) =>
+        `\nwrites impossible${namePaths ? ` through ${o.group}` : ""} from ${sec(o.start_ns)} s · RTO ${formatSeconds(outageSeconds(o))}`,
+    )
+    .join("");
+  return `fault ${b.fault} on ${b.target}${who}\n${sec(b.start_ns)} s – ${until}${writes}`;
+}
+
+/** What the split-brain evidence of one interval says, as verify found it. */
+function splitBrainWhat(source: SplitBrainSource): string {
+  return source === "acknowledged" ? "both committed writes" : "both sampled primary";
 }
 
 interface Lane {
@@ -118,17 +127,17 @@ export function renderTimelineSvg(
   const promotions = verification.promotions.filter((p) => inView(p.at_ns));
   const status = haStatusSegments(record.timeline, endNs);
 
-  const overlaps = primaryOverlaps(
-    record.timeline,
-    record.members.map((m) => m.name),
-    endNs,
-  ).filter((o) => o.end_ns >= window.from_ns && o.start_ns <= window.to_ns);
+  const namePaths = outagesNamePaths(verification.outages);
+  // Verify's intervals, from acknowledgements and from every observer's samples alike.
+  const overlaps = verification.split_brain.intervals.filter(
+    (o) => o.end_ns >= window.from_ns && o.start_ns <= window.to_ns,
+  );
 
   const labels = placeLabels([
     ...overlaps.map((o, i) => ({
       key: `split${i}`,
       x: x(o.start_ns),
-      text: `split-brain: ${o.members.join(" + ")}`,
+      text: `split-brain: ${o.members.join(" + ")} (${o.source})`,
       color: "var(--c-fail)",
     })),
     ...bands.map((b, i) => ({
@@ -229,13 +238,11 @@ export function renderTimelineSvg(
     const x2 = x(b.end_ns);
     const w = n(Math.max(1, x2 - x1));
     const color = faultColor(b.fault);
-    const rto = verification.rto_per_fault.find(
-      (r) => r.fault === b.fault && r.target === b.target && r.at_ns === b.start_ns,
-    );
+    const outages = outagesOfBand(verification.outages, b);
     out.push(
       `<g class="fault-band" data-fault="${esc(b.fault)}" data-target="${esc(b.target)}" style="--fc:${color}">`,
     );
-    out.push(`<title>${esc(bandTitle(b, rto))}</title>`);
+    out.push(`<title>${esc(bandTitle(b, outages, namePaths))}</title>`);
     out.push(
       `<rect class="band" x="${n(x1)}" y="${n(lanesTop - 4)}" width="${w}" height="${n(contentBottom - lanesTop + 8)}"/>`,
     );
@@ -259,12 +266,12 @@ export function renderTimelineSvg(
     out.push(`</g>`);
   });
 
-  // Two members sampled primary at once: outlined across the lanes, where it happened.
+  // Two members accepting writes at once: outlined across the lanes, where verify found it.
   overlaps.forEach((o, i) => {
     const x1 = x(o.start_ns);
     const w = n(Math.max(1, x(o.end_ns) - x1));
     out.push(
-      `<g class="split-brain"><title>${esc(`split-brain: ${o.members.join(" and ")} both sampled primary\n${sec(o.start_ns)} – ${sec(o.end_ns)} s`)}</title><rect class="split-band" x="${n(x1)}" y="${n(membersTop - 3)}" width="${w}" height="${n(lanesBottom - membersTop + 6)}"/><line class="split-edge" x1="${n(x1)}" x2="${n(x1)}" y1="${n(lineTop(`split${i}`))}" y2="${n(membersTop - 3)}"/></g>`,
+      `<g class="split-brain" data-source="${o.source}"><title>${esc(`split-brain: ${o.members.join(" and ")} ${splitBrainWhat(o.source)}\n${sec(o.start_ns)} – ${sec(o.end_ns)} s`)}</title><rect class="split-band" x="${n(x1)}" y="${n(membersTop - 3)}" width="${w}" height="${n(lanesBottom - membersTop + 6)}"/><line class="split-edge" x1="${n(x1)}" x2="${n(x1)}" y1="${n(lineTop(`split${i}`))}" y2="${n(membersTop - 3)}"/></g>`,
     );
   });
 
@@ -297,17 +304,19 @@ export function renderTimelineSvg(
 
   if (options.writes) {
     out.push(writesStrip(record, window, wTop, barsBottom, failY, unknownY));
-    // The RTO over the writes it is measured on, so compared runs show it side by side.
-    for (const r of verification.rto_per_fault) {
-      if (r.rto_s === null) continue;
-      const from = r.outage_start_ns;
-      const to = from + r.rto_s * 1e9;
-      if (to < window.from_ns || from > window.to_ns) continue;
-      const x1 = x(from);
-      const x2 = x(to);
-      const y = wTop - 6;
+    // The outages over the writes they are measured on, so compared runs show them side by side;
+    // one row per entry point, stacked down into the bars, when clients wrote through several.
+    const paths = [...new Set(verification.outages.map((o) => o.group))];
+    for (const o of verification.outages) {
+      if (o.end_ns === null) continue;
+      if (o.end_ns < window.from_ns || o.start_ns > window.to_ns) continue;
+      const x1 = x(o.start_ns);
+      const x2 = x(o.end_ns);
+      const y = wTop - 6 + paths.indexOf(o.group) * 12;
+      const through = namePaths ? ` through ${o.group}` : "";
+      const rto = outageSeconds(o);
       out.push(
-        `<g class="rto-bracket" data-fault="${esc(r.fault)}"><title>${esc(`writes impossible from ${sec(from)} s to ${sec(to)} s (RTO ${formatSeconds(r.rto_s, 3)})`)}</title><line x1="${n(x1)}" x2="${n(x2)}" y1="${n(y)}" y2="${n(y)}"/><line x1="${n(x1)}" x2="${n(x1)}" y1="${n(y - 4)}" y2="${n(y + 4)}"/><line x1="${n(x2)}" x2="${n(x2)}" y1="${n(y - 4)}" y2="${n(y + 4)}"/><text x="${n(x2 + 6)}" y="${n(y + 4)}">RTO ${formatSeconds(r.rto_s)}</text></g>`,
+        `<g class="rto-bracket" data-fault="${esc(o.fault)}" data-group="${esc(o.group)}"><title>${esc(`writes impossible${through} from ${sec(o.start_ns)} s to ${sec(o.end_ns)} s (RTO ${formatSeconds(rto, 3)})`)}</title><line x1="${n(x1)}" x2="${n(x2)}" y1="${n(y)}" y2="${n(y)}"/><line x1="${n(x1)}" x2="${n(x1)}" y1="${n(y - 4)}" y2="${n(y + 4)}"/><line x1="${n(x2)}" x2="${n(x2)}" y1="${n(y - 4)}" y2="${n(y + 4)}"/><text x="${n(x2 + 6)}" y="${n(y + 4)}">RTO ${formatSeconds(rto)}${esc(namePaths ? ` · ${o.group}` : "")}</text></g>`,
       );
     }
   }

@@ -1,4 +1,6 @@
-import { formatBytes, formatCount, formatSeconds, stackLabel } from "./format.ts";
+import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
+import type { Figures } from "../verify/figures.ts";
+import { formatSeconds, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";
 import type { RunReport } from "./reporter.ts";
 
@@ -14,6 +16,11 @@ export function useColor(stream: { isTTY?: boolean }, env: Record<string, string
   if (env.NO_COLOR) return false;
   if (env.FORCE_COLOR && env.FORCE_COLOR !== "0") return true;
   return stream.isTTY === true;
+}
+
+/** "max write gap 5.60 s": a figure inside a line, in the catalogue's words. */
+function said<K extends ScalarFigure>(key: K, f: Figures): string {
+  return `${FIGURES[key].short} ${formatFigure(key, f)}`;
 }
 
 function pad(s: string, width: number): string {
@@ -47,14 +54,20 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
   }
 
   const bad = (cond: boolean, s: string) => (cond ? paint([ANSI.red], s) : s);
+  // Counts read "240 acknowledged", the rest "label value".
+  const counted = (key: "acknowledged_writes" | "lost_writes" | "unknown_writes" | "failed_writes") =>
+    `${formatFigure(key, f)} ${FIGURES[key].short}`;
+  const splitBrain = f.split_brain
+    ? `YES (window ${formatFigure("split_brain_window_s", f)})`
+    : FIGURES.split_brain.format(false);
   lines.push(
-    `  RTO ${formatSeconds(f.rto_s)} · max write gap ${formatSeconds(f.max_write_gap_s)} · promotions ${f.promotions} · ${bad(
+    `  ${said("rto_s", f)} · ${said("max_write_gap_s", f)} · ${said("promotions", f)} · ${bad(
       f.split_brain,
-      `split-brain ${f.split_brain ? `YES (window ${formatSeconds(f.split_brain_window_s)})` : "no"}`,
+      `${FIGURES.split_brain.short} ${splitBrain}`,
     )}`,
   );
   lines.push(
-    `  writes ${formatCount(f.acknowledged_writes)} acknowledged · ${bad(f.lost_writes > 0, `${formatCount(f.lost_writes)} lost`)} · ${formatCount(f.unknown_writes)} unknown · ${formatCount(f.failed_writes)} failed · ${bad(f.wal_loss_bytes > 0, `WAL loss ${formatBytes(f.wal_loss_bytes)}`)}`,
+    `  writes ${counted("acknowledged_writes")} · ${bad(f.lost_writes > 0, counted("lost_writes"))} · ${counted("unknown_writes")} · ${counted("failed_writes")} · ${bad(f.wal_loss_bytes > 0, said("wal_loss_bytes", f))}`,
   );
 
   const problems = allProblems(report);
@@ -76,11 +89,11 @@ export function formatSummary(reports: RunReport[], options: TerminalOptions = {
     v.verdict === "pass" ? "PASS" : "FAIL",
     r.scenario,
     r.topology,
-    `RTO ${seconds(v.figures.rto_s)}`,
-    `lost ${v.figures.lost_writes}`,
-    `unknown ${v.figures.unknown_writes}`,
-    `promotions ${v.figures.promotions}`,
-    `split-brain ${v.figures.split_brain ? `yes ${seconds(v.figures.split_brain_window_s)}` : "no"}`,
+    `${FIGURES.rto_s.short} ${seconds(v.figures.rto_s)}`,
+    `${FIGURES.lost_writes.short} ${v.figures.lost_writes}`,
+    `${FIGURES.unknown_writes.short} ${v.figures.unknown_writes}`,
+    `${FIGURES.promotions.short} ${v.figures.promotions}`,
+    `${FIGURES.split_brain.short} ${v.figures.split_brain ? `yes ${seconds(v.figures.split_brain_window_s)}` : "no"}`,
     r.run_id,
   ]);
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length))) ?? [];

@@ -134,6 +134,10 @@ export function fixtureRecord(): RunRecord {
     entrypoints: ["direct"],
     expect: { rto_s: "<= 30", lost_writes: 0, split_brain: false, promotions: 1 },
     problems: ["replica n3 did not report its lag within 5 s after the heal"],
+    seed: 1,
+    plan: null,
+    concurrency: 1,
+    harness: null,
   };
 }
 
@@ -178,8 +182,38 @@ export function fixtureVerification(record: RunRecord): Verification {
     promotions: [
       { at_ns: s(8.2), member: "n2", timeline: 2, fork_lsn: "0/5030E50", source: "patroni /history" },
     ],
-    split_brain: { detected: false, window_s: 0, evidence: [] },
-    rto_per_fault: [{ fault: "kill", target: "primary", at_ns: s(3), outage_start_ns: s(3), rto_s: 5.504 }],
+    split_brain: { detected: false, window_s: 0, evidence: [], intervals: [] },
+    rto_per_fault: [
+      {
+        fault: "kill",
+        target: "primary",
+        at_ns: s(3),
+        outage_start_ns: s(3),
+        rto_s: 5.504,
+        phases: {
+          detection_s: 4.9,
+          election_s: 0.3,
+          reconnection_s: 0.304,
+          until_promotion_s: 5.2,
+          reconnection_per_entrypoint: { direct: 0.304 },
+          reaction: { at_ns: s(7.9), member: "n2", text: "acquired session lock as a leader" },
+          promotion: { at_ns: s(8.2), member: "n2", source: "patroni /history" },
+        },
+      },
+    ],
+    rto_bound: {
+      bound_s: 40,
+      parts: [
+        { name: "ttl", s: 30, phase: "detection" },
+        { name: "loop_wait", s: 10, phase: "detection" },
+      ],
+      share_s: { detection: 40, election: 0, reconnection: 0 },
+      formula: "ttl + loop_wait",
+      note: null,
+    },
+    outages: [
+      { group: "direct", fault: "kill", target: "primary", at_ns: s(3), start_ns: s(3), end_ns: s(8.504) },
+    ],
     problems: [],
   };
 }

@@ -49,4 +49,34 @@ export interface RunRecord {
   expect: Record<string, string | number | boolean>;
   /** Things that went wrong in the run itself (a wait that timed out, a heal that failed). */
   problems: string[];
+  /** The run's own seed: every random choice it made came from it. */
+  seed: number;
+  /** Where the run sits in its plan; null for records made before plans (or outside one). */
+  plan: PlanPosition | null;
+  /** Runs the plan ran at once; above 1 the members shared the machine with another cluster. */
+  concurrency: number;
+  /** What the harness itself cost; null for records made before it was measured. */
+  harness: HarnessCost | null;
+}
+
+export interface PlanPosition {
+  /** e.g. "kill-primary/patroni/r2": --only takes it to replay the run. */
+  key: string;
+  group: string;
+  plan_id: string;
+  plan_seed: number;
+  repeat: number;
+  /** Sweep axis → value for this run, e.g. { "patroni.ttl": 20 }. */
+  point: Record<string, string | number | boolean>;
+}
+
+/** Where a run's wall and CPU time went, so the harness's own share can be told from the cluster's. */
+export interface HarnessCost {
+  /** Backend up: namespaces or containers created. */
+  backend_start_s: number;
+  /** From the backend up to the cluster healthy (initdb, bootstrap, replicas streaming). */
+  cluster_start_s: number;
+  teardown_s: number;
+  /** CPU of the harness process over the run (all runs' when the plan ran several at once). */
+  cpu_s: number;
 }

@@ -4,10 +4,11 @@ import { basename, join } from "node:path";
 import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
 import type { AgentMessage } from "../agent/protocol.ts";
-import type { Backend, MemberSpec, StartedBackend } from "../backend/backend.ts";
+import type { MemberSpec, StartedBackend } from "../backend/backend.ts";
 import { type BackendChoice, createBackend } from "../backend/index.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
+import { Random } from "../common/random.ts";
 import { fixturePath } from "../common/template.ts";
 import { type EntryPointKind, isProxy } from "../entrypoints/entrypoint.ts";
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
@@ -25,8 +26,8 @@ import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
 import { uriHosts, withCredentials, withHosts } from "../topology/uri.ts";
 import { Workload, type WriterGroup } from "../workload/writers.ts";
-import { checkMember, firstProblem, preflight } from "./preflight.ts";
-import type { NodeLsn, RunRecord } from "./record.ts";
+import { checkMember } from "./preflight.ts";
+import type { HarnessCost, NodeLsn, RunRecord } from "./record.ts";
 
 export interface RunOptions {
   topology: TopologyName;
@@ -36,7 +37,18 @@ export interface RunOptions {
   /** Where node logs are copied before the work directory is removed. */
   logsDir: string;
   progress: (line: string) => void;
+  /** Every random choice of the run comes from this (see common/random.ts). */
+  seed: number;
+  /** Aborted when the plan is interrupted: the run stops, tears down and throws. */
+  signal?: AbortSignal;
+  /** How many runs the plan ran at once (1: this run had the machine to itself). */
+  concurrency?: number;
+  /** Where this run sits in its plan; null when run on its own. */
+  plan?: RunRecord["plan"];
 }
+
+/** What the execution observed; runScenario adds the run's identity and cost. */
+type ObservedRun = Omit<RunRecord, "run_id" | "seed" | "plan" | "concurrency" | "harness">;
 
 const BOOTSTRAP_TIMEOUT_MS = 120_000;
 const FINAL_PRIMARY_TIMEOUT_MS = 60_000;
@@ -45,9 +57,14 @@ export function newRunId(): string {
   return randomBytes(3).toString("hex");
 }
 
+/** A run stopped from outside (timeout, Ctrl-C): not a finding about the cluster. */
+export class RunAborted extends Error {}
+
 /**
  * One scenario on one topology: build the cluster, run the workload and observers, play the
  * steps, read the final state, tear everything down. Returns what was observed; verify judges it.
+ * Throws when the run could not be made (the plan records that as a failed result); a run longer
+ * than the scenario's `timeout:` is torn down and throws too.
  */
 export async function runScenario(
   scenario: Scenario,
@@ -55,27 +72,43 @@ export async function runScenario(
   options: RunOptions,
 ): Promise<RunRecord> {
   const kind = TOPOLOGY_KINDS[options.topology];
-  const missing = firstProblem(
-    await preflight(options.backend.kind, [options.topology, ...scenario.entrypoints]),
-  );
-  if (missing) throw new UsageError(missing);
-
+  const cpuAtStart = process.cpuUsage();
   const clock = new RunClock();
   const builder = createBackend(options.backend, runId);
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
-  const stopOnSignal = installSignalTeardown(builder, say);
   const members: MemberSpec[] = [
     ...kind.members(scenario).map(({ name }) => ({ name, ports: kind.harnessPorts })),
     // Proxies serve PostgreSQL's protocol on its port; the harness dials nothing else on them.
     ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, ports: [POSTGRES_PORT] })),
   ];
+  const deadline = AbortSignal.timeout(scenario.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const aborted = new Promise<never>((_, reject) => {
+    const stop = () =>
+      reject(
+        new RunAborted(
+          deadline.aborted
+            ? `run exceeded the scenario's timeout of ${scenario.timeoutMs / 1000}s and was torn down`
+            : "run interrupted",
+        ),
+      );
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+  });
+  aborted.catch(() => {});
   let topology: ClusterWithEntryPoints | undefined;
   let backend: StartedBackend | undefined;
+  let execution: Execution | undefined;
+  // Filled in as the run goes; teardown and CPU only once the finally below has run.
+  const harness: HarnessCost = { backend_start_s: 0, cluster_start_s: 0, teardown_s: 0, cpu_s: 0 };
   try {
     say(
       `starting ${options.topology} cluster: ${members.map((m) => m.name).join(", ")} (backend ${builder.kind})`,
     );
+    // Not raced against the abort: a start cut short could create members after the teardown ran.
     backend = await builder.start(members);
+    if (signal.aborted) await aborted;
+    harness.backend_start_s = Number((clock.nowNs() / 1e9).toFixed(3));
     if (backend.kind !== "local") {
       // A user's own image must carry what this topology needs: one line naming what it lacks.
       const first = backend.member(members[0]?.name ?? "");
@@ -92,29 +125,33 @@ export async function runScenario(
       .filter(isProxy)
       .map((proxy) => createEntryPoint(proxy, { backend: context.backend, topology: base }));
     topology = new ClusterWithEntryPoints(base, entryPoints, { backend });
-    const execution = new Execution(scenario, topology, backend, clock, say);
-    return { ...(await execution.run(options)), run_id: runId };
+    execution = new Execution(scenario, topology, backend, clock, say, new Random(options.seed));
+    const running = execution.run(options);
+    running.catch(() => {});
+    const record = await Promise.race([running, aborted]);
+    harness.cluster_start_s = execution.clusterStartS;
+    return {
+      ...record,
+      run_id: runId,
+      seed: options.seed,
+      plan: options.plan ?? null,
+      concurrency: options.concurrency ?? 1,
+      harness,
+    };
   } finally {
+    execution?.abort();
+    const teardownStart = clock.nowNs();
     if (!options.keep) {
       if (topology && backend) await copyLogs(topology, backend, options.logsDir);
       await builder.destroy();
     }
-    stopOnSignal();
+    harness.teardown_s = Number(((clock.nowNs() - teardownStart) / 1e9).toFixed(3));
+    harness.cpu_s = cpuSeconds(process.cpuUsage(cpuAtStart));
   }
 }
 
-/** Ctrl-C or SIGTERM mid-run still removes every process, namespace and rule. */
-function installSignalTeardown(backend: Backend, say: (text: string) => void): () => void {
-  const handler = (signal: NodeJS.Signals) => {
-    say(`${signal}: tearing down`);
-    void backend.destroy().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", handler);
-  process.once("SIGTERM", handler);
-  return () => {
-    process.off("SIGINT", handler);
-    process.off("SIGTERM", handler);
-  };
+function cpuSeconds(usage: NodeJS.CpuUsage): number {
+  return Number(((usage.user + usage.system) / 1e6).toFixed(3));
 }
 
 /** Members' logs come out through the member: the harness may not share its filesystem. */
@@ -141,6 +178,10 @@ class Execution {
   private sampler: RoleSampler | undefined;
   /** When the last injection returned, i.e. the fault was fully in force (a stop has stopped). */
   private lastFaultNs = 0;
+  private aborted = false;
+  private readonly stoppers: (() => Promise<unknown>)[] = [];
+  /** Seconds from the backend up to the cluster healthy. */
+  clusterStartS = 0;
 
   constructor(
     private readonly scenario: Scenario,
@@ -148,7 +189,18 @@ class Execution {
     private readonly backend: StartedBackend,
     private readonly clock: RunClock,
     private readonly say: (text: string) => void,
+    private readonly random: Random,
   ) {}
+
+  /**
+   * The run was given up (timeout, Ctrl-C): stop the clients and samplers, and make the next step
+   * throw, so nothing keeps dialling members that are being torn down.
+   */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    for (const stop of this.stoppers) void stop().catch(() => {});
+  }
 
   private event(event: TimelineEvent): void {
     this.timeline.push(event);
@@ -158,12 +210,14 @@ class Execution {
     this.event({ at_ns: this.clock.nowNs(), kind: "step", text });
   }
 
-  async run(options: RunOptions): Promise<RunRecord> {
+  async run(options: RunOptions): Promise<ObservedRun> {
     const { scenario, topology, clock } = this;
     this.step("cluster starting");
+    const startNs = clock.nowNs();
     await topology.start();
-    const bootstrap = await this.waitHealthy(BOOTSTRAP_TIMEOUT_MS);
+    const bootstrap = await this.waitHealthy(BOOTSTRAP_TIMEOUT_MS, 0);
     if (!bootstrap) throw new Error(`cluster did not become healthy within ${BOOTSTRAP_TIMEOUT_MS / 1000}s`);
+    this.clusterStartS = Number(((clock.nowNs() - startNs) / 1e9).toFixed(3));
     this.say(`cluster healthy: ${bootstrap}`);
     this.step(`cluster healthy: ${bootstrap}`);
     const startStatus = await topology.status();
@@ -215,6 +269,12 @@ class Execution {
       (e) => this.event(e),
     );
     const agents = this.placeAgents(workload, direct, startStatus);
+    this.stoppers.push(
+      () => workload.stop(),
+      () => sampler.stop(),
+      () => clusterState.stop(),
+      ...agents.map((agent) => () => agent.stop()),
+    );
     sampler.start();
     clusterState.start();
     workload.start();
@@ -237,6 +297,7 @@ class Execution {
         this.fail(`helper on ${agent.member} reported nothing${errors ? `: ${errors.slice(-300)}` : ""}`);
     }
     this.step("workload stopped");
+    await this.checkStillHealthy();
     const final = await this.readFinalState();
     await Promise.all([sampler.stop(), clusterState.stop()]);
     for (const promotion of await topology.promotions()) {
@@ -262,8 +323,7 @@ class Execution {
       });
     }
     if (options.keep) this.printConnection();
-    const record: RunRecord = {
-      run_id: "",
+    const record: ObservedRun = {
       scenario: scenario.name,
       topology: topology.name,
       backend: this.backend.kind,
@@ -284,14 +344,18 @@ class Execution {
   }
 
   private async play(step: Step): Promise<void> {
+    if (this.aborted) throw new RunAborted("run aborted");
     switch (step.kind) {
-      case "sleep":
-        this.step(`sleep ${step.ms / 1000}s`);
-        await sleep(step.ms);
+      case "sleep": {
+        // Jitter is drawn even when zero, so adding it to one step does not shift the others' draws.
+        const ms = step.ms + Math.round(this.random.next() * step.jitterMs);
+        this.step(`sleep ${ms / 1000}s`);
+        await sleep(ms);
         return;
+      }
       case "wait":
         return step.until === "healthy"
-          ? this.waitHealthyStep(step.timeoutMs)
+          ? this.waitHealthyStep(step.timeoutMs, step.stableMs)
           : this.waitWritableStep(step.timeoutMs);
       case "fault":
         return this.inject(step);
@@ -322,7 +386,7 @@ class Execution {
       message.type === "operation" ? workload.record(message.operation) : this.event(message.event);
     const agents: Agent[] = [];
     scenario.workload.placed.forEach((group, index) => {
-      const [member] = resolveTarget(group.with, startStatus, topology.members());
+      const [member] = resolveTarget(group.with, startStatus, topology.members(), this.random);
       if (!member) return;
       const writers = {
         group: group.name,
@@ -342,6 +406,24 @@ class Execution {
       }
     }
     return agents;
+  }
+
+  /**
+   * A scenario that ends on `wait: healthy` promises a healthy end: sampled again once the workload
+   * has stopped, so a run never reports a state the HA manager was about to change.
+   */
+  private async checkStillHealthy(): Promise<void> {
+    const last = this.scenario.steps.at(-1);
+    if (last?.kind !== "wait" || last.until !== "healthy") return;
+    // A few tries: one slow status answer on a loaded machine is not an unhealthy cluster.
+    const healthy = await pollUntil(
+      async () => ((await this.topology.status()).healthy ? true : undefined),
+      3000,
+      500,
+    );
+    const { detail } = await this.topology.status();
+    this.step(`final status: ${detail}`);
+    if (!healthy) this.fail(`not healthy any more once the workload stopped (${detail})`);
   }
 
   /** A proxy is ready once a client can reach the primary through it. */
@@ -364,23 +446,37 @@ class Execution {
     }
   }
 
-  private async waitHealthy(timeoutMs: number): Promise<string | undefined> {
+  /**
+   * Healthy for `stableMs` on end, under one primary: a cluster healthy for an instant may be about
+   * to change (seen: Patroni demoting itself 0.35 s after a heal, once its DCS retry ran out).
+   */
+  private async waitHealthy(timeoutMs: number, stableMs: number): Promise<string | undefined> {
+    let since: { at: number; primary: string | null } | null = null;
     return pollUntil(async () => {
       const status = await this.topology.status();
-      return status.healthy ? status.detail : undefined;
-    }, timeoutMs);
+      if (!status.healthy) {
+        since = null;
+        return undefined;
+      }
+      if (since === null || since.primary !== status.primary)
+        since = { at: Date.now(), primary: status.primary };
+      return Date.now() - since.at >= stableMs ? status.detail : undefined;
+    }, timeoutMs + stableMs);
   }
 
-  private async waitHealthyStep(timeoutMs: number): Promise<void> {
+  private async waitHealthyStep(timeoutMs: number, stableMs: number): Promise<void> {
     this.step("wait healthy");
     const started = this.clock.nowNs();
-    const detail = await this.waitHealthy(timeoutMs);
+    const detail = await this.waitHealthy(timeoutMs, stableMs);
     if (detail === undefined) {
       const why = (await this.topology.status()).detail;
-      this.fail(`wait healthy: not healthy within ${timeoutMs / 1000}s (${why})`);
+      this.fail(
+        `wait healthy: not healthy for ${stableMs / 1000}s on end within ${timeoutMs / 1000}s (${why})`,
+      );
       return;
     }
-    this.say(`healthy after ${this.clock.seconds(this.clock.nowNs() - started)}: ${detail}`);
+    const held = stableMs > 0 ? ` (held ${stableMs / 1000}s)` : "";
+    this.say(`healthy after ${this.clock.seconds(this.clock.nowNs() - started)}${held}: ${detail}`);
     this.step(`healthy: ${detail}`);
   }
 
@@ -425,7 +521,8 @@ class Execution {
       const status = await this.topology.status();
       const members = this.topology.members();
       // "clients" is the harness itself, not a member: partitions handle it by address.
-      const resolve = (group: string) => (group === "clients" ? [] : resolveTarget(group, status, members));
+      const resolve = (group: string) =>
+        group === "clients" ? [] : resolveTarget(group, status, members, this.random);
       const hit = step.target ? resolve(step.target) : [...new Set((between ?? []).flat().flatMap(resolve))];
       const requested_ns = this.clock.nowNs();
       const context = { backend: this.backend, topology: this.topology, resolve };

@@ -27,8 +27,8 @@ describe("scenario loading", () => {
       fileURLToPath(new URL("../../scenarios/kill-primary.yaml", import.meta.url)),
     );
     expect(scenario.steps).toEqual([
-      { kind: "wait", until: "healthy", timeoutMs: 60_000 },
-      { kind: "sleep", ms: 3000 },
+      { kind: "wait", until: "healthy", timeoutMs: 60_000, stableMs: 3000 },
+      { kind: "sleep", ms: 3000, jitterMs: 0 },
       {
         kind: "fault",
         fault: "kill",
@@ -37,9 +37,9 @@ describe("scenario loading", () => {
         durationMs: null,
         at: expect.stringMatching(/kill-primary\.yaml:\d+:\d+$/),
       },
-      { kind: "wait", until: "writable", timeoutMs: 60_000 },
+      { kind: "wait", until: "writable", timeoutMs: 60_000, stableMs: 0 },
       { kind: "heal", mode: "repair" },
-      { kind: "wait", until: "healthy", timeoutMs: 120_000 },
+      { kind: "wait", until: "healthy", timeoutMs: 120_000, stableMs: 3000 },
     ]);
     expect(scenario.cluster.ha.patroni).toEqual({ ttl: 10, loop_wait: 2, retry_timeout: 3 });
   });

@@ -11,8 +11,11 @@ import { parseDuration } from "./duration.ts";
 import {
   ENTRYPOINT_TOPOLOGIES,
   type FaultName,
+  type STACKS,
   type ScenarioDocument,
   TOPOLOGY_TARGETS,
+  type TopologyName,
+  haSettings,
   scenarioSchema,
 } from "./schema.ts";
 
@@ -20,8 +23,14 @@ export type Target = string;
 export type { FaultName };
 
 export type Step =
-  | { kind: "wait"; until: "healthy" | "writable"; timeoutMs: number }
-  | { kind: "sleep"; ms: number }
+  | {
+      kind: "wait";
+      until: "healthy" | "writable";
+      timeoutMs: number;
+      /** healthy only: how long it must hold before the step returns. */
+      stableMs: number;
+    }
+  | { kind: "sleep"; ms: number /** A random 0..jitterMs more, from the run's seed. */; jitterMs: number }
   | {
       kind: "fault";
       fault: FaultName;
@@ -56,9 +65,21 @@ export interface Scenario {
   entrypoints: EntryPointKind[];
   steps: Step[];
   expect: ScenarioDocument["expect"];
+  /** The longest one run may take before it is torn down and recorded as failed. */
+  timeoutMs: number;
+  /** One axis per `sweep:` key, in the order written; the plan runs every combination. */
+  sweep: SweepAxis[];
 }
 
+export type SweepValue = string | number | boolean;
+
+/** `stack: [...]`, or one HA manager's setting (`patroni.ttl: [10, 20]`), with its values. */
+export type SweepAxis =
+  | { kind: "stack"; key: "stack"; values: (typeof STACKS)[number][] }
+  | { kind: "setting"; key: string; topology: TopologyName; setting: string; values: SweepValue[] };
+
 const DEFAULT_WAIT_MS = 60_000;
+const DEFAULT_STABLE_MS = 3000;
 
 export function loadScenario(file: string): Scenario {
   let source: string;
@@ -98,9 +119,14 @@ export function parseScenario(source: string, file: string): Scenario {
   }
   const steps = doc.steps.map((step, index): Step => {
     if (step.wait) {
-      return { kind: "wait", until: step.wait, timeoutMs: step.timeout ? ms(step.timeout) : DEFAULT_WAIT_MS };
+      return {
+        kind: "wait",
+        until: step.wait,
+        timeoutMs: step.timeout ? ms(step.timeout) : DEFAULT_WAIT_MS,
+        stableMs: step.wait !== "healthy" ? 0 : step.stable ? ms(step.stable) : DEFAULT_STABLE_MS,
+      };
     }
-    if (step.sleep) return { kind: "sleep", ms: ms(step.sleep) };
+    if (step.sleep) return { kind: "sleep", ms: ms(step.sleep), jitterMs: step.jitter ? ms(step.jitter) : 0 };
     if (step.fault) {
       const fail = (key: string, message: string): never => {
         const at = locate(document.contents, { path: ["steps", index, key] }, lineCounter);
@@ -148,6 +174,25 @@ export function parseScenario(source: string, file: string): Scenario {
     }
     return { kind: "heal", mode: step.heal === "restart" ? "restart" : "repair" };
   });
+  const sweep = Object.entries(doc.sweep ?? {}).map(([key, values]): SweepAxis => {
+    const at = () => locate(document.contents, { path: ["sweep", key] }, lineCounter);
+    if (key === "stack") return { kind: "stack", key, values: values as (typeof STACKS)[number][] };
+    const [name = "", setting = ""] = key.split(".");
+    const topology = doc.topologies.find((t) => t === name);
+    if (topology === undefined) {
+      throw new UsageError(`${file}:${at()}: sweep.${key}: ${name} is not among this scenario's topologies`);
+    }
+    for (const value of values) {
+      // Each point must be a valid setting, checked as if written under cluster.ha.
+      const ha = { ...doc.cluster.ha, [topology]: { ...doc.cluster.ha[topology], [setting]: value } };
+      const checked = haSettings.safeParse(ha);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw new UsageError(`${file}:${at()}: sweep.${key}: ${JSON.stringify(value)}: ${issue?.message}`);
+      }
+    }
+    return { kind: "setting", key, topology, setting, values };
+  });
   return {
     file,
     source,
@@ -170,6 +215,8 @@ export function parseScenario(source: string, file: string): Scenario {
     entrypoints,
     steps,
     expect: doc.expect,
+    timeoutMs: ms(doc.timeout),
+    sweep,
   };
 }
 
@@ -179,7 +226,7 @@ function ms(text: string): number {
   return value;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+export function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
   const where = path.replace(/^\./, "") || "(top level)";
   if (issue.code === "unrecognized_keys") {
@@ -192,7 +239,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** line:column of the YAML node an issue points at (the unknown key itself for unrecognized_keys). */
-function locate(
+export function locate(
   root: unknown,
   issue: { path: PropertyKey[]; code?: string; keys?: string[] },
   lineCounter: LineCounter,

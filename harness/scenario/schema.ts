@@ -3,6 +3,7 @@ import { BACKENDS } from "../backend/backend.ts";
 import { ENTRYPOINTS } from "../entrypoints/entrypoint.ts";
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
+import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
 import { parseDuration } from "./duration.ts";
 
@@ -78,6 +79,29 @@ const pgAutoFailoverSettings = z
     "Monitor GUCs pgautofailover.* (ms; health_check_max_retries is a count), keeper timeouts (s, pg_autoctl config set timeout.*), candidate_priority",
   );
 
+/** Each HA manager's own settings; a sweep point is checked against this too. */
+export const haSettings = z.strictObject({
+  patroni: z
+    .record(z.string(), z.json())
+    .optional()
+    .describe(
+      "Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, …), passed through",
+    ),
+  pg_auto_failover: pgAutoFailoverSettings.optional(),
+  repmgr: z
+    .strictObject({
+      reconnect_attempts: z.number().int().min(1).optional(),
+      reconnect_interval: z.number().int().min(1).optional(),
+      monitor_interval_secs: z.number().int().min(1).optional(),
+      priority: z.number().int().min(0).optional(),
+      primary_visibility_consensus: z.boolean().optional(),
+      standby_disconnect_on_failover: z.boolean().optional(),
+      degraded_monitoring_timeout: z.number().int().optional(),
+    } satisfies Record<(typeof REPMGR_SETTINGS)[number], z.ZodType>)
+    .optional()
+    .describe("repmgr.conf settings for repmgrd (seconds); defaults: 6 attempts × 10 s"),
+});
+
 const step = z
   .strictObject({
     wait: z
@@ -87,7 +111,17 @@ const step = z
         "healthy: every member up, replicas streaming; writable: on every entry point, a write sent after this step began is acknowledged",
       ),
     timeout: duration.optional().describe("Only with wait; default 60s"),
+    stable: duration
+      .optional()
+      .describe(
+        "Only with wait: healthy; how long the cluster must stay healthy before the step returns (default 3s), so a run never moves on from a state the HA manager is about to change",
+      ),
     sleep: duration.optional(),
+    jitter: duration
+      .optional()
+      .describe(
+        "Only with sleep: add a random 0..jitter to it, drawn from the run's seed (--seed replays it)",
+      ),
     fault: z
       .enum(FAULTS)
       .optional()
@@ -147,6 +181,12 @@ const step = z
     }
     if (value.timeout !== undefined && value.wait === undefined) {
       ctx.addIssue({ code: "custom", path: ["timeout"], message: "timeout belongs to a wait step" });
+    }
+    if (value.stable !== undefined && value.wait !== "healthy") {
+      ctx.addIssue({ code: "custom", path: ["stable"], message: "stable belongs to a wait: healthy step" });
+    }
+    if (value.jitter !== undefined && value.sleep === undefined) {
+      ctx.addIssue({ code: "custom", path: ["jitter"], message: "jitter belongs to a sleep step" });
     }
     const isPartition = value.fault === "partition";
     if (isPartition && (value.isolate === undefined) === (value.between === undefined)) {
@@ -208,18 +248,52 @@ const step = z
     }
   });
 
+const sweepValue = z.union([z.number(), z.string(), z.boolean()]);
+
+/** `sweep:` — each key multiplies the plan: one run per value (and per repeat). */
+const sweep = z
+  .record(z.string(), z.array(sweepValue).min(1))
+  .superRefine((axes, ctx) => {
+    for (const [key, values] of Object.entries(axes)) {
+      if (key === "stack") {
+        const unknown = values.filter((v) => !(STACKS as readonly unknown[]).includes(v));
+        if (unknown.length > 0)
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `unknown stack ${unknown.join(", ")} (known: ${STACKS.join(", ")})`,
+          });
+        continue;
+      }
+      const [topology, ...setting] = key.split(".");
+      if (!(TOPOLOGIES as readonly string[]).includes(topology ?? "") || setting.length !== 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `a sweep key is stack or <topology>.<setting> (e.g. patroni.ttl, repmgr.reconnect_attempts); topologies: ${TOPOLOGIES.join(", ")}`,
+        });
+      }
+    }
+  })
+  .describe(
+    "Runs the scenario once per value: stack: [bookworm, trixie] (docker), or an HA setting, e.g. patroni.ttl: [10, 20, 30]; the report plots RTO against it beside the bound it implies",
+  );
+
 const expectations = z
   .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
   .superRefine((record, ctx) => {
     for (const [key, raw] of Object.entries(record)) {
       try {
-        parseExpectation(key, raw);
+        if (isAggregateKey(key)) parseAggregateExpectation(key, raw);
+        else parseExpectation(key, raw);
       } catch (error) {
         ctx.addIssue({ code: "custom", path: [key], message: (error as Error).message });
       }
     }
   })
-  .describe(`Each line becomes pass/fail. Keys: ${EXPECTATION_KEYS.join(", ")}`);
+  .describe(
+    `Each line becomes pass/fail. Per run: ${EXPECTATION_KEYS.join(", ")} (rto also takes "within-bound": no more than the bound its HA settings imply). Over repeats (--repeat): <duration>_min|_p50|_p95|_max (e.g. rto_p95), <count>_runs|_rate (e.g. lost_writes_runs, split_brain_rate), failed_runs, pass_rate`,
+  );
 
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -232,6 +306,12 @@ export const scenarioSchema = z.strictObject({
     .describe(
       "Where members live: local (network namespaces, root) or docker (containers); --backend overrides",
     ),
+  timeout: duration
+    .default("15m")
+    .describe(
+      "The longest one run may take; a run still going then is torn down and recorded as failed, and the plan goes on",
+    ),
+  sweep: sweep.optional(),
   cluster: z.strictObject({
     stack: z
       .enum(STACKS)
@@ -241,29 +321,7 @@ export const scenarioSchema = z.strictObject({
       ),
     nodes: z.number().int().min(2).max(9).default(3),
     replication: z.enum(["async", "sync"]).default("async"),
-    ha: z
-      .strictObject({
-        patroni: z
-          .record(z.string(), z.json())
-          .optional()
-          .describe(
-            "Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, …), passed through",
-          ),
-        pg_auto_failover: pgAutoFailoverSettings.optional(),
-        repmgr: z
-          .strictObject({
-            reconnect_attempts: z.number().int().min(1).optional(),
-            reconnect_interval: z.number().int().min(1).optional(),
-            monitor_interval_secs: z.number().int().min(1).optional(),
-            priority: z.number().int().min(0).optional(),
-            primary_visibility_consensus: z.boolean().optional(),
-            standby_disconnect_on_failover: z.boolean().optional(),
-            degraded_monitoring_timeout: z.number().int().optional(),
-          } satisfies Record<(typeof REPMGR_SETTINGS)[number], z.ZodType>)
-          .optional()
-          .describe("repmgr.conf settings for repmgrd (seconds); defaults: 6 attempts × 10 s"),
-      })
-      .default({}),
+    ha: haSettings.default({}),
   }),
   workload: z
     .strictObject({

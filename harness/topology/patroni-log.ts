@@ -14,6 +14,12 @@ const NOTABLE = [
   /Error communicating with DCS/,
   /DCS is not accessible/,
   /trying to bootstrap/,
+  // The leader race: a replica found the leader key gone and asks the others (ha.py
+  // fetch_node_status); the first of these ends the detection phase (verify/phases.ts).
+  /^Request failed to \S+: GET /,
+  /^Got response from /,
+  /not the healthiest node/,
+  /not allowed to promote/,
   // Patroni 4 raises a ttl below 20 (and other bounds) on its own: the scenario's setting is not in force.
   /can't be smaller than \d+, adjusting/,
 ];

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { EXPECTATION_KEYS, evaluateExpectations, parseExpectation } from "./expectations.ts";
+import {
+  EXPECTATION_KEYS,
+  type ExpectationContext,
+  evaluateExpectations,
+  parseExpectation,
+} from "./expectations.ts";
 import { figures } from "./test-helpers.ts";
 
 const DURATION_HINT = 'write e.g. "< 30s", "<= 1.5s", "< 500ms", "< 2m" or a number of seconds';
@@ -200,5 +205,52 @@ describe("evaluateExpectations", () => {
     expect(() => evaluateExpectations({ lost_writes: "few" }, figures())).toThrow(
       `expect.lost_writes: "few" is not a count comparison; ${COUNT_HINT}`,
     );
+  });
+});
+
+describe("rto: within-bound", () => {
+  const bound = (bound_s: number): ExpectationContext => ({
+    rto_bound: {
+      bound_s,
+      parts: [{ name: "ttl", s: bound_s, phase: "detection" }],
+      share_s: { detection: bound_s, election: 0, reconnection: 0 },
+      formula: "ttl",
+      note: null,
+    },
+  });
+
+  it("parses for rto only, with the bound named in rto's hint", () => {
+    expect(parseExpectation("rto", " within-bound ")).toEqual({
+      key: "rto",
+      figure: "rto_s",
+      kind: "within-bound",
+    });
+    expect(() => parseExpectation("max_write_gap", "within-bound")).toThrow("is not a duration comparison");
+    expect(() => parseExpectation("rto", "within bound")).toThrow(`${DURATION_HINT}, or "within-bound"`);
+  });
+
+  it.each([
+    [9.31, 12, true, "9.31s (bound 12s)"],
+    [12, 12, true, "12s (bound 12s)"],
+    // No tolerance: a millisecond over is over.
+    [12.001, 12, false, "12.001s (bound 12s)"],
+  ])("passes RTO %d against a bound of %d only when within it", (rto, limit, pass, actual) => {
+    expect(evaluateExpectations({ rto: "within-bound" }, figures({ rto_s: rto }), bound(limit))).toEqual([
+      { key: "rto", expected: "within-bound", actual, pass },
+    ]);
+  });
+
+  it("fails without a bound, or without a recovery, and says which", () => {
+    expect(evaluateExpectations({ rto: "within-bound" }, figures({ rto_s: 4 }))).toEqual([
+      {
+        key: "rto",
+        expected: "within-bound",
+        actual: "4s, no bound derivable from the settings",
+        pass: false,
+      },
+    ]);
+    expect(evaluateExpectations({ rto: "within-bound" }, figures({ rto_s: null }), bound(3))).toEqual([
+      { key: "rto", expected: "within-bound", actual: "none (bound 3s)", pass: false },
+    ]);
   });
 });

@@ -1,5 +1,7 @@
 /** A scenario's `expect:` block: parsing each promise and checking it against the figures. */
 
+import type { RtoBound } from "./bound.ts";
+import { FIGURES } from "./catalogue.ts";
 import type { ExpectationResult, Figures } from "./figures.ts";
 
 export type ComparisonOp = "<" | "<=" | "=" | ">=" | ">" | "!=";
@@ -14,65 +16,34 @@ type ExpectationSpec =
   | { figure: NumericFigure; kind: "duration" | "count"; description: string }
   | { figure: BooleanFigure; kind: "boolean"; description: string };
 
-/** Every key a scenario may put under `expect:`; the scenario schema validates and documents from this. */
+/**
+ * Every key a scenario may put under `expect:`; the scenario schema validates and documents from
+ * this. Descriptions are the catalogue's help, so a promise and its figure read the same.
+ */
 export const EXPECTATIONS = {
-  rto: {
-    figure: "rto_s",
-    kind: "duration",
-    description: "Worst time writes were impossible after a fault, measured from the acknowledgements.",
-  },
-  max_write_gap: {
-    figure: "max_write_gap_s",
-    kind: "duration",
-    description: "Longest gap between consecutive acknowledged writes.",
-  },
-  lost_writes: {
-    figure: "lost_writes",
-    kind: "count",
-    description: "Acknowledged writes missing from the final primary.",
-  },
-  unknown_writes: {
-    figure: "unknown_writes",
-    kind: "count",
-    description: "Writes whose outcome the client could not know.",
-  },
+  rto: { figure: "rto_s", kind: "duration", description: FIGURES.rto_s.help },
+  max_write_gap: { figure: "max_write_gap_s", kind: "duration", description: FIGURES.max_write_gap_s.help },
+  lost_writes: { figure: "lost_writes", kind: "count", description: FIGURES.lost_writes.help },
+  unknown_writes: { figure: "unknown_writes", kind: "count", description: FIGURES.unknown_writes.help },
   acknowledged_writes: {
     figure: "acknowledged_writes",
     kind: "count",
-    description: "Writes the cluster acknowledged.",
+    description: FIGURES.acknowledged_writes.help,
   },
-  failed_writes: {
-    figure: "failed_writes",
-    kind: "count",
-    description: "Writes that certainly did not commit.",
-  },
-  wal_loss_bytes: {
-    figure: "wal_loss_bytes",
-    kind: "count",
-    description: "Acknowledged WAL bytes beyond the fork point of a promoted timeline.",
-  },
-  promotions: { figure: "promotions", kind: "count", description: "Promotions to a new timeline." },
-  split_brain: {
-    figure: "split_brain",
-    kind: "boolean",
-    description: "Whether two members accepted writes, or were sampled writable, at once.",
-  },
+  failed_writes: { figure: "failed_writes", kind: "count", description: FIGURES.failed_writes.help },
+  wal_loss_bytes: { figure: "wal_loss_bytes", kind: "count", description: FIGURES.wal_loss_bytes.help },
+  promotions: { figure: "promotions", kind: "count", description: FIGURES.promotions.help },
+  split_brain: { figure: "split_brain", kind: "boolean", description: FIGURES.split_brain.help },
   split_brain_window: {
     figure: "split_brain_window_s",
     kind: "duration",
-    description: "Longest time two members accepted writes at once.",
+    description: FIGURES.split_brain_window_s.help,
   },
-  write_blocked: {
-    figure: "write_blocked_s",
-    kind: "duration",
-    description:
-      "Longest time one write was in flight without an answer (e.g. waiting for a crashed sync standby).",
-  },
+  write_blocked: { figure: "write_blocked_s", kind: "duration", description: FIGURES.write_blocked_s.help },
   old_primary_rejoin: {
     figure: "old_primary_rejoin_s",
     kind: "duration",
-    description:
-      "Heal → the old primary streams again as a replica on the new timeline; none if it never did.",
+    description: FIGURES.old_primary_rejoin_s.help,
   },
 } as const satisfies Record<string, ExpectationSpec>;
 
@@ -83,7 +54,16 @@ export const EXPECTATION_KEYS = Object.keys(EXPECTATIONS) as ExpectationKey[];
 export type Expectation =
   | { key: ExpectationKey; figure: NumericFigure; kind: "duration"; op: ComparisonOp; seconds: number }
   | { key: ExpectationKey; figure: NumericFigure; kind: "count"; op: ComparisonOp; count: number }
-  | { key: ExpectationKey; figure: BooleanFigure; kind: "boolean"; value: boolean };
+  | { key: ExpectationKey; figure: BooleanFigure; kind: "boolean"; value: boolean }
+  | { key: "rto"; figure: "rto_s"; kind: "within-bound" };
+
+/** `rto: within-bound`: the RTO may not exceed the bound the run's HA settings imply (bound.ts). */
+export const WITHIN_BOUND = "within-bound";
+
+/** What some promises are measured against besides the figures. */
+export interface ExpectationContext {
+  rto_bound: RtoBound | null;
+}
 
 const COMPARISON = /^\s*(<=|>=|==|!=|<|>|=)?\s*(.*?)\s*$/;
 const DURATION = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m)?$/;
@@ -94,13 +74,13 @@ function isExpectationKey(key: string): key is ExpectationKey {
 }
 
 /** "<= 3" → { op: "<=", operand: "3" }; no operator means "=", and "==" is written "=". */
-function splitComparison(text: string): { op: ComparisonOp; operand: string } {
+export function splitComparison(text: string): { op: ComparisonOp; operand: string } {
   const match = COMPARISON.exec(text);
   const written = match?.[1] ?? "=";
   return { op: written === "==" ? "=" : (written as ComparisonOp), operand: match?.[2] ?? "" };
 }
 
-function parseDurationSeconds(operand: string): number | null {
+export function parseDurationSeconds(operand: string): number | null {
   const match = DURATION.exec(operand);
   const amount = match?.[1];
   if (amount === undefined) return null;
@@ -140,8 +120,9 @@ function parseDuration(
   const seconds =
     typeof raw === "number" ? raw : typeof raw === "string" ? parseDurationSeconds(operand) : null;
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) {
+    const bound = key === "rto" ? `, or "${WITHIN_BOUND}" for the bound the HA settings imply` : "";
     throw new Error(
-      `expect.${key}: ${JSON.stringify(raw)} is not a duration comparison; write e.g. "< 30s", "<= 1.5s", "< 500ms", "< 2m" or a number of seconds`,
+      `expect.${key}: ${JSON.stringify(raw)} is not a duration comparison; write e.g. "< 30s", "<= 1.5s", "< 500ms", "< 2m" or a number of seconds${bound}`,
     );
   }
   return { key, figure, kind: "duration", op, seconds };
@@ -168,6 +149,9 @@ export function parseExpectation(key: string, raw: string | number | boolean): E
   if (!isExpectationKey(key)) {
     throw new Error(`expect.${key} is not a known expectation; known keys: ${EXPECTATION_KEYS.join(", ")}`);
   }
+  if (key === "rto" && typeof raw === "string" && raw.trim() === WITHIN_BOUND) {
+    return { key, figure: "rto_s", kind: "within-bound" };
+  }
   const spec: ExpectationSpec = EXPECTATIONS[key];
   switch (spec.kind) {
     case "boolean":
@@ -179,7 +163,7 @@ export function parseExpectation(key: string, raw: string | number | boolean): E
   }
 }
 
-function compare(actual: number, op: ComparisonOp, expected: number): boolean {
+export function compare(actual: number, op: ComparisonOp, expected: number): boolean {
   switch (op) {
     case "<":
       return actual < expected;
@@ -197,7 +181,7 @@ function compare(actual: number, op: ComparisonOp, expected: number): boolean {
 }
 
 /** Seconds without float noise or trailing zeros: 5.21 → "5.21s", 120 → "120s". */
-function formatSeconds(seconds: number): string {
+export function formatSeconds(seconds: number): string {
   return `${Number(seconds.toFixed(3))}s`;
 }
 
@@ -210,11 +194,50 @@ export function describeExpectation(expectation: Expectation): string {
       return `${expectation.op} ${formatSeconds(expectation.seconds)}`;
     case "count":
       return `${expectation.op} ${expectation.count}`;
+    case "within-bound":
+      return WITHIN_BOUND;
   }
 }
 
+/**
+ * No tolerance: every part of the bound is already the HA manager's worst case, and the RTO is
+ * measured to the millisecond from acknowledgements; slack would hide the very reconnection time
+ * (promotion → first write) that no setting governs and the phases are there to expose.
+ */
+function evaluateWithinBound(
+  expectation: Expectation,
+  rto: number | null,
+  bound: RtoBound | null,
+): ExpectationResult {
+  const { key } = expectation;
+  if (bound === null) {
+    const measured = rto === null ? "none" : formatSeconds(rto);
+    return {
+      key,
+      expected: WITHIN_BOUND,
+      actual: `${measured}, no bound derivable from the settings`,
+      pass: false,
+    };
+  }
+  const limit = `bound ${formatSeconds(bound.bound_s)}`;
+  if (rto === null) return { key, expected: WITHIN_BOUND, actual: `none (${limit})`, pass: false };
+  return {
+    key,
+    expected: WITHIN_BOUND,
+    actual: `${formatSeconds(rto)} (${limit})`,
+    pass: rto <= bound.bound_s,
+  };
+}
+
 /** A null figure (e.g. RTO that never recovered) fails any comparison: nothing was measured to pass. */
-export function evaluateExpectation(expectation: Expectation, figures: Figures): ExpectationResult {
+export function evaluateExpectation(
+  expectation: Expectation,
+  figures: Figures,
+  context: ExpectationContext = { rto_bound: null },
+): ExpectationResult {
+  if (expectation.kind === "within-bound") {
+    return evaluateWithinBound(expectation, figures[expectation.figure], context.rto_bound);
+  }
   const expected = describeExpectation(expectation);
   if (expectation.kind === "boolean") {
     const actual = figures[expectation.figure];
@@ -233,6 +256,9 @@ export function evaluateExpectation(expectation: Expectation, figures: Figures):
 export function evaluateExpectations(
   expect: Readonly<Record<string, string | number | boolean>>,
   figures: Figures,
+  context: ExpectationContext = { rto_bound: null },
 ): ExpectationResult[] {
-  return Object.entries(expect).map(([key, raw]) => evaluateExpectation(parseExpectation(key, raw), figures));
+  return Object.entries(expect).map(([key, raw]) =>
+    evaluateExpectation(parseExpectation(key, raw), figures, context),
+  );
 }

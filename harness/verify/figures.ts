@@ -1,5 +1,8 @@
 /** What verify computes from a RunRecord; every reporter shows these and recomputes nothing. */
 
+import type { RtoBound } from "./bound.ts";
+import type { RtoPhases } from "./phases.ts";
+
 export interface Promotion {
   at_ns: number;
   member: string;
@@ -8,12 +11,39 @@ export interface Promotion {
   source: string;
 }
 
+/** "acknowledged": both committed writes (certain); "sampled": both were sampled primary (observed). */
+export type SplitBrainSource = "acknowledged" | "sampled";
+
+/** Where the evidence places two members accepting writes at once; the report draws these. */
+export interface SplitBrainInterval {
+  start_ns: number;
+  end_ns: number;
+  members: string[];
+  source: SplitBrainSource;
+}
+
 export interface SplitBrain {
   /** True when two members accepted writes, or were sampled writable, at overlapping times. */
   detected: boolean;
   window_s: number;
   /** Human-readable evidence, one line each. */
   evidence: string[];
+  /** Every finding behind the evidence, pair by pair and source by source, in time order. */
+  intervals: SplitBrainInterval[];
+}
+
+/** When clients on one entry point could not write after one fault: the window its RTO measures. */
+export interface Outage {
+  /** The writer group (entry point) whose clients saw it. */
+  group: string;
+  fault: string;
+  target: string;
+  /** When the fault was injected. */
+  at_ns: number;
+  /** When writes stopped being acknowledged because of the fault (≥ at_ns; see rto.ts). */
+  start_ns: number;
+  /** The first acknowledgement of a write invoked after the disruption; null: writes never came back. */
+  end_ns: number | null;
 }
 
 /** The figures of one writer group: what clients on that path (entry point, placement) saw. */
@@ -72,7 +102,13 @@ export interface Verification {
     at_ns: number;
     outage_start_ns: number;
     rto_s: number | null;
+    /** Detection, election, reconnection (phases.ts); null when no promotion answered the fault. */
+    phases: RtoPhases | null;
   }[];
+  /** The RTO the HA settings imply (bound.ts); null when it cannot be derived from the record. */
+  rto_bound: RtoBound | null;
+  /** Per fault and entry point, in timeline order: when writes were impossible (worst one per fault is its RTO). */
+  outages: Outage[];
   /** Checks that could not be made honestly (e.g. final state unreadable); they fail the verdict. */
   problems: string[];
 }

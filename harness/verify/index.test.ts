@@ -55,9 +55,36 @@ describe("verify", () => {
       promotions: [
         { at_ns: ns(14), member: "n2", timeline: 2, fork_lsn: "0/3000100", source: "patroni /history" },
       ],
-      split_brain: { detected: false, window_s: 0, evidence: [] },
+      split_brain: { detected: false, window_s: 0, evidence: [], intervals: [] },
       rto_per_fault: [
-        { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: 5.21 },
+        {
+          fault: "kill",
+          target: "primary",
+          at_ns: ns(10),
+          outage_start_ns: ns(10),
+          rto_s: 5.21,
+          // The helper's topology ("patroni-3") has no known reactions: only the promotion splits the RTO.
+          phases: {
+            detection_s: null,
+            election_s: null,
+            reconnection_s: 1.21,
+            until_promotion_s: 4,
+            reconnection_per_entrypoint: { direct: 1.21 },
+            reaction: null,
+            promotion: { at_ns: ns(14), member: "n2", source: "patroni /history" },
+          },
+        },
+      ],
+      rto_bound: null,
+      outages: [
+        {
+          group: "direct",
+          fault: "kill",
+          target: "primary",
+          at_ns: ns(10),
+          start_ns: ns(10),
+          end_ns: ns(15.21),
+        },
       ],
       problems: [],
     });
@@ -136,7 +163,7 @@ describe("verify", () => {
     const verification = verify(record);
     expect(verification.figures.rto_s).toBeNull();
     expect(verification.rto_per_fault).toEqual([
-      { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: null },
+      { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: null, phases: null },
     ]);
     expect(verification.expectations).toEqual([
       { key: "rto", expected: "< 30s", actual: "none", pass: false },
@@ -161,6 +188,7 @@ describe("verify", () => {
       detected: true,
       window_s: 1.24,
       evidence: ["acknowledged: n1 (tl 1) and n2 (tl 2) both committed writes during 1.240 s from 12.26 s"],
+      intervals: [{ start_ns: ns(12.26), end_ns: ns(13.5), members: ["n1", "n2"], source: "acknowledged" }],
     });
     expect(verification.figures).toMatchObject({ split_brain: true, split_brain_window_s: 1.24 });
     expect(verification.expectations.map((result) => [result.actual, result.pass])).toEqual([
@@ -223,9 +251,23 @@ describe("verify", () => {
       { key: "lost_writes", expected: "= 0", actual: "0", pass: true },
     ]);
     expect(verification.problems).toEqual([
-      'expect.rto: "<30 sec" is not a duration comparison; write e.g. "< 30s", "<= 1.5s", "< 500ms", "< 2m" or a number of seconds',
+      'expect.rto: "<30 sec" is not a duration comparison; write e.g. "< 30s", "<= 1.5s", "< 500ms", "< 2m" or a number of seconds, or "within-bound" for the bound the HA settings imply',
     ]);
     expect(verification.verdict).toBe("fail");
+  });
+
+  it("holds the RTO against the bound the run's own settings imply", () => {
+    const record = cleanFailover();
+    record.topology = "patroni";
+    record.settings = { patroni_dcs: { ttl: 4, loop_wait: 1 } };
+    record.expect = { rto: "within-bound" };
+    const verification = verify(record);
+    expect(verification.rto_bound?.bound_s).toBe(5);
+    expect(verification.expectations).toEqual([
+      { key: "rto", expected: "within-bound", actual: "5.21s (bound 5s)", pass: false },
+    ]);
+    record.settings = { patroni_dcs: { ttl: 5, loop_wait: 1 } };
+    expect(verify(record).verdict).toBe("pass");
   });
 
   it("passes a run without expectations or problems", () => {
@@ -262,6 +304,22 @@ describe("verify", () => {
       expect(figures.max_write_gap_s).toBe(5.5);
       expect(figures.groups.direct?.rto_s).toBe(2.01);
       expect(rto_per_fault.map((f) => f.rto_s)).toEqual([5.01]);
+    });
+
+    it("gives each path's outage, the windows the worst RTO is taken from", () => {
+      const { outages } = verify(record(["direct", "haproxy"]));
+      expect(outages.map((o) => [o.group, o.fault, o.start_ns, o.end_ns])).toEqual([
+        ["direct", "kill", ns(10), ns(12.01)],
+        ["haproxy", "kill", ns(10), ns(15.01)],
+      ]);
+    });
+
+    it("leaves the outage of a path that never recovered open", () => {
+      const { outages } = verify(record(["direct", "beside-primary"]));
+      expect(outages.map((o) => [o.group, o.end_ns])).toEqual([
+        ["direct", ns(12.01)],
+        ["beside-primary", null],
+      ]);
     });
 
     it("leaves a placed group out of the run's RTO but reports it on its own", () => {

@@ -1,13 +1,24 @@
 /** verify: turns what a run observed into figures, promises kept or broken, and a verdict. */
 
 import type { RunRecord } from "../run/record.ts";
+import { isAggregateKey } from "./aggregate.ts";
+import { expectedRtoBound } from "./bound.ts";
 import { evaluateExpectation, parseExpectation } from "./expectations.ts";
 import type { ExpectationResult, Figures, Verification } from "./figures.ts";
 import { countOutcome, groupFigures } from "./groups.ts";
 import { checkLostWrites } from "./lost-writes.ts";
+import { rtoPhases } from "./phases.ts";
 import { derivePromotions } from "./promotions.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
-import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstPerFault, worstRto } from "./rto.ts";
+import {
+  maxWriteGap,
+  mergeOutages,
+  outagesPerFault,
+  rtoPerFault,
+  unrecoveredFaultProblems,
+  worstPerFault,
+  worstRto,
+} from "./rto.ts";
 import { detectSplitBrain } from "./split-brain.ts";
 import { measureWalLoss } from "./wal-loss.ts";
 
@@ -19,7 +30,12 @@ export function verify(record: RunRecord): Verification {
   // RTO and write gap are per client path (entry point), the run's figure the worst of them.
   const paths = record.entrypoints.map((path) => {
     const ops = record.history.filter((op) => op.group === path);
-    return { path, perFault: rtoPerFault(ops, record.timeline), gap: maxWriteGap(ops) };
+    return {
+      path,
+      perFault: rtoPerFault(ops, record.timeline),
+      outages: outagesPerFault(path, ops, record.timeline),
+      gap: maxWriteGap(ops),
+    };
   });
   const perFault = worstPerFault(paths.map((p) => p.perFault));
   const gaps = paths.map((p) => p.gap).filter((gap): gap is number => gap !== null);
@@ -27,6 +43,9 @@ export function verify(record: RunRecord): Verification {
   const promotions = derivePromotions(record.timeline);
   const walLoss = measureWalLoss(promotions, record.history);
   const splitBrain = detectSplitBrain(record.history, record.timeline);
+  const outages = mergeOutages(paths.map((p) => p.outages));
+  const phases = rtoPhases(record.topology, record.timeline, perFault, outages, promotions);
+  const rtoBound = expectedRtoBound(record.topology, record.settings, record.versions);
 
   const figures: Figures = {
     rto_s: worstRto(perFault),
@@ -52,9 +71,11 @@ export function verify(record: RunRecord): Verification {
   ];
 
   // A malformed promise fails its own line (and the verdict) instead of aborting the whole report.
-  const expectations: ExpectationResult[] = Object.entries(record.expect).map(([key, raw]) => {
+  // Expectations over repeats (rto_p95, lost_writes_runs) are the plan's to judge, not one run's.
+  const own = Object.entries(record.expect).filter(([key]) => !isAggregateKey(key));
+  const expectations: ExpectationResult[] = own.map(([key, raw]) => {
     try {
-      return evaluateExpectation(parseExpectation(key, raw), figures);
+      return evaluateExpectation(parseExpectation(key, raw), figures, { rto_bound: rtoBound });
     } catch (error) {
       ownProblems.push(error instanceof Error ? error.message : String(error));
       return { key, expected: String(raw), actual: "invalid expectation", pass: false };
@@ -73,7 +94,9 @@ export function verify(record: RunRecord): Verification {
     unknown_found_ids: lostWrites.unknown_found_ids,
     promotions,
     split_brain: splitBrain,
-    rto_per_fault: perFault,
+    rto_per_fault: perFault.map((fault, index) => ({ ...fault, phases: phases[index] ?? null })),
+    rto_bound: rtoBound,
+    outages,
     problems,
   };
 }

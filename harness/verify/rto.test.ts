@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { maxWriteGap, rtoPerFault, unrecoveredFaultProblems, worstRto } from "./rto.ts";
+import {
+  maxWriteGap,
+  mergeOutages,
+  outagesPerFault,
+  rtoPerFault,
+  unrecoveredFaultProblems,
+  worstRto,
+} from "./rto.ts";
 import {
   cleanFailover,
   failedWrite,
@@ -151,5 +158,50 @@ describe("maxWriteGap", () => {
   it("is null with fewer than two acknowledgements", () => {
     expect(maxWriteGap([okWrite(1, "n1", 1, 0, 1), failedWrite(2, 2, 3)])).toBeNull();
     expect(maxWriteGap([])).toBeNull();
+  });
+});
+
+describe("outagesPerFault", () => {
+  it("is the window rtoPerFault measures: from the outage start to the first new acknowledgement", () => {
+    const history = [
+      okWrite(1, "n1", 1, 13.98, 14.0),
+      failedWrite(2, 14.1, 14.2),
+      okWrite(3, "n2", 2, 15.2, 15.3),
+    ];
+    const timeline = [faultInjected(10, "switchover")];
+    expect(outagesPerFault("haproxy", history, timeline)).toEqual([
+      {
+        group: "haproxy",
+        fault: "switchover",
+        target: "primary",
+        at_ns: ns(10),
+        start_ns: ns(14),
+        end_ns: ns(15.3),
+      },
+    ]);
+    const [outage] = outagesPerFault("haproxy", history, timeline);
+    const [rto] = rtoPerFault(history, timeline);
+    expect(outage?.start_ns).toBe(rto?.outage_start_ns);
+    expect(((outage?.end_ns ?? 0) - (outage?.start_ns ?? 0)) / 1e9).toBe(rto?.rto_s);
+  });
+
+  it("stays open when writes never came back", () => {
+    const history = [failedWrite(1, 10.5, 10.6)];
+    expect(outagesPerFault("direct", history, [faultInjected(10)])[0]?.end_ns).toBeNull();
+  });
+
+  it("merges paths in timeline order, keeping the paths' order within a fault", () => {
+    const timeline = [faultInjected(10), faultInjected(20)];
+    const history = [okWrite(1, "n2", 2, 12, 12.5), okWrite(2, "n2", 2, 22, 22.5)];
+    const merged = mergeOutages([
+      outagesPerFault("direct", history, timeline),
+      outagesPerFault("haproxy", history, timeline),
+    ]);
+    expect(merged.map((o) => [o.group, o.at_ns])).toEqual([
+      ["direct", ns(10)],
+      ["haproxy", ns(10)],
+      ["direct", ns(20)],
+      ["haproxy", ns(20)],
+    ]);
   });
 });

@@ -2,6 +2,7 @@
 
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { WriteOperation } from "../workload/history.ts";
+import type { Outage } from "./figures.ts";
 import { formatInstant, nsToSeconds } from "./units.ts";
 
 export interface FaultRto {
@@ -33,6 +34,34 @@ export function rtoPerFault(
   history: readonly WriteOperation[],
   timeline: readonly TimelineEvent[],
 ): FaultRto[] {
+  return faultWindows(history, timeline).map((window) => ({
+    fault: window.fault,
+    target: window.target,
+    at_ns: window.at_ns,
+    outage_start_ns: window.start_ns,
+    rto_s: window.end_ns === null ? null : nsToSeconds(window.end_ns - window.start_ns),
+  }));
+}
+
+/** The windows rtoPerFault measures, for the writes of one entry point, named after it. */
+export function outagesPerFault(
+  group: string,
+  history: readonly WriteOperation[],
+  timeline: readonly TimelineEvent[],
+): Outage[] {
+  return faultWindows(history, timeline).map((window) => ({ group, ...window }));
+}
+
+/** All entry points' outages in timeline order; those of one fault keep the entry points' order. */
+export function mergeOutages(perPath: readonly (readonly Outage[])[]): Outage[] {
+  return perPath.flat().sort((a, b) => a.at_ns - b.at_ns);
+}
+
+/** One window per injection, as defined above rtoPerFault; RTO and outages both come from here. */
+function faultWindows(
+  history: readonly WriteOperation[],
+  timeline: readonly TimelineEvent[],
+): Omit<Outage, "group">[] {
   const injections = timeline.filter(isInjection).sort((a, b) => a.at_ns - b.at_ns);
   const byInvoke = [...history].sort((a, b) => a.invoke_ns - b.invoke_ns);
   return injections.map((fault, index) => {
@@ -50,13 +79,12 @@ export function rtoPerFault(
         }
       }
     }
-    const firstAckNs = firstAckOfWriteInvokedFrom(history, fromNs);
     return {
       fault: fault.fault,
       target: fault.target,
       at_ns: fault.at_ns,
-      outage_start_ns: outageStartNs,
-      rto_s: firstAckNs === null ? null : nsToSeconds(firstAckNs - outageStartNs),
+      start_ns: outageStartNs,
+      end_ns: firstAckOfWriteInvokedFrom(history, fromNs),
     };
   });
 }

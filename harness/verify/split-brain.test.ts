@@ -9,7 +9,11 @@ import { cleanFailover, ns, okWrite, roleSample, step, unknownWrite } from "./te
 
 describe("splitBrainFromAcks", () => {
   it("finds none in a clean failover", () => {
-    expect(splitBrainFromAcks(cleanFailover().history)).toEqual({ window_ns: 0, evidence: [] });
+    expect(splitBrainFromAcks(cleanFailover().history)).toEqual({
+      window_ns: 0,
+      evidence: [],
+      intervals: [],
+    });
   });
 
   it("finds none when the new primary's first write is invoked as the old one's last ack completes", () => {
@@ -19,7 +23,7 @@ describe("splitBrainFromAcks", () => {
       okWrite(3, "n2", 2, 10, 10.2),
       okWrite(4, "n2", 2, 12, 12.1),
     ];
-    expect(splitBrainFromAcks(history)).toEqual({ window_ns: 0, evidence: [] });
+    expect(splitBrainFromAcks(history)).toEqual({ window_ns: 0, evidence: [], intervals: [] });
   });
 
   it("finds none for the same node committing on two timelines at once", () => {
@@ -29,7 +33,7 @@ describe("splitBrainFromAcks", () => {
       okWrite(3, "n1", 2, 11, 11.5),
       okWrite(4, "n1", 2, 14, 14.01),
     ];
-    expect(splitBrainFromAcks(history)).toEqual({ window_ns: 0, evidence: [] });
+    expect(splitBrainFromAcks(history)).toEqual({ window_ns: 0, evidence: [], intervals: [] });
   });
 
   it("measures the overlap of two nodes' certain spans", () => {
@@ -43,6 +47,7 @@ describe("splitBrainFromAcks", () => {
     expect(splitBrainFromAcks(history)).toEqual({
       window_ns: ns(1.24),
       evidence: ["acknowledged: n1 (tl 1) and n2 (tl 2) both committed writes during 1.240 s from 12.26 s"],
+      intervals: [{ start_ns: ns(12.26), end_ns: ns(13.5), members: ["n1", "n2"], source: "acknowledged" }],
     });
   });
 
@@ -59,6 +64,8 @@ describe("splitBrainFromAcks", () => {
       evidence: [
         "acknowledged: n2 (tl 2) committed write 3 within 0.200 s from 12 s, while n1 (tl 1) was certainly committing writes",
       ],
+      // Where write 3 committed: somewhere inside n1's span, so both accepted writes then.
+      intervals: [{ start_ns: ns(12), end_ns: ns(12.2), members: ["n2", "n1"], source: "acknowledged" }],
     });
   });
 
@@ -121,7 +128,11 @@ describe("primaryIntervals", () => {
 
 describe("splitBrainFromSamples", () => {
   it("finds none in a clean failover", () => {
-    expect(splitBrainFromSamples(cleanFailover().timeline)).toEqual({ window_ns: 0, evidence: [] });
+    expect(splitBrainFromSamples(cleanFailover().timeline)).toEqual({
+      window_ns: 0,
+      evidence: [],
+      intervals: [],
+    });
   });
 
   it("finds two members sampled primary at the same time", () => {
@@ -136,6 +147,7 @@ describe("splitBrainFromSamples", () => {
     expect(splitBrainFromSamples(timeline)).toEqual({
       window_ns: ns(0.8),
       evidence: ["sampled: n1 and n2 both writable for 0.800 s from 12.1 s"],
+      intervals: [{ start_ns: ns(12.1), end_ns: ns(12.9), members: ["n1", "n2"], source: "sampled" }],
     });
   });
 
@@ -151,6 +163,11 @@ describe("splitBrainFromSamples", () => {
     expect(splitBrainFromSamples(timeline)).toEqual({
       window_ns: ns(2),
       evidence: ["sampled: n1 and n2 both writable for 2.000 s from 4 s"],
+      // One line of evidence, but each overlap drawn where it happened.
+      intervals: [
+        { start_ns: ns(4), end_ns: ns(5), members: ["n1", "n2"], source: "sampled" },
+        { start_ns: ns(8), end_ns: ns(9), members: ["n1", "n2"], source: "sampled" },
+      ],
     });
   });
 
@@ -168,7 +185,12 @@ describe("splitBrainFromSamples", () => {
 describe("detectSplitBrain", () => {
   it("reports no split-brain for a clean failover", () => {
     const { history, timeline } = cleanFailover();
-    expect(detectSplitBrain(history, timeline)).toEqual({ detected: false, window_s: 0, evidence: [] });
+    expect(detectSplitBrain(history, timeline)).toEqual({
+      detected: false,
+      window_s: 0,
+      evidence: [],
+      intervals: [],
+    });
   });
 
   it("is detected from samples alone, with the sampled window", () => {
@@ -178,6 +200,7 @@ describe("detectSplitBrain", () => {
       detected: true,
       window_s: 0.5,
       evidence: ["sampled: n1 and n3 both writable for 0.500 s from 3 s"],
+      intervals: [{ start_ns: ns(3), end_ns: ns(3.5), members: ["n1", "n3"], source: "sampled" }],
     });
   });
 
@@ -200,6 +223,11 @@ describe("detectSplitBrain", () => {
       evidence: [
         "acknowledged: n1 (tl 1) and n2 (tl 2) both committed writes during 1.240 s from 12.26 s",
         "sampled: n1 and n2 both writable for 1.500 s from 12.1 s",
+      ],
+      // Both sources, in time order.
+      intervals: [
+        { start_ns: ns(12.1), end_ns: ns(13.6), members: ["n1", "n2"], source: "sampled" },
+        { start_ns: ns(12.26), end_ns: ns(13.5), members: ["n1", "n2"], source: "acknowledged" },
       ],
     });
   });

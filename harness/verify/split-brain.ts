@@ -5,7 +5,7 @@
 
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { WriteOperation } from "../workload/history.ts";
-import type { SplitBrain } from "./figures.ts";
+import type { SplitBrain, SplitBrainInterval, SplitBrainSource } from "./figures.ts";
 import { formatDuration, formatInstant, nsToSeconds } from "./units.ts";
 
 interface Interval {
@@ -17,6 +17,7 @@ export interface SplitBrainEvidence {
   /** Longest co-existence found, in nanoseconds; 0 when none. */
   window_ns: number;
   evidence: string[];
+  intervals: SplitBrainInterval[];
 }
 
 /** Acknowledged writes of one node on one timeline. */
@@ -125,6 +126,12 @@ interface Finding {
   start_ns: number;
   window_ns: number;
   text: string;
+  /** Where it happened, for the report to draw: the overlap, or the op committed inside the other's span. */
+  intervals: SplitBrainInterval[];
+}
+
+function interval(span: Interval, members: string[], source: SplitBrainSource): SplitBrainInterval {
+  return { start_ns: span.start_ns, end_ns: span.end_ns, members, source };
 }
 
 /**
@@ -149,6 +156,7 @@ export function splitBrainFromAcks(
           start_ns: overlap.start_ns,
           window_ns,
           text: `acknowledged: ${label(first)} and ${label(second)} both committed writes during ${formatDuration(window_ns)} from ${formatInstant(overlap.start_ns)}`,
+          intervals: [interval(overlap, [first.node, second.node], "acknowledged")],
         });
         continue;
       }
@@ -163,6 +171,13 @@ export function splitBrainFromAcks(
           start_ns: op.invoke_ns,
           window_ns,
           text: `acknowledged: ${label(inner)} committed write ${op.id} within ${formatDuration(window_ns)} from ${formatInstant(op.invoke_ns)}, while ${label(outer)} was certainly committing writes`,
+          intervals: [
+            interval(
+              { start_ns: op.invoke_ns, end_ns: op.complete_ns },
+              [inner.node, outer.node],
+              "acknowledged",
+            ),
+          ],
         });
       }
     }
@@ -231,17 +246,23 @@ export function splitBrainFromSamples(timeline: readonly TimelineEvent[]): Split
   for (const [i, [memberA, intervalsA]] of members.entries()) {
     for (const [memberB, intervalsB] of members.slice(i + 1)) {
       const overlaps = intervalsA.flatMap((a) => intervalsB.flatMap((b) => overlapOf(a, b) ?? []));
-      const first = overlaps.sort((a, b) => a.start_ns - b.start_ns)[0];
+      overlaps.sort((a, b) => a.start_ns - b.start_ns);
+      const first = overlaps[0];
       if (first === undefined) continue;
       const window_ns = overlaps.reduce((sum, overlap) => sum + overlap.end_ns - overlap.start_ns, 0);
       findings.push({
         start_ns: first.start_ns,
         window_ns,
         text: `sampled: ${memberA} and ${memberB} both writable for ${formatDuration(window_ns)} from ${formatInstant(first.start_ns)}`,
+        intervals: overlaps.map((overlap) => interval(overlap, [memberA, memberB], "sampled")),
       });
     }
   }
   return summarize(findings);
+}
+
+function byStart(intervals: SplitBrainInterval[]): SplitBrainInterval[] {
+  return [...intervals].sort((a, b) => a.start_ns - b.start_ns);
 }
 
 function summarize(findings: Finding[]): SplitBrainEvidence {
@@ -249,6 +270,7 @@ function summarize(findings: Finding[]): SplitBrainEvidence {
   return {
     window_ns: ordered.reduce((longest, finding) => Math.max(longest, finding.window_ns), 0),
     evidence: ordered.map((finding) => finding.text),
+    intervals: byStart(ordered.flatMap((finding) => finding.intervals)),
   };
 }
 
@@ -263,5 +285,6 @@ export function detectSplitBrain(
     detected: evidence.length > 0,
     window_s: nsToSeconds(Math.max(fromAcks.window_ns, fromSamples.window_ns)),
     evidence,
+    intervals: byStart([...fromAcks.intervals, ...fromSamples.intervals]),
   };
 }

@@ -126,6 +126,10 @@ export function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
     entrypoints: ["direct"],
     expect: {},
     problems: [],
+    seed: 1,
+    plan: null,
+    concurrency: 1,
+    harness: null,
     ...overrides,
   };
 }

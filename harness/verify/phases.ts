@@ -1,0 +1,128 @@
+/**
+ * RTO in phases: where the time of one fault's outage went. Detection runs from the outage start
+ * to the HA manager's first reaction, election from there to the promotion it recorded,
+ * reconnection from the promotion to the first acknowledged write (per entry point). All
+ * boundaries are recorded events; a phase whose boundary is missing is null, never estimated.
+ */
+
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { Outage, Promotion } from "./figures.ts";
+import { SAMPLED_PROMOTION_SOURCE } from "./promotions.ts";
+import type { FaultRto } from "./rto.ts";
+import { nsToSeconds } from "./units.ts";
+
+export interface RtoPhases {
+  /** Outage start → the HA manager's first reaction; 0 when it reacted before writes stopped. */
+  detection_s: number | null;
+  /** First reaction → the promotion the HA manager reported. */
+  election_s: number | null;
+  /** Promotion → first acknowledged write, on the entry point that set the fault's RTO. */
+  reconnection_s: number | null;
+  /** Outage start → promotion (detection + election), known even when no reaction was recorded. */
+  until_promotion_s: number | null;
+  /** Promotion → first acknowledged write per entry point; null where writes never came back after it. */
+  reconnection_per_entrypoint: Record<string, number | null>;
+  /** The event that ended detection. */
+  reaction: { at_ns: number; member: string | null; text: string } | null;
+  /** The promotion that ended election; its source says whether the HA manager reported it. */
+  promotion: { at_ns: number; member: string; source: string };
+}
+
+/**
+ * What each HA manager records (the `ha` events of its own log or history, harness/topology/*-client.ts
+ * haEvents()) when it reacts to a failed primary.
+ *
+ * Patroni: the leader race a replica starts once the leader key has expired — asking the other
+ * members for their state (patroni-log.ts keeps those lines since the phases), then taking the
+ * lock or following a healthier node (ha.py process_unhealthy_cluster). Older records hold only
+ * "promoted self to leader", so detection there ends with the race, ~0.2 s late.
+ * pg_auto_failover: the monitor's first failover goal (draining the primary, asking standbys for
+ * their LSN, or preparing a promotion), set once it considers the primary unhealthy. Its earlier
+ * "marked as unhealthy by the monitor" is a failed health check, not yet the unhealthy timeout.
+ * repmgr: repmgrd writes no event when it loses its primary (repmgrd-physical.c notifies scripts
+ * only), so its failed reconnects are not on the timeline: detection and election are null and
+ * only until_promotion_s splits its RTO. A lost upstream standby does get an event.
+ */
+const REACTIONS: Readonly<Record<string, readonly RegExp[]>> = {
+  patroni: [
+    /^Request failed to \S+: GET /,
+    /^Got response from /,
+    /not the healthiest node/,
+    /not allowed to promote/,
+    /^promoted self to leader/,
+    /^acquired session lock as a leader/,
+    /after trying and failing to obtain lock/,
+  ],
+  pg_auto_failover: [/→ (draining|report_lsn|prepare_promotion|stop_replication|demote_timeout):/],
+  repmgr: [/^repmgrd_upstream_disconnect:/],
+};
+
+type HaEvent = Extract<TimelineEvent, { kind: "ha" }>;
+
+function firstReaction(
+  topology: string,
+  timeline: readonly TimelineEvent[],
+  fromNs: number,
+  toNs: number,
+): HaEvent | null {
+  const patterns = REACTIONS[topology] ?? [];
+  let first: HaEvent | null = null;
+  for (const event of timeline) {
+    // Only the manager's own events: "<topology> status" lines are the harness sampling it.
+    if (event.kind !== "ha" || event.source !== topology) continue;
+    if (event.at_ns < fromNs || event.at_ns > toNs) continue;
+    if (!patterns.some((pattern) => pattern.test(event.text))) continue;
+    if (first === null || event.at_ns < first.at_ns) first = event;
+  }
+  return first;
+}
+
+const seconds = (ns: number): number => nsToSeconds(ns);
+
+/**
+ * The phases of each fault's outage, in the order of `perFault` (the worst entry point per fault,
+ * as in Verification.rto_per_fault). null for a fault no promotion answered: one after the fault
+ * and before writes came back on every entry point (and before the next fault). `outages` are
+ * every entry point's windows (rto.ts outagesPerFault). With every boundary known the three
+ * phases add up to the fault's RTO.
+ */
+export function rtoPhases(
+  topology: string,
+  timeline: readonly TimelineEvent[],
+  perFault: readonly FaultRto[],
+  outages: readonly Outage[],
+  promotions: readonly Promotion[],
+): (RtoPhases | null)[] {
+  const byTime = [...promotions].sort((a, b) => a.at_ns - b.at_ns);
+  return perFault.map((fault, index) => {
+    const nextFaultNs = perFault[index + 1]?.at_ns ?? Number.POSITIVE_INFINITY;
+    const endNs = fault.rto_s === null ? null : fault.outage_start_ns + Math.round(fault.rto_s * 1e9);
+    const promotion = byTime.find(
+      (p) => p.at_ns >= fault.at_ns && p.at_ns < nextFaultNs && (endNs === null || p.at_ns <= endNs),
+    );
+    if (!promotion) return null;
+    const startNs = fault.outage_start_ns;
+    const reaction = firstReaction(topology, timeline, fault.at_ns, promotion.at_ns);
+    // A promotion seen only in role samples happened some time before the sample: no boundary.
+    const reported = promotion.source !== SAMPLED_PROMOTION_SOURCE;
+    // Boundaries before the outage started (the HA manager already at work) count from its start.
+    const reactionNs = reaction === null ? null : Math.max(reaction.at_ns, startNs);
+    const promotionNs = Math.max(promotion.at_ns, reactionNs ?? startNs);
+    const perEntrypoint: Record<string, number | null> = {};
+    for (const outage of outages) {
+      if (outage.at_ns !== fault.at_ns) continue;
+      const recovered = reported && outage.end_ns !== null && outage.end_ns >= promotionNs;
+      perEntrypoint[outage.group] =
+        recovered && outage.end_ns !== null ? seconds(outage.end_ns - promotionNs) : null;
+    }
+    return {
+      detection_s: reactionNs === null ? null : seconds(reactionNs - startNs),
+      election_s: reactionNs === null || !reported ? null : seconds(promotionNs - reactionNs),
+      reconnection_s: endNs === null || !reported ? null : seconds(endNs - promotionNs),
+      until_promotion_s: reported ? seconds(promotionNs - startNs) : null,
+      reconnection_per_entrypoint: perEntrypoint,
+      reaction: reaction && { at_ns: reaction.at_ns, member: reaction.member, text: reaction.text },
+      promotion: { at_ns: promotion.at_ns, member: promotion.member, source: promotion.source },
+    };
+  });
+}
