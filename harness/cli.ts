@@ -21,7 +21,7 @@ import { type Plan, buildPlan, parseShard, selectRuns } from "./run/plan.ts";
 import { preflight } from "./run/preflight.ts";
 import { type Scenario, loadScenario } from "./scenario/scenario.ts";
 import { TOPOLOGIES } from "./scenario/schema.ts";
-import { loadSuite } from "./scenario/suite.ts";
+import { isSuiteFile, loadSuite } from "./scenario/suite.ts";
 
 const USAGE = `usage:
   pgchaos run <scenario.yaml…> [--topology t] [--backend local|docker] [--stack bookworm|trixie]
@@ -222,9 +222,23 @@ async function mergeCommand(args: string[]): Promise<number> {
 
 function validateCommand(args: string[]): number {
   const { values, positionals } = parse(args);
-  for (const scenario of loadAll(positionals)) {
+  if (positionals.length === 0) throw new UsageError(`no scenario file given\n${USAGE}`);
+  for (const file of positionals) {
+    if (isSuiteFile(file)) {
+      const suite = loadSuite(file);
+      const plan = buildPlan(suite.scenarios.map(loadScenario), {
+        topologies: suite.topologies ?? undefined,
+        stacks: suite.stacks ?? undefined,
+        backend: { ...values, backend: values.backend ?? suite.backend ?? undefined },
+        repeat: suite.repeat,
+        seed: 0,
+      });
+      console.log(`${file}: ok (suite ${suite.name}, ${plan.runs.length} runs per repeat × ${suite.repeat})`);
+      continue;
+    }
+    const scenario = loadScenario(file);
     const { kind } = chooseBackend(scenario, values);
-    console.log(`${scenario.file}: ok (${scenario.name}, backend ${kind})`);
+    console.log(`${file}: ok (${scenario.name}, backend ${kind})`);
   }
   return 0;
 }

@@ -53,6 +53,7 @@ export class LocalBackend implements Backend {
   readonly capabilities = CAPABILITIES.local;
   private readonly state: RunState;
   private destroyed = false;
+  private prefix: string | null = null;
 
   /** The members' directories: the namespaces share the host's filesystem, so each has its own here. */
   private readonly workdir: string;
@@ -78,6 +79,7 @@ export class LocalBackend implements Backend {
 
   async start(specs: MemberSpec[]): Promise<StartedBackend> {
     const prefix = await freePrefix();
+    this.prefix = prefix;
     const bridge = `pcb-${this.runId}`;
     this.record(() => this.state.links.push(bridge));
     await runOk(["ip", "link", "add", bridge, "type", "bridge"]);
@@ -151,6 +153,7 @@ export class LocalBackend implements Backend {
     if (this.destroyed) return;
     this.destroyed = true;
     await teardown(this.state);
+    if (this.prefix) claimed.delete(this.prefix);
   }
 
   private record(change: () => void): void {
@@ -328,12 +331,20 @@ async function namespacePids(ns: string): Promise<number[]> {
     .filter((pid) => Number.isInteger(pid) && pid > 0);
 }
 
+/**
+ * Subnets this process has handed out and not yet torn down: runs made at once (--workers) would
+ * otherwise both see a subnet free between the check and the bridge getting its address.
+ */
+const claimed = new Set<string>();
+
 async function freePrefix(): Promise<string> {
   const used = (await runOk(["ip", "-4", "-o", "addr"])) + (await runOk(["ip", "-4", "route"]));
   const candidates = Array.from({ length: 254 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
   for (const k of candidates) {
     const prefix = `10.233.${k}`;
-    if (!used.includes(`${prefix}.`)) return prefix;
+    if (used.includes(`${prefix}.`) || claimed.has(prefix)) continue;
+    claimed.add(prefix);
+    return prefix;
   }
   throw new Error("no free 10.233.x.0/24 subnet for the run's bridge");
 }

@@ -18,6 +18,7 @@ import { allProblems } from "./json.ts";
 import { relPath } from "./junit.ts";
 import type { PlanReporter } from "./reporter.ts";
 import { groupsHtml, pointLabels, spreadText, tallyText } from "./statistics.ts";
+import { sweepHtml } from "./sweep.ts";
 
 export interface CertificationJson {
   suite: SuiteInfo;
@@ -164,6 +165,7 @@ export function renderCertification(json: CertificationJson, summary: PlanSummar
 ${json.plan.missing.length > 0 ? `<p class="fail">Not run: ${esc(json.plan.missing.join(", "))}</p>` : ""}</section>
 <section class="panel" id="matrix"><h2>Matrix</h2><table class="matrix"><thead><tr><th></th>${topologies.map((t) => `<th>${esc(t)}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table></section>
 <section class="panel"><h2>Versions</h2><table><thead><tr><th>topology</th><th>where</th><th>components</th></tr></thead><tbody>${versions}</tbody></table></section>
+${sweepHtml(summary.groups) ? `<section class="panel" id="sweep">${sweepHtml(summary.groups)}</section>` : ""}
 <section class="panel" id="repeats">${groupsHtml(summary.groups, (dir) => relPath(out, dir))}</section>
 <section class="panel" id="failed"><h2>Failed runs</h2>${failed ? `<ul>${failed}</ul>` : `<p class="muted">none</p>`}</section>
 <footer>pgchaos certification · certification.json, index.html, junit.xml and summary.json beside this file</footer>`;

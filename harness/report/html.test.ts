@@ -101,6 +101,40 @@ describe("renderHtml", () => {
     );
   });
 
+  it("shows each phase of the RTO beside its share of the bound, and the bound itself", () => {
+    // Fixture: detection 4.9 s of a 40 s detection share (ttl + loop_wait), election 0.3 s of none.
+    expect(html).toContain('<th class="num" title="Writes impossible');
+    expect(html).toMatch(
+      /data-phase="detection" title="ended by n2: acquired session lock as a leader">4\.90 s<span class="muted"> \/ 40 s<\/span>/,
+    );
+    expect(html).toMatch(/data-phase="election" title="[^"]*">0\.30 s<span class="muted"> \/ 0 s<\/span>/);
+    expect(html).toMatch(
+      /data-phase="reconnection" title="[^"]*">0\.30 s<span class="muted"> \/ 0 s<\/span>/,
+    );
+    expect(html).toContain("Bound the settings imply: <b>40 s</b> = ttl 30 s + loop_wait 10 s.");
+  });
+
+  it("flags a phase over its share, leaves unrecorded ones blank and says when there is no bound", () => {
+    const report = fixtureReport();
+    const [fault] = report.verification.rto_per_fault;
+    if (!fault?.phases || !report.verification.rto_bound) throw new Error("fixture has phases and a bound");
+    report.verification.rto_bound.share_s.detection = 4;
+    fault.phases.election_s = null;
+    const page = renderHtml(report);
+    expect(page).toContain('<td class="num warn" data-phase="detection"');
+    expect(page).toMatch(/data-phase="election" title="[^"]*">—<span class="muted"> \/ 0 s<\/span>/);
+    // Without a reaction, detection and election read as one span to the promotion.
+    fault.phases.detection_s = null;
+    expect(renderHtml(report)).toMatch(
+      /<td class="num warn" colspan="2" data-phase="until_promotion" title="no reaction recorded: [^"]*">5\.20 s<span class="muted"> \/ 4 s<\/span>/,
+    );
+    fault.phases.detection_s = 4.9;
+    report.verification.rto_bound = null;
+    const unbound = renderHtml(report);
+    expect(unbound).toContain("No RTO bound: none can be derived from this run's HA settings.");
+    expect(unbound).toMatch(/data-phase="detection" title="[^"]*">4\.90 s<\/td>/);
+  });
+
   it("draws a lane for every member, and the HA status lane when the manager reported one", () => {
     for (const m of fixtureReport().record.members)
       expect(html).toContain(`<g class="lane" data-member="${m.name}">`);

@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
+import type { RtoBound, RtoPhaseName } from "../verify/bound.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { Figures, GroupFigures } from "../verify/figures.ts";
+import type { Figures, GroupFigures, Outage, Verification } from "../verify/figures.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
@@ -272,7 +273,7 @@ function figures(report: RunReport): string {
     split_brain.evidence.length > 0
       ? `<h3 style="margin-top:16px">Split-brain evidence</h3><ul class="plain">${split_brain.evidence.map((e) => `<li>${esc(maskText(e))}</li>`).join("")}</ul>`
       : "";
-  return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${groupTable(report)}${evidence}</section>`;
+  return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${boundNote(report.verification.rto_bound)}${groupTable(report)}${evidence}</section>`;
 }
 
 /** The per-group columns, in the catalogue's words. */
@@ -312,10 +313,73 @@ function rtoTable(report: RunReport): string {
     const healed = band?.healed ? s3(band.end_ns) : "—";
     const recovered = o.end_ns === null ? "never" : s3(o.end_ns);
     const path = namePaths ? `<td><code>${esc(o.group)}</code></td>` : "";
-    return `<tr><td><i class="sw fault" style="background:${faultColor(o.fault)}33;border-color:${faultColor(o.fault)}"></i>${esc(o.fault)} <span class="muted">${esc(o.target)}${esc(members)}</span></td>${path}<td class="num">${s3(o.at_ns)}</td><td class="num">${s3(o.start_ns)}</td><td class="num">${recovered}</td><td class="num">${healed}</td><td class="num"><b>${formatSeconds(outageSeconds(o), 3)}</b></td></tr>`;
+    return `<tr><td><i class="sw fault" style="background:${faultColor(o.fault)}33;border-color:${faultColor(o.fault)}"></i>${esc(o.fault)} <span class="muted">${esc(o.target)}${esc(members)}</span></td>${path}<td class="num">${s3(o.at_ns)}</td><td class="num">${s3(o.start_ns)}</td><td class="num">${recovered}</td><td class="num">${healed}</td><td class="num"><b>${formatSeconds(outageSeconds(o), 3)}</b></td>${phaseCells(report.verification, o)}</tr>`;
   });
   const pathHead = namePaths ? "<th>entry point</th>" : "";
-  return `<h3 style="margin-top:18px">Per fault</h3><table class="rto-table"><thead><tr><th>fault</th>${pathHead}<th class="num">injected s</th><th class="num">writes impossible from s</th><th class="num">first new ack s</th><th class="num">healed s</th><th class="num">RTO</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  const phaseHead = PHASES.map(
+    ([, label, help]) => `<th class="num" title="${esc(help)}">${label}</th>`,
+  ).join("");
+  return `<h3 style="margin-top:18px">Per fault</h3><table class="rto-table"><thead><tr><th>fault</th>${pathHead}<th class="num">injected s</th><th class="num">writes impossible from s</th><th class="num">first new ack s</th><th class="num">healed s</th><th class="num">RTO</th>${phaseHead}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+/** The RTO's phases as columns: name, head, and what bounds them. */
+const PHASES: readonly [RtoPhaseName, string, string][] = [
+  [
+    "detection",
+    "detection",
+    "Writes impossible → the HA manager's first reaction (lock race, failover goal, …)",
+  ],
+  ["election", "election", "First reaction → the promotion the HA manager recorded"],
+  ["reconnection", "reconnection", "Promotion → the first acknowledged write on this entry point"],
+];
+
+const secs = (s: number): string => `${Number(s.toFixed(3))} s`;
+
+/** Each phase beside its share of the bound; "—" where its boundary event was not recorded. */
+function phaseCells(v: Verification, o: Outage): string {
+  const phases = v.rto_per_fault.find((f) => f.at_ns === o.at_ns && f.fault === o.fault)?.phases ?? null;
+  const reaction = phases?.reaction;
+  const titles: Record<RtoPhaseName, string> = {
+    detection: reaction
+      ? `ended by ${reaction.member ?? "the HA manager"}: ${reaction.text}`
+      : "no reaction recorded",
+    election: phases
+      ? `promotion of ${phases.promotion.member} (${phases.promotion.source})`
+      : "no promotion",
+    reconnection: `first acknowledged write on ${o.group} after the promotion`,
+  };
+  const values: Record<RtoPhaseName, number | null> = {
+    detection: phases?.detection_s ?? null,
+    election: phases?.election_s ?? null,
+    reconnection: phases?.reconnection_per_entrypoint[o.group] ?? phases?.reconnection_s ?? null,
+  };
+  const shares = v.rto_bound?.share_s;
+  const cell = (phase: string, value: number | null, share: number | undefined, title: string, span = "") => {
+    // Over a share the settings give it; a phase the bound gives nothing is not flagged on every run.
+    const over = value !== null && share !== undefined && share > 0 && value > share;
+    const of = share === undefined ? "" : `<span class="muted"> / ${secs(share)}</span>`;
+    return `<td class="num${over ? " warn" : ""}"${span} data-phase="${phase}" title="${esc(title)}">${formatSeconds(value, 2)}${of}</td>`;
+  };
+  const reconnection = cell("reconnection", values.reconnection, shares?.reconnection, titles.reconnection);
+  // No reaction recorded to split them (repmgr): detection and election as one span to the promotion.
+  if (phases && phases.detection_s === null && phases.until_promotion_s !== null) {
+    const share = shares && shares.detection + shares.election;
+    const title = `no reaction recorded: outage start → ${titles.election}`;
+    return cell("until_promotion", phases.until_promotion_s, share, title, ' colspan="2"') + reconnection;
+  }
+  return `${PHASES.slice(0, 2)
+    .map(([phase]) => cell(phase, values[phase], shares?.[phase], titles[phase]))
+    .join("")}${reconnection}`;
+}
+
+/** The bound this run's own settings imply, part by part, so the RTO reads against it. */
+function boundNote(bound: RtoBound | null): string {
+  if (bound === null) {
+    return `<p class="muted rto-bound">No RTO bound: none can be derived from this run's HA settings.</p>`;
+  }
+  const parts = bound.parts.map((p) => `${esc(p.name)} ${secs(p.s)}`).join(" + ");
+  const note = bound.note ? ` ${esc(bound.note)}.` : "";
+  return `<p class="muted rto-bound" title="${esc(bound.formula)}">Bound the settings imply: <b>${secs(bound.bound_s)}</b> = ${parts}.${note}</p>`;
 }
 
 function legendGroup(title: string, items: string[]): string {

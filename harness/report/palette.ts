@@ -56,3 +56,10 @@ export function faultColor(kind: string): string {
   for (const c of kind) hash = (hash * 31 + (c.codePointAt(0) ?? 0)) >>> 0;
   return SPARE_COLORS[hash % SPARE_COLORS.length] ?? "#a16207";
 }
+
+/** The parts of an outage, in the per-fault table and the sweep plot alike. */
+export const PHASE_COLORS = {
+  detection: "#e3a52f",
+  election: "#2f5bd3",
+  reconnection: "#67c7d9",
+} as const;

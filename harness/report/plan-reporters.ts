@@ -28,8 +28,8 @@ export function terminalReporter(options: TerminalReporterOptions): PlanReporter
         );
       }
     },
-    onRunBegin(run) {
-      write(`pgchaos: ${run.scenario} on ${run.topology} (${run.key}, seed ${run.seed})`);
+    onRunBegin(run, runId) {
+      write(`pgchaos: ${run.scenario} on ${run.topology} (run ${runId}) · ${run.key} · seed ${run.seed}`);
     },
     onRunLine(run, line) {
       // Runs made at once interleave: each line says whose it is.

@@ -27,7 +27,8 @@ export interface Reporter {
 export interface PlanReporter {
   name: string;
   onPlanBegin?(begin: PlanBegin): void | Promise<void>;
-  onRunBegin?(run: PlanFileRun): void;
+  /** runId: the run's own id, which names its namespaces, containers and labels. */
+  onRunBegin?(run: PlanFileRun, runId: string): void;
   /** A progress line of a run as it goes. */
   onRunLine?(run: PlanFileRun, line: string): void;
   onRunEnd?(result: RunResult): void | Promise<void>;
@@ -71,7 +72,7 @@ export function fanOut(
   return {
     errors,
     onPlanBegin: (begin) => each((r) => r.onPlanBegin?.(begin)),
-    onRunBegin: (run) => eachNow((r) => r.onRunBegin?.(run)),
+    onRunBegin: (run, runId) => eachNow((r) => r.onRunBegin?.(run, runId)),
     onRunLine: (run, line) => eachNow((r) => r.onRunLine?.(run, line)),
     onRunEnd: (result) => each((r) => r.onRunEnd?.(result)),
     onPlanEnd: (summary) => each((r) => r.onPlanEnd?.(summary)),

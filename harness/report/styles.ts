@@ -164,7 +164,7 @@ pre.source{margin:0;padding:12px 14px;font:12px/1.5 var(--mono);white-space:pre-
 .cell.pass{background:var(--pass-bg);border-color:var(--pass-line)}.cell.fail{background:var(--fail-bg);border-color:var(--fail-line)}
 .cell .fig{display:block;font-size:12.5px;color:#344054;margin-top:3px;font-variant-numeric:tabular-nums}
 .cell.empty{color:#98a2b3;background:#f9fafb;border-style:dashed}
-td.bad{color:var(--fail);font-weight:650}
+td.bad{color:var(--fail);font-weight:650}td.warn{color:var(--warn);font-weight:650}
 .compare td.best{font-weight:700;color:var(--pass)}.compare td.bad{color:var(--fail);font-weight:650}
 .stack{display:flex;flex-direction:column;gap:10px;margin-top:14px}
 .stack .run-head{display:flex;gap:10px;align-items:baseline;font-size:13px;margin:0 0 2px}

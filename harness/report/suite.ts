@@ -18,6 +18,7 @@ import { faultColor } from "./palette.ts";
 import type { RunReport } from "./reporter.ts";
 import { groupsHtml } from "./statistics.ts";
 import { renderTimelineSvg } from "./svg.ts";
+import { sweepHtml } from "./sweep.ts";
 
 export type { InvocationRun } from "./junit.ts";
 
@@ -77,8 +78,12 @@ function planSections(summary: PlanSummary, outDir: string): string {
   const grouped = summary.groups.filter(
     (g) => g.results.length + g.missing.length > 1 || g.expectations.length > 0,
   );
-  if (grouped.length === 0) return "";
-  return `<section class="panel" id="repeats">${groupsHtml(grouped, (dir) => relPath(outDir, dir))}</section>`;
+  const sweep = sweepHtml(summary.groups);
+  const repeats =
+    grouped.length === 0
+      ? ""
+      : `<section class="panel" id="repeats">${groupsHtml(grouped, (dir) => relPath(outDir, dir))}</section>`;
+  return `${sweep ? `<section class="panel" id="sweep">${sweep}</section>` : ""}${repeats}`;
 }
 
 export interface SummaryRun {

@@ -56,7 +56,7 @@ describe("formatVerdict layout", () => {
       "  ✘ lost_writes  0      2",
       "  ✔ split_brain  false  false",
       "  ✔ promotions   1      1",
-      "  RTO 5.50 s · max write gap 5.60 s · promotions 1 · split-brain no",
+      "  RTO 5.50 s (bound 40 s) · max write gap 5.60 s · promotions 1 · split-brain no",
       "  writes 240 acknowledged · 2 lost · 1 unknown · 25 failed · WAL loss 368 B",
       "  problems:",
       "    - replica n3 did not report its lag within 5 s after the heal",
@@ -71,6 +71,15 @@ describe("formatVerdict layout", () => {
     const text = formatVerdict(report, { color: false });
     expect(text).toContain("(no expectations)");
     expect(text).toContain("split-brain YES (window 1.25 s)");
+  });
+
+  it("shows the bound on the RTO line, yellow once exceeded, and nothing when there is none", () => {
+    const report = fixtureReport();
+    if (!report.verification.rto_bound) throw new Error("fixture has a bound");
+    report.verification.rto_bound.bound_s = 5;
+    expect(formatVerdict(report, { color: true })).toContain("RTO 5.50 s \x1b[33m(bound 5 s)\x1b[0m");
+    report.verification.rto_bound = null;
+    expect(formatVerdict(report, { color: false })).toContain("  RTO 5.50 s · max write gap");
   });
 });
 

@@ -60,8 +60,15 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
   const splitBrain = f.split_brain
     ? `YES (window ${formatFigure("split_brain_window_s", f)})`
     : FIGURES.split_brain.format(false);
+  // The bound the run's own settings imply, beside the RTO it is read against; yellow when exceeded.
+  const bound = v.rto_bound;
+  const over = bound !== null && f.rto_s !== null && f.rto_s > bound.bound_s;
+  const bounded =
+    bound === null
+      ? ""
+      : ` ${paint(over ? [ANSI.yellow] : [ANSI.dim], `(bound ${Number(bound.bound_s.toFixed(3))} s)`)}`;
   lines.push(
-    `  ${said("rto_s", f)} · ${said("max_write_gap_s", f)} · ${said("promotions", f)} · ${bad(
+    `  ${said("rto_s", f)}${bounded} · ${said("max_write_gap_s", f)} · ${said("promotions", f)} · ${bad(
       f.split_brain,
       `${FIGURES.split_brain.short} ${splitBrain}`,
     )}`,

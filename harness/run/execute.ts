@@ -82,11 +82,12 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
         await reporter.onRunEnd(result);
         continue;
       }
-      reporter.onRunBegin(fileRun);
+      const runId = newRunId();
+      reporter.onRunBegin(fileRun, runId);
       active.add(fileRun);
       // A directory left by an earlier plan with the same key is this run's: start it afresh.
       rmSync(dir, { recursive: true, force: true });
-      const report = await attempt(run, planFile, dir, {
+      const report = await attempt(run, runId, planFile, dir, {
         signal: controller.signal,
         concurrency,
         keep: options.keep,
@@ -129,11 +130,11 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
  */
 async function attempt(
   run: PlannedRun,
+  runId: string,
   plan: PlanFile,
   dir: string,
   context: { signal: AbortSignal; concurrency: number; keep: boolean; progress: (line: string) => void },
 ): Promise<RunReport | null> {
-  const runId = newRunId();
   const startedAt = new Date();
   let record: RunRecord;
   try {

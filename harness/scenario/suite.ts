@@ -61,6 +61,16 @@ export interface Suite {
   thresholds: Record<string, string | number | boolean>;
 }
 
+/** A suite names scenarios; a scenario has steps. Lets `validate` take either. */
+export function isSuiteFile(file: string): boolean {
+  try {
+    const doc: unknown = parseDocument(readFileSync(file, "utf8")).toJS();
+    return typeof doc === "object" && doc !== null && "scenarios" in doc && !("steps" in doc);
+  } catch {
+    return false;
+  }
+}
+
 export function loadSuite(file: string): Suite {
   let source: string;
   try {

@@ -2,15 +2,27 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { scenarioSchema } from "./schema.ts";
+import { suiteSchema } from "./suite.ts";
 
-/** Writes scenarios/schema.json from the zod schema, so editors autocomplete scenario files. */
+/** scenarios/schema.json from the zod schema, so editors autocomplete scenario files. */
 export function scenarioJsonSchema(): string {
   const schema = z.toJSONSchema(scenarioSchema, { io: "input", unrepresentable: "any" });
   return `${JSON.stringify({ ...schema, title: "pgchaos scenario v1" }, null, 2)}\n`;
 }
 
+/** scenarios/suite.schema.json: the same for certification suites. */
+export function suiteJsonSchema(): string {
+  const schema = z.toJSONSchema(suiteSchema, { io: "input", unrepresentable: "any" });
+  return `${JSON.stringify({ ...schema, title: "pgchaos certification suite v1" }, null, 2)}\n`;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const target = fileURLToPath(new URL("../../scenarios/schema.json", import.meta.url));
-  writeFileSync(target, scenarioJsonSchema());
-  console.log(`wrote ${target}`);
+  for (const [file, text] of [
+    ["schema.json", scenarioJsonSchema()],
+    ["suite.schema.json", suiteJsonSchema()],
+  ] as const) {
+    const target = fileURLToPath(new URL(`../../scenarios/${file}`, import.meta.url));
+    writeFileSync(target, text);
+    console.log(`wrote ${target}`);
+  }
 }
