@@ -1,4 +1,5 @@
 import type { Stack } from "../backend/backend.ts";
+import type { RunRecord } from "../run/record.ts";
 /** Small number formatters shared by the HTML and terminal reporters, so both say the same thing. */
 
 const NS_PER_S = 1_000_000_000;
@@ -31,4 +32,20 @@ export function shortImageId(id: string): string {
 export function stackLabel(stack: Stack): string {
   if (!stack.image) return stack.name;
   return `${stack.name} (${stack.image.name} ${shortImageId(stack.image.id)})`;
+}
+
+/**
+ * Where a run sits in its plan, as every reporter shows it: its key, its seed (what replays it),
+ * and — a caveat on every timing — whether other clusters ran beside it.
+ */
+export function planFacts(r: RunRecord): [string, string][] {
+  const facts: [string, string][] = [];
+  if (r.plan) facts.push(["plan run", r.plan.key]);
+  facts.push([
+    "seed",
+    `${r.seed}${r.plan ? ` (replay: --seed ${r.plan.plan_seed} --only ${r.plan.key})` : ""}`,
+  ]);
+  if (r.concurrency > 1)
+    facts.push(["concurrency", `${r.concurrency} runs at once: timings shared the machine`]);
+  return facts;
 }

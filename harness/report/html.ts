@@ -7,7 +7,7 @@ import type { Figures, GroupFigures, Outage, Verification } from "../verify/figu
 import type { WriteOperation } from "../workload/history.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
-import { formatCount, formatSeconds, formatValue, nsToS, stackLabel } from "./format.ts";
+import { formatCount, formatSeconds, formatValue, nsToS, planFacts, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";
 import { type NodeLog, readNodeLogs } from "./logs.ts";
 import { byTime, faultBands, haStatusSegments, outageSeconds, outagesNamePaths, runEndNs } from "./model.ts";
@@ -91,6 +91,7 @@ function banner(report: RunReport): string {
     ["run", r.run_id],
     ["started", r.started_at],
     ["duration", formatSeconds(r.duration_s, 1)],
+    ...planFacts(r).filter(([k]) => k !== "seed"),
   ];
   const desc = report.scenarioDescription ? `<p class="desc">${esc(report.scenarioDescription)}</p>` : "";
   return `<header class="banner ${v.verdict}">
@@ -646,6 +647,7 @@ function cluster(report: RunReport): string {
     ["run id", r.run_id],
     ["started at", r.started_at],
     ["duration", formatSeconds(r.duration_s, 3)],
+    ...planFacts(r),
   ]);
   const source =
     report.scenarioSource !== undefined

@@ -39,7 +39,10 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
   lines.push(
     `${verdict}  ${paint([ANSI.bold], r.scenario)} · ${r.topology} · ${r.backend} · ${stackLabel(r.stack)}`,
   );
-  lines.push(`  ${paint([ANSI.dim], `run ${r.run_id} · ${formatSeconds(r.duration_s, 1)}`)}`);
+  const beside = r.concurrency > 1 ? ` · ${r.concurrency} runs at once` : "";
+  lines.push(
+    `  ${paint([ANSI.dim], `run ${r.run_id} · ${formatSeconds(r.duration_s, 1)} · seed ${r.seed}${beside}`)}`,
+  );
 
   if (v.expectations.length === 0) {
     lines.push(`  ${paint([ANSI.dim], "(no expectations)")}`);
