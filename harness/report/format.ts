@@ -49,3 +49,8 @@ export function planFacts(r: RunRecord): [string, string][] {
     facts.push(["concurrency", `${r.concurrency} runs at once: timings shared the machine`]);
   return facts;
 }
+
+/** A run among its scenario × topology's others: its sweep point and repeat ("patroni.ttl=5 · r2"). */
+export function runLabel(r: RunRecord): string {
+  return r.plan ? r.plan.key.split("/").slice(2).join(" · ") : "";
+}

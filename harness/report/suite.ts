@@ -9,7 +9,7 @@ import type { GroupStatistics } from "../verify/aggregate.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
 import type { ExpectationResult, Figures } from "../verify/figures.ts";
 import { escapeHtml as esc } from "./escape.ts";
-import { formatSeconds } from "./format.ts";
+import { formatSeconds, runLabel } from "./format.ts";
 import { page } from "./html.ts";
 import { allProblems } from "./json.ts";
 import { type InvocationRun, relPath, renderJunit } from "./junit.ts";
@@ -166,7 +166,7 @@ function matrix(runs: InvocationRun[], outDir: string): string {
       if (here.length === 0) return `<td><span class="cell empty">not run</span></td>`;
       const links = here.map(({ report, dir }) => {
         const v = report.verification.verdict;
-        return `<a class="cell ${v}" href="${esc(relPath(outDir, `${dir}/report.html`))}" data-scenario="${esc(s)}" data-topology="${esc(t)}" data-run="${esc(report.record.run_id)}"><span class="pill ${v}">${v.toUpperCase()}</span>${cellFigures(report)}</a>`;
+        return `<a class="cell ${v}" href="${esc(relPath(outDir, `${dir}/report.html`))}" data-scenario="${esc(s)}" data-topology="${esc(t)}" data-run="${esc(report.record.run_id)}"><span class="pill ${v}">${v.toUpperCase()}</span>${here.length > 1 ? `<small class="muted">${esc(runLabel(report.record))}</small>` : ""}${cellFigures(report)}</a>`;
       });
       return `<td>${links.join("")}</td>`;
     });
@@ -334,9 +334,9 @@ export function renderIndex(
     runs.length === 0
       ? `${banner}<section class="panel"><p class="muted">No run finished in this invocation.</p></section>`
       : `${banner}
+${plan ? planSections(plan, outDir) : ""}
 ${matrix(runs, outDir)}
 ${groups.length > 0 ? `<div id="compare">${groups.map(([s, group]) => comparison(s, group, outDir)).join("\n")}</div>` : ""}
-${plan ? planSections(plan, outDir) : ""}
 ${runsTable(runs, outDir)}
 <footer>pgchaos · index of this invocation · junit.xml and summary.json beside this file</footer>`;
   return page(`pgchaos · ${passed} passed, ${failed} failed`, nav, body);

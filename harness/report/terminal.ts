@@ -1,6 +1,6 @@
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
 import type { Figures } from "../verify/figures.ts";
-import { formatSeconds, stackLabel } from "./format.ts";
+import { formatSeconds, runLabel, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";
 import type { RunReport } from "./reporter.ts";
 
@@ -95,10 +95,13 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
 export function formatSummary(reports: RunReport[], options: TerminalOptions = { color: false }): string {
   const paint = (code: number, s: string) => (options.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const seconds = (value: number | null) => (value === null ? "none" : `${value.toFixed(2)}s`);
+  // Repeats and sweep points get a column; a plain one-run-per-topology invocation does not.
+  const labelled = reports.some((r) => !["", "r1"].includes(runLabel(r.record)));
   const rows = reports.map(({ record: r, verification: v }) => [
     v.verdict === "pass" ? "PASS" : "FAIL",
     r.scenario,
     r.topology,
+    ...(labelled ? [runLabel(r)] : []),
     `${FIGURES.rto_s.short} ${seconds(v.figures.rto_s)}`,
     `${FIGURES.lost_writes.short} ${v.figures.lost_writes}`,
     `${FIGURES.unknown_writes.short} ${v.figures.unknown_writes}`,
