@@ -19,7 +19,7 @@ import {
 } from "./plan-file.ts";
 import type { Plan, PlannedRun, Shard } from "./plan.ts";
 import { firstProblem, preflight } from "./preflight.ts";
-import type { RunRecord } from "./record.ts";
+import type { PlanPosition, RunRecord } from "./record.ts";
 import { RunAborted, newRunId, runScenario } from "./runner.ts";
 import { type PlanSummary, type RunResult, summarizePlan } from "./summary.ts";
 
@@ -147,14 +147,7 @@ async function attempt(
       seed: run.seed,
       signal: context.signal,
       concurrency: context.concurrency,
-      plan: {
-        key: run.key,
-        group: run.group,
-        plan_id: plan.plan_id,
-        plan_seed: plan.seed,
-        repeat: run.repeat,
-        point: run.point,
-      },
+      plan: position(run, plan),
     });
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -169,6 +162,17 @@ async function attempt(
     verification: verify(record),
     scenarioSource: run.scenario.source,
     scenarioDescription: run.scenario.description,
+  };
+}
+
+function position(run: PlannedRun, plan: PlanFile): PlanPosition {
+  return {
+    key: run.key,
+    group: run.group,
+    plan_id: plan.plan_id,
+    plan_seed: plan.seed,
+    repeat: run.repeat,
+    point: run.point,
   };
 }
 
@@ -206,14 +210,7 @@ function crashedRecord(
     expect: run.scenario.expect,
     problems: [`run crashed: ${reason}`],
     seed: run.seed,
-    plan: {
-      key: run.key,
-      group: run.group,
-      plan_id: plan.plan_id,
-      plan_seed: plan.seed,
-      repeat: run.repeat,
-      point: run.point,
-    },
+    plan: position(run, plan),
     concurrency,
     harness: null,
   };

@@ -82,16 +82,23 @@ const DEFAULT_WAIT_MS = 60_000;
 const DEFAULT_STABLE_MS = 3000;
 
 export function loadScenario(file: string): Scenario {
-  let source: string;
+  return parseScenario(readSource(file), file);
+}
+
+/** A file's text, or a one-line error naming it. */
+export function readSource(file: string): string {
   try {
-    source = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (error) {
     throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  return parseScenario(source, file);
 }
 
-export function parseScenario(source: string, file: string): Scenario {
+/**
+ * YAML checked against a schema: the first problem as `file:line:col: key: message`. The document
+ * and line counter come back too, for checks the schema cannot make.
+ */
+export function parseYaml<Schema extends z.ZodType>(schema: Schema, source: string, file: string) {
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, prettyErrors: false });
   const yamlError = document.errors[0];
@@ -99,12 +106,16 @@ export function parseScenario(source: string, file: string): Scenario {
     const pos = lineCounter.linePos(yamlError.pos[0]);
     throw new UsageError(`${file}:${pos.line}:${pos.col}: ${yamlError.message.split("\n")[0]}`);
   }
-  const parsed = scenarioSchema.safeParse(document.toJS());
+  const parsed = schema.safeParse(document.toJS());
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;
     throw new UsageError(`${file}:${locate(document.contents, issue, lineCounter)}: ${describeIssue(issue)}`);
   }
-  const doc = parsed.data;
+  return { doc: parsed.data as z.output<Schema>, document, lineCounter };
+}
+
+export function parseScenario(source: string, file: string): Scenario {
+  const { doc, document, lineCounter } = parseYaml(scenarioSchema, source, file);
   const names = nodeNames(doc.cluster.nodes);
   const entrypoints = [...new Set(Array.isArray(doc.entrypoint) ? doc.entrypoint : [doc.entrypoint])];
   for (const entrypoint of entrypoints) {

@@ -5,12 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
+import { parseDocument } from "yaml";
 import { z } from "zod";
 import { BACKENDS } from "../backend/backend.ts";
-import { UsageError } from "../common/errors.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
-import { describeIssue, locate } from "./scenario.ts";
+import { parseYaml, readSource } from "./scenario.ts";
 import { STACKS, TOPOLOGIES } from "./schema.ts";
 
 export const suiteSchema = z.strictObject({
@@ -72,25 +71,8 @@ export function isSuiteFile(file: string): boolean {
 }
 
 export function loadSuite(file: string): Suite {
-  let source: string;
-  try {
-    source = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
-  const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, prettyErrors: false });
-  const yamlError = document.errors[0];
-  if (yamlError) {
-    const pos = lineCounter.linePos(yamlError.pos[0]);
-    throw new UsageError(`${file}:${pos.line}:${pos.col}: ${yamlError.message.split("\n")[0]}`);
-  }
-  const parsed = suiteSchema.safeParse(document.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    throw new UsageError(`${file}:${locate(document.contents, issue, lineCounter)}: ${describeIssue(issue)}`);
-  }
-  const doc = parsed.data;
+  const source = readSource(file);
+  const { doc } = parseYaml(suiteSchema, source, file);
   return {
     file,
     source,
