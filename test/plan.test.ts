@@ -145,4 +145,19 @@ describe("a plan", () => {
     expect(half.code).toBe(1);
     expect(half.stdout).toContain("not run: steady/patroni/r2");
   });
+
+  it("--workers 2 runs two clusters at once, each on its own subnet, and marks both results", () => {
+    const out = tmp("workers");
+    const cli = pgchaos(["run", STEADY, "--repeat", "2", "--workers", "2", "--out", out]);
+    expect(cli.code, cli.stdout + cli.stderr).toBe(0);
+    const results = ["steady-patroni-r1", "steady-patroni-r2"].map((dir) =>
+      JSON.parse(readFileSync(join(out, dir, "result.json"), "utf8")),
+    );
+    expect(results.map((r) => r.concurrency)).toEqual([2, 2]);
+    const subnets = results.map((r) => r.members[0].address.split(".").slice(0, 3).join("."));
+    expect(subnets[0]).not.toBe(subnets[1]);
+    // Interleaved progress says whose line it is.
+    expect(cli.stdout).toMatch(/steady\/patroni\/r2 \[\s*[\d.]+s\] cluster healthy/);
+    for (const id of runIds(cli.stdout)) expect(leftovers(id)).toEqual([]);
+  });
 });

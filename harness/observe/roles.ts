@@ -1,6 +1,7 @@
 import pg from "pg";
 import { type RunClock, sleep } from "../common/clock.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
+import "../workload/scram.ts";
 import type { Role, TimelineEvent } from "./timeline.ts";
 
 const SAMPLE_EVERY_MS = 100;

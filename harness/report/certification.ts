@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { SuiteInfo } from "../run/plan-file.ts";
 import type { GroupSummary, PlanSummary } from "../run/summary.ts";
 import type { GroupStatistics } from "../verify/aggregate.ts";
+import { FIGURES } from "../verify/catalogue.ts";
 import type { ExpectationResult } from "../verify/figures.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { page } from "./html.ts";
@@ -119,7 +120,7 @@ function matrixCell(group: GroupSummary | undefined): string {
   if (!group) return `<td class="muted">—</td>`;
   const s = group.statistics;
   const failed = group.expectations.filter((e) => !e.pass).map((e) => `${e.key} ${e.actual}`);
-  return `<td class="${group.verdict}" title="${esc(failed.join("; ") || "every threshold held")}"><span class="pill ${group.verdict}">${group.verdict === "pass" ? "HELD" : "BROKEN"}</span><br><small>RTO ${esc(spreadText(s.spreads.rto).replace(/ · /g, " / "))}</small><br><small>${esc(tallyText("lost writes", s.tallies.lost_writes.hit, s.runs))}</small></td>`;
+  return `<td class="${group.verdict}" title="${esc(failed.join("; ") || "every threshold held")}"><span class="pill ${group.verdict}">${group.verdict === "pass" ? "HELD" : "BROKEN"}</span><br><small>RTO ${esc(s.runs === 1 ? FIGURES.rto_s.format(s.spreads.rto.max) : spreadText(s.spreads.rto).replace(/ · /g, " / "))}</small><br><small>${esc(tallyText("lost writes", s.tallies.lost_writes.hit, s.runs))}</small></td>`;
 }
 
 export function renderCertification(json: CertificationJson, summary: PlanSummary, out: string): string {

@@ -5,7 +5,7 @@
  */
 import { writeReports } from "./index.ts";
 import type { PlanReporter } from "./reporter.ts";
-import { groupLines } from "./statistics.ts";
+import { brokenLine, groupLines } from "./statistics.ts";
 import { writeInvocationReports } from "./suite.ts";
 import { formatSummary, formatVerdict } from "./terminal.ts";
 
@@ -48,12 +48,18 @@ export function terminalReporter(options: TerminalReporterOptions): PlanReporter
           { color: options.color },
         )}`,
       );
-      const grouped = summary.groups.filter(
-        (g) => g.results.length + g.missing.length > 1 || g.expectations.length > 0,
+      // Spreads for groups of several runs; a one-run group only when its thresholds broke.
+      const repeated = summary.groups.filter((g) => g.results.length + g.missing.length > 1);
+      const broken = summary.groups.filter(
+        (g) => !repeated.includes(g) && g.expectations.some((e) => !e.pass),
       );
-      if (grouped.length > 0) {
+      if (repeated.length > 0) {
         write("\nover repeats:");
-        for (const group of grouped) write(groupLines(group).join("\n"));
+        for (const group of repeated) write(groupLines(group).join("\n"));
+      }
+      if (broken.length > 0) {
+        write("\nthresholds broken:");
+        for (const group of broken) write(brokenLine(group));
       }
       if (summary.missing.length > 0) {
         write(

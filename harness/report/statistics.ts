@@ -73,6 +73,14 @@ export function groupLines(group: GroupSummary): string[] {
   return lines;
 }
 
+/** "FAIL  freeze-primary · patroni  ✘ failed_runs = 0: 1 of 1 runs (100%)". */
+export function brokenLine(group: GroupSummary): string {
+  const broken = group.expectations
+    .filter((e) => !e.pass)
+    .map((e) => `✘ ${e.key} ${e.expected}: ${e.actual}`);
+  return `FAIL  ${groupTitle(group)}  ${broken.join(" · ")}`;
+}
+
 /** One table per group, each run of it linked. `href(dir)` turns a run's directory into a link. */
 export function groupsHtml(groups: GroupSummary[], href: (dir: string) => string): string {
   if (groups.length === 0) return "";

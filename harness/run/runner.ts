@@ -179,6 +179,8 @@ class Execution {
   /** When the last injection returned, i.e. the fault was fully in force (a stop has stopped). */
   private lastFaultNs = 0;
   private aborted = false;
+  /** Whether the latest wait: healthy held; only a held one has a healthy end to re-check. */
+  private lastHealthyHeld = false;
   private readonly stoppers: (() => Promise<unknown>)[] = [];
   /** Seconds from the backend up to the cluster healthy. */
   clusterStartS = 0;
@@ -414,7 +416,7 @@ class Execution {
    */
   private async checkStillHealthy(): Promise<void> {
     const last = this.scenario.steps.at(-1);
-    if (last?.kind !== "wait" || last.until !== "healthy") return;
+    if (last?.kind !== "wait" || last.until !== "healthy" || !this.lastHealthyHeld) return;
     // A few tries: one slow status answer on a loaded machine is not an unhealthy cluster.
     const healthy = await pollUntil(
       async () => ((await this.topology.status()).healthy ? true : undefined),
@@ -468,6 +470,7 @@ class Execution {
     this.step("wait healthy");
     const started = this.clock.nowNs();
     const detail = await this.waitHealthy(timeoutMs, stableMs);
+    this.lastHealthyHeld = detail !== undefined;
     if (detail === undefined) {
       const why = (await this.topology.status()).detail;
       this.fail(

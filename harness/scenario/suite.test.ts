@@ -20,7 +20,7 @@ describe("certification suites", () => {
     const suite = loadSuite(shipped);
     expect(suite.scenarios).toHaveLength(8);
     expect(suite.topologies).toEqual(["patroni", "pg_auto_failover", "repmgr"]);
-    expect(suite.thresholds).toEqual({ failed_runs: 0, lost_writes_runs: 0, split_brain_runs: 0 });
+    expect(suite.thresholds).toEqual({ failed_runs: 0, lost_writes_runs: 0 });
     for (const file of suite.scenarios) {
       expect(existsSync(file)).toBe(true);
       expect(loadScenario(file).topologies).toEqual(expect.arrayContaining(suite.topologies ?? []));

@@ -4,6 +4,7 @@ import type { PostgresEndpoint } from "../topology/topology.ts";
 import { classifyWriteError } from "./classify.ts";
 import type { WriteOperation } from "./history.ts";
 import { LibpqConnection } from "./libpq.ts";
+import "./scram.ts";
 
 /**
  * The harness's own routing over members (node-postgres): like libpq's target_session_attrs=read-write,
@@ -240,8 +241,10 @@ export class Workload {
       const connection: Connection = {
         member,
         broken: false,
+        // Named: parsed once per connection, then only bound and executed (less work on both ends).
         insert: async (id, writer) =>
-          (await client.query<InsertRow>({ text: INSERT, values: [id, writer] })).rows[0],
+          (await client.query<InsertRow>({ name: "pgchaos-insert", text: INSERT, values: [id, writer] }))
+            .rows[0],
         close: () => {
           client.end().catch(() => {});
         },
