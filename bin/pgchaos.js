@@ -5,7 +5,16 @@
 // esbuild service) on a machine the harness shares with the cluster it measures. Anything that keeps
 // the bundle from being built falls back to tsx; PGCHAOS_TSX=1 asks for tsx.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -57,12 +66,15 @@ async function buildBundle(file) {
     ],
   });
   mkdirSync(CACHE, { recursive: true });
-  // Bundles of older sources go; a concurrent start building this same one keeps its files.
+  // Bundles of older sources go, once no start that just chose one can still be loading it.
   for (const old of readdirSync(CACHE)) {
-    if (!old.startsWith(basename(file))) rmSync(join(CACHE, old), { force: true });
+    const path = join(CACHE, old);
+    const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (!old.startsWith(basename(file)) && age > 600_000) rmSync(path, { force: true });
   }
   // The map first, the bundle last and renamed into place: a concurrent start sees all or nothing.
-  for (const output of [...result.outputFiles].sort((a) => (a.path.endsWith(".map") ? -1 : 1))) {
+  const mapFirst = (output) => (output.path.endsWith(".map") ? 0 : 1);
+  for (const output of [...result.outputFiles].sort((a, b) => mapFirst(a) - mapFirst(b))) {
     const partial = `${output.path}.${process.pid}`;
     writeFileSync(partial, output.contents);
     renameSync(partial, output.path);

@@ -1,5 +1,6 @@
-import { type RunClock, sleep } from "../common/clock.ts";
+import type { RunClock } from "../common/clock.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
+import { Cadence } from "../workload/cadence.ts";
 import type { TimelineEvent } from "./timeline.ts";
 
 const POLL_EVERY_MS = 500;
@@ -41,11 +42,10 @@ export class ClusterStateSampler {
   }
 
   private async poll(): Promise<void> {
+    const cadence = new Cadence(POLL_EVERY_MS);
     while (this.running) {
-      const started = performance.now();
       await this.sample();
-      const rest = POLL_EVERY_MS - (performance.now() - started);
-      if (rest > 0) await sleep(rest);
+      await cadence.next();
     }
   }
 

@@ -1,6 +1,7 @@
 import pg from "pg";
-import { type RunClock, sleep } from "../common/clock.ts";
+import type { RunClock } from "../common/clock.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
+import { Cadence } from "../workload/cadence.ts";
 import "../workload/scram.ts";
 import type { Role, TimelineEvent } from "./timeline.ts";
 
@@ -74,8 +75,8 @@ export class RoleSampler {
 
   private async sampleLoop(member: string): Promise<void> {
     let client: pg.Client | undefined;
+    const cadence = new Cadence(SAMPLE_EVERY_MS);
     while (this.running) {
-      const started = performance.now();
       let sample: Sample;
       try {
         client ??= await this.connect(member);
@@ -86,8 +87,7 @@ export class RoleSampler {
         client = undefined;
       }
       this.record(member, sample);
-      const rest = SAMPLE_EVERY_MS - (performance.now() - started);
-      if (rest > 0) await sleep(rest);
+      await cadence.next();
     }
     await client?.end().catch(() => {});
   }

@@ -1,9 +1,10 @@
+import type { Socket } from "node:net";
+import pg from "pg";
 import type { StartedBackend } from "../backend/backend.ts";
 import { httpRequest } from "../common/http.ts";
 import { formatLsn } from "../verify/lsn.ts";
 import { nodesUri, postgresEndpoint } from "./members.ts";
 import { parsePatroniLog } from "./patroni-log.ts";
-import { countStreaming } from "./sql.ts";
 import type { ClusterStatus, HaClient, HaEvent, HaPromotion, PostgresEndpoint } from "./topology.ts";
 
 const REST_TIMEOUT_MS = 1000;
@@ -35,6 +36,7 @@ export interface PatroniClientOptions {
  */
 export class PatroniClient implements HaClient {
   readonly name = "patroni";
+  private kept: KeptConnection | undefined;
 
   constructor(
     private readonly backend: StartedBackend,
@@ -118,7 +120,7 @@ export class PatroniClient implements HaClient {
     if (this.options.synchronous && syncStandbys.length === 0) {
       return { ...status, healthy: false, detail: "no synchronous standby yet" };
     }
-    const streaming = await countStreaming(this.endpoint(leader.name));
+    const streaming = await this.countStreaming(leader.name);
     if (streaming < this.nodes.length - 1) {
       return {
         ...status,
@@ -160,7 +162,60 @@ export class PatroniClient implements HaClient {
     return events;
   }
 
+  /**
+   * Replicas streaming from the leader, as PostgreSQL itself reports them; 0 when it cannot be asked.
+   * Asked on every status poll (several a second while a step waits): over one connection kept to
+   * the leader, not a new one each time (a connection costs a TCP handshake and a SCRAM exchange).
+   */
+  private async countStreaming(leader: string): Promise<number> {
+    try {
+      if (this.kept?.member !== leader || this.kept.broken) {
+        this.kept?.client.end().catch(() => {});
+        this.kept = await keptConnection(leader, this.endpoint(leader));
+      }
+      const result = await this.kept.client.query<{ n: number }>({
+        text: "select count(*)::int as n from pg_stat_replication where state = 'streaming'",
+        // A frozen leader must not hold up the status: the connection is replaced next time.
+        query_timeout: REST_TIMEOUT_MS,
+      } as pg.QueryConfig);
+      return result.rows[0]?.n ?? 0;
+    } catch {
+      if (this.kept) this.kept.broken = true;
+      return 0;
+    }
+  }
+
   endpoint(member: string): PostgresEndpoint {
     return postgresEndpoint(this.backend.member(member), this.options.password);
   }
+}
+
+interface KeptConnection {
+  member: string;
+  client: pg.Client;
+  /** Set when the socket errors or closes: the next poll opens a new one. */
+  broken: boolean;
+}
+
+async function keptConnection(member: string, endpoint: PostgresEndpoint): Promise<KeptConnection> {
+  const client = new pg.Client({
+    ...endpoint,
+    connectionTimeoutMillis: REST_TIMEOUT_MS,
+    application_name: "pgchaos-status",
+  });
+  const kept = { member, client, broken: false };
+  const markBroken = () => {
+    kept.broken = true;
+  };
+  client.on("error", markBroken);
+  client.on("end", markBroken);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.end().catch(() => {});
+    throw error;
+  }
+  // Never what keeps the harness alive: the run's teardown stops the server at the other end.
+  (client.connection.stream as Socket).unref();
+  return kept;
 }

@@ -1,6 +1,7 @@
 import pg from "pg";
-import { type RunClock, sleep } from "../common/clock.ts";
+import type { RunClock } from "../common/clock.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
+import { Cadence } from "./cadence.ts";
 import { classifyWriteError } from "./classify.ts";
 import type { WriteOperation } from "./history.ts";
 import { LibpqConnection } from "./libpq.ts";
@@ -124,10 +125,10 @@ export class Workload {
   private async writerLoop(group: WriterGroup, writer: string): Promise<void> {
     const { clock } = this.options;
     const { rate } = group;
-    const intervalMs = rate > 0 ? 1000 / rate : 0;
+    // Never bursts to catch up after a stall: a real client would not either.
+    const cadence = new Cadence(rate > 0 ? 1000 / rate : 0);
     let connection: Connection | undefined;
     let lastMember: string | undefined;
-    let nextAt = performance.now();
     while (this.running) {
       const id = this.nextId++;
       const invoke_ns = clock.nowNs();
@@ -147,11 +148,7 @@ export class Workload {
         lastMember = connection.member;
         connection = await this.write(connection, id, group.name, writer, invoke_ns);
       }
-      nextAt += intervalMs;
-      const wait = nextAt - performance.now();
-      if (wait > 0) await sleep(wait);
-      // Never burst to catch up after a stall: a real client would not either.
-      else nextAt = performance.now();
+      await cadence.next();
     }
     connection?.close();
   }
@@ -254,10 +251,23 @@ export class Workload {
       };
       client.on("error", markBroken);
       client.on("end", markBroken);
+      // As libpq decides read-write on PostgreSQL ≥ 14: from the in_hot_standby the server reports
+      // while the connection starts, without a query (older servers are asked). While no node is
+      // writable every attempt connects to every replica, so the round trip adds up.
+      let hotStandby: boolean | undefined;
+      client.connection.on(
+        "parameterStatus",
+        (message: { parameterName: string; parameterValue: string }) => {
+          if (message.parameterName === "in_hot_standby") hotStandby = message.parameterValue === "on";
+        },
+      );
       try {
         await client.connect();
-        const result = await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery");
-        if (result.rows[0]?.recovery === false && !connection.broken) return connection;
+        const recovery =
+          hotStandby ??
+          (await client.query<{ recovery: boolean }>("select pg_is_in_recovery() as recovery")).rows[0]
+            ?.recovery;
+        if (recovery === false && !connection.broken) return connection;
       } catch {
         // not reachable or not ready: try the next node
       }
