@@ -1,15 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { WriteOperation } from "../harness/workload/history.ts";
-import { type ScenarioRun, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
-
-function history(run: ScenarioRun, scenario: string, topology: string): WriteOperation[] {
-  const result = resultOf(run, topology);
-  return JSON.parse(
-    readFileSync(join(run.out, `${scenario}-${topology}-${result.run_id}`, "history.json"), "utf8"),
-  );
-}
+import { historyOf, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 
 /**
  * What clients behind an entry point saw, next to clients that route by themselves. A proxy is a
@@ -45,7 +35,7 @@ function checkEntryPoint(scenario: string, topology: string, proxy: string) {
     });
 
     it("names the real node behind the proxy for every acknowledged write, before and after the failover", () => {
-      const ops = history(run, scenario, topology).filter((op) => op.group === proxy && op.outcome === "ok");
+      const ops = historyOf(run, topology).filter((op) => op.group === proxy && op.outcome === "ok");
       const nodes = new Set(ops.map((op) => op.node));
       expect([...nodes].every((node) => /^n\d$/.test(node ?? ""))).toBe(true);
       expect(nodes.size).toBe(2);

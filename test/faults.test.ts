@@ -1,8 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { WriteOperation } from "../harness/workload/history.ts";
-import { type ResultJson, type ScenarioRun, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
+import { type ResultJson, historyOf, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 
 interface FaultEvent {
   kind: string;
@@ -15,12 +12,6 @@ interface FaultEvent {
   role?: string;
   observer?: string;
   at_s?: number;
-}
-
-function historyOf(run: ScenarioRun, result: ResultJson, scenario: string): WriteOperation[] {
-  return JSON.parse(
-    readFileSync(join(run.out, `${scenario}-${result.topology}-${result.run_id}`, "history.json"), "utf8"),
-  );
 }
 
 const faults = (result: ResultJson) => result.timeline as FaultEvent[];
@@ -79,7 +70,7 @@ describe("dcs-loss: Patroni's primary demotes when every etcd member is gone", (
     expect(result.figures.failed_writes as number).toBeGreaterThan(0);
     // Once etcd is back the old leader may take the lock again (a new timeline), but nobody else may.
     const acknowledgedBy = new Set(
-      historyOf(run, result, "dcs-loss")
+      historyOf(run, result.topology)
         .filter((op) => op.outcome === "ok")
         .map((op) => op.node),
     );
@@ -105,7 +96,7 @@ describe("async-data-loss and its synchronous twin", () => {
       (e) => e.kind === "fault" && e.fault === "partition" && e.phase === "inject",
     );
     const oldPrimary = cut?.members?.[0];
-    const ops = new Map(historyOf(asyncRun, result, "async-data-loss").map((op) => [op.id, op]));
+    const ops = new Map(historyOf(asyncRun, result.topology).map((op) => [op.id, op]));
     expect(result.lost_write_ids.length).toBeGreaterThan(50);
     expect(result.figures.lost_writes).toBe(result.lost_write_ids.length);
     for (const id of result.lost_write_ids) {

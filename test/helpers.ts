@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { WriteOperation } from "../harness/workload/history.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -118,6 +119,8 @@ export interface ScenarioRun {
   cli: CliResult;
   /** result.json of each topology that ran, by topology name. */
   results: Map<string, ResultJson>;
+  /** The directory each topology's run wrote, by topology. */
+  dirs: Map<string, string>;
   runIds: string[];
   out: string;
 }
@@ -131,13 +134,27 @@ export function runScenarioFile(scenario: string, extraArgs: string[] = []): Sce
   writeFileSync(join(out, "output.txt"), `${cli.stdout}\n--- stderr ---\n${cli.stderr}`);
   const runIds = [...cli.stdout.matchAll(/\(run ([0-9a-f]{6})\)/g)].map((m) => m[1] as string);
   const results = new Map<string, ResultJson>();
+  const dirs = new Map<string, string>();
   for (const dir of readdirSync(out)) {
     const file = join(out, dir, "result.json");
     if (!existsSync(file)) continue;
     const result = JSON.parse(readFileSync(file, "utf8")) as ResultJson;
     results.set(result.topology, result);
+    dirs.set(result.topology, join(out, dir));
   }
-  return { cli, results, runIds, out };
+  return { cli, results, dirs, runIds, out };
+}
+
+/** The directory of a topology's run: result.json, history.json, report.html, logs/. */
+export function runDirOf(run: ScenarioRun, topology: string): string {
+  const dir = run.dirs.get(topology);
+  if (!dir) throw new Error(`no run directory for ${topology} in ${run.out}`);
+  return dir;
+}
+
+/** Every operation of a topology's run, from its history.json. */
+export function historyOf(run: ScenarioRun, topology: string): WriteOperation[] {
+  return JSON.parse(readFileSync(join(runDirOf(run, topology), "history.json"), "utf8")) as WriteOperation[];
 }
 
 export function resultOf(run: ScenarioRun, topology: string): ResultJson {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { leftovers, resultOf, runScenarioFile } from "./helpers.ts";
+import { leftovers, resultOf, runDirOf, runScenarioFile } from "./helpers.ts";
 
 // One invocation, every topology: the scenario file lists patroni, pg_auto_failover and repmgr.
 describe("kill-primary on real 3-node clusters (sync replication), Patroni, pg_auto_failover and repmgr in one run", () => {
@@ -63,8 +63,7 @@ describe("kill-primary on real 3-node clusters (sync replication), Patroni, pg_a
       });
 
       it("writes a report and the members' logs", () => {
-        const result = resultOf(run, topology);
-        const dir = join(run.out, `kill-primary-${topology}-${result.run_id}`);
+        const dir = runDirOf(run, topology);
         expect(existsSync(join(dir, "report.html"))).toBe(true);
         expect(existsSync(join(dir, "logs", "n1.log"))).toBe(true);
       });
