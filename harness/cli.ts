@@ -39,7 +39,7 @@ plan options:
   --repeat N             run each scenario × topology N times; figures as min/p50/p95/max
   --seed S               the seed of every random choice (printed by every run; default: fresh)
   --only <key>           only this run (or group) of the plan, e.g. kill-primary/patroni/r2;
-                         with --seed S it replays that run exactly (repeatable)
+                         with --seed S it replays that run's choices (repeatable)
   --shard i/n            run the i-th of n deterministic slices of the plan (merge them after)
   --workers N            run N clusters at once (default 1: runs do not share the machine)
   --resume               continue the plan in --out: run only the runs without a result
