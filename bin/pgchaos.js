@@ -15,7 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -51,12 +51,16 @@ async function buildBundle(file) {
     // Each module keeps its own import.meta.url: the harness finds fixtures, node_modules and the
     // agent's entry point relative to its source files, not to the bundle.
     define: { "import.meta.url": "__pgchaosSourceUrl" },
+    // Source URLs are relative to where the bundle is loaded from, never this build's absolute
+    // paths: another user sees the checkout at another path (under /root it is not readable at all).
+    banner: { js: 'const __pgchaosRoot = new URL("../../../", import.meta.url);' },
     plugins: [
       {
         name: "source-url",
         setup(builder) {
           builder.onLoad({ filter: /\.ts$/ }, ({ path }) => {
-            const url = `const __pgchaosSourceUrl = ${JSON.stringify(pathToFileURL(path).href)};`;
+            const fromRoot = relative(ROOT, path).split(sep).join("/");
+            const url = `const __pgchaosSourceUrl = new URL(${JSON.stringify(fromRoot)}, __pgchaosRoot).href;`;
             // On the first line (in place of a hashbang), so the source map's line numbers stay right.
             const source = readFileSync(path, "utf8").replace(/^#!.*/, "");
             return { loader: "ts", contents: `${url}${source}` };
