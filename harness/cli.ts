@@ -182,10 +182,8 @@ async function executeCommand(
   suite: SuiteInfo | null,
 ): Promise<number> {
   const color = useColor(process.stdout, process.env);
-  const runs = selectRuns(plan, {
-    shard: values.shard === undefined ? undefined : parseShard(values.shard),
-    only: values.only,
-  });
+  const shard = values.shard === undefined ? null : parseShard(values.shard);
+  const runs = selectRuns(plan, { shard: shard ?? undefined, only: values.only });
   const workers = Math.max(1, wholeNumber("workers", values.workers, 1, 16));
   const { summary, signal } = await executePlan(plan, {
     out,
@@ -193,7 +191,7 @@ async function executeCommand(
     workers,
     keep: values.keep,
     resume: values.resume,
-    shard: values.shard === undefined ? null : parseShard(values.shard),
+    shard,
     suite,
     reporters: reportersFor(out, color, suite !== null),
   });

@@ -159,6 +159,7 @@ export function renderCertification(json: CertificationJson, summary: PlanSummar
           .join("")}</ul><code>${esc(f.replay)}</code></li>`,
     )
     .join("");
+  const sweep = sweepHtml(summary.groups);
   const nav = `<nav class="topnav"><div class="in"><span class="brand">pgchaos</span><span class="crumb"><span class="pill ${verdict}">${title}</span> ${esc(json.suite.name)}</span><span class="links"><a href="#matrix">Matrix</a><a href="#repeats">Over repeats</a><a href="#failed">Failed runs</a><a href="index.html">Index</a></span></div></nav>`;
   const body = `<header class="banner ${verdict}"><div class="verdict">${title}</div><div class="what"><h1>${esc(json.suite.name)}</h1>${json.suite.description ? `<p class="desc">${esc(json.suite.description)}</p>` : ""}<div class="meta"><span>runs <b>${summary.results.length} of ${json.plan.runs}</b></span><span>repeat <b>${json.plan.repeat}</b></span><span>seed <b>${json.plan.seed}</b></span><span>plan <b>${esc(json.plan.id)}</b></span><span>generated <b>${esc(json.generated_at)}</b></span></div></div></header>
 <section class="panel"><h2>Thresholds</h2><p class="hint">Held by every scenario × topology over its repeats.</p><ul>${thresholds}</ul>
@@ -166,7 +167,7 @@ export function renderCertification(json: CertificationJson, summary: PlanSummar
 ${json.plan.missing.length > 0 ? `<p class="fail">Not run: ${esc(json.plan.missing.join(", "))}</p>` : ""}</section>
 <section class="panel" id="matrix"><h2>Matrix</h2><table class="matrix"><thead><tr><th></th>${topologies.map((t) => `<th>${esc(t)}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table></section>
 <section class="panel"><h2>Versions</h2><table><thead><tr><th>topology</th><th>where</th><th>components</th></tr></thead><tbody>${versions}</tbody></table></section>
-${sweepHtml(summary.groups) ? `<section class="panel" id="sweep">${sweepHtml(summary.groups)}</section>` : ""}
+${sweep ? `<section class="panel" id="sweep">${sweep}</section>` : ""}
 <section class="panel" id="repeats">${groupsHtml(summary.groups, (dir) => relPath(out, dir))}</section>
 <section class="panel" id="failed"><h2>Failed runs</h2>${failed ? `<ul>${failed}</ul>` : `<p class="muted">none</p>`}</section>
 <footer>pgchaos certification · certification.json, index.html, junit.xml and summary.json beside this file</footer>`;

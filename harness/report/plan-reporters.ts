@@ -6,7 +6,7 @@
 import { writeReports } from "./index.ts";
 import type { PlanReporter } from "./reporter.ts";
 import { brokenLine, groupLines } from "./statistics.ts";
-import { writeInvocationReports } from "./suite.ts";
+import { type InvocationRun, writeInvocationReports } from "./suite.ts";
 import { formatSummary, formatVerdict } from "./terminal.ts";
 
 export interface TerminalReporterOptions {
@@ -87,7 +87,7 @@ export const runFilesReporter: PlanReporter = {
  * still leaves a usable index, and once more with the statistics when it ends.
  */
 export function invocationReporter(out: string, print: (line: string) => void): PlanReporter {
-  const runs: { report: Parameters<typeof writeInvocationReports>[0][number]["report"]; dir: string }[] = [];
+  const runs: InvocationRun[] = [];
   return {
     name: "invocation files",
     async onRunEnd({ report, dir }) {

@@ -99,6 +99,7 @@ export async function runScenario(
   let topology: ClusterWithEntryPoints | undefined;
   let backend: StartedBackend | undefined;
   let execution: Execution | undefined;
+  let completed = false;
   // Filled in as the run goes; teardown and CPU only once the finally below has run.
   const harness: HarnessCost = { backend_start_s: 0, cluster_start_s: 0, teardown_s: 0, cpu_s: 0 };
   try {
@@ -129,6 +130,7 @@ export async function runScenario(
     const running = execution.run(options);
     running.catch(() => {});
     const record = await Promise.race([running, aborted]);
+    completed = true;
     harness.cluster_start_s = execution.clusterStartS;
     return {
       ...record,
@@ -139,7 +141,8 @@ export async function runScenario(
       harness,
     };
   } finally {
-    execution?.abort();
+    // A finished run stopped its own clients; only one given up midway needs them stopped here.
+    if (!completed) execution?.abort();
     const teardownStart = clock.nowNs();
     if (!options.keep) {
       if (topology && backend) await copyLogs(topology, backend, options.logsDir);
