@@ -12,7 +12,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { WriteOperation } from "../harness/workload/history.ts";
+import type { ListAppendCheck } from "../harness/verify/list-append.ts";
+import type { ReadCheck } from "../harness/verify/reads.ts";
+import type { ReadOperation, WriteOperation } from "../harness/workload/history.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -112,7 +114,15 @@ export interface ResultJson {
   promotions: { member: string; timeline: number; source: string }[];
   versions: Record<string, string>;
   problems: string[];
-  final: { primary: string | null; nodes: { member: string; role: string; timeline: number | null }[] };
+  final: {
+    primary: string | null;
+    ids: number[] | null;
+    nodes: { member: string; role: string; timeline: number | null }[];
+  };
+  split_brain_evidence: string[];
+  dual_primary_evidence: string[];
+  reads: Omit<ReadCheck, "problems">;
+  transactions: ListAppendCheck | null;
 }
 
 export interface ScenarioRun {
@@ -155,6 +165,12 @@ export function runDirOf(run: ScenarioRun, topology: string): string {
 /** Every operation of a topology's run, from its history.json. */
 export function historyOf(run: ScenarioRun, topology: string): WriteOperation[] {
   return JSON.parse(readFileSync(join(runDirOf(run, topology), "history.json"), "utf8")) as WriteOperation[];
+}
+
+/** Every read of a topology's run, from its reads.json (absent: the run had no readers). */
+export function readsOf(run: ScenarioRun, topology: string): ReadOperation[] {
+  const file = join(runDirOf(run, topology), "reads.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ReadOperation[]) : [];
 }
 
 export function resultOf(run: ScenarioRun, topology: string): ResultJson {

@@ -4,7 +4,7 @@
  */
 import { RunClock } from "../common/clock.ts";
 import { RoleSampler } from "../observe/roles.ts";
-import { Workload } from "../workload/writers.ts";
+import { Workload } from "../workload/workload.ts";
 import type { AgentConfig, AgentMessage } from "./protocol.ts";
 
 // The config is the last argument: backends put a marker (and a bundle path) before it.
@@ -18,21 +18,28 @@ const endpoint = (member: string) => {
 };
 const addresses = new Map(Object.entries(config.endpoints).map(([member, e]) => [e.host, member]));
 
-const workload = config.writers
+const clients = config.clients;
+const workload = clients
   ? new Workload({
       groups: [
         {
-          name: config.writers.group,
-          writers: config.writers.writers,
-          rate: config.writers.rate,
-          route: { kind: "hosts", targets: config.writers.targets, endpoint },
+          name: clients.group,
+          writers: clients.writers,
+          rate: clients.rate,
+          route: { kind: "hosts", targets: clients.targets, endpoint, accept: "read-write" },
+          readers: { primary: clients.readers, replica: 0, rate: clients.readRate },
+          replicaRoute: null,
         },
       ],
-      timeoutMs: config.writers.timeoutMs,
+      write: clients.write,
+      writerNames: clients.writerNames,
+      seed: clients.seed,
+      timeoutMs: clients.timeoutMs,
       memberAt: (address) => addresses.get(address),
       clock,
-      firstId: config.writers.firstId,
+      firstId: clients.firstId,
       onOperation: (operation) => send({ type: "operation", operation }),
+      onRead: (read) => send({ type: "read", read }),
     })
   : undefined;
 const sampler = config.observe

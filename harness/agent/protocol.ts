@@ -1,6 +1,7 @@
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { ReadOperation, WriteOperation } from "../workload/history.ts";
+import type { WriteKind } from "../workload/writers.ts";
 
 import { fileURLToPath } from "node:url";
 
@@ -24,14 +25,21 @@ export interface AgentConfig {
   startWallMs: number;
   /** Endpoint and address of every PostgreSQL member, by member name. */
   endpoints: Record<string, PostgresEndpoint>;
-  writers: {
+  /** A placed client group: writers and readers on the read-write path from inside the member. */
+  clients: {
     group: string;
     writers: number;
+    readers: number;
     rate: number;
+    readRate: number;
     timeoutMs: number;
     /** Members tried in order, like a multi-host connection string. */
     targets: string[];
     firstId: number;
+    write: WriteKind;
+    /** Every writer of the run, which its reads ask about. */
+    writerNames: readonly string[];
+    seed: number;
   } | null;
   /** The member to sample from inside, or null. */
   observe: string | null;
@@ -40,4 +48,5 @@ export interface AgentConfig {
 /** One line on the agent's stdout. */
 export type AgentMessage =
   | { type: "operation"; operation: WriteOperation }
+  | { type: "read"; read: ReadOperation }
   | { type: "event"; event: TimelineEvent };

@@ -15,6 +15,15 @@ export function isProxy(kind: EntryPointKind): kind is ProxyKind {
   return kind !== "direct" && kind !== "uri";
 }
 
+/** HAProxy's read-only frontend. */
+export const REPLICA_PORT = 5433;
+
+/** Ports clients dial on a proxy's host: PostgreSQL's, and HAProxy's read-only frontend. */
+export const PROXY_PORTS: { readonly [K in ProxyKind]: readonly number[] } = {
+  haproxy: [POSTGRES_PORT, REPLICA_PORT],
+  pgpool: [POSTGRES_PORT],
+};
+
 export interface EntryPointContext {
   backend: StartedBackend;
   topology: Topology;
@@ -33,6 +42,8 @@ export interface EntryPoint {
   /** Starts it again after a fault killed it. */
   restart(): Promise<void>;
   endpoint(): PostgresEndpoint;
+  /** Its read-only path (balanced over standbys), when it has one. */
+  replicaEndpoint?(): PostgresEndpoint;
   logFiles(): string[];
   version(): Promise<string>;
 }
@@ -40,8 +51,12 @@ export interface EntryPoint {
 /**
  * Clients reach a proxy with the same credentials as the nodes behind it, at the proxy's own address.
  */
-export function proxyEndpoint(context: EntryPointContext, member: string): PostgresEndpoint {
+export function proxyEndpoint(
+  context: EntryPointContext,
+  member: string,
+  port = POSTGRES_PORT,
+): PostgresEndpoint {
   const [node] = context.topology.postgresMembers();
   if (!node) throw new Error(`${member}: the topology has no PostgreSQL member to proxy`);
-  return { ...context.topology.endpoint(node), ...context.backend.member(member).endpoint(POSTGRES_PORT) };
+  return { ...context.topology.endpoint(node), ...context.backend.member(member).endpoint(port) };
 }

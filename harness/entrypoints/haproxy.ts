@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { renderFixture } from "../common/template.ts";
 import { componentVersions, processLog, runAsPostgres, writeConfig } from "../topology/members.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
-import { type EntryPoint, type EntryPointContext, proxyEndpoint } from "./entrypoint.ts";
+import { type EntryPoint, type EntryPointContext, REPLICA_PORT, proxyEndpoint } from "./entrypoint.ts";
 
 /** HAProxy routing writes to the node whose Patroni REST API answers 200 on /primary. */
 export class HaproxyEntryPoint implements EntryPoint {
@@ -25,7 +25,11 @@ export class HaproxyEntryPoint implements EntryPoint {
       .postgresMembers()
       .map((node) => `  server ${node} ${backend.member(node).address}:5432 check port 8008`)
       .join("\n");
-    const config = renderFixture("haproxy/haproxy.cfg", { address: this.host().address, servers });
+    const config = renderFixture("haproxy/haproxy.cfg", {
+      address: this.host().address,
+      servers,
+      replica_port: String(REPLICA_PORT),
+    });
     await writeConfig(this.host(), "haproxy.cfg", config);
     await this.restart();
   }
@@ -41,6 +45,10 @@ export class HaproxyEntryPoint implements EntryPoint {
 
   endpoint(): PostgresEndpoint {
     return proxyEndpoint(this.context, this.member);
+  }
+
+  replicaEndpoint(): PostgresEndpoint {
+    return proxyEndpoint(this.context, this.member, REPLICA_PORT);
   }
 
   logFiles(): string[] {

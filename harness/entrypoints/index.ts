@@ -102,6 +102,11 @@ export class ClusterWithEntryPoints implements Topology {
     return entryPoint ? entryPoint.endpoint() : this.topology.endpoint(member);
   }
 
+  /** A proxy's read-only path; null for a proxy without one (or a member that is no proxy). */
+  replicaEndpoint(member: string): PostgresEndpoint | null {
+    return this.entryPointOn(member)?.replicaEndpoint?.() ?? null;
+  }
+
   async versions(): Promise<Record<string, string>> {
     const versions = await this.topology.versions();
     for (const entryPoint of this.entryPoints) versions[entryPoint.kind] = await entryPoint.version();

@@ -403,7 +403,17 @@ describe("outages and split-brain from verify", () => {
     const page = renderHtml(report);
     expect(count(page, `<g class="split-brain" data-source="acknowledged">`)).toBe(1);
     expect(page).toContain("split-brain: n1 and n2 both committed writes\n8.250 – 9.000 s");
-    expect(page).toContain("split-brain: n1 + n2 (acknowledged)");
+    expect(page).toContain("split-brain: n1 + n2");
+  });
+
+  it("draws a dual primary from the samples as its own kind", () => {
+    const report = fixtureReport();
+    report.verification.dual_primary.intervals = [
+      { start_ns: 8.25e9, end_ns: 9e9, members: ["n1", "n2"], source: "sampled" },
+    ];
+    const page = renderHtml(report);
+    expect(count(page, `<g class="split-brain" data-source="sampled">`)).toBe(1);
+    expect(page).toContain("dual primary: n1 and n2 both sampled primary\n8.250 – 9.000 s");
   });
 });
 

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RtoBound, RtoPhaseName } from "../verify/bound.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { Figures, GroupFigures, Outage, Verification } from "../verify/figures.ts";
+import type { GroupFigures, Outage, Verification } from "../verify/figures.ts";
 import type { WriteOperation } from "../workload/history.ts";
+import { type Card, card, figureCard } from "./cards.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatCount, formatSeconds, formatValue, nsToS, planFacts, stackLabel } from "./format.ts";
@@ -12,6 +13,7 @@ import { allProblems } from "./json.ts";
 import { type NodeLog, readNodeLogs } from "./logs.ts";
 import { byTime, faultBands, haStatusSegments, outageSeconds, outagesNamePaths, runEndNs } from "./model.ts";
 import { HA_COLORS, HA_LABELS, faultColor } from "./palette.ts";
+import { readsSection } from "./reads-html.ts";
 import { maskSettings, maskText } from "./redact.ts";
 import type { Reporter, RunReport } from "./reporter.ts";
 import { SCRIPT } from "./script.ts";
@@ -66,6 +68,7 @@ function idList(ids: number[], limit = ID_LIST_LIMIT): string {
 
 const SECTIONS: [string, string][] = [
   ["figures", "Figures"],
+  ["reads", "Reads"],
   ["timeline", "Timeline"],
   ["workload", "Workload"],
   ["writes", "Writes"],
@@ -187,38 +190,6 @@ function moments(report: RunReport): string {
   return `<section class="panel" id="moments"><h2>What happened</h2>${body}</section>`;
 }
 
-type Tone = "" | "bad" | "warn";
-
-interface Card {
-  figure: string;
-  label: string;
-  /** The raw value from the verification, for machines (and the tests) to compare. */
-  raw: number | boolean | null | undefined;
-  value: string;
-  sub: string;
-  tone?: Tone;
-  /** What the figure means, shown on hover. */
-  help: string;
-}
-
-function card(c: Card): string {
-  const absent = c.raw === undefined || c.raw === null;
-  const data = c.raw === undefined ? "" : ` data-value="${esc(String(c.raw))}"`;
-  return `<div class="card${c.tone ? ` ${c.tone}` : ""}" data-figure="${esc(c.figure)}"${data} title="${esc(c.help)}"><div class="label">${esc(c.label)}</div><div class="value${absent ? " absent" : ""}">${esc(c.value)}</div><div class="sub">${esc(c.sub)}</div></div>`;
-}
-
-/** A figure's card: label, value and help from the catalogue; the sub-line and tone are the page's. */
-function figureCard<K extends ScalarFigure>(
-  f: Figures,
-  key: K,
-  sub: string,
-  tone: Tone = "",
-  value = formatFigure(key, f),
-): Card {
-  const { label, help } = FIGURES[key];
-  return { figure: key, label, raw: f[key], value, sub, tone, help };
-}
-
 function figures(report: RunReport): string {
   const { figures: f, rto_per_fault, promotions, unknown_found_ids, split_brain } = report.verification;
   const faults = rto_per_fault.length;
@@ -260,9 +231,15 @@ function figures(report: RunReport): string {
     figureCard(
       f,
       "split_brain_window_s",
-      f.split_brain ? "two members accepted writes" : "never two writable primaries",
+      f.split_brain ? "two members acknowledged writes" : "no two members acknowledged at once",
       f.split_brain ? "bad" : "",
       f.split_brain ? formatFigure("split_brain_window_s", f) : "none",
+    ),
+    figureCard(
+      f,
+      "dual_primary_s",
+      f.dual_primary_s > 0 ? "two members sampled writable" : "never two sampled primaries",
+      f.dual_primary_s > 0 ? "warn" : "",
     ),
     figureCard(
       f,
@@ -270,10 +247,11 @@ function figures(report: RunReport): string {
       rejoinMeasured ? "heal → replicating again" : "not measured in this run",
     ),
   ];
-  const evidence =
-    split_brain.evidence.length > 0
-      ? `<h3 style="margin-top:16px">Split-brain evidence</h3><ul class="plain">${split_brain.evidence.map((e) => `<li>${esc(maskText(e))}</li>`).join("")}</ul>`
+  const evidenceList = (title: string, lines: string[]) =>
+    lines.length > 0
+      ? `<h3 style="margin-top:16px">${title}</h3><ul class="plain">${lines.map((e) => `<li>${esc(maskText(e))}</li>`).join("")}</ul>`
       : "";
+  const evidence = `${evidenceList("Split-brain evidence", split_brain.evidence)}${evidenceList("Dual-primary evidence", report.verification.dual_primary.evidence)}`;
   return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${boundNote(report.verification.rto_bound)}${groupTable(report)}${evidence}</section>`;
 }
 
@@ -725,6 +703,7 @@ export function renderHtml(report: RunReport, extras: HtmlExtras = {}): string {
   const body = `${banner(report)}
 <div class="row2"><div>${expectations(report)}${problems(report)}</div>${moments(report)}</div>
 ${figures(report)}
+${readsSection(report)}
 ${timeline(report)}
 ${workload(report)}
 ${writes(report)}

@@ -7,8 +7,8 @@ import type { Reporter } from "./reporter.ts";
 import { fixtureReport } from "./test-fixture.ts";
 
 describe("writeReports", () => {
-  it("includes the json and html reporters", () => {
-    expect(reporters.map((r) => r.name)).toEqual(["json", "html"]);
+  it("includes the json, edn and html reporters", () => {
+    expect(reporters.map((r) => r.name)).toEqual(["json", "edn", "html"]);
   });
 
   it("creates the directory and returns every path written", async () => {
@@ -16,7 +16,9 @@ describe("writeReports", () => {
     try {
       const dir = join(root, "a", "b");
       const paths = await writeReports(fixtureReport(), dir);
-      expect(paths).toEqual(["result.json", "history.json", "report.html"].map((f) => join(dir, f)));
+      expect(paths).toEqual(
+        ["result.json", "history.json", "history.edn", "report.html"].map((f) => join(dir, f)),
+      );
       for (const p of paths) await access(p);
     } finally {
       await rm(root, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { ednReporter } from "./edn-reporter.ts";
 import { htmlReporter } from "./html.ts";
 import { jsonReporter } from "./json.ts";
 import type { Reporter, RunReport } from "./reporter.ts";
@@ -12,7 +13,7 @@ export type { Reporter, RunReport } from "./reporter.ts";
 export { formatSummary, formatVerdict, type TerminalOptions, useColor } from "./terminal.ts";
 
 /** The reporters every run writes. */
-export const reporters: Reporter[] = [jsonReporter, htmlReporter];
+export const reporters: Reporter[] = [jsonReporter, ednReporter, htmlReporter];
 
 /**
  * Creates `dir` and runs every reporter, returning all paths written. A failing reporter does not

@@ -39,6 +39,10 @@ const CONTRACT_KEYS = [
   "plan",
   "concurrency",
   "harness",
+  "dual_primary_evidence",
+  "dual_primary_intervals",
+  "reads",
+  "transactions",
 ];
 
 const FIGURE_KEYS = [
@@ -52,6 +56,16 @@ const FIGURE_KEYS = [
   "promotions",
   "split_brain",
   "split_brain_window_s",
+  "dual_primary_s",
+  "reads",
+  "stale_reads",
+  "max_staleness_s",
+  "lost_data_reads",
+  "non_monotonic_reads",
+  "replica_staleness_s",
+  "replica_lag_bytes",
+  "transactions",
+  "txn_anomalies",
   "write_blocked_s",
   "old_primary_rejoin_s",
   "groups",

@@ -11,7 +11,9 @@ import type {
   SplitBrainInterval,
   Verification,
 } from "../verify/figures.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { ListAppendCheck } from "../verify/list-append.ts";
+import type { ReadCheck } from "../verify/reads.ts";
+import type { ReadOperation, WriteOperation } from "../workload/history.ts";
 import { nsToS, round3 } from "./format.ts";
 import { maskSettings, maskText } from "./redact.ts";
 import type { Reporter, RunReport } from "./reporter.ts";
@@ -32,6 +34,16 @@ export type ContractFigures = Pick<
   | "promotions"
   | "split_brain"
   | "split_brain_window_s"
+  | "dual_primary_s"
+  | "reads"
+  | "stale_reads"
+  | "max_staleness_s"
+  | "lost_data_reads"
+  | "non_monotonic_reads"
+  | "replica_staleness_s"
+  | "replica_lag_bytes"
+  | "transactions"
+  | "txn_anomalies"
   | "write_blocked_s"
   | "old_primary_rejoin_s"
   | "groups"
@@ -91,6 +103,13 @@ export interface ResultJson {
   concurrency: number;
   /** The harness's own cost: backend and cluster start, teardown, CPU. */
   harness: RunRecord["harness"];
+  /** Two members sampled writable at once: each window and pair (added in v0.3). */
+  dual_primary_evidence: string[];
+  dual_primary_intervals: SplitBrainInterval[];
+  /** Every offending read (stale, of lost data, non-monotonic) and the per-path read figures (added in v0.3). */
+  reads: Omit<ReadCheck, "problems">;
+  /** The list-append checker's anomalies with their cycles; null for the ledger workload (added in v0.3). */
+  transactions: ListAppendCheck | null;
 }
 
 /** Picks the figures explicitly so a field added to Figures does not silently widen the contract. */
@@ -106,6 +125,16 @@ function contractFigures(f: Figures): ContractFigures {
     promotions: f.promotions,
     split_brain: f.split_brain,
     split_brain_window_s: f.split_brain_window_s,
+    dual_primary_s: f.dual_primary_s,
+    reads: f.reads,
+    stale_reads: f.stale_reads,
+    max_staleness_s: f.max_staleness_s,
+    lost_data_reads: f.lost_data_reads,
+    non_monotonic_reads: f.non_monotonic_reads,
+    replica_staleness_s: f.replica_staleness_s,
+    replica_lag_bytes: f.replica_lag_bytes,
+    transactions: f.transactions,
+    txn_anomalies: f.txn_anomalies,
     write_blocked_s: f.write_blocked_s,
     old_primary_rejoin_s: f.old_primary_rejoin_s,
     // Per writer group (entry points, placements): the downtime each path into the cluster gave.
@@ -170,11 +199,20 @@ export function toResultJson(report: RunReport): ResultJson {
     plan: r.plan === null ? null : { ...r.plan, point: { ...r.plan.point } },
     concurrency: r.concurrency,
     harness: r.harness === null ? null : { ...r.harness },
+    dual_primary_evidence: [...v.dual_primary.evidence],
+    dual_primary_intervals: v.dual_primary.intervals.map((i) => ({ ...i, members: [...i.members] })),
+    reads: readsJson(v.reads),
+    transactions: v.transactions,
   };
 }
 
+/** The read check without its problems: those are in `problems` with every other one. */
+function readsJson({ problems: _problems, ...check }: ReadCheck): Omit<ReadCheck, "problems"> {
+  return check;
+}
+
 /** One operation per line: still valid JSON, but diffable and far smaller than indented output. */
-export function historyJson(history: WriteOperation[]): string {
+export function historyJson(history: readonly (WriteOperation | ReadOperation)[]): string {
   if (history.length === 0) return "[]\n";
   return `[\n${history.map((op) => JSON.stringify(op)).join(",\n")}\n]\n`;
 }
@@ -187,6 +225,9 @@ export const jsonReporter: Reporter = {
     const history = join(dir, "history.json");
     await writeFile(result, `${JSON.stringify(toResultJson(report), null, 2)}\n`);
     await writeFile(history, historyJson(report.record.history));
-    return [result, history];
+    if (report.record.reads.length === 0) return [result, history];
+    const reads = join(dir, "reads.json");
+    await writeFile(reads, historyJson(report.record.reads));
+    return [result, history, reads];
   },
 };

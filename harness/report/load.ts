@@ -10,9 +10,10 @@ import type { RunRecord } from "../run/record.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
 import type { Verification } from "../verify/figures.ts";
 import { type RtoPhases, rtoPhases } from "../verify/phases.ts";
+import { checkReads } from "../verify/reads.ts";
 import { mergeOutages, outagesPerFault, rtoPerFault } from "../verify/rto.ts";
-import { detectSplitBrain } from "../verify/split-brain.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import { detectDualPrimary, detectSplitBrain } from "../verify/split-brain.ts";
+import type { ReadOperation, WriteOperation } from "../workload/history.ts";
 import type { ResultJson } from "./json.ts";
 import type { RunReport } from "./reporter.ts";
 
@@ -43,13 +44,34 @@ type AddedLater =
   | "plan"
   | "concurrency"
   | "harness"
-  | "rto_bound";
+  | "rto_bound"
+  | "dual_primary_evidence"
+  | "dual_primary_intervals"
+  | "reads"
+  | "transactions";
+
+/** Figures added with readers and the two kinds of split-brain: older files lack them. */
+type FiguresAddedLater =
+  | "dual_primary_s"
+  | "reads"
+  | "stale_reads"
+  | "max_staleness_s"
+  | "lost_data_reads"
+  | "non_monotonic_reads"
+  | "replica_staleness_s"
+  | "replica_lag_bytes"
+  | "transactions"
+  | "txn_anomalies";
 
 /** A fault's RTO as stored: phases came after the RTO itself. */
 type StoredFaultRto = Omit<ResultJson["rto_per_fault"][number], "phases"> & { phases?: RtoPhases | null };
 
-export type StoredResult = Omit<ResultJson, AddedLater> &
-  Partial<Pick<ResultJson, Exclude<AddedLater, "rto_per_fault">>> & { rto_per_fault?: StoredFaultRto[] };
+export type StoredResult = Omit<ResultJson, AddedLater | "figures"> &
+  Partial<Pick<ResultJson, Exclude<AddedLater, "rto_per_fault">>> & {
+    rto_per_fault?: StoredFaultRto[];
+    figures: Omit<ResultJson["figures"], FiguresAddedLater> &
+      Partial<Pick<ResultJson["figures"], FiguresAddedLater>>;
+  };
 
 export function parseResultJson(text: string, file = "result.json"): StoredResult {
   const value: unknown = JSON.parse(text);
@@ -76,7 +98,11 @@ function derivedOutages(record: RunRecord, beforeEntrypoints: boolean): Verifica
   );
 }
 
-export function fromResultJson(result: StoredResult, history: WriteOperation[]): RunReport {
+export function fromResultJson(
+  result: StoredResult,
+  history: WriteOperation[],
+  reads: ReadOperation[] = [],
+): RunReport {
   const timeline = result.timeline.map(withoutSeconds);
   const record: RunRecord = {
     run_id: result.run_id,
@@ -91,6 +117,7 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
     settings: result.settings ?? {},
     members: result.members,
     history,
+    reads,
     timeline,
     final: result.final,
     // Results written before entry points were recorded had the one direct group.
@@ -110,12 +137,38 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
   const perFault: StoredFaultRto[] = result.rto_per_fault ?? rtoPerFault(history, timeline);
   // Results written before phases and bounds: derived from the stored timeline as verify would.
   const phases = rtoPhases(record.topology, timeline, perFault, outages, result.promotions ?? []);
+  // Results written before readers and the split of split-brain: derived as verify would.
+  const dualPrimary =
+    result.dual_primary_evidence === undefined || result.dual_primary_intervals === undefined
+      ? detectDualPrimary(timeline)
+      : {
+          seconds: result.figures.dual_primary_s ?? 0,
+          evidence: result.dual_primary_evidence,
+          intervals: result.dual_primary_intervals,
+        };
+  const readCheck = result.reads
+    ? { ...result.reads, problems: [] }
+    : checkReads(history, reads, result.final.ids);
+  const transactions = result.transactions ?? null;
   const report: RunReport = {
     record,
     verification: {
       verdict: result.verdict,
-      // Result files written before per-group figures existed have none.
-      figures: { ...result.figures, groups: result.figures.groups ?? {} },
+      figures: {
+        dual_primary_s: dualPrimary.seconds,
+        reads: readCheck.ok_reads,
+        stale_reads: readCheck.stale.length,
+        max_staleness_s: readCheck.max_staleness_s ?? 0,
+        lost_data_reads: readCheck.lost_data.length,
+        non_monotonic_reads: readCheck.non_monotonic.length,
+        replica_staleness_s: readCheck.replica_staleness_s,
+        replica_lag_bytes: readCheck.replica_lag_bytes,
+        transactions: transactions?.committed ?? null,
+        txn_anomalies: transactions?.anomalies.length ?? null,
+        ...result.figures,
+        // Result files written before per-group figures existed have none.
+        groups: result.figures.groups ?? {},
+      },
       expectations: result.expectations,
       lost_write_ids: result.lost_write_ids,
       unknown_write_ids: unknownIds,
@@ -128,6 +181,9 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
         evidence: result.split_brain_evidence ?? [],
         intervals: result.split_brain_intervals ?? detectSplitBrain(history, timeline).intervals,
       },
+      dual_primary: dualPrimary,
+      reads: readCheck,
+      transactions,
       rto_per_fault: perFault.map((fault, index) => ({
         ...fault,
         phases: fault.phases === undefined ? (phases[index] ?? null) : fault.phases,
@@ -146,15 +202,20 @@ export function fromResultJson(result: StoredResult, history: WriteOperation[]):
   return report;
 }
 
-/** Loads `<dir>/result.json` and `<dir>/history.json` (an absent history reads as empty). */
+/** Loads `<dir>/result.json`, `history.json` and `reads.json` (an absent history reads as empty). */
 export async function loadRunReport(dir: string): Promise<RunReport> {
   const file = join(dir, "result.json");
   const result = parseResultJson(await readFile(file, "utf8"), file);
-  let history: WriteOperation[] = [];
+  const history = await readOptionalJson<WriteOperation[]>(join(dir, "history.json"));
+  const reads = await readOptionalJson<ReadOperation[]>(join(dir, "reads.json"));
+  return fromResultJson(result, history, reads);
+}
+
+async function readOptionalJson<T extends unknown[]>(file: string): Promise<T> {
   try {
-    history = JSON.parse(await readFile(join(dir, "history.json"), "utf8")) as WriteOperation[];
+    return JSON.parse(await readFile(file, "utf8")) as T;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return [] as unknown[] as T;
   }
-  return fromResultJson(result, history);
 }

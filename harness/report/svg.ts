@@ -82,9 +82,11 @@ function bandTitle(b: FaultBand, outages: Outage[], namePaths: boolean): string 
   return `fault ${b.fault} on ${b.target}${who}\n${sec(b.start_ns)} s – ${until}${writes}`;
 }
 
-/** What the split-brain evidence of one interval says, as verify found it. */
-function splitBrainWhat(source: SplitBrainSource): string {
-  return source === "acknowledged" ? "both committed writes" : "both sampled primary";
+/** What one interval is called and says, as verify found it: divergence, or two primaries by role. */
+function splitBrainWhat(source: SplitBrainSource): { name: string; what: string } {
+  return source === "acknowledged"
+    ? { name: "split-brain", what: "both committed writes" }
+    : { name: "dual primary", what: "both sampled primary" };
 }
 
 interface Lane {
@@ -128,8 +130,8 @@ export function renderTimelineSvg(
   const status = haStatusSegments(record.timeline, endNs);
 
   const namePaths = outagesNamePaths(verification.outages);
-  // Verify's intervals, from acknowledgements and from every observer's samples alike.
-  const overlaps = verification.split_brain.intervals.filter(
+  // Verify's intervals: divergence from acknowledgements, two primaries from every observer's samples.
+  const overlaps = [...verification.split_brain.intervals, ...verification.dual_primary.intervals].filter(
     (o) => o.end_ns >= window.from_ns && o.start_ns <= window.to_ns,
   );
 
@@ -137,7 +139,7 @@ export function renderTimelineSvg(
     ...overlaps.map((o, i) => ({
       key: `split${i}`,
       x: x(o.start_ns),
-      text: `split-brain: ${o.members.join(" + ")} (${o.source})`,
+      text: `${splitBrainWhat(o.source).name}: ${o.members.join(" + ")}`,
       color: "var(--c-fail)",
     })),
     ...bands.map((b, i) => ({
@@ -271,7 +273,7 @@ export function renderTimelineSvg(
     const x1 = x(o.start_ns);
     const w = n(Math.max(1, x(o.end_ns) - x1));
     out.push(
-      `<g class="split-brain" data-source="${o.source}"><title>${esc(`split-brain: ${o.members.join(" and ")} ${splitBrainWhat(o.source)}\n${sec(o.start_ns)} – ${sec(o.end_ns)} s`)}</title><rect class="split-band" x="${n(x1)}" y="${n(membersTop - 3)}" width="${w}" height="${n(lanesBottom - membersTop + 6)}"/><line class="split-edge" x1="${n(x1)}" x2="${n(x1)}" y1="${n(lineTop(`split${i}`))}" y2="${n(membersTop - 3)}"/></g>`,
+      `<g class="split-brain" data-source="${o.source}"><title>${esc(`${splitBrainWhat(o.source).name}: ${o.members.join(" and ")} ${splitBrainWhat(o.source).what}\n${sec(o.start_ns)} – ${sec(o.end_ns)} s`)}</title><rect class="split-band" x="${n(x1)}" y="${n(membersTop - 3)}" width="${w}" height="${n(lanesBottom - membersTop + 6)}"/><line class="split-edge" x1="${n(x1)}" x2="${n(x1)}" y1="${n(lineTop(`split${i}`))}" y2="${n(membersTop - 3)}"/></g>`,
     );
   });
 

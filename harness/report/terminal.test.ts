@@ -56,7 +56,7 @@ describe("formatVerdict layout", () => {
       "  ✘ lost_writes  0      2",
       "  ✔ split_brain  false  false",
       "  ✔ promotions   1      1",
-      "  RTO 5.50 s (bound 40 s) · max write gap 5.60 s · promotions 1 · split-brain no",
+      "  RTO 5.50 s (bound 40 s) · max write gap 5.60 s · promotions 1 · split-brain no · dual primary 0.00 s",
       "  writes 240 acknowledged · 2 lost · 1 unknown · 25 failed · WAL loss 368 B",
       "  problems:",
       "    - replica n3 did not report its lag within 5 s after the heal",

@@ -74,11 +74,31 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
     `  ${said("rto_s", f)}${bounded} · ${said("max_write_gap_s", f)} · ${said("promotions", f)} · ${bad(
       f.split_brain,
       `${FIGURES.split_brain.short} ${splitBrain}`,
-    )}`,
+    )} · ${bad(f.dual_primary_s > 0, said("dual_primary_s", f))}`,
   );
   lines.push(
     `  writes ${counted("acknowledged_writes")} · ${bad(f.lost_writes > 0, counted("lost_writes"))} · ${counted("unknown_writes")} · ${counted("failed_writes")} · ${bad(f.wal_loss_bytes > 0, said("wal_loss_bytes", f))}`,
   );
+
+  if (f.reads > 0) {
+    const worst = f.stale_reads === 0 ? "" : ` (max ${formatFigure("max_staleness_s", f)})`;
+    const replica =
+      f.replica_staleness_s === null
+        ? ""
+        : ` · ${said("replica_staleness_s", f)}${f.replica_lag_bytes === null ? "" : `, ${formatFigure("replica_lag_bytes", f)}`}`;
+    lines.push(
+      `  reads ${formatFigure("reads", f)} · ${bad(f.stale_reads > 0, `${said("stale_reads", f)}${worst}`)} · ${bad(f.lost_data_reads > 0, said("lost_data_reads", f))} · ${bad(f.non_monotonic_reads > 0, said("non_monotonic_reads", f))}${replica}`,
+    );
+  }
+  const txns = v.transactions;
+  if (txns !== null) {
+    const kinds = Object.entries(txns.counts)
+      .filter(([, count]) => count > 0)
+      .map(([kind, count]) => `${kind} ${count}`);
+    lines.push(
+      `  ${said("transactions", f)} committed · ${bad(kinds.length > 0, kinds.length > 0 ? kinds.join(", ") : "no anomaly")}`,
+    );
+  }
 
   const problems = allProblems(report);
   if (problems.length > 0) {

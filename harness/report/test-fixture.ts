@@ -6,6 +6,8 @@
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { Verification } from "../verify/figures.ts";
+import { checkReads } from "../verify/reads.ts";
+import { NO_READ_FIGURES } from "../verify/test-helpers.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import type { RunReport } from "./reporter.ts";
 
@@ -121,6 +123,7 @@ export function fixtureRecord(): RunRecord {
       { name: "e3", kind: "dcs", address: "10.88.0.23" },
     ],
     history: ops,
+    reads: [],
     timeline: timeline(),
     final: {
       primary: "n2",
@@ -157,6 +160,7 @@ export function fixtureVerification(record: RunRecord): Verification {
       promotions: 1,
       split_brain: false,
       split_brain_window_s: 0,
+      ...NO_READ_FIGURES,
       write_blocked_s: 4.1,
       old_primary_rejoin_s: 9.7,
       groups: {
@@ -183,6 +187,9 @@ export function fixtureVerification(record: RunRecord): Verification {
       { at_ns: s(8.2), member: "n2", timeline: 2, fork_lsn: "0/5030E50", source: "patroni /history" },
     ],
     split_brain: { detected: false, window_s: 0, evidence: [], intervals: [] },
+    dual_primary: { seconds: 0, evidence: [], intervals: [] },
+    reads: checkReads(record.history, record.reads, record.final.ids),
+    transactions: null,
     rto_per_fault: [
       {
         fault: "kill",

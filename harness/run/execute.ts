@@ -204,6 +204,7 @@ function crashedRecord(
     settings: {},
     members: [],
     history: [],
+    reads: [],
     timeline: [],
     final: { primary: null, ids: null, nodes: [] },
     entrypoints: run.scenario.entrypoints,

@@ -1,6 +1,6 @@
 import type { Stack } from "../backend/backend.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { ReadOperation, WriteOperation } from "../workload/history.ts";
 
 /** A member of the cluster under test, as the report draws it (one swimlane each). */
 export interface Member {
@@ -32,6 +32,8 @@ export interface RunRecord {
   settings: Record<string, unknown>;
   members: Member[];
   history: WriteOperation[];
+  /** Every read of the ledger, in the order they completed (empty without readers). */
+  reads: ReadOperation[];
   timeline: TimelineEvent[];
   /** The state read at the end, after every heal. */
   final: {

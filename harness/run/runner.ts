@@ -10,7 +10,7 @@ import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { Random } from "../common/random.ts";
 import { fixturePath } from "../common/template.ts";
-import { type EntryPointKind, isProxy } from "../entrypoints/entrypoint.ts";
+import { type EntryPointKind, PROXY_PORTS, isProxy } from "../entrypoints/entrypoint.ts";
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
 import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
@@ -24,8 +24,9 @@ import { TOPOLOGY_KINDS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
-import { uriHosts, withCredentials, withHosts } from "../topology/uri.ts";
-import { Workload, type WriterGroup } from "../workload/writers.ts";
+import { uriHosts, withCredentials, withHosts, withTargetSessionAttrs } from "../topology/uri.ts";
+import type { Route } from "../workload/connection.ts";
+import { type ClientGroup, Workload, writerNames } from "../workload/workload.ts";
 import { checkMember } from "./preflight.ts";
 import type { HarnessCost, NodeLsn, RunRecord } from "./record.ts";
 
@@ -79,7 +80,7 @@ export async function runScenario(
   const members: MemberSpec[] = [
     ...kind.members(scenario).map(({ name }) => ({ name, ports: kind.harnessPorts })),
     // Proxies serve PostgreSQL's protocol on its port; the harness dials nothing else on them.
-    ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, ports: [POSTGRES_PORT] })),
+    ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, ports: [...PROXY_PORTS[name]] })),
   ];
   const deadline = AbortSignal.timeout(scenario.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
@@ -249,20 +250,40 @@ class Execution {
       const member = addresses.get(e.host);
       return member ? this.backend.member(member).endpoint(e.port) : e;
     });
-    const route = (kind: EntryPointKind): WriterGroup["route"] =>
+    const credentials = (conninfo: string) => withCredentials(conninfo, user, password);
+    const route = (kind: EntryPointKind): Route =>
       kind === "uri"
-        ? { kind: "uri", conninfo: withCredentials(dialable, user, password) }
-        : { kind: "hosts", targets: kind === "direct" ? direct : [kind], endpoint };
+        ? { kind: "uri", conninfo: credentials(dialable) }
+        : { kind: "hosts", targets: kind === "direct" ? direct : [kind], endpoint, accept: "read-write" };
+    // The read-only path of each entry point, where it has one (pgpool's is refused at validation).
+    const replicaRoute = (kind: EntryPointKind): Route | null => {
+      if (kind === "uri")
+        return { kind: "uri", conninfo: credentials(withTargetSessionAttrs(dialable, "prefer-standby")) };
+      if (kind === "direct") return { kind: "hosts", targets: direct, endpoint, accept: "prefer-standby" };
+      const proxy = topology.replicaEndpoint(kind);
+      return proxy === null ? null : { kind: "hosts", targets: [kind], endpoint: () => proxy, accept: "any" };
+    };
+    const { workload: clients } = scenario;
+    const allWriters = [
+      ...scenario.entrypoints.flatMap((kind) => writerNames(kind, clients.writers)),
+      ...clients.placed.flatMap((group) => writerNames(group.name, group.writers)),
+    ];
     const workload = new Workload({
       groups: scenario.entrypoints.map(
-        (kind): WriterGroup => ({
+        (kind): ClientGroup => ({
           name: kind,
-          writers: scenario.workload.writers,
-          rate: scenario.workload.rate,
+          writers: clients.writers,
+          rate: clients.rate,
           route: route(kind),
+          readers: clients.readers,
+          replicaRoute: clients.readers.replica > 0 ? replicaRoute(kind) : null,
         }),
       ),
-      timeoutMs: scenario.workload.timeoutMs,
+      write: clients.write,
+      writerNames: allWriters,
+      // Its own stream, so adding transactions does not shift the run's other draws.
+      seed: (this.random.seed ^ 0x9e3779b9) >>> 0,
+      timeoutMs: clients.timeoutMs,
       memberAt: (address) => addresses.get(address),
       clock,
     });
@@ -273,7 +294,7 @@ class Execution {
       clock,
       (e) => this.event(e),
     );
-    const agents = this.placeAgents(workload, direct, startStatus);
+    const agents = this.placeAgents(workload, direct, allWriters, startStatus);
     this.stoppers.push(
       () => workload.stop(),
       () => sampler.stop(),
@@ -339,6 +360,7 @@ class Execution {
       settings: { ...topology.settings(), workload: scenario.workload },
       members: topology.members(),
       history: workload.history,
+      reads: workload.reads,
       timeline: [...this.timeline].sort((a, b) => a.at_ns - b.at_ns),
       final,
       entrypoints: scenario.entrypoints,
@@ -375,7 +397,12 @@ class Execution {
    * hides a member from the outside observer exactly when its role matters most. Placements
    * resolve against the cluster as it was when the workload started.
    */
-  private placeAgents(workload: Workload, direct: string[], startStatus: ClusterStatus): Agent[] {
+  private placeAgents(
+    workload: Workload,
+    direct: string[],
+    writerNames: readonly string[],
+    startStatus: ClusterStatus,
+  ): Agent[] {
     const { topology, clock, scenario } = this;
     // Helpers run inside a member: they reach the others at their own addresses, as peers do.
     const endpoints = Object.fromEntries(
@@ -387,27 +414,36 @@ class Execution {
         ]),
     );
     const base = { startMono: clock.startMono.toString(), startWallMs: clock.startWallMs, endpoints };
-    const onMessage = (message: AgentMessage) =>
-      message.type === "operation" ? workload.record(message.operation) : this.event(message.event);
+    const onMessage = (message: AgentMessage) => {
+      if (message.type === "operation") workload.record(message.operation);
+      else if (message.type === "read") workload.recordRead(message.read);
+      else this.event(message.event);
+    };
     const agents: Agent[] = [];
-    scenario.workload.placed.forEach((group, index) => {
+    const { workload: clients } = scenario;
+    clients.placed.forEach((group, index) => {
       const [member] = resolveTarget(group.with, startStatus, topology.members(), this.random);
       if (!member) return;
-      const writers = {
+      const placed = {
         group: group.name,
         writers: group.writers,
+        readers: group.readers,
         rate: group.rate,
-        timeoutMs: scenario.workload.timeoutMs,
-        targets: direct,
+        readRate: clients.readers.rate,
+        timeoutMs: clients.timeoutMs,
+        targets: group.local ? [member] : direct,
         // Disjoint id ranges keep every ledger id unique across processes.
         firstId: (index + 1) * 1_000_000_000,
+        write: clients.write,
+        writerNames,
+        seed: (this.random.seed + index + 1) >>> 0,
       };
-      agents.push(new Agent(member, { ...base, writers, observe: null }, onMessage));
-      this.say(`writer group ${group.name} placed on ${member}`);
+      agents.push(new Agent(member, { ...base, clients: placed, observe: null }, onMessage));
+      this.say(`client group ${group.name} placed on ${member}`);
     });
     if (scenario.steps.some((step) => step.kind === "fault" && step.fault === "partition")) {
       for (const member of topology.postgresMembers()) {
-        agents.push(new Agent(member, { ...base, writers: null, observe: member }, onMessage));
+        agents.push(new Agent(member, { ...base, clients: null, observe: member }, onMessage));
       }
     }
     return agents;
@@ -603,10 +639,13 @@ class Execution {
     this.say(`PROBLEM: ${problem}`);
   }
 
+  /** The ledger, and the lists with the function list-append transactions call (cheap when unused). */
   private async createLedger(primary: string): Promise<void> {
-    await this.withClient(primary, (client) =>
-      client.query(readFileSync(fixturePath("sql/ledger.sql"), "utf8")),
-    );
+    await this.withClient(primary, async (client) => {
+      for (const file of ["sql/ledger.sql", "sql/list-append.sql"]) {
+        await client.query(readFileSync(fixturePath(file), "utf8"));
+      }
+    });
   }
 
   /** The harness's own connections allow 2 s: the final reads follow heals on a loaded machine. */

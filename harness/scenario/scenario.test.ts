@@ -46,9 +46,59 @@ describe("scenario loading", () => {
 
   it("applies defaults", () => {
     const scenario = parseScenario(base, "s.yaml");
-    expect(scenario.workload).toEqual({ writers: 2, rate: 50, timeoutMs: 10_000, placed: [] });
+    expect(scenario.workload).toEqual({
+      write: { kind: "ledger" },
+      writers: 2,
+      rate: 50,
+      timeoutMs: 10_000,
+      readers: { primary: 0, replica: 0, rate: 50 },
+      placed: [],
+    });
     expect(scenario.entrypoints).toEqual(["direct"]);
     expect(scenario.cluster.replication).toBe("async");
+  });
+
+  it("reads list-append transactions, readers and placed readers", () => {
+    const scenario = parseScenario(
+      `${base}workload:
+  kind: list-append
+  isolation: repeatable-read
+  readers: { primary: 1, replica: 2, rate: 0 }
+  groups:
+    - name: beside
+      writers: 0
+      readers: 1
+      placement: { with: replica, connect: local }
+`,
+      "s.yaml",
+    );
+    expect(scenario.workload.write).toEqual({
+      kind: "list-append",
+      isolation: "repeatable-read",
+      keys: 5,
+      appendsPerKey: 32,
+    });
+    expect(scenario.workload.readers).toEqual({ primary: 1, replica: 2, rate: 0 });
+    expect(scenario.workload.placed).toEqual([
+      { name: "beside", writers: 0, readers: 1, rate: 50, with: "replica", local: true },
+    ]);
+  });
+
+  it("rejects transaction settings on the ledger, an empty placed group, and replica readers through pgpool", () => {
+    expect(errorOf(`${base}workload:\n  isolation: serializable\n`)).toBe(
+      "s.yaml:8:14: workload.isolation: only with workload.kind: list-append",
+    );
+    expect(
+      errorOf(
+        `${base}workload:\n  groups:\n    - name: g\n      writers: 0\n      placement: { with: primary }\n`,
+      ),
+    ).toMatch(/^s\.yaml:10:16: workload\.groups\[0\]: give it writers or readers/);
+    expect(
+      errorOf(
+        base.replace("topologies: [patroni]", "topologies: [repmgr]\nentrypoint: pgpool") +
+          "workload:\n  readers: { replica: 1 }\n",
+      ),
+    ).toMatch(/workload\.readers\.replica: pgpool has no read-only path/);
   });
 
   it("names line, column and key of an unknown key", () => {

@@ -7,6 +7,8 @@ import { type EntryPointKind, isProxy } from "../entrypoints/entrypoint.ts";
 import type { FaultOptions } from "../faults/fault.ts";
 import { nodeNames } from "../topology/members.ts";
 import type { StartMode } from "../topology/topology.ts";
+import { APPENDS_PER_KEY } from "../workload/list-append.ts";
+import type { WriteKind } from "../workload/writers.ts";
 import { parseDuration } from "./duration.ts";
 import {
   ENTRYPOINT_TOPOLOGIES,
@@ -55,11 +57,21 @@ export interface Scenario {
   backend: BackendKind | null;
   cluster: ScenarioDocument["cluster"];
   workload: {
+    write: WriteKind;
     writers: number;
     rate: number;
     timeoutMs: number;
-    /** Writer groups placed inside a member's host. */
-    placed: { name: string; writers: number; rate: number; with: Target }[];
+    readers: { primary: number; replica: number; rate: number };
+    /** Client groups placed inside a member's host. */
+    placed: {
+      name: string;
+      writers: number;
+      readers: number;
+      rate: number;
+      with: Target;
+      /** Only the member it sits beside, not the whole cluster. */
+      local: boolean;
+    }[];
   };
   /** One writer group per entry point, all running at once. */
   entrypoints: EntryPointKind[];
@@ -116,6 +128,7 @@ export function parseYaml<Schema extends z.ZodType>(schema: Schema, source: stri
 
 export function parseScenario(source: string, file: string): Scenario {
   const { doc, document, lineCounter } = parseYaml(scenarioSchema, source, file);
+  const where: Where = (path) => `${file}:${locate(document.contents, { path }, lineCounter)}`;
   const names = nodeNames(doc.cluster.nodes);
   const entrypoints = [...new Set(Array.isArray(doc.entrypoint) ? doc.entrypoint : [doc.entrypoint])];
   for (const entrypoint of entrypoints) {
@@ -127,6 +140,11 @@ export function parseScenario(source: string, file: string): Scenario {
         `${file}:${at}: entrypoint: ${entrypoint} works only with ${only?.join(", ")}, not with ${without.join(", ")}`,
       );
     }
+  }
+  if (doc.workload.readers.replica > 0 && entrypoints.includes("pgpool")) {
+    throw new UsageError(
+      `${where(["workload", "readers", "replica"])}: workload.readers.replica: pgpool has no read-only path here yet (its load balancing is off); read replicas through direct or uri`,
+    );
   }
   const steps = doc.steps.map((step, index): Step => {
     if (step.wait) {
@@ -213,14 +231,18 @@ export function parseScenario(source: string, file: string): Scenario {
     backend: doc.backend ?? null,
     cluster: doc.cluster,
     workload: {
+      write: writeKind(doc.workload, where),
       writers: doc.workload.writers,
       rate: doc.workload.rate,
       timeoutMs: ms(doc.workload.timeout),
-      placed: doc.workload.groups.map((g) => ({
+      readers: doc.workload.readers,
+      placed: doc.workload.groups.map((g, index) => ({
         name: g.name,
-        writers: g.writers,
+        writers: g.writers || placedNeedsClients(g.readers, index, where),
+        readers: g.readers,
         rate: g.rate,
         with: g.placement.with,
+        local: g.placement.connect === "local",
       })),
     },
     entrypoints,
@@ -229,6 +251,37 @@ export function parseScenario(source: string, file: string): Scenario {
     timeoutMs: ms(doc.timeout),
     sweep,
   };
+}
+
+/** file:line:col of a key in the scenario. */
+type Where = (path: PropertyKey[]) => string;
+
+/** Transaction settings belong to list-append; given to the ledger kind they would silently mean nothing. */
+function writeKind(workload: ScenarioDocument["workload"], where: Where): WriteKind {
+  if (workload.kind === "list-append") {
+    return {
+      kind: "list-append",
+      isolation: workload.isolation ?? "serializable",
+      keys: workload.keys ?? 5,
+      appendsPerKey: APPENDS_PER_KEY,
+    };
+  }
+  for (const key of ["isolation", "keys"] as const) {
+    if (workload[key] !== undefined) {
+      throw new UsageError(
+        `${where(["workload", key])}: workload.${key}: only with workload.kind: list-append`,
+      );
+    }
+  }
+  return { kind: "ledger" };
+}
+
+/** A placed group with neither writers nor readers would place a helper that does nothing. */
+function placedNeedsClients(readers: number, index: number, where: Where): number {
+  if (readers > 0) return 0;
+  throw new UsageError(
+    `${where(["workload", "groups", index, "writers"])}: workload.groups[${index}]: give it writers or readers (both are 0)`,
+  );
 }
 
 function ms(text: string): number {

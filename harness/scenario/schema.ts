@@ -5,12 +5,15 @@ import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
+import { ISOLATION_LEVELS } from "../workload/list-append.ts";
 import { parseDuration } from "./duration.ts";
 
 /**
  * Scenario format v1: the contract users read and copy. Extend compatibly; never rename a key.
  * `scenarios/schema.json` is generated from this (npm run schema) so editors can autocomplete.
  */
+
+export const WORKLOAD_KINDS = ["ledger", "list-append"] as const;
 
 export const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"] as const;
 export type TopologyName = (typeof TOPOLOGIES)[number];
@@ -325,21 +328,81 @@ export const scenarioSchema = z.strictObject({
   }),
   workload: z
     .strictObject({
+      kind: z
+        .enum(WORKLOAD_KINDS)
+        .default("ledger")
+        .describe(
+          "ledger: each write inserts one ledger row; list-append: each write is a transaction that inserts its ledger row and appends to and reads a few keys' lists (Elle's model), checked for G0, G1a, G1b, G1c, G-single and G2-item",
+        ),
+      isolation: z
+        .enum(ISOLATION_LEVELS)
+        .optional()
+        .describe("Only with kind: list-append; the transactions' isolation level (default serializable)"),
+      keys: z
+        .number()
+        .int()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe(
+          "Only with kind: list-append; keys in use at once (default 5), each retired after 32 appends so lists stay short",
+        ),
       writers: z.number().int().min(1).max(64).default(2),
       rate: z.number().min(0).default(50).describe("Writes per second per writer; 0 = as fast as possible"),
       timeout: duration
         .default("10s")
         .describe("A write without an answer after this is recorded as unknown"),
+      readers: z
+        .strictObject({
+          primary: z
+            .number()
+            .int()
+            .min(0)
+            .max(64)
+            .default(0)
+            .describe("Readers per entry point on the writers' path (read-write)"),
+          replica: z
+            .number()
+            .int()
+            .min(0)
+            .max(64)
+            .default(0)
+            .describe(
+              "Readers per entry point on its read-only path: direct prefers standbys like target_session_attrs=prefer-standby, uri adds target_session_attrs=prefer-standby, haproxy uses its replica port (Patroni's /replica check)",
+            ),
+          rate: z
+            .number()
+            .min(0)
+            .default(50)
+            .describe("Reads per second per reader; 0 = as fast as possible"),
+        })
+        .default({ primary: 0, replica: 0, rate: 50 })
+        .describe("Readers of the ledger: every read is recorded with how far it saw each writer's writes"),
       groups: z
         .array(
           z.strictObject({
             name: z
               .string()
               .regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lower-case letters, digits and dashes" }),
-            writers: z.number().int().min(1).max(16).default(1),
+            writers: z.number().int().min(0).max(16).default(1),
+            readers: z
+              .number()
+              .int()
+              .min(0)
+              .max(16)
+              .default(0)
+              .describe("Readers beside the writers, on the same path (read-write from that host)"),
             rate: z.number().min(0).default(50),
             placement: z
-              .strictObject({ with: target })
+              .strictObject({
+                with: target,
+                connect: z
+                  .enum(["cluster", "local"])
+                  .default("cluster")
+                  .describe(
+                    "cluster: every node, the first writable one (as a multi-host string); local: only the member it sits beside, as an application configured with localhost",
+                  ),
+              })
               .describe("Run these writers inside that member's host (resolved when the run starts)"),
           }),
         )
@@ -348,7 +411,14 @@ export const scenarioSchema = z.strictObject({
           "Extra writer groups placed beside a member, e.g. an application server on the primary's host",
         ),
     })
-    .default({ writers: 2, rate: 50, timeout: "10s", groups: [] }),
+    .default({
+      kind: "ledger",
+      writers: 2,
+      rate: 50,
+      timeout: "10s",
+      readers: { primary: 0, replica: 0, rate: 50 },
+      groups: [],
+    }),
   entrypoint: z
     .union([z.enum(ENTRYPOINTS), z.array(z.enum(ENTRYPOINTS)).min(1)])
     .default("direct")

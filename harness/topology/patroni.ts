@@ -63,10 +63,20 @@ class PatroniDeployment implements Deployment {
       bootstrap: { dcs: Record<string, unknown> };
     };
     const { cluster } = this.context.scenario;
+    const own = cluster.ha.patroni ?? {};
+    // postgresql.parameters merge into the fixture's (wal_level, hot_standby…) rather than replace them.
+    const parameters = (dcs: Record<string, unknown>) =>
+      (dcs.postgresql as { parameters?: Record<string, unknown> } | undefined)?.parameters ?? {};
+    const postgresql = {
+      ...((base.bootstrap.dcs.postgresql as Record<string, unknown> | undefined) ?? {}),
+      ...((own.postgresql as Record<string, unknown> | undefined) ?? {}),
+      parameters: { ...parameters(base.bootstrap.dcs), ...parameters(own) },
+    };
     return {
       ...base.bootstrap.dcs,
       synchronous_mode: cluster.replication === "sync",
-      ...(cluster.ha.patroni ?? {}),
+      ...own,
+      postgresql,
     };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { multiHostUri, uriHosts, withCredentials, withHosts } from "./uri.ts";
+import { multiHostUri, uriHosts, withCredentials, withHosts, withTargetSessionAttrs } from "./uri.ts";
 
 const endpoint = (host: string) => ({ host, port: 5432 });
 
@@ -37,5 +37,17 @@ describe("connection URIs", () => {
 
   it("refuses what is not a postgres URI", () => {
     expect(() => uriHosts("host=a,b")).toThrow("not a postgres:// URI");
+  });
+
+  it("asks libpq for another kind of node, keeping the other parameters", () => {
+    expect(
+      withTargetSessionAttrs(
+        "postgres://a:1,b:2/db?sslmode=disable&target_session_attrs=read-write",
+        "prefer-standby",
+      ),
+    ).toBe("postgres://a:1,b:2/db?sslmode=disable&target_session_attrs=prefer-standby");
+    expect(withTargetSessionAttrs("postgres://a/db", "standby")).toBe(
+      "postgres://a/db?target_session_attrs=standby",
+    );
   });
 });

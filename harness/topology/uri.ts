@@ -48,3 +48,12 @@ export function withCredentials(uri: string, user: string, password: string): st
   const [, scheme, hosts, rest] = match;
   return `${scheme}${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hosts}${rest}`;
 }
+
+/** The URI asking libpq for another kind of node (e.g. prefer-standby for readers of replicas). */
+export function withTargetSessionAttrs(uri: string, attrs: string): string {
+  const [base = uri, query = ""] = uri.split("?", 2);
+  const params = query
+    .split("&")
+    .filter((param) => param !== "" && !param.startsWith("target_session_attrs="));
+  return `${base}?${[...params, `target_session_attrs=${attrs}`].join("&")}`;
+}

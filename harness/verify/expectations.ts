@@ -39,6 +39,27 @@ export const EXPECTATIONS = {
     kind: "duration",
     description: FIGURES.split_brain_window_s.help,
   },
+  dual_primary: { figure: "dual_primary_s", kind: "duration", description: FIGURES.dual_primary_s.help },
+  reads: { figure: "reads", kind: "count", description: FIGURES.reads.help },
+  stale_reads: { figure: "stale_reads", kind: "count", description: FIGURES.stale_reads.help },
+  max_staleness: { figure: "max_staleness_s", kind: "duration", description: FIGURES.max_staleness_s.help },
+  lost_data_reads: { figure: "lost_data_reads", kind: "count", description: FIGURES.lost_data_reads.help },
+  non_monotonic_reads: {
+    figure: "non_monotonic_reads",
+    kind: "count",
+    description: FIGURES.non_monotonic_reads.help,
+  },
+  replica_staleness: {
+    figure: "replica_staleness_s",
+    kind: "duration",
+    description: FIGURES.replica_staleness_s.help,
+  },
+  replica_lag_bytes: {
+    figure: "replica_lag_bytes",
+    kind: "count",
+    description: FIGURES.replica_lag_bytes.help,
+  },
+  txn_anomalies: { figure: "txn_anomalies", kind: "count", description: FIGURES.txn_anomalies.help },
   write_blocked: { figure: "write_blocked_s", kind: "duration", description: FIGURES.write_blocked_s.help },
   old_primary_rejoin: {
     figure: "old_primary_rejoin_s",

@@ -1,7 +1,9 @@
 /** What verify computes from a RunRecord; every reporter shows these and recomputes nothing. */
 
 import type { RtoBound } from "./bound.ts";
+import type { ListAppendCheck } from "./list-append.ts";
 import type { RtoPhases } from "./phases.ts";
+import type { ReadCheck } from "./reads.ts";
 
 export interface Promotion {
   at_ns: number;
@@ -22,13 +24,23 @@ export interface SplitBrainInterval {
   source: SplitBrainSource;
 }
 
+/** Divergence: from acknowledgements only. */
 export interface SplitBrain {
-  /** True when two members accepted writes, or were sampled writable, at overlapping times. */
+  /** True when two members acknowledged writes at overlapping times. */
   detected: boolean;
   window_s: number;
   /** Human-readable evidence, one line each. */
   evidence: string[];
-  /** Every finding behind the evidence, pair by pair and source by source, in time order. */
+  /** Every finding behind the evidence, pair by pair, in time order (source "acknowledged"). */
+  intervals: SplitBrainInterval[];
+}
+
+/** Two primaries by role: from role samples only. */
+export interface DualPrimary {
+  /** Total time two or more members were sampled writable at once. */
+  seconds: number;
+  evidence: string[];
+  /** Each pair's windows, in time order (source "sampled"). */
   intervals: SplitBrainInterval[];
 }
 
@@ -68,8 +80,29 @@ export interface Figures {
   /** WAL acknowledged on an old timeline beyond the fork point of the timeline that replaced it. */
   wal_loss_bytes: number;
   promotions: number;
+  /** Two members acknowledged writes at overlapping times (divergence). */
   split_brain: boolean;
   split_brain_window_s: number;
+  /** Total time two members were sampled writable (not in recovery) at once. */
+  dual_primary_s: number;
+  /** Reads answered; the read checks below judge these. */
+  reads: number;
+  /** Reads that missed a write acknowledged before they began. */
+  stale_reads: number;
+  /** Worst staleness of a stale read; 0 when none was stale (so spreads over repeats read it right). */
+  max_staleness_s: number;
+  /** Reads that saw a write missing at the end. */
+  lost_data_reads: number;
+  /** Reads that no longer saw a write the same reader had seen. */
+  non_monotonic_reads: number;
+  /** Worst time a replica read was behind; null without replica reads. */
+  replica_staleness_s: number | null;
+  /** Worst WAL bytes a replica read was behind; null without replica reads carrying a position. */
+  replica_lag_bytes: number | null;
+  /** Committed list-append transactions; null for the ledger workload. */
+  transactions: number | null;
+  /** Anomalies the list-append checker found (every kind); null for the ledger workload. */
+  txn_anomalies: number | null;
   /** Longest time a single write was in flight without an answer, whatever its outcome. */
   write_blocked_s: number | null;
   /** Heal → the old primary sampled as a replica on a newer timeline; null when it never was (or no primary was hit). */
@@ -95,6 +128,11 @@ export interface Verification {
   unknown_found_ids: number[];
   promotions: Promotion[];
   split_brain: SplitBrain;
+  dual_primary: DualPrimary;
+  /** What readers saw: every stale, lost-data and non-monotonic read, per path too. */
+  reads: ReadCheck;
+  /** The list-append checker's findings; null for the ledger workload. */
+  transactions: ListAppendCheck | null;
   /** RTO per injected fault, in timeline order. */
   rto_per_fault: {
     fault: string;

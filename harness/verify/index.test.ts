@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { WriteOperation } from "../workload/history.ts";
 import { verify } from "./index.ts";
+import { checkReads } from "./reads.ts";
 import {
+  NO_READ_FIGURES,
   cleanFailover,
   failedWrite,
   faultInjected,
@@ -29,6 +31,7 @@ describe("verify", () => {
         promotions: 1,
         split_brain: false,
         split_brain_window_s: 0,
+        ...NO_READ_FIGURES,
         // Write 5 took 1.01 s (14.2 → 15.21); n1, healed at 18 s, was sampled following timeline 2 at 19 s.
         write_blocked_s: 1.01,
         old_primary_rejoin_s: 1,
@@ -56,6 +59,9 @@ describe("verify", () => {
         { at_ns: ns(14), member: "n2", timeline: 2, fork_lsn: "0/3000100", source: "patroni /history" },
       ],
       split_brain: { detected: false, window_s: 0, evidence: [], intervals: [] },
+      dual_primary: { seconds: 0, evidence: [], intervals: [] },
+      reads: checkReads([], [], []),
+      transactions: null,
       rto_per_fault: [
         {
           fault: "kill",

@@ -6,9 +6,11 @@ import { expectedRtoBound } from "./bound.ts";
 import { evaluateExpectation, parseExpectation } from "./expectations.ts";
 import type { ExpectationResult, Figures, Verification } from "./figures.ts";
 import { countOutcome, groupFigures } from "./groups.ts";
+import { checkListAppend } from "./list-append.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { rtoPhases } from "./phases.ts";
 import { derivePromotions } from "./promotions.ts";
+import { checkReads } from "./reads.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import {
   maxWriteGap,
@@ -19,7 +21,7 @@ import {
   worstPerFault,
   worstRto,
 } from "./rto.ts";
-import { detectSplitBrain } from "./split-brain.ts";
+import { detectDualPrimary, detectSplitBrain } from "./split-brain.ts";
 import { measureWalLoss } from "./wal-loss.ts";
 
 /**
@@ -43,6 +45,11 @@ export function verify(record: RunRecord): Verification {
   const promotions = derivePromotions(record.timeline);
   const walLoss = measureWalLoss(promotions, record.history);
   const splitBrain = detectSplitBrain(record.history, record.timeline);
+  const dualPrimary = detectDualPrimary(record.timeline);
+  const reads = checkReads(record.history, record.reads, record.final.ids);
+  const transactions = record.history.some((op) => op.txn !== undefined)
+    ? checkListAppend(record.history)
+    : null;
   const outages = mergeOutages(paths.map((p) => p.outages));
   const phases = rtoPhases(record.topology, record.timeline, perFault, outages, promotions);
   const rtoBound = expectedRtoBound(record.topology, record.settings, record.versions);
@@ -58,6 +65,16 @@ export function verify(record: RunRecord): Verification {
     promotions: promotions.length,
     split_brain: splitBrain.detected,
     split_brain_window_s: splitBrain.window_s,
+    dual_primary_s: dualPrimary.seconds,
+    reads: reads.ok_reads,
+    stale_reads: reads.stale.length,
+    max_staleness_s: reads.max_staleness_s ?? 0,
+    lost_data_reads: reads.lost_data.length,
+    non_monotonic_reads: reads.non_monotonic.length,
+    replica_staleness_s: reads.replica_staleness_s,
+    replica_lag_bytes: reads.replica_lag_bytes,
+    transactions: transactions?.committed ?? null,
+    txn_anomalies: transactions?.anomalies.length ?? null,
     write_blocked_s: writeBlocked(record.history),
     old_primary_rejoin_s: oldPrimaryRejoin(record.timeline),
     groups: groupFigures(record.history, record.timeline, lostWrites.lost_ids),
@@ -68,6 +85,7 @@ export function verify(record: RunRecord): Verification {
     ...paths.flatMap((p) => unrecoveredFaultProblems(p.perFault, named ? p.path : undefined)),
     ...lostWrites.problems,
     ...walLoss.problems,
+    ...reads.problems,
   ];
 
   // A malformed promise fails its own line (and the verdict) instead of aborting the whole report.
@@ -94,6 +112,9 @@ export function verify(record: RunRecord): Verification {
     unknown_found_ids: lostWrites.unknown_found_ids,
     promotions,
     split_brain: splitBrain,
+    dual_primary: dualPrimary,
+    reads,
+    transactions,
     rto_per_fault: perFault.map((fault, index) => ({ ...fault, phases: phases[index] ?? null })),
     rto_bound: rtoBound,
     outages,

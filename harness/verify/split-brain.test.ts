@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  detectDualPrimary,
   detectSplitBrain,
   primaryIntervals,
   splitBrainFromAcks,
@@ -193,18 +194,43 @@ describe("detectSplitBrain", () => {
     });
   });
 
-  it("is detected from samples alone, with the sampled window", () => {
+  it("is not a split-brain when only the samples saw two primaries: that is a dual primary", () => {
     const { history } = cleanFailover();
     const timeline = [roleSample(1, "n1", "primary", 1), roleSample(3, "n3", "primary", 2), step(3.5, "end")];
     expect(detectSplitBrain(history, timeline)).toEqual({
-      detected: true,
-      window_s: 0.5,
+      detected: false,
+      window_s: 0,
+      evidence: [],
+      intervals: [],
+    });
+    expect(detectDualPrimary(timeline)).toEqual({
+      seconds: 0.5,
       evidence: ["sampled: n1 and n3 both writable for 0.500 s from 3 s"],
       intervals: [{ start_ns: ns(3), end_ns: ns(3.5), members: ["n1", "n3"], source: "sampled" }],
     });
   });
 
-  it("combines both sources, acknowledged first, with the longest window", () => {
+  it("gives no dual primary for one primary at a time, and counts overlapping pairs once", () => {
+    expect(
+      detectDualPrimary([
+        roleSample(1, "n1", "primary"),
+        roleSample(2, "n1", "replica"),
+        roleSample(2.5, "n2", "primary"),
+        step(4, "end"),
+      ]).seconds,
+    ).toBe(0);
+    // n1, n2 and n3 all primary from 3 s to 4 s: three pairs, one second of dual primary.
+    const three = [
+      roleSample(3, "n1", "primary"),
+      roleSample(3, "n2", "primary"),
+      roleSample(3, "n3", "primary"),
+      step(4, "end"),
+    ];
+    expect(detectDualPrimary(three).seconds).toBe(1);
+    expect(detectDualPrimary(three).evidence).toHaveLength(3);
+  });
+
+  it("keeps the two kinds apart: divergence from acknowledgements, dual primary from samples", () => {
     const history = [
       okWrite(1, "n1", 1, 10, 10.01),
       okWrite(2, "n1", 1, 13.5, 13.51),
@@ -219,16 +245,14 @@ describe("detectSplitBrain", () => {
     ];
     expect(detectSplitBrain(history, timeline)).toEqual({
       detected: true,
-      window_s: 1.5,
-      evidence: [
-        "acknowledged: n1 (tl 1) and n2 (tl 2) both committed writes during 1.240 s from 12.26 s",
-        "sampled: n1 and n2 both writable for 1.500 s from 12.1 s",
-      ],
-      // Both sources, in time order.
-      intervals: [
-        { start_ns: ns(12.1), end_ns: ns(13.6), members: ["n1", "n2"], source: "sampled" },
-        { start_ns: ns(12.26), end_ns: ns(13.5), members: ["n1", "n2"], source: "acknowledged" },
-      ],
+      window_s: 1.24,
+      evidence: ["acknowledged: n1 (tl 1) and n2 (tl 2) both committed writes during 1.240 s from 12.26 s"],
+      intervals: [{ start_ns: ns(12.26), end_ns: ns(13.5), members: ["n1", "n2"], source: "acknowledged" }],
+    });
+    expect(detectDualPrimary(timeline)).toEqual({
+      seconds: 1.5,
+      evidence: ["sampled: n1 and n2 both writable for 1.500 s from 12.1 s"],
+      intervals: [{ start_ns: ns(12.1), end_ns: ns(13.6), members: ["n1", "n2"], source: "sampled" }],
     });
   });
 
@@ -253,6 +277,7 @@ describe("detectSplitBrain", () => {
     expect(fromAcks).toEqual([
       "acknowledged: n2 (tl 2) and n1 (tl 1) both committed writes during 0.090 s from 30.71 s",
     ]);
-    expect(detectSplitBrain(history, timeline).window_s).toBe(0.15);
+    expect(detectSplitBrain(history, timeline).window_s).toBe(0.09);
+    expect(detectDualPrimary(timeline).seconds).toBe(0.15);
   });
 });

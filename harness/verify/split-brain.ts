@@ -1,11 +1,12 @@
 /**
- * Split-brain: two nodes accepting writes at the same time. Two independent sources of evidence,
- * both reported: acknowledged writes (certain) and sampled roles (observed).
+ * Two kinds of split-brain, kept apart: divergence (two nodes acknowledged writes at overlapping
+ * times, from the history: certain) and two primaries by role (two nodes sampled writable at once,
+ * from the timeline: observed, and not by itself proof that both took writes).
  */
 
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { WriteOperation } from "../workload/history.ts";
-import type { SplitBrain, SplitBrainInterval, SplitBrainSource } from "./figures.ts";
+import type { DualPrimary, SplitBrain, SplitBrainInterval, SplitBrainSource } from "./figures.ts";
 import { formatDuration, formatInstant, nsToSeconds } from "./units.ts";
 
 interface Interval {
@@ -274,17 +275,27 @@ function summarize(findings: Finding[]): SplitBrainEvidence {
   };
 }
 
+/** Divergence: two members acknowledged writes at overlapping times (certain data loss risk). */
 export function detectSplitBrain(
   history: readonly WriteOperation[],
   timeline: readonly TimelineEvent[],
 ): SplitBrain {
   const fromAcks = splitBrainFromAcks(history, timeline);
-  const fromSamples = splitBrainFromSamples(timeline);
-  const evidence = [...fromAcks.evidence, ...fromSamples.evidence];
   return {
-    detected: evidence.length > 0,
-    window_s: nsToSeconds(Math.max(fromAcks.window_ns, fromSamples.window_ns)),
-    evidence,
-    intervals: byStart([...fromAcks.intervals, ...fromSamples.intervals]),
+    detected: fromAcks.evidence.length > 0,
+    window_s: nsToSeconds(fromAcks.window_ns),
+    evidence: fromAcks.evidence,
+    intervals: fromAcks.intervals,
   };
+}
+
+/**
+ * Two primaries by role: how long two members answered pg_is_in_recovery() = false at once. Clients
+ * can be routed to the wrong one, though under synchronous replication its writes may only block.
+ */
+export function detectDualPrimary(timeline: readonly TimelineEvent[]): DualPrimary {
+  const fromSamples = splitBrainFromSamples(timeline);
+  const covered = union(fromSamples.intervals.map(({ start_ns, end_ns }) => ({ start_ns, end_ns })));
+  const total_ns = covered.reduce((sum, span) => sum + span.end_ns - span.start_ns, 0);
+  return { seconds: nsToSeconds(total_ns), evidence: fromSamples.evidence, intervals: fromSamples.intervals };
 }

@@ -121,6 +121,7 @@ export function runRecord(overrides: Partial<RunRecord> = {}): RunRecord {
       { name: "n2", kind: "postgres", address: "10.0.0.2" },
     ],
     history: [],
+    reads: [],
     timeline: [],
     final: { primary: "n2", ids: [], nodes: [] },
     entrypoints: ["direct"],
@@ -172,6 +173,20 @@ export function cleanFailover(): RunRecord {
   });
 }
 
+/** The read, dual-primary and transaction figures of a run without readers or transactions. */
+export const NO_READ_FIGURES = {
+  dual_primary_s: 0,
+  reads: 0,
+  stale_reads: 0,
+  max_staleness_s: 0,
+  lost_data_reads: 0,
+  non_monotonic_reads: 0,
+  replica_staleness_s: null,
+  replica_lag_bytes: null,
+  transactions: null,
+  txn_anomalies: null,
+} as const satisfies Partial<Figures>;
+
 /** Figures of an uneventful run, to override one field at a time. */
 export function figures(overrides: Partial<Figures> = {}): Figures {
   return {
@@ -188,6 +203,7 @@ export function figures(overrides: Partial<Figures> = {}): Figures {
     promotions: 1,
     split_brain: false,
     split_brain_window_s: 0,
+    ...NO_READ_FIGURES,
     ...overrides,
   };
 }

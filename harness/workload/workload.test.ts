@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { RunClock } from "../common/clock.ts";
 import type { Outcome, WriteOperation } from "./history.ts";
-import { Workload, type WriterGroup } from "./writers.ts";
+import { type ClientGroup, Workload } from "./workload.ts";
 
-function group(name: string): WriterGroup {
+function group(name: string): ClientGroup {
   return {
     name,
     writers: 1,
@@ -12,7 +12,10 @@ function group(name: string): WriterGroup {
       kind: "hosts",
       targets: [name],
       endpoint: () => ({ host: name, port: 5432, user: "u", password: "p", database: "postgres" }),
+      accept: "read-write",
     },
+    readers: { primary: 0, replica: 0, rate: 0 },
+    replicaRoute: null,
   };
 }
 
@@ -35,6 +38,9 @@ describe("Workload.acksOnEachPathSince", () => {
   const workload = () =>
     new Workload({
       groups: [group("direct"), group("haproxy")],
+      write: { kind: "ledger" },
+      writerNames: [],
+      seed: 1,
       timeoutMs: 1000,
       memberAt: () => undefined,
       clock: new RunClock(),

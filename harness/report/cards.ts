@@ -1,0 +1,36 @@
+import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
+import type { Figures } from "../verify/figures.ts";
+import { escapeHtml as esc } from "./escape.ts";
+
+/** A figure card of the HTML report: what every section with figures draws. */
+export type Tone = "" | "bad" | "warn";
+
+export interface Card {
+  figure: string;
+  label: string;
+  /** The raw value from the verification, for machines (and the tests) to compare. */
+  raw: number | boolean | null | undefined;
+  value: string;
+  sub: string;
+  tone?: Tone;
+  /** What the figure means, shown on hover. */
+  help: string;
+}
+
+export function card(c: Card): string {
+  const absent = c.raw === undefined || c.raw === null;
+  const data = c.raw === undefined ? "" : ` data-value="${esc(String(c.raw))}"`;
+  return `<div class="card${c.tone ? ` ${c.tone}` : ""}" data-figure="${esc(c.figure)}"${data} title="${esc(c.help)}"><div class="label">${esc(c.label)}</div><div class="value${absent ? " absent" : ""}">${esc(c.value)}</div><div class="sub">${esc(c.sub)}</div></div>`;
+}
+
+/** A figure's card: label, value and help from the catalogue; the sub-line and tone are the page's. */
+export function figureCard<K extends ScalarFigure>(
+  f: Figures,
+  key: K,
+  sub: string,
+  tone: Tone = "",
+  value = formatFigure(key, f),
+): Card {
+  const { label, help } = FIGURES[key];
+  return { figure: key, label, raw: f[key], value, sub, tone, help };
+}
