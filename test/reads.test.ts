@@ -14,7 +14,8 @@ describe("readers-steady: a healthy cluster shows no anomaly of any kind", () =>
       expect(result.verdict).toBe("pass");
       expect(f.reads).toBeGreaterThan(200);
       expect(f.transactions as number).toBeGreaterThan(200);
-      for (const figure of [f.lost_data_reads, f.non_monotonic_reads, f.txn_anomalies]) expect(figure).toBe(0);
+      for (const figure of [f.lost_data_reads, f.non_monotonic_reads, f.txn_anomalies])
+        expect(figure).toBe(0);
       // A replica may lag behind its replay; the primary path never reads stale.
       const primary = result.reads.paths.find((p) => p.path === "direct/primary");
       expect(primary?.ok_reads).toBeGreaterThan(100);

@@ -10,7 +10,7 @@ import type { RunRecord } from "../run/record.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
 import type { Verification } from "../verify/figures.ts";
 import { type RtoPhases, rtoPhases } from "../verify/phases.ts";
-import { checkReads } from "../verify/reads.ts";
+import { checkReads, distinctReads } from "../verify/reads.ts";
 import { mergeOutages, outagesPerFault, rtoPerFault } from "../verify/rto.ts";
 import { detectDualPrimary, detectSplitBrain } from "../verify/split-brain.ts";
 import type { ReadOperation, WriteOperation } from "../workload/history.ts";
@@ -159,7 +159,7 @@ export function fromResultJson(
         reads: readCheck.ok_reads,
         stale_reads: readCheck.stale.length,
         max_staleness_s: readCheck.max_staleness_s ?? 0,
-        lost_data_reads: readCheck.lost_data.length,
+        lost_data_reads: distinctReads(readCheck.lost_data),
         non_monotonic_reads: readCheck.non_monotonic.length,
         replica_staleness_s: readCheck.replica_staleness_s,
         replica_lag_bytes: readCheck.replica_lag_bytes,

@@ -10,7 +10,7 @@ import { checkListAppend } from "./list-append.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { rtoPhases } from "./phases.ts";
 import { derivePromotions } from "./promotions.ts";
-import { checkReads } from "./reads.ts";
+import { checkReads, distinctReads } from "./reads.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import {
   maxWriteGap,
@@ -69,7 +69,7 @@ export function verify(record: RunRecord): Verification {
     reads: reads.ok_reads,
     stale_reads: reads.stale.length,
     max_staleness_s: reads.max_staleness_s ?? 0,
-    lost_data_reads: reads.lost_data.length,
+    lost_data_reads: distinctReads(reads.lost_data),
     non_monotonic_reads: reads.non_monotonic.length,
     replica_staleness_s: reads.replica_staleness_s,
     replica_lag_bytes: reads.replica_lag_bytes,

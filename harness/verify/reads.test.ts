@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { acked, readOp, syntheticReadHistory, unacked } from "./read-helpers.ts";
-import { checkReads } from "./reads.ts";
+import { checkReads, distinctReads } from "./reads.ts";
 import { ns } from "./test-helpers.ts";
 
 const W1 = "direct/w1";
@@ -135,6 +135,15 @@ describe("checkReads", () => {
     expect(check.lost_data).toEqual([]);
   });
 
+  it("does not call a read stale for missing a write that was lost, however long after", () => {
+    // 1 and 2 were acknowledged by a rogue primary and lost; the writer never wrote again.
+    const writes = [acked(W1, 1, 0, 0.1), acked(W1, 2, 0.2, 0.3)];
+    const reads = [readOp(P1, "primary", 15, 15.1, { [W1]: null }, { node: "n1" })];
+    expect(checkReads(writes, reads, []).stale).toEqual([]);
+    // With the final state unknown, the acknowledgement is all there is: the read is stale.
+    expect(checkReads(writes, reads, null).stale).toHaveLength(1);
+  });
+
   it("finds reads of lost data whatever the write's outcome", () => {
     const writes = [acked(W1, 1, 0, 0.1), unacked("unknown", W2, 2, 0, 5), unacked("fail", W3, 3, 0, 0.2)];
     const reads = [readOp(P1, "primary", 0.3, 0.4, { [W1]: 1, [W2]: 2, [W3]: 3 })];
@@ -155,7 +164,9 @@ describe("checkReads", () => {
       writer: W1,
       write_outcome: "ok",
     });
-    expect(check.paths[0]?.lost_data_reads).toBe(3);
+    // Three lost ids, one read: the path counts reads.
+    expect(check.paths[0]?.lost_data_reads).toBe(1);
+    expect(distinctReads(check.lost_data)).toBe(1);
     expect(check.problems).toEqual([]);
   });
 

@@ -287,9 +287,13 @@ export function checkReads(
   const otherWriter = new Tally();
   const overlapping = new Tally();
 
+  const present = final === null ? null : new Set(final);
+  // Stale reads are judged against the writes that survived: missing a write that was later lost
+  // is the lost write's consequence (counted there), and would make every later read "stale" by
+  // the time since that loss rather than by how far behind its node was.
   const okByWriter = new Map<string, WriteOperation[]>();
   for (const op of writes) {
-    if (op.outcome !== "ok") continue;
+    if (op.outcome !== "ok" || (present !== null && !present.has(op.id))) continue;
     const ops = okByWriter.get(op.writer);
     if (ops === undefined) okByWriter.set(op.writer, [op]);
     else ops.push(op);
@@ -313,7 +317,6 @@ export function checkReads(
     ? new AckedWal(badWriteLsn)
     : null;
 
-  const present = final === null ? null : new Set(final);
   // Without a read there is nothing to judge, and the lost-writes check already names the final state.
   if (final === null && reads.some((r) => r.outcome === "ok"))
     problems.push("final state unreadable: reads of lost data unknown");
@@ -471,6 +474,8 @@ export function checkReads(
   if (wanted.size > 0)
     for (const op of writes) if (wanted.has(op.id) && !writerOf.has(op.id)) writerOf.set(op.id, op);
   const lost_data: LostDataRead[] = [];
+  // A read that saw several lost ids (one per writer) is one read of lost data.
+  let counted: ReadOperation | undefined;
   for (const { read, writer, id, path } of lostCandidates) {
     const op = writerOf.get(id);
     if (op === undefined) {
@@ -490,7 +495,8 @@ export function checkReads(
       writer,
       write_outcome: op.outcome,
     });
-    path.lost_data_reads += 1;
+    if (counted !== read) path.lost_data_reads += 1;
+    counted = read;
   }
 
   for (const [tally, what] of [
@@ -525,4 +531,9 @@ export function checkReads(
     paths,
     problems,
   };
+}
+
+/** How many reads the findings come from: one read can see several lost ids, one per writer. */
+export function distinctReads(findings: readonly { reader: string; invoke_ns: number }[]): number {
+  return new Set(findings.map((f) => `${f.reader}\u0000${f.invoke_ns}`)).size;
 }
