@@ -9,6 +9,9 @@
  *    its wall time (target ≤ 15 min), cold start to healthy per topology (target ≤ 5 s), the
  *    harness's own time per run outside cluster start and the scenario's steps (target ≤ 5 s),
  *    and the harness's CPU as a share of one core (target ≤ 5 %).
+ * 3. What clients read: the workload's operations per second (reads + writes, full history) on
+ *    stale-reads-replica (target ≥ 2,000/s), and the read and list-append checkers on 1 M
+ *    synthetic operations each (target ≤ 5 s).
  * --quick skips pg_auto_failover's defaults and the certification suite.
  */
 import { mkdtempSync } from "node:fs";
@@ -27,6 +30,10 @@ import { type Scenario, loadScenario } from "../harness/scenario/scenario.ts";
 import type { TopologyName } from "../harness/scenario/schema.ts";
 import { loadSuite } from "../harness/scenario/suite.ts";
 import { verify } from "../harness/verify/index.ts";
+import { syntheticListAppendHistory } from "../harness/verify/list-append-fixture.ts";
+import { checkListAppend } from "../harness/verify/list-append.ts";
+import { syntheticReadHistory } from "../harness/verify/read-helpers.ts";
+import { checkReads } from "../harness/verify/reads.ts";
 
 const { values } = parseArgs({
   options: { repeat: { type: "string", default: "1" }, quick: { type: "boolean", default: false } },
@@ -219,5 +226,35 @@ if (!values.quick) {
   console.log(
     `harness CPU over the suite: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s over ${wall.toFixed(0)} s wall = ${((100 * (cpu.user + cpu.system)) / 1e6 / wall).toFixed(1)} % of one core (target ≤ 5 %); targets: cold start ≤ 5 s, own time ≤ 5 s`,
   );
+}
+// 3. Reads and transactions: the workload's throughput on a real cluster, then the checkers at scale.
+{
+  const scenario = loadScenario(new URL("../scenarios/stale-reads-replica.yaml", import.meta.url).pathname);
+  const record = await runScenario(scenario, newRunId(), {
+    topology: "patroni",
+    backend: { kind: "local", stack: "bookworm", image: null },
+    keep: false,
+    logsDir: join(mkdtempSync(join(tmpdir(), "pgchaos-bench-")), "logs"),
+    progress: () => {},
+    seed: 1,
+  });
+  const stepAt = (text: string) =>
+    record.timeline.find((e) => e.kind === "step" && e.text === text)?.at_ns ?? Number.NaN;
+  const span = (stepAt("workload stopped") - stepAt("workload started")) / 1e9;
+  const ops = record.history.length + record.reads.length;
+  console.log(
+    `workload: ${ops} operations (${record.history.length} writes, ${record.reads.length} reads) in ${span.toFixed(1)} s = ${(ops / span).toFixed(0)} ops/s with full history (target ≥ 2,000/s); harness CPU ${record.harness?.cpu_s.toFixed(1)} s`,
+  );
+  const timed = (label: string, check: () => unknown) => {
+    const started = performance.now();
+    check();
+    console.log(`${label}: ${((performance.now() - started) / 1000).toFixed(2)} s (target ≤ 5 s)`);
+  };
+  const synthetic = syntheticReadHistory(1_000_000);
+  timed("read checks, 1,000,000 operations", () =>
+    checkReads(synthetic.writes, synthetic.reads, synthetic.final),
+  );
+  const transactions = syntheticListAppendHistory(1_000_000);
+  timed("list-append checker, 1,000,000 transactions", () => checkListAppend(transactions));
 }
 console.log(`harness peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);

@@ -95,8 +95,7 @@ describe("scenario loading", () => {
     ).toMatch(/^s\.yaml:10:16: workload\.groups\[0\]: give it writers or readers/);
     expect(
       errorOf(
-        base.replace("topologies: [patroni]", "topologies: [repmgr]\nentrypoint: pgpool") +
-          "workload:\n  readers: { replica: 1 }\n",
+        `${base.replace("topologies: [patroni]", "topologies: [repmgr]\nentrypoint: pgpool")}workload:\n  readers: { replica: 1 }\n`,
       ),
     ).toMatch(/workload\.readers\.replica: pgpool has no read-only path/);
   });

@@ -62,9 +62,21 @@ export interface ListAppendCheck {
 type Txn = WriteOperation & { txn: MicroOp[] };
 type Read = { f: "r"; key: number; value: number[] };
 
+/** A key's version order: its longest read, who read it, and what the checks need to know of it. */
+interface VersionOrder {
+  list: number[];
+  reader: Txn;
+  /** No value twice. */
+  unique: boolean;
+  /** Position of the first value a failed transaction appended; -1: none. */
+  firstFailed: number;
+}
+
 /** Who appended a value, and whether it was that transaction's last append to the key. */
 interface Append {
   txn: Txn;
+  /** The transaction's node in the dependency graph (its place among the history's transactions). */
+  index: number;
   key: number;
   last: boolean;
 }
@@ -87,35 +99,52 @@ export function checkListAppend(history: readonly WriteOperation[]): ListAppendC
   const txns = history.filter(isTxn);
   const anomalies: TxnAnomaly[] = [];
   const appends = new Map<number, Append>();
-  for (const txn of txns) {
-    const lastByKey = new Map<number, number>();
-    for (const op of txn.txn) if (op.f === "append") lastByKey.set(op.key, op.value);
-    for (const op of txn.txn) {
-      if (op.f === "append")
-        appends.set(op.value, { txn, key: op.key, last: lastByKey.get(op.key) === op.value });
+  txns.forEach((txn, index) => {
+    const ops = txn.txn;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as MicroOp;
+      if (op.f !== "append") continue;
+      // A handful of micro-ops: a scan is cheaper than a map per transaction.
+      let last = true;
+      for (let j = i + 1; j < ops.length; j++)
+        if (ops[j]?.f === "append" && ops[j]?.key === op.key) last = false;
+      appends.set(op.value, { txn, index, key: op.key, last });
     }
-  }
+  });
   const committed = txns.filter((t) => t.outcome === "ok");
 
   // Version order per key: its longest read. Ties are fine: a read of equal length must be equal.
-  const order = new Map<number, { list: number[]; reader: Txn }>();
+  const order = new Map<number, VersionOrder>();
   for (const txn of committed) {
     for (const op of txn.txn) {
       if (!isRead(op)) continue;
       const known = order.get(op.key);
       if (known === undefined || op.value.length > known.list.length)
-        order.set(op.key, { list: op.value, reader: txn });
+        order.set(op.key, { list: op.value, reader: txn, unique: true, firstFailed: -1 });
     }
+  }
+  // Values are unique, so a prefix of a list without duplicates has none, and sees a failed
+  // transaction's append exactly when it reaches past the first one: each order is scanned once.
+  for (const entry of order.values()) {
+    entry.unique = new Set(entry.list).size === entry.list.length;
+    entry.firstFailed = entry.list.findIndex((value) => appends.get(value)?.txn.outcome === "fail");
   }
 
   const incompatible = new Set<number>();
   const seen = new Set<string>();
-  const once = (key: string) => (seen.has(key) ? false : (seen.add(key), true));
+  const once = (key: string): boolean => {
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
   for (const txn of committed) {
     for (const op of txn.txn) {
       if (!isRead(op)) continue;
       const list = op.value;
-      if (new Set(list).size !== list.length && once(`dup ${txn.id} ${op.key}`)) {
+      const longest = order.get(op.key);
+      const prefix = longest !== undefined && list.every((value, index) => longest.list[index] === value);
+      const duplicates = prefix && longest.unique ? false : new Set(list).size !== list.length;
+      if (duplicates && once(`dup ${txn.id} ${op.key}`)) {
         anomalies.push({
           kind: "duplicate-elements",
           txns: [txn.id],
@@ -123,8 +152,6 @@ export function checkListAppend(history: readonly WriteOperation[]): ListAppendC
           cycle: null,
         });
       }
-      const longest = order.get(op.key);
-      const prefix = longest !== undefined && list.every((value, index) => longest.list[index] === value);
       if (!prefix && longest !== undefined && !incompatible.has(op.key)) {
         incompatible.add(op.key);
         anomalies.push({
@@ -134,7 +161,12 @@ export function checkListAppend(history: readonly WriteOperation[]): ListAppendC
           cycle: null,
         });
       }
-      for (const value of list) {
+      const failed = prefix
+        ? longest.firstFailed >= 0 && longest.firstFailed < list.length
+          ? [list[longest.firstFailed] as number]
+          : []
+        : list;
+      for (const value of failed) {
         const writer = appends.get(value);
         if (writer?.txn.outcome === "fail" && once(`g1a ${txn.id} ${writer.txn.id}`)) {
           anomalies.push({
@@ -160,7 +192,7 @@ export function checkListAppend(history: readonly WriteOperation[]): ListAppendC
     if (internal !== null) anomalies.push(internal);
   }
 
-  anomalies.push(...cycles(committed, order, appends));
+  anomalies.push(...cycles(txns, order, appends));
   const counts = Object.fromEntries(TXN_ANOMALY_KINDS.map((kind) => [kind, 0])) as Record<
     TxnAnomalyKind,
     number
@@ -211,31 +243,22 @@ interface Graph {
   value: Float64Array;
 }
 
+/** Nodes are the history's transactions by position (those without edges cost nothing). */
 function buildGraph(
-  committed: readonly Txn[],
+  txns: readonly Txn[],
   order: Map<number, { list: number[] }>,
   appends: Map<number, Append>,
 ): Graph {
-  const index = new Map<Txn, number>();
-  const ids: number[] = [];
-  const node = (txn: Txn): number => {
-    let i = index.get(txn);
-    if (i === undefined) {
-      i = ids.length;
-      index.set(txn, i);
-      ids.push(txn.id);
-    }
-    return i;
-  };
+  const ids = txns.map((txn) => txn.id);
   const from: number[] = [];
   const to: number[] = [];
   const types: number[] = [];
   const keys: number[] = [];
   const values: number[] = [];
-  const edge = (a: Txn, b: Txn, type: DependencyType, key: number, value: number) => {
-    if (a === b || a.outcome === "fail" || b.outcome === "fail") return;
-    from.push(node(a));
-    to.push(node(b));
+  const edge = (a: number, b: number, type: DependencyType, key: number, value: number) => {
+    if (a === b || txns[a]?.outcome === "fail" || txns[b]?.outcome === "fail") return;
+    from.push(a);
+    to.push(b);
     types.push(TYPE_CODE[type]);
     keys.push(key);
     values.push(value);
@@ -244,10 +267,11 @@ function buildGraph(
     for (let i = 1; i < list.length; i++) {
       const a = appends.get(list[i - 1] as number);
       const b = appends.get(list[i] as number);
-      if (a && b) edge(a.txn, b.txn, "ww", key, list[i] as number);
+      if (a && b) edge(a.index, b.index, "ww", key, list[i] as number);
     }
   }
-  for (const txn of committed) {
+  for (const [index, txn] of txns.entries()) {
+    if (txn.outcome !== "ok") continue;
     for (const op of txn.txn) {
       if (!isRead(op)) continue;
       const versions = order.get(op.key)?.list ?? [];
@@ -256,10 +280,10 @@ function buildGraph(
       if (length > 0 && versions[length - 1] !== op.value[length - 1]) continue;
       const last = op.value[length - 1];
       const writer = last === undefined ? undefined : appends.get(last);
-      if (writer && last !== undefined) edge(writer.txn, txn, "wr", op.key, last);
+      if (writer && last !== undefined) edge(writer.index, index, "wr", op.key, last);
       const next = versions[length];
       const overwriter = next === undefined ? undefined : appends.get(next);
-      if (overwriter && next !== undefined) edge(txn, overwriter.txn, "rw", op.key, next);
+      if (overwriter && next !== undefined) edge(index, overwriter.index, "rw", op.key, next);
     }
   }
   const n = ids.length;
@@ -412,11 +436,11 @@ const SINGLE_TRIES = 64;
  * on a cycle, so one edge of the wanted type and a path back close it.
  */
 function cycles(
-  committed: readonly Txn[],
+  txns: readonly Txn[],
   order: Map<number, { list: number[] }>,
   appends: Map<number, Append>,
 ): TxnAnomaly[] {
-  const graph = buildGraph(committed, order, appends);
+  const graph = buildGraph(txns, order, appends);
   const found: TxnAnomaly[] = [];
   const n = graph.ids.length;
   const edgesOf = (component: Int32Array, mask: number, type: number) => {
@@ -440,6 +464,10 @@ function cycles(
     return back === null ? null : [edge, ...back].map((e) => step(graph, e));
   };
 
+  // Every cycle lies inside a component of the whole graph: without one, there is nothing to find.
+  const all = components(graph, ALL);
+  const cyclic = [TYPE_CODE.ww, TYPE_CODE.wr, TYPE_CODE.rw].some((type) => edgesOf(all, ALL, type).size > 0);
+  if (!cyclic) return found;
   const ww = components(graph, WW);
   for (const [, edges] of edgesOf(ww, WW, TYPE_CODE.ww)) {
     const cycle = close(ww, WW, edges[0] as number);
@@ -450,7 +478,6 @@ function cycles(
     const cycle = close(wwWr, WW_WR, edges[0] as number);
     if (cycle) found.push(cycleAnomaly("G1c", cycle));
   }
-  const all = components(graph, ALL);
   for (const [, edges] of edgesOf(all, ALL, TYPE_CODE.rw)) {
     let single: DependencyStep[] | null = null;
     for (const edge of edges.slice(0, SINGLE_TRIES)) {

@@ -1,6 +1,8 @@
 import type { RunClock } from "../common/clock.ts";
+import { Random } from "../common/random.ts";
 import type { Route } from "./connection.ts";
 import type { ReadOperation, WriteOperation } from "./history.ts";
+import { KeyPool } from "./list-append.ts";
 import { readerLoop } from "./readers.ts";
 import { type WriteKind, writerLoop } from "./writers.ts";
 
@@ -85,24 +87,23 @@ export class Workload {
       running: () => this.running,
     };
     const firstKey = Math.floor((options.firstId ?? 1) / ID_RANGE) * KEYS_PER_ID_RANGE;
-    const writers = {
-      clock: options.clock,
-      connect,
-      write: options.write,
-      nextId: () => this.nextId++,
-      firstKey,
-    };
+    const { write } = options;
+    // One pool for the process's writers, so a key is retired after its appends, not each writer's.
+    const keys =
+      write.kind === "list-append"
+        ? new KeyPool(write.keys, write.appendsPerKey, firstKey, new Random(options.seed))
+        : null;
+    const writers = { clock: options.clock, connect, write, nextId: () => this.nextId++, keys };
     const readers = {
       clock: options.clock,
       connect,
       writers: options.writerNames,
       record: (r: ReadOperation) => this.recordRead(r),
     };
-    let index = 0;
     this.loops = options.groups.flatMap((group) => [
       ...writerNames(group.name, group.writers).map((writer) =>
         writerLoop(
-          { ...writers, seed: (options.seed + index++ * 7919) >>> 0, record: (op) => this.record(op) },
+          { ...writers, record: (op) => this.record(op) },
           group.name,
           writer,
           group.route,

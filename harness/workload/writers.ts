@@ -1,5 +1,4 @@
 import type { RunClock } from "../common/clock.ts";
-import { Random } from "../common/random.ts";
 import { Cadence } from "./cadence.ts";
 import { classifyWriteError } from "./classify.ts";
 import {
@@ -11,7 +10,7 @@ import {
   connect,
 } from "./connection.ts";
 import type { MicroOp, WriteOperation } from "./history.ts";
-import { type Isolation, KeyPool, TXN, completedTxn, isolationSetup, txnValues } from "./list-append.ts";
+import { type Isolation, type KeyPool, TXN, completedTxn, isolationSetup, txnValues } from "./list-append.ts";
 
 const INSERT: Statement = {
   name: "pgchaos-insert",
@@ -31,9 +30,8 @@ export interface WriterContext {
   write: WriteKind;
   /** Hands out ledger ids: unique across the run's writers (helpers get their own range). */
   nextId: () => number;
-  /** Seeds the transactions' key choices (list-append). */
-  seed: number;
-  firstKey: number;
+  /** The keys list-append transactions touch, shared by the process's writers; null for the ledger. */
+  keys: KeyPool | null;
   record: (operation: WriteOperation) => void;
 }
 
@@ -54,10 +52,7 @@ export async function writerLoop(
     applicationName: "pgchaos-writer",
     setup: write.kind === "list-append" ? isolationSetup(write.isolation) : undefined,
   };
-  const keys =
-    write.kind === "list-append"
-      ? new KeyPool(write.keys, write.appendsPerKey, context.firstKey, new Random(context.seed))
-      : undefined;
+  const { keys } = context;
   // Never bursts to catch up after a stall: a real client would not either.
   const cadence = new Cadence(rate > 0 ? 1000 / rate : 0);
   let connection: Connection | undefined;
