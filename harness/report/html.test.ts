@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { acked, readOp } from "../verify/read-helpers.ts";
+import { checkReads } from "../verify/reads.ts";
 import { escapeHtml, htmlReporter, keyMoments, renderHtml } from "./html.ts";
 import type { NodeLog } from "./logs.ts";
 import type { RunReport } from "./reporter.ts";
@@ -449,5 +451,32 @@ describe("no passwords anywhere", () => {
     const page = renderHtml(report);
     expect(page).not.toContain("hunter2");
     expect(page).toContain("user=rewinder password=******** host=n2");
+  });
+});
+
+describe("what clients read", () => {
+  it("is absent without readers or transactions", () => {
+    expect(renderHtml(fixtureReport())).not.toContain('id="reads"');
+  });
+
+  it("shows the read figures from verify and lists each stale read and read of lost data", () => {
+    const report = fixtureReport();
+    const writes = [acked("direct/w1", 1, 0, 0.1), acked("direct/w1", 2, 0.2, 0.3)];
+    const reads = [
+      readOp("direct/replica/r1", "replica", 0.5, 0.6, { "direct/w1": 1 }, { node: "n3", lsn: "0/1" }),
+      readOp("direct/r1", "primary", 0.7, 0.8, { "direct/w1": 2 }),
+    ];
+    report.verification.reads = checkReads(writes, reads, [1]);
+    report.verification.figures = {
+      ...report.verification.figures,
+      reads: 2,
+      stale_reads: 0,
+      lost_data_reads: 1,
+    };
+    const page = renderHtml(report);
+    expect(page).toContain('<section class="panel" id="reads">');
+    expect(page).toContain('data-figure="lost_data_reads" data-value="1"');
+    expect(page).toContain("Reads of lost data (1)");
+    expect(page).toMatch(/<td><code>direct\/r1<\/code><\/td><td>n1<\/td><td>0\.700<\/td><td>2 /);
   });
 });
