@@ -12,7 +12,7 @@
  * 3. What clients read: the workload's operations per second (reads + writes, full history) on
  *    stale-reads-replica (target ≥ 2,000/s), and the read and list-append checkers on 1 M
  *    synthetic operations each (target ≤ 5 s).
- * --quick skips pg_auto_failover's defaults and the certification suite.
+ * --quick skips pg_auto_failover's defaults and the certification suite; --reads runs only part 3.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,7 +36,11 @@ import { syntheticReadHistory } from "../harness/verify/read-helpers.ts";
 import { checkReads } from "../harness/verify/reads.ts";
 
 const { values } = parseArgs({
-  options: { repeat: { type: "string", default: "1" }, quick: { type: "boolean", default: false } },
+  options: {
+    repeat: { type: "string", default: "1" },
+    quick: { type: "boolean", default: false },
+    reads: { type: "boolean", default: false },
+  },
 });
 const repeats = Number(values.repeat);
 
@@ -62,7 +66,7 @@ const patroniFast = {
 const docker = await dockerStatus();
 const dockerReady = docker.reachable && docker.images.some((i) => i.name === "pgchaos/node:bookworm" && i.id);
 if (!dockerReady) console.error(`docker case skipped: ${docker.detail} (build images: bash docker/build.sh)`);
-const cases: Case[] = [
+const allCases: Case[] = [
   { label: "patroni 5/1/2 · local", backend: "local", ...patroniFast },
   ...(dockerReady ? [{ label: "patroni 5/1/2 · docker", backend: "docker" as const, ...patroniFast }] : []),
   {
@@ -82,6 +86,7 @@ const cases: Case[] = [
         },
       ]),
 ];
+const cases = values.reads ? [] : allCases;
 
 function table(rows: string[][]): void {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
@@ -151,12 +156,14 @@ for (const benchCase of cases) {
     console.error(`done: ${benchCase.label} #${i}`);
   }
 }
-table(rows);
-console.log(
-  "targets: patroni healthy ≤ 8 s and scenario ≤ 25 s (local), healthy ≤ 12 s (docker); pg_auto_failover healthy ≤ 12 s",
-);
+if (cases.length > 0) {
+  table(rows);
+  console.log(
+    "targets: patroni healthy ≤ 8 s and scenario ≤ 25 s (local), healthy ≤ 12 s (docker); pg_auto_failover healthy ≤ 12 s",
+  );
+}
 
-if (!values.quick) {
+if (!values.quick && !values.reads) {
   const suite = loadSuite(new URL("../scenarios/certification.yaml", import.meta.url).pathname);
   const plan = buildPlan(suite.scenarios.map(loadScenario), {
     topologies: suite.topologies ?? undefined,
