@@ -13,7 +13,8 @@ export const ednReporter: Reporter = {
   async write(report, dir) {
     const { history, reads } = report.record;
     const file = join(dir, "history.edn");
-    const transactional = history.some((op) => op.txn !== undefined);
+    // Verify already decided whether this was a list-append run: it checked its transactions.
+    const transactional = report.verification.transactions !== null;
     await writeFile(file, transactional ? listAppendEdn(history) : registerEdn(history, reads));
     return [file];
   },

@@ -1,5 +1,6 @@
 import type { Stack } from "../backend/backend.ts";
 import type { RunRecord } from "../run/record.ts";
+import type { ListAppendCheck } from "../verify/list-append.ts";
 /** Small number formatters shared by the HTML and terminal reporters, so both say the same thing. */
 
 const NS_PER_S = 1_000_000_000;
@@ -53,4 +54,11 @@ export function planFacts(r: RunRecord): [string, string][] {
 /** A run among its scenario × topology's others: its sweep point and repeat ("patroni.ttl=5 · r2"). */
 export function runLabel(r: RunRecord): string {
   return r.plan ? r.plan.key.split("/").slice(2).join(" · ") : "";
+}
+
+/** The anomaly kinds a list-append check found, as "G-single 64": the terminal and the report say the same. */
+export function anomalyCounts(check: ListAppendCheck): string[] {
+  return Object.entries(check.counts)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${kind} ${count}`);
 }

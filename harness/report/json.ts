@@ -3,13 +3,16 @@ import { join } from "node:path";
 import type { Stack } from "../backend/backend.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { Member, RunRecord } from "../run/record.ts";
-import type {
-  ExpectationResult,
-  Figures,
-  Outage,
-  Promotion,
-  SplitBrainInterval,
-  Verification,
+import {
+  CLIENT_FIGURES,
+  type ClientFigure,
+  type ClientFigures,
+  type ExpectationResult,
+  type Figures,
+  type Outage,
+  type Promotion,
+  type SplitBrainInterval,
+  type Verification,
 } from "../verify/figures.ts";
 import type { ListAppendCheck } from "../verify/list-append.ts";
 import type { ReadCheck } from "../verify/reads.ts";
@@ -34,16 +37,7 @@ export type ContractFigures = Pick<
   | "promotions"
   | "split_brain"
   | "split_brain_window_s"
-  | "dual_primary_s"
-  | "reads"
-  | "stale_reads"
-  | "max_staleness_s"
-  | "lost_data_reads"
-  | "non_monotonic_reads"
-  | "replica_staleness_s"
-  | "replica_lag_bytes"
-  | "transactions"
-  | "txn_anomalies"
+  | ClientFigure
   | "write_blocked_s"
   | "old_primary_rejoin_s"
   | "groups"
@@ -125,21 +119,16 @@ function contractFigures(f: Figures): ContractFigures {
     promotions: f.promotions,
     split_brain: f.split_brain,
     split_brain_window_s: f.split_brain_window_s,
-    dual_primary_s: f.dual_primary_s,
-    reads: f.reads,
-    stale_reads: f.stale_reads,
-    max_staleness_s: f.max_staleness_s,
-    lost_data_reads: f.lost_data_reads,
-    non_monotonic_reads: f.non_monotonic_reads,
-    replica_staleness_s: f.replica_staleness_s,
-    replica_lag_bytes: f.replica_lag_bytes,
-    transactions: f.transactions,
-    txn_anomalies: f.txn_anomalies,
+    ...pickClientFigures(f),
     write_blocked_s: f.write_blocked_s,
     old_primary_rejoin_s: f.old_primary_rejoin_s,
     // Per writer group (entry points, placements): the downtime each path into the cluster gave.
     groups: f.groups,
   };
+}
+
+function pickClientFigures(f: Figures): ClientFigures {
+  return Object.fromEntries(CLIENT_FIGURES.map((key) => [key, f[key]])) as ClientFigures;
 }
 
 function withSeconds(e: TimelineEvent): TimelineEntry {

@@ -8,9 +8,10 @@ import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
-import type { Verification } from "../verify/figures.ts";
+import type { ClientFigure, Verification } from "../verify/figures.ts";
+import { clientFigures } from "../verify/index.ts";
 import { type RtoPhases, rtoPhases } from "../verify/phases.ts";
-import { checkReads, distinctReads } from "../verify/reads.ts";
+import { checkReads } from "../verify/reads.ts";
 import { mergeOutages, outagesPerFault, rtoPerFault } from "../verify/rto.ts";
 import { detectDualPrimary, detectSplitBrain } from "../verify/split-brain.ts";
 import type { ReadOperation, WriteOperation } from "../workload/history.ts";
@@ -51,17 +52,7 @@ type AddedLater =
   | "transactions";
 
 /** Figures added with readers and the two kinds of split-brain: older files lack them. */
-type FiguresAddedLater =
-  | "dual_primary_s"
-  | "reads"
-  | "stale_reads"
-  | "max_staleness_s"
-  | "lost_data_reads"
-  | "non_monotonic_reads"
-  | "replica_staleness_s"
-  | "replica_lag_bytes"
-  | "transactions"
-  | "txn_anomalies";
+type FiguresAddedLater = ClientFigure;
 
 /** A fault's RTO as stored: phases came after the RTO itself. */
 type StoredFaultRto = Omit<ResultJson["rto_per_fault"][number], "phases"> & { phases?: RtoPhases | null };
@@ -155,16 +146,7 @@ export function fromResultJson(
     verification: {
       verdict: result.verdict,
       figures: {
-        dual_primary_s: dualPrimary.seconds,
-        reads: readCheck.ok_reads,
-        stale_reads: readCheck.stale.length,
-        max_staleness_s: readCheck.max_staleness_s ?? 0,
-        lost_data_reads: distinctReads(readCheck.lost_data),
-        non_monotonic_reads: readCheck.non_monotonic.length,
-        replica_staleness_s: readCheck.replica_staleness_s,
-        replica_lag_bytes: readCheck.replica_lag_bytes,
-        transactions: transactions?.committed ?? null,
-        txn_anomalies: transactions?.anomalies.length ?? null,
+        ...clientFigures(dualPrimary, readCheck, transactions),
         ...result.figures,
         // Result files written before per-group figures existed have none.
         groups: result.figures.groups ?? {},

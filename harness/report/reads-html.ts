@@ -3,7 +3,7 @@ import type { Verification } from "../verify/figures.ts";
 import type { PathReads } from "../verify/reads.ts";
 import { type Card, card, figureCard } from "./cards.ts";
 import { escapeHtml as esc } from "./escape.ts";
-import { formatCount, nsToS } from "./format.ts";
+import { anomalyCounts, formatCount, nsToS } from "./format.ts";
 import { maskText } from "./redact.ts";
 import type { RunReport } from "./reporter.ts";
 
@@ -98,9 +98,7 @@ function transactionCards(v: Verification): Card[] {
   const f = v.figures;
   const txns = v.transactions;
   if (txns === null) return [];
-  const kinds = Object.entries(txns.counts)
-    .filter(([, count]) => count > 0)
-    .map(([kind, count]) => `${kind} ${count}`);
+  const kinds = anomalyCounts(txns);
   return [
     figureCard(f, "transactions", `of ${formatCount(txns.transactions)} attempted`),
     figureCard(f, "txn_anomalies", kinds.join(", ") || "no anomaly inferred", kinds.length > 0 ? "bad" : ""),

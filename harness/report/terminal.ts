@@ -1,6 +1,6 @@
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
 import type { Figures } from "../verify/figures.ts";
-import { formatSeconds, runLabel, stackLabel } from "./format.ts";
+import { anomalyCounts, formatSeconds, runLabel, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";
 import type { RunReport } from "./reporter.ts";
 
@@ -92,9 +92,7 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
   }
   const txns = v.transactions;
   if (txns !== null) {
-    const kinds = Object.entries(txns.counts)
-      .filter(([, count]) => count > 0)
-      .map(([kind, count]) => `${kind} ${count}`);
+    const kinds = anomalyCounts(txns);
     lines.push(
       `  ${said("transactions", f)} committed · ${bad(kinds.length > 0, kinds.length > 0 ? kinds.join(", ") : "no anomaly")}`,
     );

@@ -26,7 +26,7 @@ import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
 import { uriHosts, withCredentials, withHosts, withTargetSessionAttrs } from "../topology/uri.ts";
 import type { Route } from "../workload/connection.ts";
-import { type ClientGroup, Workload, writerNames } from "../workload/workload.ts";
+import { type ClientGroup, ID_RANGE, Workload, writerNames } from "../workload/workload.ts";
 import { checkMember } from "./preflight.ts";
 import type { HarnessCost, NodeLsn, RunRecord } from "./record.ts";
 
@@ -433,7 +433,7 @@ class Execution {
         timeoutMs: clients.timeoutMs,
         targets: group.local ? [member] : direct,
         // Disjoint id ranges keep every ledger id unique across processes.
-        firstId: (index + 1) * 1_000_000_000,
+        firstId: (index + 1) * ID_RANGE,
         write: clients.write,
         writerNames,
         seed: (this.random.seed + index + 1) >>> 0,

@@ -150,3 +150,19 @@ export interface Verification {
   /** Checks that could not be made honestly (e.g. final state unreadable); they fail the verdict. */
   problems: string[];
 }
+
+/** The figures of what clients read, of two primaries by role, and of transactions: added together. */
+export const CLIENT_FIGURES = [
+  "dual_primary_s",
+  "reads",
+  "stale_reads",
+  "max_staleness_s",
+  "lost_data_reads",
+  "non_monotonic_reads",
+  "replica_staleness_s",
+  "replica_lag_bytes",
+  "transactions",
+  "txn_anomalies",
+] as const satisfies readonly (keyof Figures)[];
+export type ClientFigure = (typeof CLIENT_FIGURES)[number];
+export type ClientFigures = Pick<Figures, ClientFigure>;

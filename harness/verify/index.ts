@@ -4,13 +4,13 @@ import type { RunRecord } from "../run/record.ts";
 import { isAggregateKey } from "./aggregate.ts";
 import { expectedRtoBound } from "./bound.ts";
 import { evaluateExpectation, parseExpectation } from "./expectations.ts";
-import type { ExpectationResult, Figures, Verification } from "./figures.ts";
+import type { ClientFigures, DualPrimary, ExpectationResult, Figures, Verification } from "./figures.ts";
 import { countOutcome, groupFigures } from "./groups.ts";
-import { checkListAppend } from "./list-append.ts";
+import { type ListAppendCheck, checkListAppend } from "./list-append.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { rtoPhases } from "./phases.ts";
 import { derivePromotions } from "./promotions.ts";
-import { checkReads, distinctReads } from "./reads.ts";
+import { type ReadCheck, checkReads, distinctReads } from "./reads.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import {
   maxWriteGap,
@@ -23,6 +23,26 @@ import {
 } from "./rto.ts";
 import { detectDualPrimary, detectSplitBrain } from "./split-brain.ts";
 import { measureWalLoss } from "./wal-loss.ts";
+
+/** The client figures from their checks; a result loaded without them derives them the same way. */
+export function clientFigures(
+  dualPrimary: DualPrimary,
+  reads: ReadCheck,
+  transactions: ListAppendCheck | null,
+): ClientFigures {
+  return {
+    dual_primary_s: dualPrimary.seconds,
+    reads: reads.ok_reads,
+    stale_reads: reads.stale.length,
+    max_staleness_s: reads.max_staleness_s ?? 0,
+    lost_data_reads: distinctReads(reads.lost_data),
+    non_monotonic_reads: reads.non_monotonic.length,
+    replica_staleness_s: reads.replica_staleness_s,
+    replica_lag_bytes: reads.replica_lag_bytes,
+    transactions: transactions?.committed ?? null,
+    txn_anomalies: transactions?.anomalies.length ?? null,
+  };
+}
 
 /**
  * Pure: the same record always yields the same verification. The verdict passes only when every
@@ -65,16 +85,7 @@ export function verify(record: RunRecord): Verification {
     promotions: promotions.length,
     split_brain: splitBrain.detected,
     split_brain_window_s: splitBrain.window_s,
-    dual_primary_s: dualPrimary.seconds,
-    reads: reads.ok_reads,
-    stale_reads: reads.stale.length,
-    max_staleness_s: reads.max_staleness_s ?? 0,
-    lost_data_reads: distinctReads(reads.lost_data),
-    non_monotonic_reads: reads.non_monotonic.length,
-    replica_staleness_s: reads.replica_staleness_s,
-    replica_lag_bytes: reads.replica_lag_bytes,
-    transactions: transactions?.committed ?? null,
-    txn_anomalies: transactions?.anomalies.length ?? null,
+    ...clientFigures(dualPrimary, reads, transactions),
     write_blocked_s: writeBlocked(record.history),
     old_primary_rejoin_s: oldPrimaryRejoin(record.timeline),
     groups: groupFigures(record.history, record.timeline, lostWrites.lost_ids),

@@ -8,13 +8,18 @@ import type { Outcome, ReadOperation, ReadTarget, WriteOperation } from "../work
 import { lsnDiff, parseLsn } from "./lsn.ts";
 import { formatInstant, nsToSeconds } from "./units.ts";
 
-export interface StaleRead {
-  reader: string;
-  group: string;
-  target: ReadTarget;
-  node: string | null;
-  invoke_ns: number;
-  complete_ns: number;
+/** Which read a finding is about: the read's own identity, as the history has it. */
+export type OffendingRead = Pick<
+  ReadOperation,
+  "reader" | "group" | "target" | "node" | "invoke_ns" | "complete_ns"
+>;
+
+function offending(read: ReadOperation): OffendingRead {
+  const { reader, group, target, node, invoke_ns, complete_ns } = read;
+  return { reader, group, target, node, invoke_ns, complete_ns };
+}
+
+export interface StaleRead extends OffendingRead {
   /** The oldest acknowledged write it missed (earliest acknowledgement; the lower id on a tie). */
   missed_id: number;
   writer: string;
@@ -25,13 +30,7 @@ export interface StaleRead {
   missed: number;
 }
 
-export interface LostDataRead {
-  reader: string;
-  group: string;
-  target: ReadTarget;
-  node: string | null;
-  invoke_ns: number;
-  complete_ns: number;
+export interface LostDataRead extends OffendingRead {
   /** The id it saw that is missing at the end. */
   id: number;
   writer: string;
@@ -436,12 +435,7 @@ export function checkReads(
     const staleness = missed > 0 ? nsToSeconds(read.invoke_ns - oldestAck) : 0;
     if (missed > 0) {
       stale.push({
-        reader: read.reader,
-        group: read.group,
-        target: read.target,
-        node: read.node,
-        invoke_ns: read.invoke_ns,
-        complete_ns: read.complete_ns,
+        ...offending(read),
         missed_id: oldestId,
         writer: oldestWriter,
         missed_ack_ns: oldestAck,
@@ -485,12 +479,7 @@ export function checkReads(
     if (op.writer !== writer)
       otherWriter.add(`${read.reader} saw ${id} under ${writer}, written by ${op.writer}`);
     lost_data.push({
-      reader: read.reader,
-      group: read.group,
-      target: read.target,
-      node: read.node,
-      invoke_ns: read.invoke_ns,
-      complete_ns: read.complete_ns,
+      ...offending(read),
       id,
       writer,
       write_outcome: op.outcome,

@@ -3,7 +3,7 @@
 import type { Role, TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { WriteOperation } from "../workload/history.ts";
-import type { Figures } from "./figures.ts";
+import type { ClientFigures, Figures } from "./figures.ts";
 
 /** Seconds → integer nanoseconds, so differences in tests are exact. */
 export function ns(seconds: number): number {
@@ -185,7 +185,7 @@ export const NO_READ_FIGURES = {
   replica_lag_bytes: null,
   transactions: null,
   txn_anomalies: null,
-} as const satisfies Partial<Figures>;
+} as const satisfies ClientFigures;
 
 /** Figures of an uneventful run, to override one field at a time. */
 export function figures(overrides: Partial<Figures> = {}): Figures {

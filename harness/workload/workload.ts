@@ -44,7 +44,8 @@ export function writerNames(group: string, writers: number): string[] {
 
 /** List-append keys of one process: helpers get their own, far from the harness's (ids are ranged the same way). */
 const KEYS_PER_ID_RANGE = 1_000_000;
-const ID_RANGE = 1_000_000_000;
+/** Ledger ids of one process: helper k writes from k × ID_RANGE, so ids never collide across processes. */
+export const ID_RANGE = 1_000_000_000;
 
 /**
  * The clients of a run: writers (ledger rows or list-append transactions) and readers, every
