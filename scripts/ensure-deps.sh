@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(postgresql-15 postgresql-contrib patroni python3-psycopg2 etcd-server etcd-client
   postgresql-15-auto-failover pg-auto-failover-cli postgresql-15-repmgr nftables iproute2 util-linux
   haproxy pgpool2 openssh-server openssh-client  # entry points; sshd for repmgr's switchover
+  libfaketime  # clock-skew: the HA agents' clocks
   libpq-dev  # npm ci builds the libpq addon the `uri` entry point uses (node-gyp, g++, make)
   chromium)  # chromium: the report tests open the HTML reports in it, headless, via playwright-core
 missing=()
@@ -38,3 +39,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "pgchaos: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
+bash scripts/ensure-toxiproxy.sh  # the latency and reset-peer faults run Toxiproxy inside members

@@ -90,8 +90,17 @@ export function leftovers(runId: string): string[] {
     ).stdout;
     for (const id of listed.split("\n").filter(Boolean)) found.push(`docker ${kind.split(" ")[0]} ${id}`);
   }
+  // Members' own disks (harness/backend/disk.ts): mounted and backed by a file in the work directory.
+  for (const line of readFileSync("/proc/self/mounts", "utf8").split("\n"))
+    if (line.includes(`/pgchaos-${runId}-`)) found.push(`mount ${line.split(" ")[1]}`);
+  const loops = spawnSync("losetup", ["-a"], { encoding: "utf8" }).stdout;
+  for (const line of loops.split("\n"))
+    if (line.includes(`/pgchaos-${runId}-`)) found.push(`loop device ${line.split(":")[0]}`);
   const tmp = readdirSync("/tmp").filter((name) => name.startsWith(`pgchaos-${runId}-`));
   for (const dir of tmp) found.push(`work directory /tmp/${dir}`);
+  // POSIX shared memory the run made (libfaketime's for clock-skew), and any libfaketime made itself.
+  for (const name of readdirSync("/dev/shm"))
+    if (name.includes(`pgchaos-${runId}-`) || name.includes("faketime_")) found.push(`/dev/shm/${name}`);
   return found;
 }
 
@@ -113,6 +122,7 @@ export interface ResultJson {
   }[];
   promotions: { member: string; timeline: number; source: string }[];
   versions: Record<string, string>;
+  seed: number;
   problems: string[];
   final: {
     primary: string | null;

@@ -22,11 +22,19 @@ export type Capability =
   /** Freezing the whole member from outside (Docker's pause: the cgroup freezer). */
   | "pause"
   /** Taking the member off the network altogether (Docker's network disconnect). */
-  | "disconnect";
+  | "disconnect"
+  /** Routing chosen links through a Toxiproxy of the harness's own (latency, reset-peer). */
+  | "proxy"
+  /** Kernel traffic shaping on the member's interface (tc htb: bandwidth). */
+  | "shaping"
+  /** A size-limited filesystem of the member's own under its data directory (disk-full, io-freeze). */
+  | "disk"
+  /** Processes started with libfaketime, their clock movable at run time (clock-skew). */
+  | "faketime";
 
 /** What each backend can do, known before anything starts, so validation can refuse a scenario early. */
 export const CAPABILITIES: Record<BackendKind, ReadonlySet<Capability>> = {
-  local: new Set(["signals", "firewall"]),
+  local: new Set(["signals", "firewall", "faketime", "disk", "proxy", "shaping"]),
   docker: new Set(["signals", "firewall", "pause", "disconnect"]),
 };
 
@@ -119,6 +127,21 @@ export interface StartedMember {
   startHelper(config: string): HelperProcess;
   /** The backend's own whole-member faults, when it has them (see Capability). */
   readonly native: NativeFaults | null;
+  /**
+   * Starts a long-running process of the harness's own in the member (a link fault's Toxiproxy).
+   * Its argv must carry INSTRUMENT_MARKER: it is never one of processes(), so no fault signals it;
+   * stop() ends it, and teardown removes it with the member after a crash.
+   */
+  spawnInstrument(spec: ProcessSpec): Promise<InstrumentProcess>;
+}
+
+/** A process spawnInstrument started, by the member's own PID. */
+export interface InstrumentProcess {
+  readonly pid: number;
+  /** False once it has exited (crashed, or stopped). */
+  running(): boolean;
+  /** SIGTERM, SIGKILL after a grace period; resolves once it has exited. */
+  stop(): Promise<void>;
 }
 
 /** The software stack running in the members: which PostgreSQL and where its binaries are. */
@@ -165,3 +188,11 @@ export interface Backend {
  * not of the system under test: faults never signal it, teardown removes it with the member.
  */
 export const SSHD_MARKER = "pgchaos-sshd.conf";
+
+/** In the argv of every process spawnInstrument starts: an instrument, never the system under test. */
+export const INSTRUMENT_MARKER = "pgchaos-instrument";
+
+/** Names of the POSIX shared memory a run creates (libfaketime's): its teardown removes them. */
+export function sharedMemoryPrefix(runId: string): string {
+  return `pgchaos-${runId}-`;
+}

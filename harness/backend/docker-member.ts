@@ -6,6 +6,7 @@ import type {
   Endpoint,
   ExecOptions,
   HelperProcess,
+  InstrumentProcess,
   MemberProcess,
   NativeFaults,
   ProcessSpec,
@@ -141,6 +142,13 @@ export class DockerMember implements StartedMember {
   /** `entry` is for tests only: production always runs the agent. */
   startHelper(config: string, entry = AGENT_MAIN): HelperProcess {
     return runHelper(this.container, () => this.install(entry), config);
+  }
+
+  /** Not yet: the images carry no Toxiproxy, and the harness dials only published ports. */
+  async spawnInstrument(spec: ProcessSpec): Promise<InstrumentProcess> {
+    throw new Error(
+      `the docker backend cannot start instruments (${spec.argv[0]}) in a member yet: use --backend local`,
+    );
   }
 
   /** Copies a bundle in once per member; the marker in its name makes it an instrument in processes(). */

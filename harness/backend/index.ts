@@ -3,6 +3,7 @@ import { faults } from "../faults/index.ts";
 import type { Scenario } from "../scenario/scenario.ts";
 import { STACKS } from "../scenario/schema.ts";
 import { type Backend, type BackendKind, CAPABILITIES } from "./backend.ts";
+import { DEFAULT_DISK_SIZE, MIN_DISK_BYTES, parseDiskSize } from "./disk.ts";
 import { DockerBackend } from "./docker.ts";
 import { LocalBackend } from "./local.ts";
 
@@ -34,13 +35,24 @@ export function chooseBackend(
     );
   }
   checkCapabilities(scenario, kind);
+  if (diskBytesFor(scenario) !== null && !CAPABILITIES[kind].has("disk")) {
+    throw new UsageError(
+      `${scenario.file}: cluster.disk needs a backend that can give members a disk of their own; backend ${kind} cannot`,
+    );
+  }
   return { kind, stack: stack as BackendChoice["stack"], image };
 }
 
 /** A fault the backend cannot do is a validation error naming both, like a target a topology lacks. */
 function checkCapabilities(scenario: Scenario, kind: BackendKind): void {
-  for (const step of scenario.steps) {
-    if (step.kind !== "fault") continue;
+  const named = scenario.steps.flatMap((step) =>
+    step.kind === "fault"
+      ? [{ fault: step.fault, at: step.at }]
+      : step.kind === "nemesis"
+        ? step.faults.map((fault) => ({ fault, at: step.at }))
+        : [],
+  );
+  for (const step of named) {
     const missing = faults[step.fault].needs.filter((need) => !CAPABILITIES[kind].has(need));
     if (missing.length > 0) {
       const able = (Object.keys(CAPABILITIES) as BackendKind[]).filter((k) =>
@@ -57,8 +69,30 @@ export function imageOf(choice: BackendChoice): string {
   return choice.image ?? `pgchaos/node:${choice.stack}`;
 }
 
-export function createBackend(choice: BackendChoice, runId: string): Backend {
+/**
+ * Bytes of the filesystem each member's directory gets, decided before anything starts; null when
+ * no step needs one (a fault with the disk capability) and `cluster.disk` does not ask for it.
+ */
+export function diskBytesFor(scenario: Scenario): number | null {
+  const needed = scenario.steps.some(
+    (step) => step.kind === "fault" && faults[step.fault]?.needs.includes("disk"),
+  );
+  if (!needed && scenario.cluster.disk === undefined) return null;
+  const bytes = parseDiskSize(scenario.cluster.disk ?? DEFAULT_DISK_SIZE);
+  if (bytes < MIN_DISK_BYTES) {
+    throw new UsageError(
+      `${scenario.file}: cluster.disk ${scenario.cluster.disk}: too small for a member (at least ${MIN_DISK_BYTES / 2 ** 20}MB)`,
+    );
+  }
+  return bytes;
+}
+
+export function createBackend(
+  choice: BackendChoice,
+  runId: string,
+  options: { diskBytes: number | null } = { diskBytes: null },
+): Backend {
   return choice.kind === "local"
-    ? new LocalBackend(runId)
+    ? new LocalBackend(runId, options)
     : new DockerBackend({ runId, image: imageOf(choice) });
 }

@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -22,6 +23,8 @@ import {
   CAPABILITIES,
   type ExecOptions,
   type HelperProcess,
+  INSTRUMENT_MARKER,
+  type InstrumentProcess,
   type MemberProcess,
   type MemberSpec,
   type ProcessSpec,
@@ -30,7 +33,9 @@ import {
   type StartedBackend,
   type StartedMember,
   type TrafficRule,
+  sharedMemoryPrefix,
 } from "./backend.ts";
+import { createDisk, removeDisks, thawDisks } from "./disk.ts";
 import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
 
@@ -58,7 +63,11 @@ export class LocalBackend implements Backend {
   /** The members' directories: the namespaces share the host's filesystem, so each has its own here. */
   private readonly workdir: string;
 
-  constructor(private readonly runId: string) {
+  constructor(
+    private readonly runId: string,
+    /** Bytes of each member's own filesystem on its directory; null: the directory is on the host's. */
+    private readonly options: { diskBytes: number | null } = { diskBytes: null },
+  ) {
     this.workdir = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-`));
     chmodSync(this.workdir, 0o755);
     this.state = {
@@ -68,6 +77,8 @@ export class LocalBackend implements Backend {
       links: [],
       nft_tables: [],
       iptables_deletes: [],
+      mounts: [],
+      backing_files: [],
       workdir: this.workdir,
     };
     saveState(this.state);
@@ -105,6 +116,15 @@ export class LocalBackend implements Backend {
       const dir = `${this.workdir}/${spec.name}`;
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       chownSync(dir, postgres.uid, postgres.gid);
+      if (this.options.diskBytes !== null) {
+        await createDisk(
+          { backingFile: `${dir}.img`, mount: dir, bytes: this.options.diskBytes, ...postgres },
+          {
+            backingFile: (file) => this.record(() => this.state.backing_files.push(file)),
+            mount: (path) => this.record(() => this.state.mounts.push(path)),
+          },
+        );
+      }
       members.set(spec.name, new LocalMember(spec.name, ns, address, dir));
     }
     return {
@@ -273,6 +293,42 @@ class LocalMember implements StartedMember {
       spawn(argv[0] as string, argv.slice(1), { cwd: PROJECT, stdio: ["ignore", "pipe", "pipe"] }),
     );
   }
+
+  async spawnInstrument(spec: ProcessSpec): Promise<InstrumentProcess> {
+    if (!spec.argv.some((arg) => arg.includes(INSTRUMENT_MARKER)))
+      throw new Error(`an instrument's argv must carry ${INSTRUMENT_MARKER}: ${spec.argv.join(" ")}`);
+    const log = openSync(spec.logFile, "a");
+    // `ip netns exec` and setpriv exec in place: the child's PID is the instrument's own.
+    const [command, ...args] = ["ip", "netns", "exec", this.ns, ...asUserArgv(spec.user), ...spec.argv];
+    const child = spawn(command as string, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ["ignore", log, log],
+      detached: true,
+    });
+    closeSync(log);
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined) throw new Error(`could not start ${spec.argv[0]} on ${this.name}`);
+    let exited = false;
+    const gone = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        exited = true;
+        resolve();
+      }),
+    );
+    return {
+      pid,
+      running: () => !exited,
+      async stop() {
+        if (exited) return;
+        child.kill("SIGTERM");
+        if (await Promise.race([gone.then(() => true), sleep(3_000).then(() => false)])) return;
+        child.kill("SIGKILL");
+        await gone;
+      },
+    };
+  }
 }
 
 /** A helper's stdout as lines, its stderr kept, and a stop that waits for it to exit. */
@@ -350,10 +406,13 @@ async function freePrefix(): Promise<string> {
 }
 
 /**
- * Removes every resource named in a run state: processes first (by PID, only those inside the
- * run's own namespaces), then nft tables, namespaces, links, iptables rules and the work directory.
+ * Removes every resource named in a run state: frozen filesystems thawed, then processes (by PID,
+ * only those inside the run's own namespaces), nft tables, namespaces, links, iptables rules, the
+ * members' own filesystems (unmounted, loop devices detached, backing files deleted) and the work directory.
  */
 export async function teardown(state: RunState, keepWorkdir = false): Promise<void> {
+  // A process blocked on a frozen filesystem cannot be killed until it is thawed.
+  await thawDisks(state.mounts);
   for (const ns of state.namespaces) {
     for (const pid of await namespacePids(ns)) {
       try {
@@ -377,6 +436,13 @@ export async function teardown(state: RunState, keepWorkdir = false): Promise<vo
     if (exists.code === 0) await run(["ip", "link", "del", link]);
   }
   for (const argv of state.iptables_deletes) await run(argv);
+  await removeDisks(state.mounts, state.backing_files);
   if (state.workdir && !keepWorkdir) rmSync(state.workdir, { recursive: true, force: true });
+  // The namespaces share the host's /dev/shm: the run's own segments (libfaketime's) go with it.
+  const shared = sharedMemoryPrefix(state.run_id);
+  for (const entry of readdirSync("/dev/shm").filter(
+    (e) => e.startsWith(shared) || e.startsWith(`sem.${shared}`),
+  ))
+    rmSync(join("/dev/shm", entry), { force: true });
   removeState(state.run_id);
 }

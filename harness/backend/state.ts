@@ -13,6 +13,9 @@ export interface RunState {
   nft_tables: string[];
   /** iptables rules inserted to get past Docker's FORWARD DROP, as the argv that deletes them. */
   iptables_deletes: string[][];
+  /** Members' own filesystems (harness/backend/disk.ts): mount points, and the files behind their loop devices. */
+  mounts: string[];
+  backing_files: string[];
   workdir: string | null;
 }
 
@@ -38,7 +41,12 @@ export function listStates(): RunState[] {
   } catch {
     return [];
   }
-  return files.map((f) => JSON.parse(readFileSync(join(STATE_DIR, f), "utf8")) as RunState);
+  // A state file written before a field existed still loads: what it lacks, that run never created.
+  return files.map((f) => ({
+    mounts: [],
+    backing_files: [],
+    ...(JSON.parse(readFileSync(join(STATE_DIR, f), "utf8")) as Partial<RunState>),
+  })) as RunState[];
 }
 
 export function isAlive(pid: number): boolean {

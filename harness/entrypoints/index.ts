@@ -89,6 +89,14 @@ export class ClusterWithEntryPoints implements Topology {
     return entryPoint ? entryPoint.restart() : this.topology.startMember(member, mode);
   }
 
+  get agentCommand(): RegExp {
+    return this.topology.agentCommand;
+  }
+
+  startAgent(member: string): Promise<void> {
+    return this.topology.startAgent(member);
+  }
+
   promotions(): Promise<HaPromotion[]> {
     return this.topology.promotions();
   }

@@ -17,6 +17,8 @@ export interface ActiveFault {
   members: string[];
   /** Something that went wrong while injecting, though the fault is in force and still needs its heal. */
   problem?: string;
+  /** What the fault did, for the timeline (which processes it signalled, what it left running). */
+  detail?: string;
   /** Role readings the fault took from outside while injecting, for the role sampler's timeline. */
   observed?: {
     member: string;
@@ -37,6 +39,13 @@ export interface FaultOptions {
   oneWay: boolean;
   /** rolling-restart: PostgreSQL parameters each member gets as it restarts. */
   settings: Record<string, string> | null;
+  /** latency: round-trip time added to each link, and how much it varies (± jitterMs). */
+  delayMs: number | null;
+  jitterMs: number | null;
+  /** bandwidth: each link's rate limit. */
+  kbps: number | null;
+  /** clock-skew: how far the HA agent's clock moves, signed. */
+  offsetMs: number | null;
 }
 
 /** A nemesis: injects itself into resolved members and returns how to heal. */

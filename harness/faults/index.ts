@@ -1,8 +1,13 @@
 import type { FaultName } from "../scenario/schema.ts";
+import { freezeAgent, killAgent } from "./agent.ts";
+import { clockSkew } from "./clock-skew.ts";
+import { crashBackend } from "./crash-backend.ts";
 import { crashPostgres } from "./crash-postgres.ts";
+import { diskFull, ioFreeze } from "./disk.ts";
 import type { Fault } from "./fault.ts";
 import { freeze } from "./freeze.ts";
 import { kill } from "./kill.ts";
+import { bandwidth, latency, resetPeer } from "./links.ts";
 import { disconnect, pause } from "./native.ts";
 import { packetLoss } from "./packet-loss.ts";
 import { partition } from "./partition.ts";
@@ -24,4 +29,13 @@ export const faults: Record<FaultName, Fault> = {
   "rolling-restart": rollingRestart,
   pause,
   disconnect,
+  "disk-full": diskFull,
+  "io-freeze": ioFreeze,
+  "kill-agent": killAgent,
+  "freeze-agent": freezeAgent,
+  "crash-backend": crashBackend,
+  "clock-skew": clockSkew,
+  latency,
+  bandwidth,
+  "reset-peer": resetPeer,
 };

@@ -3,11 +3,15 @@
  * and the HA manager's own events. Times are monotonic nanoseconds since the run started.
  */
 
+import type { ScheduledFault } from "../faults/nemesis.ts";
+
 /** A member's role as seen by a sampler. `down`: refused connections; `unreachable`: no answer in time. */
 export type Role = "primary" | "replica" | "down" | "unreachable";
 
 export type TimelineEvent =
   | { at_ns: number; kind: "step"; text: string }
+  /** A nemesis step's whole schedule, drawn when it began: what --seed replays. */
+  | { at_ns: number; kind: "nemesis"; seed: number; schedule: ScheduledFault[] }
   | {
       at_ns: number;
       kind: "fault";
@@ -19,6 +23,8 @@ export type TimelineEvent =
       members: string[];
       /** When the harness began injecting or healing (at_ns: when the fault counts as in force / healed). */
       requested_ns?: number;
+      /** What the fault did, in its own words (which processes it signalled, what it left running). */
+      detail?: string;
     }
   | {
       at_ns: number;

@@ -499,6 +499,7 @@ function sourceOf(e: TimelineEvent): string {
   switch (e.kind) {
     case "step":
     case "fault":
+    case "nemesis":
       return "pgchaos";
     case "role":
       return `sampler (${e.observer})`;
@@ -514,7 +515,17 @@ function describe(e: TimelineEvent): [string, string] {
     case "step":
       return ["", e.text];
     case "fault":
-      return [e.members.join(", "), `${e.phase} ${e.fault} on ${e.target}`];
+      return [
+        e.members.join(", "),
+        `${e.phase} ${e.fault} on ${e.target}${e.detail ? ` — ${e.detail}` : ""}`,
+      ];
+    case "nemesis": {
+      const faults = e.schedule.map(
+        (f) =>
+          `${f.fault} ${f.target} at ${(f.at_ms / 1000).toFixed(1)} s${f.duration_ms === null ? "" : ` for ${(f.duration_ms / 1000).toFixed(1)} s`}`,
+      );
+      return ["", `nemesis schedule, seed ${e.seed}: ${faults.join("; ") || "no fault"}`];
+    }
     case "role": {
       const tl = e.timeline === null ? "" : ` · timeline ${e.timeline}`;
       const lsn = e.lsn === null ? "" : ` · ${e.lsn}`;
@@ -535,6 +546,7 @@ const KIND_LABELS: Record<TimelineEvent["kind"], string> = {
   role: "role changes",
   promotion: "promotions",
   ha: "HA manager",
+  nemesis: "nemesis schedules",
 };
 
 function events(report: RunReport): string {

@@ -5,7 +5,7 @@ import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
 import type { AgentMessage } from "../agent/protocol.ts";
 import type { MemberSpec, StartedBackend } from "../backend/backend.ts";
-import { type BackendChoice, createBackend } from "../backend/index.ts";
+import { type BackendChoice, createBackend, diskBytesFor } from "../backend/index.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { Random } from "../common/random.ts";
@@ -14,12 +14,13 @@ import { type EntryPointKind, PROXY_PORTS, isProxy } from "../entrypoints/entryp
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
 import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
+import { nemesisSchedule, nemesisSeed } from "../faults/nemesis.ts";
 import { resolveTarget } from "../faults/targets.ts";
 import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
-import type { Scenario, Step } from "../scenario/scenario.ts";
-import type { TopologyName } from "../scenario/schema.ts";
+import type { NemesisStep, Scenario, Step } from "../scenario/scenario.ts";
+import { LINK_FAULTS, type TopologyName } from "../scenario/schema.ts";
 import { TOPOLOGY_KINDS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
@@ -75,7 +76,7 @@ export async function runScenario(
   const kind = TOPOLOGY_KINDS[options.topology];
   const cpuAtStart = process.cpuUsage();
   const clock = new RunClock();
-  const builder = createBackend(options.backend, runId);
+  const builder = createBackend(options.backend, runId, { diskBytes: diskBytesFor(scenario) });
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
   const members: MemberSpec[] = [
     ...kind.members(scenario).map(({ name }) => ({ name, ports: kind.harnessPorts })),
@@ -385,10 +386,57 @@ class Execution {
           ? this.waitHealthyStep(step.timeoutMs, step.stableMs)
           : this.waitWritableStep(step.timeoutMs);
       case "fault":
-        return this.inject(step);
+        await this.inject(step);
+        return;
       case "heal":
         return this.healAll(step.mode);
+      case "nemesis":
+        return this.nemesis(step);
     }
+  }
+
+  /**
+   * A nemesis step: its schedule drawn at once from a seed of its own (so it replays whatever the
+   * run did meanwhile) and put on the timeline; each fault injected on time, healed after its
+   * duration, one at a time; everything it did healed at its end.
+   */
+  private async nemesis(step: NemesisStep): Promise<void> {
+    const seed = nemesisSeed(this.random.seed, this.scenario.steps.indexOf(step));
+    const schedule = nemesisSchedule(step, seed);
+    const startNs = this.clock.nowNs();
+    this.event({ at_ns: startNs, kind: "nemesis", seed, schedule });
+    this.say(`nemesis: ${schedule.length} faults over ${step.totalMs / 1000}s, seed ${seed}`);
+    const untilMs = async (ms: number) => {
+      const left = ms - (this.clock.nowNs() - startNs) / 1e6;
+      if (left > 0) await sleep(left);
+      if (this.aborted) throw new RunAborted("run aborted");
+    };
+    for (const entry of schedule) {
+      await untilMs(entry.at_ms);
+      const active = await this.inject({
+        kind: "fault",
+        fault: entry.fault,
+        target: entry.target,
+        options: {
+          to: null,
+          percent: entry.fault === "packet-loss" ? step.percent : null,
+          between: null,
+          oneWay: false,
+          settings: null,
+          delayMs: null,
+          jitterMs: null,
+          kbps: null,
+          offsetMs: null,
+        },
+        durationMs: null,
+        at: step.at,
+      });
+      if (active === null || entry.duration_ms === null) continue;
+      await untilMs(entry.at_ms + entry.duration_ms);
+      await this.heal(active, "repair");
+    }
+    await untilMs(step.totalMs);
+    await this.healAll("repair");
   }
 
   /**
@@ -554,7 +602,8 @@ class Execution {
     this.step(`writable on ${[...acks.values()].map((ack) => ack.node).join(", ")}`);
   }
 
-  private async inject(step: Extract<Step, { kind: "fault" }>): Promise<void> {
+  /** Injects one fault and returns it while in force; null when it could not be injected. */
+  private async inject(step: Extract<Step, { kind: "fault" }>): Promise<ActiveFault | null> {
     const fault = faults[step.fault];
     if (!fault) throw new Error(`unknown fault ${step.fault}`);
     const { between } = step.options;
@@ -586,6 +635,7 @@ class Execution {
         target,
         members: hit,
         requested_ns,
+        ...(active.detail ? { detail: active.detail } : {}),
       });
       this.say(`fault injected: ${step.fault} ${target} → ${hit.join(", ") || "(no member)"}`);
       if (active.problem) this.fail(`fault ${step.fault} ${target}: ${active.problem}`);
@@ -593,8 +643,10 @@ class Execution {
         const healAfter = sleep(step.durationMs).then(() => this.heal(active, "repair"));
         this.autoHeals.push(healAfter);
       }
+      return active;
     } catch (error) {
       this.fail(`fault ${step.fault} ${target}: ${(error as Error).message}`);
+      return null;
     }
   }
 
@@ -626,7 +678,8 @@ class Execution {
    * pg_rewind) must be able to reach the new primary, as an operator would fix the network first.
    */
   private async healAll(mode: StartMode): Promise<void> {
-    const network = (active: ActiveFault) => active.fault === "partition" || active.fault === "packet-loss";
+    const network = (active: ActiveFault) =>
+      active.fault === "packet-loss" || (LINK_FAULTS as readonly string[]).includes(active.fault);
     const latestFirst = [...this.active].reverse();
     for (const active of [...latestFirst.filter(network), ...latestFirst.filter((a) => !network(a))]) {
       await this.heal(active, mode);

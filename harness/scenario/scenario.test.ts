@@ -12,6 +12,9 @@ steps:
   - sleep: 2s
 `;
 
+/** Options only latency, bandwidth and clock-skew steps set. */
+const NO_DELAY_RATE_OR_OFFSET = { delayMs: null, jitterMs: null, kbps: null, offsetMs: null };
+
 const errorOf = (source: string): string => {
   try {
     parseScenario(source, "s.yaml");
@@ -33,7 +36,14 @@ describe("scenario loading", () => {
         kind: "fault",
         fault: "kill",
         target: "primary",
-        options: { to: null, percent: null, between: null, oneWay: false, settings: null },
+        options: {
+          to: null,
+          percent: null,
+          between: null,
+          oneWay: false,
+          settings: null,
+          ...NO_DELAY_RATE_OR_OFFSET,
+        },
         durationMs: null,
         at: expect.stringMatching(/kill-primary\.yaml:\d+:\d+$/),
       },
@@ -114,7 +124,7 @@ describe("scenario loading", () => {
 
   it("rejects a step with two actions", () => {
     expect(errorOf(base.replace("  - sleep: 2s", "  - sleep: 2s\n    wait: healthy"))).toContain(
-      "steps[0]: a step has exactly one of wait, sleep, fault, heal (found wait, sleep)",
+      "steps[0]: a step has exactly one of wait, sleep, fault, heal, nemesis (found wait, sleep)",
     );
   });
 
@@ -171,7 +181,14 @@ describe("scenario loading", () => {
       kind: "fault",
       fault: "switchover",
       target: "primary",
-      options: { to: "n2", percent: null, between: null, oneWay: false, settings: null },
+      options: {
+        to: "n2",
+        percent: null,
+        between: null,
+        oneWay: false,
+        settings: null,
+        ...NO_DELAY_RATE_OR_OFFSET,
+      },
       durationMs: null,
       at: "s.yaml:6:12",
     });
@@ -198,6 +215,7 @@ describe("scenario loading", () => {
         between: [["primary"], ["replicas", "clients"]],
         oneWay: true,
         settings: null,
+        ...NO_DELAY_RATE_OR_OFFSET,
       },
       durationMs: 5000,
       at: "s.yaml:6:12",
@@ -212,6 +230,45 @@ describe("scenario loading", () => {
       "s.yaml",
     );
     expect(loss.steps[0]).toMatchObject({ options: { percent: 30 } });
+  });
+
+  it("reads link faults, clock skews and the HA agent's faults", () => {
+    const step = (text: string) => parseScenario(base.replace("  - sleep: 2s", text), "s.yaml").steps[0];
+    expect(
+      step("  - fault: latency\n    between: [[primary], [dcs]]\n    delay: 200ms\n    jitter: 20ms"),
+    ).toMatchObject({
+      fault: "latency",
+      target: null,
+      options: { between: [["primary"], ["dcs"]], delayMs: 200, jitterMs: 20, kbps: null },
+    });
+    expect(step("  - fault: bandwidth\n    between: [[primary], [replicas]]\n    kbps: 512")).toMatchObject({
+      options: { kbps: 512, delayMs: null },
+    });
+    expect(step("  - fault: clock-skew\n    target: primary\n    offset: -2m")).toMatchObject({
+      target: "primary",
+      options: { offsetMs: -120_000 },
+    });
+    expect(step("  - fault: kill-agent\n    target: replica")).toMatchObject({ fault: "kill-agent" });
+    expect(
+      errorOf(base.replace("  - sleep: 2s", "  - fault: latency\n    target: primary\n    delay: 1s")),
+    ).toContain("a latency step needs between");
+    expect(
+      errorOf(base.replace("  - sleep: 2s", "  - fault: latency\n    between: [[primary], [dcs]]")),
+    ).toContain("steps[0].delay: a latency step needs delay, and only it");
+    expect(
+      errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: primary\n    kbps: 5")),
+    ).toContain("steps[0].kbps: a bandwidth step needs kbps, and only it");
+    expect(
+      errorOf(base.replace("  - sleep: 2s", "  - fault: clock-skew\n    target: primary\n    offset: 30s")),
+    ).toContain("is a signed duration");
+    expect(
+      errorOf(
+        base.replace(
+          "  - sleep: 2s",
+          "  - fault: kill\n    target: primary\n    between: [[primary], [dcs]]",
+        ),
+      ),
+    ).toContain("between belongs to a partition, latency, bandwidth, reset-peer step");
   });
 
   it("rejects malformed network faults with the key at fault", () => {

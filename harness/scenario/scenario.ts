@@ -13,6 +13,7 @@ import { parseDuration } from "./duration.ts";
 import {
   ENTRYPOINT_TOPOLOGIES,
   type FaultName,
+  type NEMESIS_FAULTS,
   type STACKS,
   type ScenarioDocument,
   TOPOLOGY_TARGETS,
@@ -23,6 +24,7 @@ import {
 
 export type Target = string;
 export type { FaultName };
+export type NemesisFault = (typeof NEMESIS_FAULTS)[number];
 
 export type Step =
   | {
@@ -44,7 +46,22 @@ export type Step =
       /** file:line:col of the step, for errors found once the backend is known. */
       at: string;
     }
-  | { kind: "heal"; mode: StartMode };
+  | { kind: "heal"; mode: StartMode }
+  | NemesisStep;
+
+/** Random faults at random times from the run's seed (harness/faults/nemesis.ts draws the schedule). */
+export interface NemesisStep {
+  kind: "nemesis";
+  faults: NemesisFault[];
+  targets: Target[];
+  /** [shortest, longest] quiet time after a heal, and fault length. */
+  intervalMs: [number, number];
+  durationMs: [number, number];
+  totalMs: number;
+  /** packet-loss: share of packets dropped. */
+  percent: number;
+  at: string;
+}
 
 /** A validated scenario, ready to run: durations in ms, steps as a tagged union. */
 export interface Scenario {
@@ -156,18 +173,11 @@ export function parseScenario(source: string, file: string): Scenario {
       };
     }
     if (step.sleep) return { kind: "sleep", ms: ms(step.sleep), jitterMs: step.jitter ? ms(step.jitter) : 0 };
-    if (step.fault) {
-      const fail = (key: string, message: string): never => {
-        const at = locate(document.contents, { path: ["steps", index, key] }, lineCounter);
-        throw new UsageError(`${file}:${at}: steps[${index}].${key}: ${message}`);
-      };
-      const groups: [string, string][] = [
-        ...(["target", "to", "isolate"] as const).flatMap((key) => {
-          const value = step[key];
-          return value ? [[key, value] as [string, string]] : [];
-        }),
-        ...(step.between ?? []).flat().map((group): [string, string] => ["between", group]),
-      ];
+    const fail = (key: string, message: string): never => {
+      const at = locate(document.contents, { path: ["steps", index, ...key.split(".")] }, lineCounter);
+      throw new UsageError(`${file}:${at}: steps[${index}].${key}: ${message}`);
+    };
+    const checkGroups = (groups: [string, string][]) => {
       for (const [key, group] of groups) {
         const node = group.startsWith("node:") ? group.slice(5) : undefined;
         if (node !== undefined && !names.includes(node)) {
@@ -185,6 +195,29 @@ export function parseScenario(source: string, file: string): Scenario {
           fail(key, "entrypoint needs an entry point other than direct (entrypoint: haproxy or pgpool)");
         }
       }
+    };
+    if (step.nemesis) {
+      const spec = step.nemesis;
+      checkGroups(spec.targets.map((group): [string, string] => ["nemesis.targets", group]));
+      return {
+        kind: "nemesis",
+        faults: spec.faults,
+        targets: spec.targets,
+        intervalMs: [ms(spec.interval[0]), ms(spec.interval[1])],
+        durationMs: [ms(spec.duration[0]), ms(spec.duration[1])],
+        totalMs: ms(spec.total),
+        percent: spec.percent,
+        at: `${file}:${locate(document.contents, { path: ["steps", index, "nemesis"] }, lineCounter)}`,
+      };
+    }
+    if (step.fault) {
+      checkGroups([
+        ...(["target", "to", "isolate"] as const).flatMap((key) => {
+          const value = step[key];
+          return value ? [[key, value] as [string, string]] : [];
+        }),
+        ...(step.between ?? []).flat().map((group): [string, string] => ["between", group]),
+      ]);
       const [sideA, sideB] = step.between ?? [];
       return {
         kind: "fault",
@@ -196,6 +229,10 @@ export function parseScenario(source: string, file: string): Scenario {
           between: sideA && sideB ? [sideA, sideB] : null,
           oneWay: step.direction === "one-way",
           settings: step.settings ? parameterText(step.settings) : null,
+          delayMs: step.delay ? ms(step.delay) : null,
+          jitterMs: step.fault === "latency" && step.jitter ? ms(step.jitter) : null,
+          kbps: step.kbps ?? null,
+          offsetMs: step.offset ? (step.offset.startsWith("-") ? -1 : 1) * ms(step.offset.slice(1)) : null,
         },
         durationMs: step.duration ? ms(step.duration) : null,
         at: `${file}:${locate(document.contents, { path: ["steps", index, "fault"] }, lineCounter)}`,

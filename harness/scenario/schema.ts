@@ -31,8 +31,25 @@ export const FAULTS = [
   "rolling-restart",
   "pause",
   "disconnect",
+  "latency",
+  "bandwidth",
+  "reset-peer",
+  "disk-full",
+  "io-freeze",
+  "kill-agent",
+  "freeze-agent",
+  "crash-backend",
+  "clock-skew",
 ] as const;
 export type FaultName = (typeof FAULTS)[number];
+
+/** Faults on the links between two groups of members (a partition, and the proxies' faults). */
+export const LINK_FAULTS = [
+  "partition",
+  "latency",
+  "bandwidth",
+  "reset-peer",
+] as const satisfies readonly FaultName[];
 
 /** Targets that exist only on some topologies. */
 export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
@@ -105,8 +122,57 @@ export const haSettings = z.strictObject({
     .describe("repmgr.conf settings for repmgrd (seconds); defaults: 6 attempts × 10 s"),
 });
 
+/**
+ * Faults a nemesis can draw: those a target alone describes (a partition isolates its target,
+ * packet loss drops the nemesis's percent). Link faults need two groups, a rogue promotion or a
+ * rolling restart is a procedure of its own, a clock skew an offset: those stay explicit steps.
+ */
+export const NEMESIS_FAULTS = [
+  "kill",
+  "stop",
+  "crash-postgres",
+  "freeze",
+  "partition",
+  "packet-loss",
+  "switchover",
+  "pause",
+  "disconnect",
+  "disk-full",
+  "io-freeze",
+  "kill-agent",
+  "freeze-agent",
+  "crash-backend",
+] as const satisfies readonly FaultName[];
+
+const durationRange = z
+  .tuple([duration, duration])
+  .refine(([low, high]) => (parseDuration(low) ?? 0) <= (parseDuration(high) ?? 0), {
+    message: "is [shortest, longest]: the first may not be longer than the second",
+  });
+
+const nemesis = z
+  .strictObject({
+    faults: z.array(z.enum(NEMESIS_FAULTS)).min(1).describe("The faults to draw from, each equally likely"),
+    targets: z
+      .array(target)
+      .min(1)
+      .describe("Where each fault lands, drawn per fault, resolved when it fires"),
+    interval: durationRange
+      .default(["5s", "15s"])
+      .describe("Quiet time after one fault heals and before the next"),
+    duration: durationRange
+      .default(["3s", "10s"])
+      .describe("How long each fault lasts before it is healed (a switchover has no duration)"),
+    total: duration.describe("How long the schedule runs; every fault it injected is healed at its end"),
+    percent: z.number().min(0).max(100).default(30).describe("packet-loss: share of packets dropped"),
+  })
+  .describe(
+    "Random faults at random times, drawn from the run's seed: the same seed replays the same schedule, which the result's timeline records",
+  );
+
 const step = z
   .strictObject({
+    nemesis: nemesis.optional(),
     wait: z
       .enum(["healthy", "writable"])
       .optional()
@@ -123,13 +189,25 @@ const step = z
     jitter: duration
       .optional()
       .describe(
-        "Only with sleep: add a random 0..jitter to it, drawn from the run's seed (--seed replays it)",
+        "With sleep: add a random 0..jitter to it, drawn from the run's seed (--seed replays it); with latency: the delay varies by ± jitter",
       ),
+    delay: duration.optional().describe("latency: round-trip time added to each link (e.g. 200ms)"),
+    kbps: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("bandwidth: each link's rate limit, kilobits per second"),
+    offset: z
+      .string()
+      .regex(/^[+-]\d+(ms|s|m|h)$/, { message: "is a signed duration (write e.g. +30s or -2m)" })
+      .optional()
+      .describe("clock-skew: how far the HA agent's clock moves (e.g. +30s, -2m)"),
     fault: z
       .enum(FAULTS)
       .optional()
       .describe(
-        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back; pause (docker): the cgroup freezer on the whole member; disconnect (docker): the member taken off the network",
+        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back; pause (docker): the cgroup freezer on the whole member; disconnect (docker): the member taken off the network; latency: delay (and jitter) added to every TCP connection between two groups, through Toxiproxy; bandwidth: a rate limit on those links (kbps); reset-peer: those connections reset (Toxiproxy's reset_peer), new ones too; disk-full: the member's data filesystem filled (heal: freed); io-freeze: fsfreeze of that filesystem, every write and fsync blocks (heal: thaw); kill-agent: SIGKILL of the HA agent only, PostgreSQL keeps running (heal: the agent started again); freeze-agent: SIGSTOP of the HA agent only (heal: SIGCONT); crash-backend: SIGKILL of one PostgreSQL client backend (the postmaster resets every connection); clock-skew: the HA agent's clock moved by offset (libfaketime; heal: back)",
       ),
     target: target.optional(),
     isolate: target.optional().describe("partition: cut these members off from everything, clients included"),
@@ -141,11 +219,15 @@ const step = z
       )
       .length(2)
       .optional()
-      .describe("partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]"),
+      .describe(
+        "partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]; latency, bandwidth, reset-peer: the links they act on",
+      ),
     direction: z
       .enum(["both", "one-way"])
       .optional()
-      .describe("partition between: one-way drops only packets from the first group to the second"),
+      .describe(
+        "partition between: one-way drops only packets from the first group to the second; latency, bandwidth, reset-peer: only connections the first group opens to the second",
+      ),
     percent: z.number().min(0).max(100).optional().describe("packet-loss: share of packets dropped"),
     settings: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
@@ -174,11 +256,13 @@ const step = z
       ),
   })
   .superRefine((value, ctx) => {
-    const actions = (["wait", "sleep", "fault", "heal"] as const).filter((key) => value[key] !== undefined);
+    const actions = (["wait", "sleep", "fault", "heal", "nemesis"] as const).filter(
+      (key) => value[key] !== undefined,
+    );
     if (actions.length !== 1) {
       ctx.addIssue({
         code: "custom",
-        message: `a step has exactly one of wait, sleep, fault, heal (found ${actions.join(", ") || "none"})`,
+        message: `a step has exactly one of wait, sleep, fault, heal, nemesis (found ${actions.join(", ") || "none"})`,
       });
       return;
     }
@@ -188,10 +272,15 @@ const step = z
     if (value.stable !== undefined && value.wait !== "healthy") {
       ctx.addIssue({ code: "custom", path: ["stable"], message: "stable belongs to a wait: healthy step" });
     }
-    if (value.jitter !== undefined && value.sleep === undefined) {
-      ctx.addIssue({ code: "custom", path: ["jitter"], message: "jitter belongs to a sleep step" });
+    if (value.jitter !== undefined && value.sleep === undefined && value.fault !== "latency") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["jitter"],
+        message: "jitter belongs to a sleep or latency step",
+      });
     }
     const isPartition = value.fault === "partition";
+    const isLink = (LINK_FAULTS as readonly string[]).includes(value.fault ?? "");
     if (isPartition && (value.isolate === undefined) === (value.between === undefined)) {
       ctx.addIssue({
         code: "custom",
@@ -199,26 +288,43 @@ const step = z
         message: "a partition needs exactly one of isolate, between",
       });
     }
-    if (!isPartition && value.fault !== undefined && value.target === undefined) {
+    if (isLink && !isPartition && value.between === undefined) {
+      ctx.addIssue({ code: "custom", path: ["fault"], message: `a ${value.fault} step needs between` });
+    }
+    if (!isLink && value.fault !== undefined && value.target === undefined) {
       ctx.addIssue({ code: "custom", path: ["target"], message: "a fault step needs a target" });
     }
-    if (isPartition && value.target !== undefined) {
+    if (isLink && value.target !== undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["target"],
-        message: "a partition names isolate or between, not target",
+        message: `a ${value.fault} step names ${isPartition ? "isolate or between" : "between"}, not target`,
       });
     }
-    for (const key of ["isolate", "between"] as const) {
-      if (value[key] !== undefined && !isPartition) {
-        ctx.addIssue({ code: "custom", path: [key], message: `${key} belongs to a partition step` });
+    if (value.isolate !== undefined && !isPartition) {
+      ctx.addIssue({ code: "custom", path: ["isolate"], message: "isolate belongs to a partition step" });
+    }
+    if (value.between !== undefined && !isLink) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["between"],
+        message: `between belongs to a ${LINK_FAULTS.join(", ")} step`,
+      });
+    }
+    for (const [key, fault] of [
+      ["delay", "latency"],
+      ["kbps", "bandwidth"],
+      ["offset", "clock-skew"],
+    ] as const) {
+      if ((value[key] !== undefined) !== (value.fault === fault)) {
+        ctx.addIssue({ code: "custom", path: [key], message: `a ${fault} step needs ${key}, and only it` });
       }
     }
     if (value.direction !== undefined && value.between === undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["direction"],
-        message: "direction belongs to a partition with between",
+        message: "direction belongs to a step with between",
       });
     }
     if ((value.percent !== undefined) !== (value.fault === "packet-loss")) {
@@ -325,6 +431,13 @@ export const scenarioSchema = z.strictObject({
     nodes: z.number().int().min(2).max(9).default(3),
     replication: z.enum(["async", "sync"]).default("async"),
     ha: haSettings.default({}),
+    disk: z
+      .string()
+      .regex(/^\d+(MB|GB)$/, { message: "is a size (write e.g. 512MB or 2GB)" })
+      .optional()
+      .describe(
+        "Give each member's data directory a filesystem of its own of this size (what disk-full fills and io-freeze freezes); default 512MB when a step needs it",
+      ),
   }),
   workload: z
     .strictObject({

@@ -17,6 +17,8 @@ export function composeTopology(client: HaClient, deployment: Deployment): Topol
     configure: (member, parameters) => deployment.configure(member, parameters),
     stopMember: (member) => deployment.stopMember(member),
     startMember: (member, mode) => deployment.startMember(member, mode),
+    agentCommand: deployment.agentCommand,
+    startAgent: (member) => deployment.startAgent(member),
     versions: () => deployment.versions(),
     settings: () => deployment.settings(),
     logFiles: (member) => deployment.logFiles(member),

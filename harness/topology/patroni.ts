@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
+import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
 import { EtcdCluster } from "./etcd.ts";
 import {
@@ -108,14 +109,22 @@ class PatroniDeployment implements Deployment {
     return dataDirOf(this.context.backend.member(member));
   }
 
+  readonly agentCommand = /\/usr\/bin\/patroni /;
+
   async stopMember(member: string): Promise<void> {
-    await stopGracefully(this.context.backend.member(member), /\/usr\/bin\/patroni /);
+    await stopGracefully(this.context.backend.member(member), this.agentCommand);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {
     if (this.etcd.names.includes(member)) return this.etcd.start(member);
+    await this.startAgent(member);
+  }
+
+  /** Patroni adopts a PostgreSQL that is still running in its data directory. */
+  async startAgent(member: string): Promise<void> {
     const host = this.context.backend.member(member);
-    await runAsPostgres(this.context.backend, host, ["/usr/bin/patroni", join(host.dir, "patroni.yml")]);
+    const argv = await agentArgv(this.context, host, ["/usr/bin/patroni", join(host.dir, "patroni.yml")]);
+    await runAsPostgres(this.context.backend, host, argv);
   }
 
   /** Patroni owns postgresql.conf: parameters go into its DCS config (PATCH /config), for every member. */

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { pollUntil } from "../common/clock.ts";
 import type { Member } from "../run/record.ts";
+import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
 import {
   POSTGRES_PORT,
@@ -229,18 +230,22 @@ class PgAutoFailoverDeployment implements Deployment {
     return this.pgdata(member);
   }
 
+  readonly agentCommand = /^pg_autoctl /;
+
   async stopMember(member: string): Promise<void> {
-    await stopGracefully(this.context.backend.member(member), /^pg_autoctl /);
+    await stopGracefully(this.context.backend.member(member), this.agentCommand);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {
+    await this.startAgent(member);
+  }
+
+  /** `pg_autoctl run` finds a PostgreSQL still running in its data directory and supervises it again. */
+  async startAgent(member: string): Promise<void> {
     const { backend } = this.context;
-    await runAsPostgres(
-      backend,
-      backend.member(member),
-      ["pg_autoctl", "run", "--pgdata", this.pgdata(member)],
-      this.env(member),
-    );
+    const host = backend.member(member);
+    const argv = await agentArgv(this.context, host, ["pg_autoctl", "run", "--pgdata", this.pgdata(member)]);
+    await runAsPostgres(backend, host, argv, this.env(member));
   }
 
   versions(): Promise<Record<string, string>> {

@@ -3,6 +3,7 @@ import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
+import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
 import {
   POSTGRES_PORT,
@@ -210,17 +211,16 @@ class RepmgrDeployment implements Deployment {
     }
     await this.initPrimaryLike(WITNESS);
     await this.repmgr(WITNESS, [...source, "witness", "register"]);
-    for (const member of [...this.nodes, WITNESS]) await this.startRepmgrd(member);
+    for (const member of [...this.nodes, WITNESS]) await this.startAgent(member);
   }
 
-  private async startRepmgrd(member: string): Promise<void> {
-    const dir = this.dir(member);
-    await runAsPostgres(this.context.backend, this.host(member), [
-      "/usr/bin/repmgrd",
-      "-f",
-      join(dir, "repmgr.conf"),
-      "--daemonize=false",
-    ]);
+  readonly agentCommand = /\/repmgrd /;
+
+  /** repmgrd only watches PostgreSQL: it starts beside it, whatever state PostgreSQL is in. */
+  async startAgent(member: string): Promise<void> {
+    const host = this.host(member);
+    const argv = ["/usr/bin/repmgrd", "-f", join(this.dir(member), "repmgr.conf"), "--daemonize=false"];
+    await runAsPostgres(this.context.backend, host, await agentArgv(this.context, host, argv));
   }
 
   /** The HA manager leaves PostgreSQL's parameters alone: ALTER SYSTEM on the member itself. */
@@ -235,7 +235,7 @@ class RepmgrDeployment implements Deployment {
   /** repmgrd does not manage PostgreSQL's life: pg_ctl stops it, as repmgr's own service command does. */
   async stopMember(member: string): Promise<void> {
     // pg_ctl fails when PostgreSQL is already down (crashed): stopGracefully still checks that nothing runs.
-    await stopGracefully(this.host(member), /\/repmgrd /, () =>
+    await stopGracefully(this.host(member), this.agentCommand, () =>
       this.sh(member, [this.bin("pg_ctl"), "-D", this.dataDir(member), "-m", "fast", "-w", "stop"]).catch(
         () => {},
       ),
@@ -265,7 +265,7 @@ class RepmgrDeployment implements Deployment {
     } else {
       await this.pgCtlStart(member);
     }
-    await this.startRepmgrd(member);
+    await this.startAgent(member);
   }
 
   private async untilRegisteredPrimary(primary: string): Promise<void> {

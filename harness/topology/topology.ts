@@ -89,6 +89,10 @@ export interface Deployment {
   stopMember(member: string): Promise<void>;
   /** Starts a member's processes again after a fault (the heal of kill). */
   startMember(member: string, mode: StartMode): Promise<void>;
+  /** The HA agent's processes on a PostgreSQL member (Patroni, pg_autoctl, repmgrd), by command line. */
+  readonly agentCommand: RegExp;
+  /** Starts the HA agent alone again, PostgreSQL left as it is (the heal of kill-agent). */
+  startAgent(member: string): Promise<void>;
   versions(): Promise<Record<string, string>>;
   /** Settings in force, as shown in reports (no secrets). */
   settings(): Record<string, unknown>;

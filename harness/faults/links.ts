@@ -1,0 +1,183 @@
+import type { StartedBackend } from "../backend/backend.ts";
+import { type EgressLimit, shapeEgress, unshapeEgress } from "../backend/shaping.ts";
+import {
+  type LinkToxic,
+  MemberProxy,
+  type Upstream,
+  listeningPorts,
+  reachablePorts,
+} from "../backend/toxiproxy.ts";
+import type { ActiveFault, Fault, FaultContext, FaultOptions } from "./fault.ts";
+
+/**
+ * Faults on the links between two groups of members: latency and reset-peer through a Toxiproxy
+ * inside the member that opens the connections (see backend/toxiproxy.ts), bandwidth with the
+ * kernel's htb on the sending member's interface (backend/shaping.ts).
+ *
+ * A link A → B is every TCP connection member A opens to a port member B listens on (as `ss` shows
+ * it when the fault lands). `between: [X, Y]` means both X → Y and Y → X; `direction: one-way`
+ * only X → Y. The harness's own connections ("clients") are not proxied, so a link fault never
+ * names clients.
+ */
+
+export interface Link {
+  from: string;
+  to: string;
+  /** Ports `to` listens on at its own address (or any). */
+  ports: number[];
+}
+
+/** The links a step acts on, with each destination's listening ports read once, before anything changes. */
+async function resolveLinks(
+  fault: string,
+  { backend, resolve }: FaultContext,
+  between: FaultOptions["between"],
+  oneWay: boolean,
+): Promise<Link[]> {
+  if (!between) throw new Error(`${fault} needs between`);
+  if (between.flat().includes("clients")) {
+    throw new Error(`${fault}: the harness's own connections (clients) are not proxied; name member groups`);
+  }
+  const [sideA, sideB] = between.map((groups) => [...new Set(groups.flatMap(resolve))]) as [
+    string[],
+    string[],
+  ];
+  const both = sideA.filter((member) => sideB.includes(member));
+  if (both.length > 0) throw new Error(`${fault}: ${both.join(", ")} on both sides`);
+  const pairs = [
+    ...sideA.flatMap((from) => sideB.map((to) => ({ from, to }))),
+    ...(oneWay ? [] : sideB.flatMap((from) => sideA.map((to) => ({ from, to })))),
+  ];
+  const ports = new Map<string, number[]>();
+  for (const to of new Set(pairs.map((p) => p.to))) {
+    const member = backend.member(to);
+    ports.set(to, reachablePorts(await listeningPorts(member), member.address));
+  }
+  return pairs.map((pair) => ({ ...pair, ports: ports.get(pair.to) ?? [] }));
+}
+
+function bySource(links: Link[]): Map<string, Link[]> {
+  const grouped = new Map<string, Link[]>();
+  for (const link of links) grouped.set(link.from, [...(grouped.get(link.from) ?? []), link]);
+  return grouped;
+}
+
+/** Each instance of a fault gets its own Toxiproxy and nft table names (two may overlap in time). */
+let instances = 0;
+
+/** Toxiproxy in every source member, the toxic on each of its links; undone in reverse on failure. */
+async function proxied(
+  fault: "latency" | "reset-peer",
+  members: string[],
+  context: FaultContext,
+  options: FaultOptions,
+  toxic: LinkToxic,
+): Promise<Omit<ActiveFault, "target">> {
+  const links = await resolveLinks(fault, context, options.between, options.oneWay);
+  const name = `${fault.replace("-", "_")}${++instances}`;
+  const started: MemberProxy[] = [];
+  const reset: string[] = [];
+  try {
+    for (const [from, own] of bySource(links)) {
+      const upstreams: Upstream[] = own.flatMap((link) =>
+        link.ports.map((port) => ({ address: context.backend.member(link.to).address, port })),
+      );
+      if (upstreams.length === 0) continue;
+      const proxy = await MemberProxy.start(context.backend.member(from), name, upstreams, toxic);
+      started.push(proxy);
+      reset.push(...proxy.reset.map((c) => `${from} ${c}`));
+    }
+  } catch (error) {
+    for (const proxy of started.reverse()) await proxy.stop().catch(() => {});
+    throw error;
+  }
+  if (started.length === 0) throw new Error(`${fault}: no member on either side listens on any port`);
+  return {
+    fault,
+    members,
+    async heal() {
+      const failures: string[] = [];
+      for (const proxy of started) await proxy.stop().catch((e: Error) => failures.push(e.message));
+      if (failures.length > 0) throw new Error(failures.join("; "));
+    },
+  };
+}
+
+/** Added round-trip time (and ± jitter) on every connection of the links, through Toxiproxy. */
+export const latency: Fault = {
+  name: "latency",
+  stamp: "end",
+  needs: ["proxy"],
+  inject(members, context, options) {
+    if (options.delayMs === null) throw new Error("latency needs delay");
+    return proxied("latency", members, context, options, {
+      kind: "latency",
+      delayMs: options.delayMs,
+      jitterMs: options.jitterMs ?? 0,
+    });
+  },
+};
+
+/** Every connection of the links reset by the peer (Toxiproxy's reset_peer), new ones as they come. */
+export const resetPeer: Fault = {
+  name: "reset-peer",
+  stamp: "end",
+  needs: ["proxy"],
+  inject(members, context, options) {
+    return proxied("reset-peer", members, context, options, { kind: "reset-peer" });
+  },
+};
+
+/**
+ * The links held to `kbps` each, by htb on the sending side. Both ways: everything each side sends
+ * the other. One-way: only the connections the first group opens, both of their directions (the
+ * first group's packets to the second's ports, the second's answers from them).
+ */
+export const bandwidth: Fault = {
+  name: "bandwidth",
+  stamp: "end",
+  needs: ["shaping"],
+  async inject(members, context, options) {
+    if (options.kbps === null) throw new Error("bandwidth needs kbps");
+    const links = await resolveLinks("bandwidth", context, options.between, options.oneWay);
+    const limits = egressLimits(context.backend, links, options.oneWay);
+    const shaped: { member: string; device: string }[] = [];
+    try {
+      for (const [member, own] of limits) {
+        shaped.push({ member, device: await shapeEgress(context.backend.member(member), own, options.kbps) });
+      }
+    } catch (error) {
+      for (const { member, device } of shaped) await unshapeEgress(context.backend.member(member), device);
+      throw error;
+    }
+    return {
+      fault: "bandwidth",
+      members,
+      async heal() {
+        for (const { member, device } of shaped) await unshapeEgress(context.backend.member(member), device);
+      },
+    };
+  },
+};
+
+/** Per member, the egress each link limits (see bandwidth). */
+export function egressLimits(
+  backend: Pick<StartedBackend, "member">,
+  links: Link[],
+  oneWay: boolean,
+): Map<string, EgressLimit[]> {
+  const limits = new Map<string, EgressLimit[]>();
+  const add = (member: string, limit: EgressLimit) =>
+    limits.set(member, [...(limits.get(member) ?? []), limit]);
+  const address = (member: string) => backend.member(member).address;
+  for (const link of links) {
+    if (!oneWay) {
+      add(link.from, { to: address(link.to) });
+      continue;
+    }
+    if (link.ports.length === 0) continue;
+    add(link.from, { to: address(link.to), dports: link.ports });
+    add(link.to, { to: address(link.from), sports: link.ports });
+  }
+  return limits;
+}

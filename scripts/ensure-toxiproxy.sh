@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs Toxiproxy's server (the latency and reset-peer faults run one inside a member) once, from
+# source with Go, into a fixed place. Quiet and quick when it is already there.
+set -euo pipefail
+
+VERSION=v2.5.0
+DIR=/usr/local/lib/pgchaos
+BIN="$DIR/toxiproxy-server"
+
+if [ -x "$BIN" ] && [ "$(cat "$DIR/toxiproxy-server.version" 2>/dev/null)" = "$VERSION" ]; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "pgchaos: Toxiproxy is missing — fix: sudo bash $(realpath "$0")" >&2
+  exit 2
+fi
+go=$(command -v go || echo /usr/local/go/bin/go)
+if [ ! -x "$go" ]; then
+  echo "pgchaos: Toxiproxy is built from source and needs Go (https://go.dev/dl/, or apt-get install golang-go)" >&2
+  exit 2
+fi
+echo "pgchaos: building Toxiproxy $VERSION into $BIN" >&2
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+GOBIN="$build" GOFLAGS=-mod=mod "$go" install "github.com/Shopify/toxiproxy/v2/cmd/server@$VERSION"
+install -d "$DIR"
+install -m 0755 "$build/server" "$BIN"
+echo "$VERSION" > "$DIR/toxiproxy-server.version"

@@ -1,0 +1,291 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { INSTRUMENT_MARKER, type StartedBackend, type StartedMember } from "../harness/backend/backend.ts";
+import { LocalBackend } from "../harness/backend/local.ts";
+import { pollUntil } from "../harness/common/clock.ts";
+import type { FaultContext, FaultOptions } from "../harness/faults/fault.ts";
+import { bandwidth, latency, resetPeer } from "../harness/faults/links.ts";
+import { resolveTarget } from "../harness/faults/targets.ts";
+import { loadScenario } from "../harness/scenario/scenario.ts";
+import { memberEnv } from "../harness/topology/members.ts";
+import { patroni } from "../harness/topology/patroni.ts";
+import type { Topology } from "../harness/topology/topology.ts";
+import { ROOT, type ResultJson, harnessProblems, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
+
+const SCENARIO = "test/scenarios/links.yaml";
+
+describe("links scenario: latency, bandwidth and reset-peer through the runner", () => {
+  const run = runScenarioFile(SCENARIO);
+
+  it("injects and heals each link fault, and Patroni keeps its leader and every write", () => {
+    const result = resultOf(run, "patroni");
+    expect(harnessProblems(result)).toEqual([]);
+    const events = (result.timeline as (ResultJson["timeline"][number] & { fault?: string })[]).filter(
+      (e) => e.kind === "fault",
+    );
+    for (const fault of ["latency", "bandwidth", "reset-peer"]) {
+      expect(events.filter((e) => e.fault === fault).map((e) => e.phase)).toEqual(["inject", "heal"]);
+    }
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.figures.promotions).toBe(0);
+    expect(result.verdict).toBe("pass");
+  });
+
+  it("leaves nothing behind", () => {
+    expect(run.runIds).toHaveLength(1);
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+/** Every process on this machine whose argv carries the instrument marker and one of the run's paths. */
+function instrumentsOf(runId: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (cmdline.includes(INSTRUMENT_MARKER) && cmdline.includes(`pgchaos-${runId}-`))
+        found.push(`${entry}: ${cmdline}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+describe("link faults on a real Patroni cluster: measured effect, heal, nothing left", () => {
+  const scenario = loadScenario(`${ROOT}${SCENARIO}`);
+  const runId = `t${randomBytes(2).toString("hex")}`;
+  const password = randomBytes(8).toString("hex");
+  let backend: StartedBackend;
+  let topology: Topology;
+  let primary: StartedMember;
+  let replica: StartedMember;
+  let builder: LocalBackend;
+
+  const context = async (): Promise<FaultContext> => {
+    const status = await topology.status();
+    return { backend, topology, resolve: (group) => resolveTarget(group, status, topology.members()) };
+  };
+  const options = (overrides: Partial<FaultOptions>): FaultOptions => ({
+    to: null,
+    percent: null,
+    between: [["replicas"], ["primary"]],
+    oneWay: false,
+    settings: null,
+    delayMs: null,
+    jitterMs: null,
+    kbps: null,
+    offsetMs: null,
+    ...overrides,
+  });
+  const inject = async (fault: typeof latency, overrides: Partial<FaultOptions>) =>
+    fault.inject(["n1", "n2"], await context(), options(overrides));
+
+  /** psql from the replica's own host to the primary, one session running each statement in turn. */
+  const psql = (statements: string[]) =>
+    replica.exec(
+      [
+        `${backend.stack.postgresBin}/psql`,
+        "-X",
+        "-h",
+        primary.address,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        "\\timing on",
+        ...statements.flatMap((s) => ["-c", s]),
+      ],
+      {
+        user: "postgres",
+        env: {
+          ...memberEnv(replica, backend.stack.postgresBin),
+          PGPASSWORD: password,
+          PGCONNECT_TIMEOUT: "5",
+        },
+      },
+    );
+  const timings = (stdout: string) => [...stdout.matchAll(/^Time: ([\d.]+) ms/gm)].map((m) => Number(m[1]));
+  /** Round trips of `SELECT 1` over one connection opened now (after the fault, so it is proxied). */
+  const roundTrips = async () => {
+    const result = await psql(Array.from({ length: 12 }, () => "SELECT 1"));
+    expect(result.code, result.stderr).toBe(0);
+    return timings(result.stdout).slice(2); // the first ones pay for catalogue caches
+  };
+  /** kbit/s of a 400 kB result from the primary to the replica's host. */
+  const BYTES = 400_000;
+  const transferRate = async () => {
+    const result = await psql([`SELECT repeat('x', ${BYTES})`]);
+    expect(result.code, result.stderr).toBe(0);
+    const [ms] = timings(result.stdout);
+    return (BYTES * 8) / (ms as number);
+  };
+  /** Replicas streaming from the primary, asked on its own host over loopback (never proxied). */
+  const streaming = async () => {
+    const result = await primary.exec(
+      [
+        `${backend.stack.postgresBin}/psql`,
+        "-X",
+        "-At",
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-c",
+        "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+      ],
+      { user: "postgres", env: { ...memberEnv(primary, backend.stack.postgresBin), PGPASSWORD: password } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    return Number(result.stdout.trim());
+  };
+  const inside = async (member: StartedMember, argv: string[]) => (await member.exec(argv)).stdout;
+  const members = () => patroni.members(scenario).map((m) => backend.member(m.name));
+  const healthy = () =>
+    pollUntil(async () => ((await topology.status()).healthy ? true : undefined), 90_000, 500);
+
+  beforeAll(async () => {
+    builder = new LocalBackend(runId);
+    backend = await builder.start(
+      patroni.members(scenario).map(({ name }) => ({ name, ports: patroni.harnessPorts })),
+    );
+    topology = patroni.create({ backend, scenario, runId, password });
+    await topology.start();
+    expect(await healthy()).toBe(true);
+    const status = await topology.status();
+    primary = backend.member(status.primary as string);
+    replica = backend.member(status.replicas[0] as string);
+  });
+
+  afterAll(async () => {
+    await builder?.destroy();
+  });
+
+  it("latency: adds the asked round-trip time, ± jitter, also to the replication connection", async () => {
+    const before = median(await roundTrips());
+    const active = await inject(latency, { delayMs: 200, jitterMs: 40 });
+    let healed = false;
+    try {
+      const during = await roundTrips();
+      const added = median(during) - before;
+      console.log(
+        `latency: baseline ${before.toFixed(2)} ms, during ${during.map((t) => t.toFixed(0)).join(" ")} ms, added median ${added.toFixed(1)} ms (asked 200 ± 40)`,
+      );
+      expect(added).toBeGreaterThan(160);
+      expect(added).toBeLessThan(240);
+      for (const t of during) {
+        expect(t - before).toBeGreaterThan(200 - 40 - 10);
+        expect(t - before).toBeLessThan(200 + 40 + 20);
+      }
+      expect(Math.max(...during) - Math.min(...during)).toBeGreaterThan(5);
+      // Toxiproxy runs in both members (both ways) and is no process of the system under test.
+      expect(instrumentsOf(runId)).toHaveLength(2);
+      for (const member of [primary, replica]) {
+        expect((await member.processes()).filter((p) => p.command.includes("toxiproxy"))).toEqual([]);
+      }
+      // The walreceiver's connection, reset at injection, came back through the proxy on the replica:
+      // its socket still names the primary (the DNAT is transparent), the proxy's side shows it.
+      const throughProxy = await pollUntil(
+        async () => {
+          const established = await inside(replica, ["ss", "-Htn", "state", "established"]);
+          const proxied = new RegExp(
+            `^\\S+\\s+\\S+\\s+${replica.address}:2\\d{4}\\s+${replica.address}:\\d+`,
+            "m",
+          );
+          return proxied.test(established) ? true : undefined;
+        },
+        15_000,
+        250,
+      );
+      expect(throughProxy).toBe(true);
+      await active.heal("repair");
+      healed = true;
+      const after = median(await roundTrips());
+      console.log(`latency healed: ${after.toFixed(2)} ms`);
+      expect(after - before).toBeLessThan(20);
+      expect(instrumentsOf(runId)).toEqual([]);
+      for (const member of [primary, replica]) {
+        expect(await inside(member, ["nft", "list", "tables"])).not.toMatch(/pgchaos_proxy/);
+      }
+    } finally {
+      if (!healed) await active.heal("repair");
+    }
+  });
+
+  it("bandwidth: holds a transfer near kbps, only on the link, and heals", async () => {
+    await healthy();
+    const before = await transferRate();
+    const active = await inject(bandwidth, { between: [["primary"], ["replicas"]], kbps: 2000 });
+    let healed = false;
+    try {
+      const during = await transferRate();
+      console.log(
+        `bandwidth: ${Math.round(before)} kbit/s before, ${Math.round(during)} kbit/s during (asked 2000)`,
+      );
+      expect(during).toBeGreaterThan(2000 * 0.8);
+      expect(during).toBeLessThan(2000 * 1.2);
+      expect(await inside(primary, ["tc", "qdisc", "show", "dev", "eth0"])).toMatch(/htb 1: root/);
+      // Only the link: the DCS is reached at full speed (one etcd member is not shaped).
+      const [dcs] = (await context()).resolve("dcs");
+      expect(await inside(backend.member(dcs as string), ["tc", "qdisc", "show", "dev", "eth0"])).not.toMatch(
+        /htb/,
+      );
+      await active.heal("repair");
+      healed = true;
+      const after = await transferRate();
+      console.log(`bandwidth healed: ${Math.round(after)} kbit/s`);
+      expect(after).toBeGreaterThan(2000 * 5);
+      for (const member of members()) {
+        expect(await inside(member, ["tc", "qdisc", "show", "dev", "eth0"])).not.toMatch(/htb/);
+      }
+    } finally {
+      if (!healed) await active.heal("repair");
+    }
+  });
+
+  it("reset-peer: every connection the replica opens to the primary is reset, replication too", async () => {
+    await healthy();
+    const active = await inject(resetPeer, { oneWay: true });
+    let healed = false;
+    try {
+      const refused = await psql(["SELECT 1"]);
+      console.log(`reset-peer: psql exited ${refused.code}: ${refused.stderr.trim().split("\n")[0]}`);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/reset by peer|server closed the connection/i);
+      // The walreceiver's session was reset and cannot come back: the primary has no streaming replica.
+      const cut = await pollUntil(async () => ((await streaming()) === 0 ? true : undefined), 15_000, 250);
+      expect(cut).toBe(true);
+      await active.heal("repair");
+      healed = true;
+      const after = await psql(["SELECT 1"]);
+      expect(after.code, after.stderr).toBe(0);
+      expect(await healthy()).toBe(true);
+      expect(instrumentsOf(runId)).toEqual([]);
+    } finally {
+      if (!healed) await active.heal("repair");
+    }
+  });
+
+  it("refuses clients on a link, and undoes nothing it did not do", async () => {
+    await expect(inject(latency, { between: [["clients"], ["primary"]], delayMs: 100 })).rejects.toThrow(
+      /clients/,
+    );
+    expect(instrumentsOf(runId)).toEqual([]);
+  });
+
+  it("leaves nothing after teardown: no Toxiproxy, no namespace (its nft tables and qdiscs go with it)", async () => {
+    // A fault left in force, as a crashed run would leave it: teardown must still remove it all.
+    await inject(latency, { delayMs: 50 });
+    await inject(bandwidth, { kbps: 1000 });
+    expect(instrumentsOf(runId)).toHaveLength(2);
+    await builder.destroy();
+    expect(instrumentsOf(runId)).toEqual([]);
+    expect(leftovers(runId)).toEqual([]);
+    expect(existsSync(`/run/pgchaos/${runId}.json`)).toBe(false);
+  });
+});
