@@ -1,6 +1,6 @@
 import { UsageError } from "../common/errors.ts";
 import { faults } from "../faults/index.ts";
-import type { Scenario } from "../scenario/scenario.ts";
+import type { FaultName, Scenario } from "../scenario/scenario.ts";
 import { STACKS } from "../scenario/schema.ts";
 import { type Backend, type BackendKind, CAPABILITIES } from "./backend.ts";
 import { DEFAULT_DISK_SIZE, MIN_DISK_BYTES, parseDiskSize } from "./disk.ts";
@@ -46,11 +46,7 @@ export function chooseBackend(
 /** A fault the backend cannot do is a validation error naming both, like a target a topology lacks. */
 function checkCapabilities(scenario: Scenario, kind: BackendKind): void {
   const named = scenario.steps.flatMap((step) =>
-    step.kind === "fault"
-      ? [{ fault: step.fault, at: step.at }]
-      : step.kind === "nemesis"
-        ? step.faults.map((fault) => ({ fault, at: step.at }))
-        : [],
+    "at" in step ? faultsOf({ steps: [step] }).map((fault) => ({ fault, at: step.at })) : [],
   );
   for (const step of named) {
     const missing = faults[step.fault].needs.filter((need) => !CAPABILITIES[kind].has(need));
@@ -74,9 +70,7 @@ export function imageOf(choice: BackendChoice): string {
  * no step needs one (a fault with the disk capability) and `cluster.disk` does not ask for it.
  */
 export function diskBytesFor(scenario: Scenario): number | null {
-  const needed = scenario.steps.some(
-    (step) => step.kind === "fault" && faults[step.fault]?.needs.includes("disk"),
-  );
+  const needed = faultsOf(scenario).some((fault) => faults[fault].needs.includes("disk"));
   if (!needed && scenario.cluster.disk === undefined) return null;
   const bytes = parseDiskSize(scenario.cluster.disk ?? DEFAULT_DISK_SIZE);
   if (bytes < MIN_DISK_BYTES) {
@@ -95,4 +89,11 @@ export function createBackend(
   return choice.kind === "local"
     ? new LocalBackend(runId, options)
     : new DockerBackend({ runId, image: imageOf(choice) });
+}
+
+/** Every fault a scenario can inject: its fault steps' and its nemesis steps' choices. */
+function faultsOf(scenario: Pick<Scenario, "steps">): FaultName[] {
+  return scenario.steps.flatMap((step) =>
+    step.kind === "fault" ? [step.fault] : step.kind === "nemesis" ? step.faults : [],
+  );
 }

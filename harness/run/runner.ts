@@ -19,7 +19,13 @@ import { resolveTarget } from "../faults/targets.ts";
 import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
-import type { NemesisStep, Scenario, Step } from "../scenario/scenario.ts";
+import {
+  type NemesisStep,
+  type Scenario,
+  type Step,
+  type Target,
+  targetGroups,
+} from "../scenario/scenario.ts";
 import { LINK_FAULTS, type TopologyName } from "../scenario/schema.ts";
 import { TOPOLOGY_KINDS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
@@ -315,7 +321,7 @@ class Execution {
 
     for (const step of scenario.steps) await this.play(step);
     await Promise.all(this.autoHeals);
-    if (this.active.length > 0) await this.play({ kind: "heal", mode: "repair" });
+    if (this.active.length > 0) await this.healAll("repair");
 
     await workload.stop();
     for (const agent of agents) {
@@ -389,7 +395,7 @@ class Execution {
         await this.inject(step);
         return;
       case "heal":
-        return this.healAll(step.mode);
+        return step.target === null ? this.healAll(step.mode) : this.healOn(step.target, step.mode);
       case "nemesis":
         return this.nemesis(step);
     }
@@ -614,7 +620,10 @@ class Execution {
       // "clients" is the harness itself, not a member: partitions handle it by address.
       const resolve = (group: string) =>
         group === "clients" ? [] : resolveTarget(group, status, members, this.random);
-      const hit = step.target ? resolve(step.target) : [...new Set((between ?? []).flat().flatMap(resolve))];
+      // Every group is resolved against the same status before anything is injected: "primary +
+      // sync_standby" are the two nodes that held those roles together.
+      const groups = step.target ? targetGroups(step.target) : (between ?? []).flat();
+      const hit = [...new Set(groups.flatMap(resolve))];
       const requested_ns = this.clock.nowNs();
       const context = { backend: this.backend, topology: this.topology, resolve };
       const active = { ...(await fault.inject(hit, context, step.options)), target };
@@ -683,6 +692,25 @@ class Execution {
     const latestFirst = [...this.active].reverse();
     for (const active of [...latestFirst.filter(network), ...latestFirst.filter((a) => !network(a))]) {
       await this.heal(active, mode);
+    }
+  }
+
+  /**
+   * Heals only the faults on the target's members, resolved now (a heal step with a target): how a
+   * scenario brings members back one by one, in the order it chooses.
+   */
+  private async healOn(target: Target, mode: StartMode): Promise<void> {
+    try {
+      const status = await this.topology.status();
+      const members = this.topology.members();
+      const chosen = new Set(
+        targetGroups(target).flatMap((g) => resolveTarget(g, status, members, this.random)),
+      );
+      const on = this.active.filter((active) => active.members.some((member) => chosen.has(member)));
+      if (on.length === 0) this.fail(`heal ${target}: no fault in force on ${[...chosen].join(", ")}`);
+      for (const active of on.reverse()) await this.heal(active, mode);
+    } catch (error) {
+      this.fail(`heal ${target}: ${(error as Error).message}`);
     }
   }
 

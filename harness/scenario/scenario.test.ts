@@ -48,7 +48,7 @@ describe("scenario loading", () => {
         at: expect.stringMatching(/kill-primary\.yaml:\d+:\d+$/),
       },
       { kind: "wait", until: "writable", timeoutMs: 60_000, stableMs: 0 },
-      { kind: "heal", mode: "repair" },
+      { kind: "heal", mode: "repair", target: null },
       { kind: "wait", until: "healthy", timeoutMs: 120_000, stableMs: 3000 },
     ]);
     expect(scenario.cluster.ha.patroni).toEqual({ ttl: 10, loop_wait: 2, retry_timeout: 3 });
@@ -230,6 +230,25 @@ describe("scenario loading", () => {
       "s.yaml",
     );
     expect(loss.steps[0]).toMatchObject({ options: { percent: 30 } });
+  });
+
+  it("reads a fault on several groups at once, and heals on chosen members", () => {
+    const steps = parseScenario(
+      base.replace(
+        "  - sleep: 2s",
+        "  - fault: kill\n    target: [primary, sync_standby]\n  - heal: restart\n    target: node:n2\n  - heal: all",
+      ),
+      "s.yaml",
+    ).steps;
+    expect(steps[0]).toMatchObject({ kind: "fault", target: "primary + sync_standby" });
+    expect(steps[1]).toEqual({ kind: "heal", mode: "restart", target: "node:n2" });
+    expect(steps[2]).toEqual({ kind: "heal", mode: "repair", target: null });
+    expect(errorOf(base.replace("  - sleep: 2s", "  - heal: all\n    target: node:n7"))).toContain(
+      'steps[0].target: no node "n7" in a 3-node cluster',
+    );
+    expect(errorOf(base.replace("  - sleep: 2s", "  - sleep: 1s\n    target: primary"))).toContain(
+      "target belongs to a fault or heal step",
+    );
   });
 
   it("reads link faults, clock skews and the HA agent's faults", () => {

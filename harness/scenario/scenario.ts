@@ -22,7 +22,19 @@ import {
   scenarioSchema,
 } from "./schema.ts";
 
+/** A scenario target as written: one group, or several hit at once written "primary + sync_standby". */
 export type Target = string;
+
+const TARGET_SEPARATOR = " + ";
+
+export function joinTargets(groups: string[]): Target {
+  return groups.join(TARGET_SEPARATOR);
+}
+
+/** The groups of a target, each resolved on its own against the same cluster state. */
+export function targetGroups(target: Target): string[] {
+  return target.split(TARGET_SEPARATOR);
+}
 export type { FaultName };
 export type NemesisFault = (typeof NEMESIS_FAULTS)[number];
 
@@ -46,7 +58,12 @@ export type Step =
       /** file:line:col of the step, for errors found once the backend is known. */
       at: string;
     }
-  | { kind: "heal"; mode: StartMode }
+  | {
+      kind: "heal";
+      mode: StartMode;
+      /** Heal only the faults on these members (resolved now); null: every fault. */
+      target: Target | null;
+    }
   | NemesisStep;
 
 /** Random faults at random times from the run's seed (harness/faults/nemesis.ts draws the schedule). */
@@ -212,17 +229,16 @@ export function parseScenario(source: string, file: string): Scenario {
     }
     if (step.fault) {
       checkGroups([
-        ...(["target", "to", "isolate"] as const).flatMap((key) => {
-          const value = step[key];
-          return value ? [[key, value] as [string, string]] : [];
-        }),
+        ...(["target", "to", "isolate"] as const).flatMap((key) =>
+          [step[key] ?? []].flat().map((value): [string, string] => [key, value]),
+        ),
         ...(step.between ?? []).flat().map((group): [string, string] => ["between", group]),
       ]);
       const [sideA, sideB] = step.between ?? [];
       return {
         kind: "fault",
         fault: step.fault,
-        target: step.target ?? step.isolate ?? null,
+        target: step.target !== undefined ? joinTargets([step.target].flat()) : (step.isolate ?? null),
         options: {
           to: step.to?.slice(5) ?? null,
           percent: step.percent ?? null,
@@ -238,7 +254,13 @@ export function parseScenario(source: string, file: string): Scenario {
         at: `${file}:${locate(document.contents, { path: ["steps", index, "fault"] }, lineCounter)}`,
       };
     }
-    return { kind: "heal", mode: step.heal === "restart" ? "restart" : "repair" };
+    const only = step.target === undefined ? [] : [step.target].flat();
+    checkGroups(only.map((group): [string, string] => ["target", group]));
+    return {
+      kind: "heal",
+      mode: step.heal === "restart" ? "restart" : "repair",
+      target: only.length > 0 ? joinTargets(only) : null,
+    };
   });
   const sweep = Object.entries(doc.sweep ?? {}).map(([key, values]): SweepAxis => {
     const at = () => locate(document.contents, { path: ["sweep", key] }, lineCounter);

@@ -209,7 +209,12 @@ const step = z
       .describe(
         "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back; pause (docker): the cgroup freezer on the whole member; disconnect (docker): the member taken off the network; latency: delay (and jitter) added to every TCP connection between two groups, through Toxiproxy; bandwidth: a rate limit on those links (kbps); reset-peer: those connections reset (Toxiproxy's reset_peer), new ones too; disk-full: the member's data filesystem filled (heal: freed); io-freeze: fsfreeze of that filesystem, every write and fsync blocks (heal: thaw); kill-agent: SIGKILL of the HA agent only, PostgreSQL keeps running (heal: the agent started again); freeze-agent: SIGSTOP of the HA agent only (heal: SIGCONT); crash-backend: SIGKILL of one PostgreSQL client backend (the postmaster resets every connection); clock-skew: the HA agent's clock moved by offset (libfaketime; heal: back)",
       ),
-    target: target.optional(),
+    target: z
+      .union([target, z.array(target).min(2)])
+      .optional()
+      .describe(
+        "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>; a list hits all of them at once, resolved together first (e.g. [primary, sync_standby]); on a heal step: heal only the faults on these members",
+      ),
     isolate: target.optional().describe("partition: cut these members off from everything, clients included"),
     between: z
       .array(
@@ -352,8 +357,8 @@ const step = z
     if (value.to !== undefined && value.fault !== "switchover") {
       ctx.addIssue({ code: "custom", path: ["to"], message: "to belongs to a switchover step" });
     }
-    if (value.target !== undefined && value.fault === undefined) {
-      ctx.addIssue({ code: "custom", path: ["target"], message: "target belongs to a fault step" });
+    if (value.target !== undefined && value.fault === undefined && value.heal === undefined) {
+      ctx.addIssue({ code: "custom", path: ["target"], message: "target belongs to a fault or heal step" });
     }
   });
 

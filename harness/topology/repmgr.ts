@@ -264,6 +264,12 @@ class RepmgrDeployment implements Deployment {
       ]);
     } else {
       await this.pgCtlStart(member);
+      // A standby that went down with its primary comes back still pointing at it: the operator's
+      // repair is `standby follow` of whoever is primary now (otherwise it cascades from a standby).
+      if (member !== WITNESS && primary && primary !== member && !(await this.follows(member, primary))) {
+        await this.untilRegisteredPrimary(primary);
+        await this.repmgr(member, ["standby", "follow", "--wait"]);
+      }
     }
     await this.startAgent(member);
   }
@@ -279,6 +285,14 @@ class RepmgrDeployment implements Deployment {
       }).catch(() => false);
     const registered = await pollUntil(async () => ((await isRegistered()) ? true : undefined), 60_000);
     if (!registered) throw new Error(`repmgr never registered ${primary} as the primary within 60s`);
+  }
+
+  /** Whether a standby's primary_conninfo (written by repmgr in postgresql.auto.conf) names this primary. */
+  private async follows(member: string, primary: string): Promise<boolean> {
+    if (await this.wasPrimary(member)) return false;
+    const auto = (await this.host(member).readFile(join(this.dataDir(member), "postgresql.auto.conf"))) ?? "";
+    const conninfo = auto.match(/^primary_conninfo = '(.*)'$/m)?.[1] ?? "";
+    return new RegExp(`\\bhost=${this.host(primary).address.replaceAll(".", "\\.")}\\b`).test(conninfo);
   }
 
   /** A data directory without standby.signal belonged to a primary when it stopped. */
