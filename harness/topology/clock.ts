@@ -55,7 +55,11 @@ async function sharedClock(runId: string, member: StartedMember): Promise<string
   const name = `/${sharedMemoryPrefix(runId)}${member.name}-faketime`;
   if ((await member.readFile(`/dev/shm${name}`)) === null) {
     const made = await member.exec(
-      ["/usr/bin/python3", "-c", `import _multiprocessing; _multiprocessing.SemLock(1, 1, 1, "${name}", False)`],
+      [
+        "/usr/bin/python3",
+        "-c",
+        `import _multiprocessing; _multiprocessing.SemLock(1, 1, 1, "${name}", False)`,
+      ],
       { user: POSTGRES_USER },
     );
     if (made.code !== 0)
