@@ -419,24 +419,27 @@ class Execution {
     };
     for (const entry of schedule) {
       await untilMs(entry.at_ms);
-      const active = await this.inject({
-        kind: "fault",
-        fault: entry.fault,
-        target: entry.target,
-        options: {
-          to: null,
-          percent: entry.fault === "packet-loss" ? step.percent : null,
-          between: null,
-          oneWay: false,
-          settings: null,
-          delayMs: null,
-          jitterMs: null,
-          kbps: null,
-          offsetMs: null,
+      const active = await this.inject(
+        {
+          kind: "fault",
+          fault: entry.fault,
+          target: entry.target,
+          options: {
+            to: null,
+            percent: entry.fault === "packet-loss" ? step.percent : null,
+            between: null,
+            oneWay: false,
+            settings: null,
+            delayMs: null,
+            jitterMs: null,
+            kbps: null,
+            offsetMs: null,
+          },
+          durationMs: null,
+          at: step.at,
         },
-        durationMs: null,
-        at: step.at,
-      });
+        true,
+      );
       if (active === null || entry.duration_ms === null) continue;
       await untilMs(entry.at_ms + entry.duration_ms);
       await this.heal(active, "repair");
@@ -608,8 +611,15 @@ class Execution {
     this.step(`writable on ${[...acks.values()].map((ack) => ack.node).join(", ")}`);
   }
 
-  /** Injects one fault and returns it while in force; null when it could not be injected. */
-  private async inject(step: Extract<Step, { kind: "fault" }>): Promise<ActiveFault | null> {
+  /**
+   * Injects one fault and returns it while in force; null when it could not be injected. A fault
+   * step that cannot fire is a problem of the run; a nemesis's (`skippable`) is only skipped, since a
+   * random schedule lands in states like "no primary right now" by design.
+   */
+  private async inject(
+    step: Extract<Step, { kind: "fault" }>,
+    skippable = false,
+  ): Promise<ActiveFault | null> {
     const fault = faults[step.fault];
     if (!fault) throw new Error(`unknown fault ${step.fault}`);
     const { between } = step.options;
@@ -654,7 +664,12 @@ class Execution {
       }
       return active;
     } catch (error) {
-      this.fail(`fault ${step.fault} ${target}: ${(error as Error).message}`);
+      const why = `${step.fault} ${target}: ${(error as Error).message}`;
+      if (!skippable) this.fail(`fault ${why}`);
+      else {
+        this.step(`nemesis skipped ${why}`);
+        this.say(`nemesis skipped ${why}`);
+      }
       return null;
     }
   }
@@ -696,10 +711,16 @@ class Execution {
   }
 
   /**
-   * Heals only the faults on the target's members, resolved now (a heal step with a target): how a
-   * scenario brings members back one by one, in the order it chooses.
+   * Heals only some faults (a heal step with a target): how a scenario brings members back one by
+   * one, in the order it chooses. A target written as a fault step's ("replicas") heals that fault,
+   * so roles still work once every member is down; any other resolves to members now.
    */
   private async healOn(target: Target, mode: StartMode): Promise<void> {
+    const named = this.active.filter((active) => active.target === target);
+    if (named.length > 0) {
+      for (const active of named.reverse()) await this.heal(active, mode);
+      return;
+    }
     try {
       const status = await this.topology.status();
       const members = this.topology.members();
