@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INSTRUMENT_MARKER, type StartedBackend, type StartedMember } from "../harness/backend/backend.ts";
 import { LocalBackend } from "../harness/backend/local.ts";
 import { pollUntil } from "../harness/common/clock.ts";
+import { run } from "../harness/common/exec.ts";
 import type { FaultContext, FaultOptions } from "../harness/faults/fault.ts";
 import { bandwidth, latency, resetPeer } from "../harness/faults/links.ts";
 import { resolveTarget } from "../harness/faults/targets.ts";
@@ -11,7 +12,15 @@ import { loadScenario } from "../harness/scenario/scenario.ts";
 import { memberEnv } from "../harness/topology/members.ts";
 import { patroni } from "../harness/topology/patroni.ts";
 import type { Topology } from "../harness/topology/topology.ts";
-import { ROOT, type ResultJson, harnessProblems, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
+import {
+  ROOT,
+  type ResultJson,
+  harnessProblems,
+  historyOf,
+  leftovers,
+  resultOf,
+  runScenarioFile,
+} from "./helpers.ts";
 
 const SCENARIO = "test/scenarios/links.yaml";
 
@@ -34,6 +43,46 @@ describe("links scenario: latency, bandwidth and reset-peer through the runner",
 
   it("leaves nothing behind", () => {
     expect(run.runIds).toHaveLength(1);
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("links-clients: latency between the clients and HAProxy, measured from the writes themselves", () => {
+  const run = runScenarioFile("test/scenarios/links-clients.yaml");
+  const DELAY_MS = 250;
+
+  it("slows every write through HAProxy by the asked round trip while in force, and only then", () => {
+    const result = resultOf(run, "patroni");
+    expect(harnessProblems(result)).toEqual([]);
+    const events = (
+      result.timeline as (ResultJson["timeline"][number] & { fault: string; at_ns: number })[]
+    ).filter((e) => e.kind === "fault");
+    const inject = events.find((e) => e.phase === "inject")?.at_ns as number;
+    const heal = events.find((e) => e.phase === "heal")?.at_ns as number;
+    expect(events.map((e) => [e.fault, e.phase])).toEqual([
+      ["latency", "inject"],
+      ["latency", "heal"],
+    ]);
+    const acked = historyOf(run, "patroni").filter((w) => w.outcome === "ok" && w.group === "haproxy");
+    const ms = (w: (typeof acked)[number]) => (w.complete_ns - w.invoke_ns) / 1e6;
+    const before = acked.filter((w) => w.complete_ns < inject).map(ms);
+    const during = acked.filter((w) => w.invoke_ns > inject && w.complete_ns < heal).map(ms);
+    const after = acked.filter((w) => w.invoke_ns > heal + 2e9).map(ms);
+    console.log(
+      `clients ↔ haproxy latency ${DELAY_MS} ms: write p50 before ${median(before).toFixed(1)} ms, during ${median(during).toFixed(1)} ms (${during.length} writes), after ${median(after).toFixed(1)} ms`,
+    );
+    expect(during.length).toBeGreaterThan(10);
+    // Each write is one round trip to HAProxy (a prepared INSERT): it pays the delay once, ±20 %.
+    expect(median(during) - median(before)).toBeGreaterThan(DELAY_MS * 0.8);
+    expect(median(during) - median(before)).toBeLessThan(DELAY_MS * 1.2);
+    expect(Math.min(...during)).toBeGreaterThan(DELAY_MS * 0.8);
+    expect(median(after)).toBeLessThan(DELAY_MS / 2);
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.figures.promotions).toBe(0);
+    expect(result.verdict).toBe("pass");
+  });
+
+  it("leaves nothing behind", () => {
     for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
   });
 });
@@ -271,8 +320,57 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
     }
   });
 
-  it("refuses clients on a link, and undoes nothing it did not do", async () => {
-    await expect(inject(latency, { between: [["clients"], ["primary"]], delayMs: 100 })).rejects.toThrow(
+  it("latency from the clients: the harness's own new and established connections pay it, inside the member", async () => {
+    /** SELECT 1 round trips from the harness's host over one connection, opened now. */
+    const fromHarness = async () => {
+      const result = await run([
+        "env",
+        `PGPASSWORD=${password}`,
+        "PGCONNECT_TIMEOUT=5",
+        `${backend.stack.postgresBin}/psql`,
+        "-X",
+        "-h",
+        primary.address,
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        "\\timing on",
+        ...Array.from({ length: 10 }, () => ["-c", "SELECT 1"]).flat(),
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      return median(timings(result.stdout).slice(2));
+    };
+    const before = await fromHarness();
+    const fault = await inject(latency, { between: [["clients"], ["primary"]], oneWay: true, delayMs: 150 });
+    let during: number;
+    let replicaRoundTrips: number;
+    try {
+      // Only the primary holds a proxy (inbound); the replica's own connections are untouched.
+      const instruments = instrumentsOf(runId);
+      expect(instruments).toHaveLength(1);
+      expect(instruments[0]).toContain(`/${primary.name}/`);
+      expect(await inside(primary, ["nft", "list", "ruleset"])).toContain("hook prerouting");
+      during = await fromHarness();
+      replicaRoundTrips = median(await roundTrips());
+    } finally {
+      await fault.heal("repair");
+    }
+    const after = await fromHarness();
+    console.log(
+      `clients → primary latency 150 ms: psql round trip ${before.toFixed(2)} → ${during.toFixed(2)} → ${after.toFixed(2)} ms; replica → primary during it ${replicaRoundTrips.toFixed(2)} ms`,
+    );
+    expect(during - before).toBeGreaterThan(150 * 0.8);
+    expect(during - before).toBeLessThan(150 * 1.2);
+    expect(replicaRoundTrips).toBeLessThan(50);
+    expect(after).toBeLessThan(50);
+    expect(instrumentsOf(runId)).toEqual([]);
+    expect(await inside(primary, ["nft", "list", "ruleset"])).not.toContain("prerouting");
+  });
+
+  it("refuses bandwidth on the clients' links, and undoes nothing it did not do", async () => {
+    await expect(inject(bandwidth, { between: [["clients"], ["primary"]], kbps: 100 })).rejects.toThrow(
       /clients/,
     );
     expect(instrumentsOf(runId)).toEqual([]);

@@ -16,6 +16,22 @@ export interface Upstream {
   port: number;
 }
 
+/**
+ * Which of the member's connections go through its Toxiproxy: those its own processes open to
+ * peers' ports (outbound, a DNAT on the output hook), or those one outside address — the harness's
+ * clients — opens to the member's own ports (inbound, a DNAT on the prerouting hook).
+ */
+export type ProxyRoute =
+  | { kind: "outbound"; upstreams: Upstream[] }
+  | { kind: "inbound"; from: string; ports: number[] };
+
+/** The real destinations a route's proxies dial: the peers, or the member's own ports. */
+function upstreamsOf(member: StartedMember, route: ProxyRoute): Upstream[] {
+  return route.kind === "outbound"
+    ? route.upstreams
+    : route.ports.map((port) => ({ address: member.address, port }));
+}
+
 export type LinkToxic =
   /** Round-trip time added: half on each direction, so a request and its answer together pay `delayMs`. */
   | { kind: "latency"; delayMs: number; jitterMs: number }
@@ -35,6 +51,10 @@ export type LinkToxic =
  * which also resets the peer's end, so a walsender does not linger holding its slot); their owners
  * reconnect through the proxy within a second or so. Healing stops Toxiproxy, which closes every
  * connection through it: the owners reconnect directly. Both are part of the fault.
+ *
+ * Inbound (clients → member) is the same with the DNAT on the prerouting hook, matched on the
+ * clients' source address: Toxiproxy's own connection to the member's port is local and never
+ * passes that hook, so it is not rerouted again.
  */
 export class MemberProxy {
   private constructor(
@@ -55,9 +75,10 @@ export class MemberProxy {
   static async start(
     member: StartedMember,
     name: string,
-    upstreams: Upstream[],
+    route: ProxyRoute,
     toxic: LinkToxic,
   ): Promise<MemberProxy> {
+    const upstreams = upstreamsOf(member, route);
     if ((await member.exec(["test", "-x", TOXIPROXY_BIN])).code !== 0) {
       throw new Error(
         `Toxiproxy is not installed at ${TOXIPROXY_BIN} — fix: bash scripts/ensure-toxiproxy.sh (as root)`,
@@ -97,8 +118,8 @@ export class MemberProxy {
       const missing = proxies.filter((p) => !listed[p.name]).map((p) => p.upstream);
       if (missing.length > 0) throw new Error(`Toxiproxy could not open proxies to ${missing.join(", ")}`);
       for (const proxy of Object.values(listed)) await addToxics(proxy, toxic);
-      await loadRuleset(member, dnatRuleset(table, member.address, upstreams, proxyPorts));
-      const reset = await resetEstablished(member, upstreams);
+      await loadRuleset(member, dnatRuleset(table, member.address, route, proxyPorts));
+      const reset = await resetEstablished(member, route);
       return new MemberProxy(member, table, config, server, api, reset);
     } catch (error) {
       await member.exec(["nft", "delete", "table", "ip", table]);
@@ -153,15 +174,30 @@ async function addToxics(proxy: ToxiproxyProxy, toxic: LinkToxic): Promise<void>
 
 /**
  * New connections (SYN only: a packet of an older connection seen mid-stream must not be rerouted)
- * of every non-root process to each upstream, sent to its proxy. Toxiproxy runs as root: its own
- * connections to the upstreams go out as they are.
+ * sent to the proxy of their destination. Outbound: every non-root process's connections to each
+ * upstream (Toxiproxy runs as root: its own connections go out as they are). Inbound: the clients'
+ * connections to each of the member's ports.
  */
-export function dnatRuleset(table: string, address: string, upstreams: Upstream[], ports: number[]): string {
-  const rules = upstreams.map(
-    (upstream, index) =>
-      `    meta skuid != 0 ip daddr ${upstream.address} tcp dport ${upstream.port} tcp flags & (syn | ack) == syn dnat to ${address}:${ports[index]}`,
-  );
-  return `table ip ${table} {\n  chain output {\n    type nat hook output priority -100; policy accept;\n${rules.join("\n")}\n  }\n}\n`;
+export function dnatRuleset(table: string, address: string, route: ProxyRoute, ports: number[]): string {
+  const syn = "tcp flags & (syn | ack) == syn";
+  const [hook, rules] =
+    route.kind === "outbound"
+      ? [
+          "output",
+          route.upstreams.map(
+            (upstream, index) =>
+              `meta skuid != 0 ip daddr ${upstream.address} tcp dport ${upstream.port} ${syn} dnat to ${address}:${ports[index]}`,
+          ),
+        ]
+      : [
+          "prerouting",
+          route.ports.map(
+            (port, index) =>
+              `ip saddr ${route.from} ip daddr ${address} tcp dport ${port} ${syn} dnat to ${address}:${ports[index]}`,
+          ),
+        ];
+  const body = rules.map((rule) => `    ${rule}`).join("\n");
+  return `table ip ${table} {\n  chain ${hook} {\n    type nat hook ${hook} priority -100; policy accept;\n${body}\n  }\n}\n`;
 }
 
 /** Loads an nft ruleset inside the member (exec has no stdin: the shell hands it over). */
@@ -215,7 +251,7 @@ function freePorts(listeners: Listener[], count: number): number[] {
 }
 
 /** An established TCP connection as `ss -Htne` shows it; uid is absent for root's. */
-interface Connection {
+export interface Connection {
   local: string;
   peer: string;
   uid: number;
@@ -235,14 +271,14 @@ export function parseConnections(output: string): Connection[] {
 }
 
 /**
- * Resets the member's established connections of non-root processes to the upstreams, both ends
- * (`ss -K`), so their owners reconnect through the proxy. Returns them as "local → peer".
+ * Resets the member's established connections the route covers, both ends (`ss -K`), so their
+ * owners reconnect through the proxy: outbound, its non-root processes' connections to the
+ * upstreams; inbound, the clients' connections to its ports. Returns them as "local → peer".
  */
-async function resetEstablished(member: StartedMember, upstreams: Upstream[]): Promise<string[]> {
-  const wanted = new Set(upstreams.map((u) => `${u.address}:${u.port}`));
+async function resetEstablished(member: StartedMember, route: ProxyRoute): Promise<string[]> {
   const listed = await member.exec(["ss", "-Htne", "state", "established"]);
   if (listed.code !== 0) throw new Error(`ss on ${member.name}: ${listed.stderr.trim()}`);
-  const stale = parseConnections(listed.stdout).filter((c) => c.uid !== 0 && wanted.has(c.peer));
+  const stale = parseConnections(listed.stdout).filter(covered(member.address, route));
   if (stale.length === 0) return [];
   const filter = stale.flatMap((c, index) => [
     ...(index > 0 ? ["or"] : []),
@@ -259,4 +295,14 @@ async function resetEstablished(member: StartedMember, upstreams: Upstream[]): P
     throw new Error(`ss -K on ${member.name} (needs CONFIG_INET_DIAG_DESTROY): ${killed.stderr.trim()}`);
   }
   return stale.map((c) => `${c.local} → ${c.peer}`);
+}
+
+/** Whether an established connection of the member is one the route sends through the proxy. */
+export function covered(address: string, route: ProxyRoute): (connection: Connection) => boolean {
+  if (route.kind === "outbound") {
+    const wanted = new Set(route.upstreams.map((u) => `${u.address}:${u.port}`));
+    return (c) => c.uid !== 0 && wanted.has(c.peer);
+  }
+  const wanted = new Set(route.ports.map((port) => `${address}:${port}`));
+  return (c) => wanted.has(c.local) && c.peer.startsWith(`${route.from}:`);
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { shapingBatch } from "../backend/shaping.ts";
-import { dnatRuleset, parseConnections, parseListeners, reachablePorts } from "../backend/toxiproxy.ts";
+import {
+  covered,
+  dnatRuleset,
+  parseConnections,
+  parseListeners,
+  reachablePorts,
+} from "../backend/toxiproxy.ts";
 import { egressLimits } from "./links.ts";
 
 const addresses: Record<string, string> = { n1: "10.0.0.11", n2: "10.0.0.12" };
@@ -38,13 +44,46 @@ describe("link faults' pure parts", () => {
     const ruleset = dnatRuleset(
       "pgchaos_proxy_x",
       "10.0.0.11",
-      [{ address: "10.0.0.12", port: 5432 }],
+      { kind: "outbound", upstreams: [{ address: "10.0.0.12", port: 5432 }] },
       [21001],
     );
     expect(ruleset).toContain("type nat hook output priority -100");
     expect(ruleset).toContain(
       "meta skuid != 0 ip daddr 10.0.0.12 tcp dport 5432 tcp flags & (syn | ack) == syn dnat to 10.0.0.11:21001",
     );
+    expect(ruleset).not.toContain("prerouting");
+  });
+
+  it("redirects the clients' new connections to the member's ports, on the way in, to its own proxies", () => {
+    const ruleset = dnatRuleset(
+      "pgchaos_proxy_y",
+      "10.0.0.12",
+      { kind: "inbound", from: "10.0.0.1", ports: [5000, 5001] },
+      [21001, 21002],
+    );
+    expect(ruleset).toContain("type nat hook prerouting priority -100");
+    expect(ruleset.split("\n").filter((line) => line.includes("dnat"))).toEqual([
+      "    ip saddr 10.0.0.1 ip daddr 10.0.0.12 tcp dport 5000 tcp flags & (syn | ack) == syn dnat to 10.0.0.12:21001",
+      "    ip saddr 10.0.0.1 ip daddr 10.0.0.12 tcp dport 5001 tcp flags & (syn | ack) == syn dnat to 10.0.0.12:21002",
+    ]);
+  });
+
+  it("resets only the connections a route covers: non-root ones to the upstreams, or the clients' to the ports", () => {
+    const connections = [
+      { local: "10.0.0.11:46052", peer: "10.0.0.12:5432", uid: 101 },
+      { local: "10.0.0.11:46056", peer: "10.0.0.12:5432", uid: 0 },
+      { local: "10.0.0.11:46060", peer: "10.0.0.12:8008", uid: 101 },
+      { local: "10.0.0.11:5432", peer: "10.0.0.1:40000", uid: 101 },
+      { local: "10.0.0.11:5432", peer: "10.0.0.13:40002", uid: 101 },
+      { local: "10.0.0.11:8008", peer: "10.0.0.1:40004", uid: 0 },
+    ];
+    const outbound = covered("10.0.0.11", {
+      kind: "outbound",
+      upstreams: [{ address: "10.0.0.12", port: 5432 }],
+    });
+    expect(connections.filter(outbound).map((c) => c.local)).toEqual(["10.0.0.11:46052"]);
+    const inbound = covered("10.0.0.11", { kind: "inbound", from: "10.0.0.1", ports: [5432] });
+    expect(connections.filter(inbound).map((c) => c.peer)).toEqual(["10.0.0.1:40000"]);
   });
 
   it("limits each side's egress to the other both ways, or only the connections A opens one-way", () => {

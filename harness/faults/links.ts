@@ -3,6 +3,7 @@ import { type EgressLimit, shapeEgress, unshapeEgress } from "../backend/shaping
 import {
   type LinkToxic,
   MemberProxy,
+  type ProxyRoute,
   type Upstream,
   listeningPorts,
   reachablePorts,
@@ -16,11 +17,15 @@ import type { ActiveFault, Fault, FaultContext, FaultOptions } from "./fault.ts"
  *
  * A link A → B is every TCP connection member A opens to a port member B listens on (as `ss` shows
  * it when the fault lands). `between: [X, Y]` means both X → Y and Y → X; `direction: one-way`
- * only X → Y. The harness's own connections ("clients") are not proxied, so a link fault never
- * names clients.
+ * only X → Y. `clients` — the harness's own connections (writers, readers, and its observers too,
+ * as in a partition) — only ever open connections: clients → B is proxied inside B, on the way in;
+ * B → clients is no link at all. Bandwidth shapes only what members send, so it never names clients.
  */
 
+export const CLIENTS = "clients";
+
 export interface Link {
+  /** A member, or CLIENTS. */
   from: string;
   to: string;
   /** Ports `to` listens on at its own address (or any). */
@@ -35,19 +40,15 @@ async function resolveLinks(
   oneWay: boolean,
 ): Promise<Link[]> {
   if (!between) throw new Error(`${fault} needs between`);
-  if (between.flat().includes("clients")) {
-    throw new Error(`${fault}: the harness's own connections (clients) are not proxied; name member groups`);
-  }
-  const [sideA, sideB] = between.map((groups) => [...new Set(groups.flatMap(resolve))]) as [
-    string[],
-    string[],
-  ];
+  const [sideA, sideB] = between.map((groups) => [
+    ...new Set(groups.flatMap((group) => (group === CLIENTS ? [CLIENTS] : resolve(group)))),
+  ]) as [string[], string[]];
   const both = sideA.filter((member) => sideB.includes(member));
   if (both.length > 0) throw new Error(`${fault}: ${both.join(", ")} on both sides`);
   const pairs = [
     ...sideA.flatMap((from) => sideB.map((to) => ({ from, to }))),
     ...(oneWay ? [] : sideB.flatMap((from) => sideA.map((to) => ({ from, to })))),
-  ];
+  ].filter((pair) => pair.to !== CLIENTS);
   const ports = new Map<string, number[]>();
   for (const to of new Set(pairs.map((p) => p.to))) {
     const member = backend.member(to);
@@ -56,16 +57,35 @@ async function resolveLinks(
   return pairs.map((pair) => ({ ...pair, ports: ports.get(pair.to) ?? [] }));
 }
 
-function bySource(links: Link[]): Map<string, Link[]> {
-  const grouped = new Map<string, Link[]>();
-  for (const link of links) grouped.set(link.from, [...(grouped.get(link.from) ?? []), link]);
-  return grouped;
+/** Each member's proxy routes: what it opens to peers, and what the clients open to it. */
+function proxyRoutes(backend: StartedBackend, links: Link[]): { member: string; route: ProxyRoute }[] {
+  const outbound = new Map<string, Upstream[]>();
+  const inbound = new Map<string, number[]>();
+  for (const link of links) {
+    if (link.from === CLIENTS) {
+      inbound.set(link.to, [...(inbound.get(link.to) ?? []), ...link.ports]);
+      continue;
+    }
+    const address = backend.member(link.to).address;
+    const upstreams = link.ports.map((port) => ({ address, port }));
+    outbound.set(link.from, [...(outbound.get(link.from) ?? []), ...upstreams]);
+  }
+  const routes: { member: string; route: ProxyRoute }[] = [];
+  for (const [member, upstreams] of outbound) {
+    if (upstreams.length > 0) routes.push({ member, route: { kind: "outbound", upstreams } });
+  }
+  for (const [member, ports] of inbound) {
+    const from = backend.harnessAddress;
+    if (ports.length > 0)
+      routes.push({ member, route: { kind: "inbound", from, ports: [...new Set(ports)] } });
+  }
+  return routes;
 }
 
 /** Each instance of a fault gets its own Toxiproxy and nft table names (two may overlap in time). */
 let instances = 0;
 
-/** Toxiproxy in every source member, the toxic on each of its links; undone in reverse on failure. */
+/** Toxiproxy in every member a link passes through, the toxic on each link; undone in reverse on failure. */
 async function proxied(
   fault: "latency" | "reset-peer",
   members: string[],
@@ -78,14 +98,11 @@ async function proxied(
   const started: MemberProxy[] = [];
   const reset: string[] = [];
   try {
-    for (const [from, own] of bySource(links)) {
-      const upstreams: Upstream[] = own.flatMap((link) =>
-        link.ports.map((port) => ({ address: context.backend.member(link.to).address, port })),
-      );
-      if (upstreams.length === 0) continue;
-      const proxy = await MemberProxy.start(context.backend.member(from), name, upstreams, toxic);
+    for (const { member, route } of proxyRoutes(context.backend, links)) {
+      const own = `${name}_${route.kind === "outbound" ? "out" : "in"}`;
+      const proxy = await MemberProxy.start(context.backend.member(member), own, route, toxic);
       started.push(proxy);
-      reset.push(...proxy.reset.map((c) => `${from} ${c}`));
+      reset.push(...proxy.reset.map((c) => `${member} ${c}`));
     }
   } catch (error) {
     for (const proxy of started.reverse()) await proxy.stop().catch(() => {});
@@ -139,6 +156,9 @@ export const bandwidth: Fault = {
   needs: ["shaping"],
   async inject(members, context, options) {
     if (options.kbps === null) throw new Error("bandwidth needs kbps");
+    if (options.between?.flat().includes(CLIENTS)) {
+      throw new Error("bandwidth shapes what members send; the clients' links take latency or reset-peer");
+    }
     const links = await resolveLinks("bandwidth", context, options.between, options.oneWay);
     const limits = egressLimits(context.backend, links, options.oneWay);
     const shaped: { member: string; device: string }[] = [];

@@ -94,7 +94,7 @@ describe("scenario loading", () => {
     ]);
   });
 
-  it("rejects transaction settings on the ledger, an empty placed group, and replica readers through pgpool", () => {
+  it("rejects transaction settings on the ledger and an empty placed group", () => {
     expect(errorOf(`${base}workload:\n  isolation: serializable\n`)).toBe(
       "s.yaml:8:14: workload.isolation: only with workload.kind: list-append",
     );
@@ -103,11 +103,15 @@ describe("scenario loading", () => {
         `${base}workload:\n  groups:\n    - name: g\n      writers: 0\n      placement: { with: primary }\n`,
       ),
     ).toMatch(/^s\.yaml:10:16: workload\.groups\[0\]: give it writers or readers/);
-    expect(
-      errorOf(
-        `${base.replace("topologies: [patroni]", "topologies: [repmgr]\nentrypoint: pgpool")}workload:\n  readers: { replica: 1 }\n`,
-      ),
-    ).toMatch(/workload\.readers\.replica: pgpool has no read-only path/);
+  });
+
+  it("accepts replica readers through pgpool (its load balancing is their read-only path)", () => {
+    const scenario = parseScenario(
+      `${base.replace("topologies: [patroni]", "topologies: [repmgr]\nentrypoint: pgpool")}workload:\n  readers: { replica: 1 }\n`,
+      "s.yaml",
+    );
+    expect(scenario.entrypoints).toEqual(["pgpool"]);
+    expect(scenario.workload.readers.replica).toBe(1);
   });
 
   it("names line, column and key of an unknown key", () => {
@@ -288,6 +292,36 @@ describe("scenario loading", () => {
         ),
       ),
     ).toContain("between belongs to a partition, latency, bandwidth, reset-peer step");
+  });
+
+  it("takes the clients' links for latency and reset-peer, not for bandwidth nor from members to clients", () => {
+    const step = (text: string) => parseScenario(base.replace("  - sleep: 2s", text), "s.yaml").steps[0];
+    expect(
+      step(
+        "  - fault: latency\n    between: [[clients], [primary]]\n    direction: one-way\n    delay: 200ms",
+      ),
+    ).toMatchObject({ options: { between: [["clients"], ["primary"]], oneWay: true, delayMs: 200 } });
+    expect(step("  - fault: reset-peer\n    between: [[primary], [clients]]")).toMatchObject({
+      options: { between: [["primary"], ["clients"]], oneWay: false },
+    });
+    expect(
+      errorOf(
+        base.replace(
+          "  - sleep: 2s",
+          "  - fault: bandwidth\n    between: [[clients], [primary]]\n    kbps: 64",
+        ),
+      ),
+    ).toMatch(
+      /^s\.yaml:\d+:\d+: steps\[0\]\.between: bandwidth shapes what members send and cannot name clients/,
+    );
+    expect(
+      errorOf(
+        base.replace(
+          "  - sleep: 2s",
+          "  - fault: latency\n    between: [[primary], [clients]]\n    direction: one-way\n    delay: 1s",
+        ),
+      ),
+    ).toContain("one-way from members to clients is no link");
   });
 
   it("rejects malformed network faults with the key at fault", () => {

@@ -225,7 +225,7 @@ const step = z
       .length(2)
       .optional()
       .describe(
-        "partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]; latency, bandwidth, reset-peer: the links they act on",
+        "partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]; latency, bandwidth, reset-peer: the links they act on (latency and reset-peer also [[clients], [entrypoint]]: the harness's own connections)",
       ),
     direction: z
       .enum(["both", "one-way"])
@@ -323,6 +323,26 @@ const step = z
     ] as const) {
       if ((value[key] !== undefined) !== (value.fault === fault)) {
         ctx.addIssue({ code: "custom", path: [key], message: `a ${fault} step needs ${key}, and only it` });
+      }
+    }
+    if (value.between !== undefined && value.fault !== "partition") {
+      const [sideA = [], sideB = []] = value.between;
+      if (value.fault === "bandwidth" && [...sideA, ...sideB].includes("clients")) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["between"],
+          message:
+            "bandwidth shapes what members send and cannot name clients; use latency or reset-peer for the clients' links",
+        });
+      }
+      // Clients open connections and accept none: a link to them exists only from their side.
+      if (value.direction === "one-way" && sideB.includes("clients") && sideB.length === 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["between"],
+          message:
+            "one-way from members to clients is no link (members open no connection to clients); write [[clients], [...]]",
+        });
       }
     }
     if (value.direction !== undefined && value.between === undefined) {
@@ -486,7 +506,7 @@ export const scenarioSchema = z.strictObject({
             .max(64)
             .default(0)
             .describe(
-              "Readers per entry point on its read-only path: direct prefers standbys like target_session_attrs=prefer-standby, uri adds target_session_attrs=prefer-standby, haproxy uses its replica port (Patroni's /replica check)",
+              "Readers per entry point on its read-only path: direct prefers standbys like target_session_attrs=prefer-standby, uri adds target_session_attrs=prefer-standby, haproxy uses its replica port (Patroni's /replica check), pgpool balances their sessions over the standbys (app_name_redirect_preference_list)",
             ),
           rate: z
             .number()
