@@ -24,6 +24,16 @@ export const PROXY_PORTS: { readonly [K in ProxyKind]: readonly number[] } = {
   pgpool: [POSTGRES_PORT],
 };
 
+/**
+ * How a client reaches a proxy's standbys: a port of their own (HAProxy), or the same port with an
+ * application_name the proxy routes by when the session starts (Pgpool's redirect preference).
+ */
+export interface ReplicaPath {
+  endpoint: PostgresEndpoint;
+  /** Sent in the startup packet in place of the client's own name. */
+  applicationName?: string;
+}
+
 export interface EntryPointContext {
   backend: StartedBackend;
   topology: Topology;
@@ -43,7 +53,7 @@ export interface EntryPoint {
   restart(): Promise<void>;
   endpoint(): PostgresEndpoint;
   /** Its read-only path (balanced over standbys), when it has one. */
-  replicaEndpoint?(): PostgresEndpoint;
+  replicaPath?(): ReplicaPath;
   logFiles(): string[];
   version(): Promise<string>;
 }

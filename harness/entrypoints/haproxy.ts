@@ -2,7 +2,13 @@ import { join } from "node:path";
 import { renderFixture } from "../common/template.ts";
 import { componentVersions, processLog, runAsPostgres, writeConfig } from "../topology/members.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
-import { type EntryPoint, type EntryPointContext, REPLICA_PORT, proxyEndpoint } from "./entrypoint.ts";
+import {
+  type EntryPoint,
+  type EntryPointContext,
+  REPLICA_PORT,
+  type ReplicaPath,
+  proxyEndpoint,
+} from "./entrypoint.ts";
 
 /** HAProxy routing writes to the node whose Patroni REST API answers 200 on /primary. */
 export class HaproxyEntryPoint implements EntryPoint {
@@ -47,8 +53,8 @@ export class HaproxyEntryPoint implements EntryPoint {
     return proxyEndpoint(this.context, this.member);
   }
 
-  replicaEndpoint(): PostgresEndpoint {
-    return proxyEndpoint(this.context, this.member, REPLICA_PORT);
+  replicaPath(): ReplicaPath {
+    return { endpoint: proxyEndpoint(this.context, this.member, REPLICA_PORT) };
   }
 
   logFiles(): string[] {

@@ -9,7 +9,7 @@ import type {
   StartMode,
   Topology,
 } from "../topology/topology.ts";
-import type { EntryPoint, EntryPointContext, ProxyKind } from "./entrypoint.ts";
+import type { EntryPoint, EntryPointContext, ProxyKind, ReplicaPath } from "./entrypoint.ts";
 import { HaproxyEntryPoint } from "./haproxy.ts";
 import { PgpoolEntryPoint } from "./pgpool.ts";
 
@@ -111,8 +111,8 @@ export class ClusterWithEntryPoints implements Topology {
   }
 
   /** A proxy's read-only path; null for a proxy without one (or a member that is no proxy). */
-  replicaEndpoint(member: string): PostgresEndpoint | null {
-    return this.entryPointOn(member)?.replicaEndpoint?.() ?? null;
+  replicaPath(member: string): ReplicaPath | null {
+    return this.entryPointOn(member)?.replicaPath?.() ?? null;
   }
 
   async versions(): Promise<Record<string, string>> {

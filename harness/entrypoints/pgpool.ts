@@ -8,9 +8,17 @@ import {
   writeConfig,
 } from "../topology/members.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
-import { type EntryPoint, type EntryPointContext, proxyEndpoint } from "./entrypoint.ts";
+import { READ_FUNCTIONS } from "../workload/readers.ts";
+import { type EntryPoint, type EntryPointContext, type ReplicaPath, proxyEndpoint } from "./entrypoint.ts";
 
-/** Pgpool-II in streaming-replication mode, as the Bitnami postgresql-ha chart puts it in front of repmgr. */
+/** The application_name Pgpool sends to a standby (app_name_redirect_preference_list). */
+export const REPLICA_APPLICATION_NAME = "pgchaos-replica-reader";
+
+/**
+ * Pgpool-II in streaming-replication mode, as the Bitnami postgresql-ha chart puts it in front of
+ * repmgr. Sessions go to the primary, except those announcing REPLICA_APPLICATION_NAME, whose reads
+ * Pgpool balances over the standbys (the replica readers' path).
+ */
 export class PgpoolEntryPoint implements EntryPoint {
   readonly kind = "pgpool";
   readonly member = "pgpool";
@@ -39,7 +47,13 @@ export class PgpoolEntryPoint implements EntryPoint {
         `backend_application_name${i} = '${node}'`,
       ])
       .join("\n");
-    await writeConfig(this.host(), "pgpool.conf", renderFixture("pgpool/pgpool.conf", { dir, backends }));
+    const config = renderFixture("pgpool/pgpool.conf", {
+      dir,
+      backends,
+      replica_application_name: REPLICA_APPLICATION_NAME,
+      read_only_functions: READ_FUNCTIONS.join(","),
+    });
+    await writeConfig(this.host(), "pgpool.conf", config);
     await writeConfig(this.host(), "pcp.conf", "");
     await this.restart();
   }
@@ -60,6 +74,11 @@ export class PgpoolEntryPoint implements EntryPoint {
 
   endpoint(): PostgresEndpoint {
     return proxyEndpoint(this.context, this.member);
+  }
+
+  /** The same port: the session's application_name is what sends it to a standby. */
+  replicaPath(): ReplicaPath {
+    return { endpoint: this.endpoint(), applicationName: REPLICA_APPLICATION_NAME };
   }
 
   logFiles(): string[] {

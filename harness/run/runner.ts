@@ -262,13 +262,15 @@ class Execution {
       kind === "uri"
         ? { kind: "uri", conninfo: credentials(dialable) }
         : { kind: "hosts", targets: kind === "direct" ? direct : [kind], endpoint, accept: "read-write" };
-    // The read-only path of each entry point, where it has one (pgpool's is refused at validation).
+    // The read-only path of each entry point: every kind has one (a proxy's is its replicaPath).
     const replicaRoute = (kind: EntryPointKind): Route | null => {
       if (kind === "uri")
         return { kind: "uri", conninfo: credentials(withTargetSessionAttrs(dialable, "prefer-standby")) };
       if (kind === "direct") return { kind: "hosts", targets: direct, endpoint, accept: "prefer-standby" };
-      const proxy = topology.replicaEndpoint(kind);
-      return proxy === null ? null : { kind: "hosts", targets: [kind], endpoint: () => proxy, accept: "any" };
+      const path = topology.replicaPath(kind);
+      if (path === null) return null;
+      const { endpoint: proxy, applicationName } = path;
+      return { kind: "hosts", targets: [kind], endpoint: () => proxy, accept: "any", applicationName };
     };
     const { workload: clients } = scenario;
     const allWriters = [

@@ -175,11 +175,6 @@ export function parseScenario(source: string, file: string): Scenario {
       );
     }
   }
-  if (doc.workload.readers.replica > 0 && entrypoints.includes("pgpool")) {
-    throw new UsageError(
-      `${where(["workload", "readers", "replica"])}: workload.readers.replica: pgpool has no read-only path here yet (its load balancing is off); read replicas through direct or uri`,
-    );
-  }
   const steps = doc.steps.map((step, index): Step => {
     if (step.wait) {
       return {

@@ -20,6 +20,11 @@ export interface HostRoute {
   targets: string[];
   endpoint: (member: string) => PostgresEndpoint;
   accept: Acceptance;
+  /**
+   * The application_name its sessions announce in place of the client's own: a proxy that routes
+   * sessions by name (Pgpool's app_name_redirect_preference_list) needs it to choose a standby.
+   */
+  applicationName?: string;
 }
 
 /** A connection string handed to libpq itself, as an application would use it. */
@@ -131,7 +136,7 @@ async function openHost(
     query_timeout: options.timeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: 1000,
-    application_name: options.applicationName,
+    application_name: route.applicationName ?? options.applicationName,
     types: TEXT_TYPES,
   });
   const connection: Connection = {

@@ -7,17 +7,39 @@ import type { ReadOperation, ReadTarget } from "./history.ts";
 /**
  * One statement, so one snapshot: each writer's highest id (an index scan each), and where the
  * answering node stood — replay position on a standby, WAL position and timeline on a primary.
+ * It names no system catalog or view (pg_stat_get_wal_receiver() is what the pg_stat_wal_receiver
+ * view selects, with no row when no receiver runs: the same NULL here), since Pgpool never
+ * load-balances a SELECT that names one; each function it calls is in READ_FUNCTIONS.
  */
-const READ: Statement = {
+export const READ: Statement = {
   name: "pgchaos-read",
   text:
     "select (select json_object_agg(w, (select max(id) from pgchaos_ledger l where l.writer = w)) from unnest($1::text[]) w)::text as heads, " +
     "pg_is_in_recovery()::text as recovery, " +
     "(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)::text as lsn, " +
-    "case when pg_is_in_recovery() then (select received_tli::text from pg_stat_wal_receiver) " +
+    "case when pg_is_in_recovery() then (select received_tli::text from pg_stat_get_wal_receiver()) " +
     "else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int::text end as timeline, " +
     "host(inet_server_addr()) as server",
 };
+
+/**
+ * Every function READ calls, Pgpool's read_only_function_list (harness/entrypoints/pgpool.ts): with
+ * both its function lists empty, Pgpool 4.3 sends a SELECT calling a VOLATILE function
+ * (pg_is_in_recovery, the WAL positions) to the primary.
+ */
+export const READ_FUNCTIONS: readonly string[] = [
+  "json_object_agg",
+  "max",
+  "unnest",
+  "pg_is_in_recovery",
+  "pg_last_wal_replay_lsn",
+  "pg_current_wal_lsn",
+  "pg_stat_get_wal_receiver",
+  "substr",
+  "pg_walfile_name",
+  "host",
+  "inet_server_addr",
+];
 
 export interface ReaderContext {
   clock: RunClock;
