@@ -3,7 +3,18 @@ import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, leftovers, pgchaos, resultOf, runScenarioFile } from "./helpers.ts";
+import {
+  ROOT,
+  ackedMs,
+  faultWindows,
+  harnessProblems,
+  historyOf,
+  leftovers,
+  median,
+  pgchaos,
+  resultOf,
+  runScenarioFile,
+} from "./helpers.ts";
 
 const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"];
 
@@ -55,6 +66,63 @@ describe("kill-primary on the trixie stack: PostgreSQL 17, Patroni 4, pg_auto_fa
     });
   }
   it("leaves nothing behind", () => {
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
+describe("link faults and disk-full on the Docker backend, measured from the writes", () => {
+  const run = runScenarioFile("test/scenarios/docker-links-disk.yaml");
+
+  it("injects and heals each fault in turn; nobody is promoted and nothing is lost", () => {
+    const result = resultOf(run, "patroni");
+    expect(result.backend).toBe("docker");
+    expect(harnessProblems(result)).toEqual([]);
+    expect(faultWindows(result).map((w) => w.fault)).toEqual([
+      "latency",
+      "latency",
+      "bandwidth",
+      "reset-peer",
+      "disk-full",
+    ]);
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.figures.promotions).toBe(0);
+    expect(result.verdict).toBe("pass");
+  });
+
+  it("latency: a sync commit pays the primary ↔ standby round trip; the clients' link slows every write", () => {
+    const result = resultOf(run, "patroni");
+    const history = historyOf(run, "patroni");
+    const [replication, clients] = faultWindows(result);
+    if (!replication || !clients) throw new Error("no latency windows");
+    const before = median(ackedMs(history, 0, replication.from_ns));
+    // The injection resets the replication connection once: Patroni drops the standby from
+    // synchronous_standby_names for a loop or two. Judge the window's second half.
+    const half = (w: typeof replication) => ackedMs(history, (w.from_ns + w.to_ns) / 2, w.to_ns);
+    const synchronous = median(half(replication));
+    const fromClients = median(half(clients));
+    console.log(
+      `docker latency: commit p50 ${before.toFixed(1)} ms before, ${synchronous.toFixed(1)} ms with 200 ms primary ↔ standby, ${fromClients.toFixed(1)} ms with 150 ms clients → primary`,
+    );
+    expect(synchronous - before).toBeGreaterThan(200 * 0.8);
+    expect(synchronous - before).toBeLessThan(200 * 1.2);
+    expect(fromClients - before).toBeGreaterThan(150 * 0.8);
+    expect(fromClients - before).toBeLessThan(150 * 1.2);
+  });
+
+  it("disk-full: commits on the primary fail with ENOSPC while it is full, and succeed after the heal", () => {
+    const result = resultOf(run, "patroni");
+    const history = historyOf(run, "patroni");
+    const full = faultWindows(result).find((w) => w.fault === "disk-full");
+    if (!full) throw new Error("no disk-full window");
+    const refused = history.filter(
+      (w) => w.outcome === "fail" && w.invoke_ns >= full.from_ns && w.invoke_ns <= full.to_ns,
+    );
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((w) => /No space left on device/.test(w.error ?? ""))).toBe(true);
+    expect(ackedMs(history, full.to_ns, Number.POSITIVE_INFINITY).length).toBeGreaterThan(0);
+  });
+
+  it("leaves nothing behind: no container, network, or Toxiproxy", () => {
     for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
   });
 });

@@ -108,6 +108,7 @@ export interface ResultJson {
   run_id: string;
   scenario: string;
   topology: string;
+  backend: string;
   verdict: string;
   figures: Record<string, number | boolean | null>;
   expectations: { key: string; pass: boolean; actual: string }[];
@@ -202,4 +203,29 @@ export function writeReportTable(name: string, columns: string[], rows: string[]
   mkdirSync(join(ROOT, "reports"), { recursive: true });
   const header = [`| ${columns.join(" | ")} |`, `|${columns.map(() => "---").join("|")}|`];
   writeFileSync(join(ROOT, "reports", name), `${[...header, ...rows].join("\n")}\n`);
+}
+
+export const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+
+/** Each fault's window on the timeline, inject to heal, in the order they were injected. */
+export function faultWindows(result: ResultJson): { fault: string; from_ns: number; to_ns: number }[] {
+  const events = result.timeline as (ResultJson["timeline"][number] & { fault: string; at_ns: number })[];
+  const windows: { fault: string; from_ns: number; to_ns: number }[] = [];
+  for (const event of events.filter((e) => e.kind === "fault")) {
+    if (event.phase === "inject")
+      windows.push({ fault: event.fault, from_ns: event.at_ns, to_ns: Number.NaN });
+    else {
+      const open = windows.find((w) => w.fault === event.fault && Number.isNaN(w.to_ns));
+      if (open) open.to_ns = event.at_ns;
+    }
+  }
+  return windows;
+}
+
+/** Milliseconds from request to acknowledgement of each write acknowledged within [from, to]. */
+export function ackedMs(history: WriteOperation[], from_ns: number, to_ns: number): number[] {
+  return history
+    .filter((w) => w.outcome === "ok" && w.invoke_ns >= from_ns && w.complete_ns <= to_ns)
+    .map((w) => (w.complete_ns - w.invoke_ns) / 1e6);
 }

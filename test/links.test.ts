@@ -14,10 +14,12 @@ import { patroni } from "../harness/topology/patroni.ts";
 import type { Topology } from "../harness/topology/topology.ts";
 import {
   ROOT,
-  type ResultJson,
+  ackedMs,
+  faultWindows,
   harnessProblems,
   historyOf,
   leftovers,
+  median,
   resultOf,
   runScenarioFile,
 } from "./helpers.ts";
@@ -30,12 +32,9 @@ describe("links scenario: latency, bandwidth and reset-peer through the runner",
   it("injects and heals each link fault, and Patroni keeps its leader and every write", () => {
     const result = resultOf(run, "patroni");
     expect(harnessProblems(result)).toEqual([]);
-    const events = (result.timeline as (ResultJson["timeline"][number] & { fault?: string })[]).filter(
-      (e) => e.kind === "fault",
-    );
-    for (const fault of ["latency", "bandwidth", "reset-peer"]) {
-      expect(events.filter((e) => e.fault === fault).map((e) => e.phase)).toEqual(["inject", "heal"]);
-    }
+    const windows = faultWindows(result);
+    expect(windows.map((w) => w.fault)).toEqual(["latency", "bandwidth", "reset-peer"]);
+    for (const window of windows) expect(window.to_ns).toBeGreaterThan(window.from_ns);
     expect(result.figures.lost_writes).toBe(0);
     expect(result.figures.promotions).toBe(0);
     expect(result.verdict).toBe("pass");
@@ -54,20 +53,13 @@ describe("links-clients: latency between the clients and HAProxy, measured from 
   it("slows every write through HAProxy by the asked round trip while in force, and only then", () => {
     const result = resultOf(run, "patroni");
     expect(harnessProblems(result)).toEqual([]);
-    const events = (
-      result.timeline as (ResultJson["timeline"][number] & { fault: string; at_ns: number })[]
-    ).filter((e) => e.kind === "fault");
-    const inject = events.find((e) => e.phase === "inject")?.at_ns as number;
-    const heal = events.find((e) => e.phase === "heal")?.at_ns as number;
-    expect(events.map((e) => [e.fault, e.phase])).toEqual([
-      ["latency", "inject"],
-      ["latency", "heal"],
-    ]);
-    const acked = historyOf(run, "patroni").filter((w) => w.outcome === "ok" && w.group === "haproxy");
-    const ms = (w: (typeof acked)[number]) => (w.complete_ns - w.invoke_ns) / 1e6;
-    const before = acked.filter((w) => w.complete_ns < inject).map(ms);
-    const during = acked.filter((w) => w.invoke_ns > inject && w.complete_ns < heal).map(ms);
-    const after = acked.filter((w) => w.invoke_ns > heal + 2e9).map(ms);
+    const windows = faultWindows(result);
+    expect(windows.map((w) => w.fault)).toEqual(["latency"]);
+    const { from_ns: inject, to_ns: heal } = windows[0] as (typeof windows)[number];
+    const history = historyOf(run, "patroni").filter((w) => w.group === "haproxy");
+    const before = ackedMs(history, 0, inject);
+    const during = ackedMs(history, inject, heal);
+    const after = ackedMs(history, heal + 2e9, Number.POSITIVE_INFINITY);
     console.log(
       `clients ↔ haproxy latency ${DELAY_MS} ms: write p50 before ${median(before).toFixed(1)} ms, during ${median(during).toFixed(1)} ms (${during.length} writes), after ${median(after).toFixed(1)} ms`,
     );
@@ -101,9 +93,6 @@ function instrumentsOf(runId: string): string[] {
   }
   return found;
 }
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 describe("link faults on a real Patroni cluster: measured effect, heal, nothing left", () => {
   const scenario = loadScenario(`${ROOT}${SCENARIO}`);

@@ -27,15 +27,17 @@ export type Capability =
   | "proxy"
   /** Kernel traffic shaping on the member's interface (tc htb: bandwidth). */
   | "shaping"
-  /** A size-limited filesystem of the member's own under its data directory (disk-full, io-freeze). */
+  /** A size-limited filesystem of the member's own under its data directory (disk-full). */
   | "disk"
+  /** That filesystem can be frozen (fsfreeze needs a block device's: a loop-mounted ext4, not a tmpfs). */
+  | "freeze-disk"
   /** Processes started with libfaketime, their clock movable at run time (clock-skew). */
   | "faketime";
 
 /** What each backend can do, known before anything starts, so validation can refuse a scenario early. */
 export const CAPABILITIES: Record<BackendKind, ReadonlySet<Capability>> = {
-  local: new Set(["signals", "firewall", "faketime", "disk", "proxy", "shaping"]),
-  docker: new Set(["signals", "firewall", "pause", "disconnect"]),
+  local: new Set(["signals", "firewall", "faketime", "disk", "freeze-disk", "proxy", "shaping"]),
+  docker: new Set(["signals", "firewall", "pause", "disconnect", "disk", "proxy", "shaping"]),
 };
 
 export type Signal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";
@@ -111,6 +113,8 @@ export interface StartedMember {
   /** Starts a long-running process and returns once it is launched. */
   spawn(spec: ProcessSpec): Promise<void>;
   writeFile(path: string, content: string, options?: { mode?: number; owner?: string }): Promise<void>;
+  /** Copies a file of the harness's own host into the member (an instrument's binary), like Jepsen's upload!. */
+  upload(localPath: string, path: string, options: { mode: number }): Promise<void>;
   /** A file's content, or null when it does not exist. */
   readFile(path: string): Promise<string | null>;
   /** Processes of the system under test (never the harness's own helpers or the member's sshd). */
@@ -188,6 +192,12 @@ export interface Backend {
  * not of the system under test: faults never signal it, teardown removes it with the member.
  */
 export const SSHD_MARKER = "pgchaos-sshd.conf";
+
+/**
+ * Ports an instrument's API may listen on (Toxiproxy's): a backend that reaches members through
+ * published ports publishes these on every member, so the harness can dial whichever one it takes.
+ */
+export const INSTRUMENT_API_PORTS = [20990, 20991, 20992, 20993, 20994, 20995, 20996, 20997] as const;
 
 /** In the argv of every process spawnInstrument starts: an instrument, never the system under test. */
 export const INSTRUMENT_MARKER = "pgchaos-instrument";

@@ -1,21 +1,23 @@
 import { basename } from "node:path";
 import type { StartedTestContainer } from "testcontainers";
 import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
+import { sleep } from "../common/clock.ts";
 import type { ExecResult } from "../common/exec.ts";
-import type {
-  Endpoint,
-  ExecOptions,
-  HelperProcess,
-  InstrumentProcess,
-  MemberProcess,
-  NativeFaults,
-  ProcessSpec,
-  Signal,
-  StartedMember,
-  TrafficRule,
+import {
+  type Endpoint,
+  type ExecOptions,
+  type HelperProcess,
+  INSTRUMENT_MARKER,
+  type InstrumentProcess,
+  type MemberProcess,
+  type NativeFaults,
+  type ProcessSpec,
+  type Signal,
+  type StartedMember,
+  type TrafficRule,
 } from "./backend.ts";
 import type { DockerContainer, Dockerode } from "./docker-engine.ts";
-import { PID_WRAPPER, execIn, openKill, spawnIn } from "./docker-exec.ts";
+import { PID_WRAPPER, execIn, openExec, openKill, spawnIn } from "./docker-exec.ts";
 import { HELPER_DIR, bundle, runHelper } from "./docker-helper.ts";
 import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
@@ -40,6 +42,8 @@ export class DockerMember implements StartedMember {
     private readonly network: ReturnType<Dockerode["getNetwork"]>,
     private readonly keeperPid: number,
     ports: Map<number, number>,
+    /** `dir` is a tmpfs mount, which Docker's copy into a container cannot write to. */
+    private readonly dirIsTmpfs = false,
   ) {
     this.ports = ports;
     this.native = {
@@ -71,8 +75,30 @@ export class DockerMember implements StartedMember {
   }
 
   async writeFile(path: string, content: string, options: { mode?: number; owner?: string } = {}) {
-    await this.started.copyContentToContainer([{ content, target: path, mode: options.mode ?? 0o644 }]);
+    const target = this.staged(path);
+    await this.started.copyContentToContainer([{ content, target, mode: options.mode ?? 0o644 }]);
+    await this.settle(target, path);
     if (options.owner) await this.execOk(["chown", `${options.owner}:`, path]);
+  }
+
+  async upload(localPath: string, path: string, options: { mode: number }): Promise<void> {
+    const target = this.staged(path);
+    await this.started.copyFilesToContainer([{ source: localPath, target, mode: options.mode }]);
+    await this.settle(target, path);
+  }
+
+  /**
+   * Docker copies into the container's own filesystem, under any mount at that path: a file meant
+   * for the tmpfs `dir` goes to a staging path first and is moved in from inside the member.
+   */
+  private uploads = 0;
+  private staged(path: string): string {
+    if (!this.dirIsTmpfs || !(path === this.dir || path.startsWith(`${this.dir}/`))) return path;
+    return `/var/tmp/pgchaos-staged-${process.pid}-${++this.uploads}`;
+  }
+
+  private async settle(staged: string, path: string): Promise<void> {
+    if (staged !== path) await this.execOk(["mv", "-f", staged, path]);
   }
 
   async readFile(path: string): Promise<string | null> {
@@ -144,11 +170,39 @@ export class DockerMember implements StartedMember {
     return runHelper(this.container, () => this.install(entry), config);
   }
 
-  /** Not yet: the images carry no Toxiproxy, and the harness dials only published ports. */
+  /**
+   * An exec kept attached for the instrument's life: its PID comes from the wrapper, its end from
+   * the exec's. Output goes to the log inside the member (the shell execs in place: one PID).
+   */
   async spawnInstrument(spec: ProcessSpec): Promise<InstrumentProcess> {
-    throw new Error(
-      `the docker backend cannot start instruments (${spec.argv[0]}) in a member yet: use --backend local`,
+    if (!spec.argv.some((arg) => arg.includes(INSTRUMENT_MARKER)))
+      throw new Error(`an instrument's argv must carry ${INSTRUMENT_MARKER}: ${spec.argv.join(" ")}`);
+    const logged = ["sh", "-c", 'log=$1; shift; exec "$@" >>"$log" 2>&1 </dev/null', "sh", spec.logFile];
+    const running = await openExec(
+      this.container,
+      [...logged, ...spec.argv],
+      { user: spec.user, env: spec.env, cwd: spec.cwd },
+      () => {},
+      () => {},
     );
+    const pid = await running.pid;
+    if (pid === null) throw new Error(`could not start ${spec.argv[0]} on ${this.name}`);
+    let exited = false;
+    const gone = running.exited.then(() => {
+      exited = true;
+    });
+    const container = this.container;
+    return {
+      pid,
+      running: () => !exited,
+      async stop() {
+        if (exited) return;
+        await openKill(container, ["-TERM", String(pid)]);
+        if (await Promise.race([gone.then(() => true), sleep(3_000).then(() => false)])) return;
+        await openKill(container, ["-KILL", String(pid)]);
+        await Promise.race([gone, sleep(3_000)]);
+      },
+    };
   }
 
   /** Copies a bundle in once per member; the marker in its name makes it an instrument in processes(). */

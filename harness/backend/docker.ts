@@ -1,6 +1,13 @@
 import { type ContainerRuntimeClient, GenericContainer, Wait } from "testcontainers";
 import { UsageError } from "../common/errors.ts";
-import { type Backend, CAPABILITIES, type MemberSpec, type Stack, type StartedBackend } from "./backend.ts";
+import {
+  type Backend,
+  CAPABILITIES,
+  INSTRUMENT_API_PORTS,
+  type MemberSpec,
+  type Stack,
+  type StartedBackend,
+} from "./backend.ts";
 import {
   type DockerImage,
   HARNESS_PID_LABEL,
@@ -30,6 +37,11 @@ export interface DockerBackendOptions {
   image: string;
   /** Recorded on every container and network, so `pgchaos cleanup` can tell a dead run's leftovers. */
   harnessPid?: number;
+  /**
+   * A size-limited filesystem for each member's directory (disk-full): a tmpfs of that many bytes,
+   * which needs no privilege — and which fsfreeze cannot freeze (io-freeze stays local).
+   */
+  diskBytes?: number | null;
 }
 
 /**
@@ -63,7 +75,14 @@ export class DockerBackend implements Backend {
       // Settled, not all: a failed member must not leave others starting after the cleanup below.
       const started = await Promise.allSettled(
         specs.map((spec) =>
-          startMember(engine, spec, image, network.name, { ...labels, [MEMBER_LABEL]: spec.name }),
+          startMember(
+            engine,
+            spec,
+            image,
+            network.name,
+            { ...labels, [MEMBER_LABEL]: spec.name },
+            this.options.diskBytes ?? null,
+          ),
         ),
       );
       const failed = started.find((result) => result.status === "rejected");
@@ -184,9 +203,13 @@ async function startMember(
   image: DockerImage,
   network: string,
   labels: Record<string, string>,
+  diskBytes: number | null,
 ): Promise<DockerMember> {
   const runId = labels[RUN_LABEL];
-  const started = await new MemberContainer(image.name)
+  const dir = `/var/lib/pgchaos/${spec.name}`;
+  const container = new MemberContainer(image.name);
+  if (diskBytes !== null) container.withTmpFs({ [dir]: `size=${diskBytes},mode=0700` });
+  const started = await container
     .withName(`pgchaos-${runId}-${spec.name}`)
     .withHostname(spec.name)
     .withLabels(labels)
@@ -198,14 +221,14 @@ async function startMember(
     .withUser("root")
     .withEntrypoint(["sleep"])
     .withCommand(["infinity"])
-    .withExposedPorts(...spec.ports)
+    // The instruments' API ports too: a link fault's Toxiproxy is driven from the harness.
+    .withExposedPorts(...spec.ports, ...INSTRUMENT_API_PORTS)
     // Nothing listens yet (the default waits for the ports); an exec proves the member is usable.
     .withWaitStrategy(Wait.forSuccessfulCommand("true"))
     .withStartupTimeout(60_000)
     .start();
-  const container = engine.container.dockerode.getContainer(started.getId());
-  const dir = `/var/lib/pgchaos/${spec.name}`;
-  const prepared = await execIn(container, [
+  const handle = engine.container.dockerode.getContainer(started.getId());
+  const prepared = await execIn(handle, [
     "sh",
     "-c",
     'install -d -o postgres -g postgres -m 0700 "$1" && exec ps -o pid=,args= --ppid 1',
@@ -219,7 +242,7 @@ async function startMember(
     throw new Error(`cannot prepare ${dir} on ${spec.name}: ${prepared.stderr.trim()}`);
   const keeper = /^\s*(\d+)\s+sleep infinity\s*$/m.exec(prepared.stdout)?.[1];
   if (!keeper) throw new Error(`no keeper process on ${spec.name}: ${prepared.stdout.trim()}`);
-  const networkSettings = (await container.inspect()).NetworkSettings.Networks[network];
+  const networkSettings = (await handle.inspect()).NetworkSettings.Networks[network];
   if (!networkSettings?.IPAddress || !networkSettings.NetworkID)
     throw new Error(`${spec.name} has no address on ${network}`);
   return new DockerMember(
@@ -227,10 +250,11 @@ async function startMember(
     networkSettings.IPAddress,
     dir,
     started,
-    container,
+    handle,
     engine.container.dockerode.getNetwork(networkSettings.NetworkID),
     Number(keeper),
-    await mappedPorts(container),
+    await mappedPorts(handle),
+    diskBytes !== null,
   );
 }
 

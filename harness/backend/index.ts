@@ -88,7 +88,7 @@ export function createBackend(
 ): Backend {
   return choice.kind === "local"
     ? new LocalBackend(runId, options)
-    : new DockerBackend({ runId, image: imageOf(choice) });
+    : new DockerBackend({ runId, image: imageOf(choice), diskBytes: options.diskBytes });
 }
 
 /** Every fault a scenario can inject: its fault steps' and its nemesis steps' choices. */

@@ -3,6 +3,7 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  copyFileSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -12,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
@@ -228,6 +229,12 @@ class LocalMember implements StartedMember {
       const { uid, gid } = await postgresIds(options.owner);
       chownSync(path, uid, gid);
     }
+  }
+
+  /** The namespaces share the host's filesystem: a copy only when the member's path is another one. */
+  async upload(localPath: string, path: string, options: { mode: number }): Promise<void> {
+    if (resolve(localPath) !== resolve(path)) copyFileSync(localPath, path);
+    chmodSync(path, options.mode);
   }
 
   async readFile(path: string): Promise<string | null> {

@@ -1,7 +1,13 @@
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Toxiproxy, type Proxy as ToxiproxyProxy } from "toxiproxy-node-client";
 import { pollUntil } from "../common/clock.ts";
-import { INSTRUMENT_MARKER, type InstrumentProcess, type StartedMember } from "./backend.ts";
+import {
+  INSTRUMENT_API_PORTS,
+  INSTRUMENT_MARKER,
+  type InstrumentProcess,
+  type StartedMember,
+} from "./backend.ts";
 import { nftTable } from "./nft.ts";
 
 /** Where scripts/ensure-toxiproxy.sh installs Toxiproxy's server (v2.5.0, built from source). */
@@ -79,12 +85,10 @@ export class MemberProxy {
     toxic: LinkToxic,
   ): Promise<MemberProxy> {
     const upstreams = upstreamsOf(member, route);
-    if ((await member.exec(["test", "-x", TOXIPROXY_BIN])).code !== 0) {
-      throw new Error(
-        `Toxiproxy is not installed at ${TOXIPROXY_BIN} — fix: bash scripts/ensure-toxiproxy.sh (as root)`,
-      );
-    }
-    const [apiPort, ...proxyPorts] = freePorts(await listeningPorts(member), upstreams.length + 1);
+    await installToxiproxy(member);
+    const listening = await listeningPorts(member);
+    const apiPort = freeApiPort(listening, member.name);
+    const proxyPorts = freePorts(listening, upstreams.length);
     const proxies = upstreams.map((upstream, index) => ({
       name: `${upstream.address}_${upstream.port}`,
       listen: `${member.address}:${proxyPorts[index]}`,
@@ -237,6 +241,26 @@ export function parseListeners(output: string): Listener[] {
 export function reachablePorts(listeners: Listener[], address: string): number[] {
   const ports = listeners.filter((l) => l.address === "*" || l.address === address).map((l) => l.port);
   return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+/** The server the harness built (scripts/ensure-toxiproxy.sh), copied into a member that lacks it. */
+async function installToxiproxy(member: StartedMember): Promise<void> {
+  if ((await member.exec(["test", "-x", TOXIPROXY_BIN])).code === 0) return;
+  if (!existsSync(TOXIPROXY_BIN)) {
+    throw new Error(
+      `Toxiproxy is not installed at ${TOXIPROXY_BIN} — fix: bash scripts/ensure-toxiproxy.sh (as root)`,
+    );
+  }
+  await member.exec(["mkdir", "-p", dirname(TOXIPROXY_BIN)]);
+  await member.upload(TOXIPROXY_BIN, TOXIPROXY_BIN, { mode: 0o755 });
+}
+
+/** One of the ports a backend publishes for instruments' APIs (two faults on one member take two). */
+function freeApiPort(listeners: Listener[], member: string): number {
+  const used = new Set(listeners.map((l) => l.port));
+  const port = INSTRUMENT_API_PORTS.find((p) => !used.has(p));
+  if (port === undefined) throw new Error(`${member}: every instrument API port is taken`);
+  return port;
 }
 
 function freePorts(listeners: Listener[], count: number): number[] {

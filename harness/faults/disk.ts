@@ -120,7 +120,7 @@ export const diskFull: Fault = {
 export const ioFreeze: Fault = {
   name: "io-freeze",
   stamp: "end",
-  needs: ["disk"],
+  needs: ["disk", "freeze-disk"],
   async inject(members, { backend }) {
     const frozen: { host: StartedMember; dir: string; probe: Probe }[] = [];
     try {
