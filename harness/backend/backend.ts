@@ -37,7 +37,7 @@ export type Capability =
 /** What each backend can do, known before anything starts, so validation can refuse a scenario early. */
 export const CAPABILITIES: Record<BackendKind, ReadonlySet<Capability>> = {
   local: new Set(["signals", "firewall", "faketime", "disk", "freeze-disk", "proxy", "shaping"]),
-  docker: new Set(["signals", "firewall", "pause", "disconnect", "disk", "proxy", "shaping"]),
+  docker: new Set(["signals", "firewall", "pause", "disconnect", "disk", "proxy", "shaping", "faketime"]),
 };
 
 export type Signal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";

@@ -89,11 +89,13 @@ export class DockerMember implements StartedMember {
 
   /**
    * Docker copies into the container's own filesystem, under any mount at that path: a file meant
-   * for the tmpfs `dir` goes to a staging path first and is moved in from inside the member.
+   * for a tmpfs (the member's `dir` when it has a disk, /dev/shm for libfaketime's clock) goes to a
+   * staging path first and is moved in from inside the member.
    */
   private uploads = 0;
   private staged(path: string): string {
-    if (!this.dirIsTmpfs || !(path === this.dir || path.startsWith(`${this.dir}/`))) return path;
+    const under = (dir: string) => path === dir || path.startsWith(`${dir}/`);
+    if (!under("/dev/shm") && !(this.dirIsTmpfs && under(this.dir))) return path;
     return `/var/tmp/pgchaos-staged-${process.pid}-${++this.uploads}`;
   }
 
