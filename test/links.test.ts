@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +7,7 @@ import { LocalBackend } from "../harness/backend/local.ts";
 import { pollUntil } from "../harness/common/clock.ts";
 import { run } from "../harness/common/exec.ts";
 import type { FaultContext, FaultOptions } from "../harness/faults/fault.ts";
-import { bandwidth, latency, resetPeer } from "../harness/faults/links.ts";
+import { bandwidth, latency, resetPeer, slowClose } from "../harness/faults/links.ts";
 import { resolveTarget } from "../harness/faults/targets.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import { memberEnv } from "../harness/topology/members.ts";
@@ -356,6 +357,86 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
     expect(after).toBeLessThan(50);
     expect(instrumentsOf(runId)).toEqual([]);
     expect(await inside(primary, ["nft", "list", "ruleset"])).not.toContain("prerouting");
+  });
+
+  it("slow-close: a client that dies stays connected for the server until the delay has passed", async () => {
+    /** Sessions of an application on the primary, asked over loopback (never proxied). */
+    const sessions = async (name: string) => {
+      const listed = await primary.exec(
+        [
+          `${backend.stack.postgresBin}/psql`,
+          "-X",
+          "-At",
+          "-h",
+          "127.0.0.1",
+          "-U",
+          "postgres",
+          "-c",
+          `SELECT count(*) FROM pg_stat_activity WHERE application_name = '${name}'`,
+        ],
+        { user: "postgres", env: { ...memberEnv(primary, backend.stack.postgresBin), PGPASSWORD: password } },
+      );
+      return Number(listed.stdout.trim());
+    };
+    let probes = 0;
+    /**
+     * Seconds the primary keeps the session of a client killed mid-query (no Terminate message,
+     * only the kernel's FIN), the backend checking its socket every 100 ms.
+     */
+    const lingering = async () => {
+      const name = `pgchaos-slow-close-${++probes}`;
+      const client = spawn(
+        `${backend.stack.postgresBin}/psql`,
+        [
+          "-X",
+          "-h",
+          primary.address,
+          "-U",
+          "postgres",
+          "-c",
+          "SET client_connection_check_interval = '100ms'; SELECT pg_sleep(60)",
+        ],
+        { env: { ...process.env, PGPASSWORD: password, PGAPPNAME: name }, stdio: "ignore" },
+      );
+      const exited = new Promise((resolve) => client.once("exit", resolve));
+      try {
+        expect(
+          await pollUntil(async () => ((await sessions(name)) === 1 ? true : undefined), 10_000, 100),
+        ).toBe(true);
+      } finally {
+        client.kill("SIGKILL");
+        await exited;
+      }
+      const died = Date.now();
+      const gone = await pollUntil(
+        async () => ((await sessions(name)) === 0 ? Date.now() : undefined),
+        15_000,
+        100,
+      );
+      expect(gone).toBeDefined();
+      return ((gone as number) - died) / 1000;
+    };
+    const before = await lingering();
+    const fault = await inject(slowClose, {
+      between: [["clients"], ["primary"]],
+      oneWay: true,
+      delayMs: 3_000,
+    });
+    let during: number;
+    try {
+      during = await lingering();
+    } finally {
+      await fault.heal("repair");
+    }
+    const after = await lingering();
+    console.log(
+      `slow-close 3 s: the session outlived its client by ${before.toFixed(2)} s before, ${during.toFixed(2)} s during, ${after.toFixed(2)} s after`,
+    );
+    expect(before).toBeLessThan(1);
+    expect(during).toBeGreaterThan(3 * 0.8);
+    expect(during).toBeLessThan(3 * 1.2 + 1);
+    expect(after).toBeLessThan(1);
+    expect(instrumentsOf(runId)).toEqual([]);
   });
 
   it("refuses bandwidth on the clients' links, and undoes nothing it did not do", async () => {

@@ -42,7 +42,9 @@ export type LinkToxic =
   /** Round-trip time added: half on each direction, so a request and its answer together pay `delayMs`. */
   | { kind: "latency"; delayMs: number; jitterMs: number }
   /** Every connection reset as soon as it is made (and those through the proxy when it lands). */
-  | { kind: "reset-peer" };
+  | { kind: "reset-peer" }
+  /** Each side's close passed on only `delayMs` after it was asked for. */
+  | { kind: "slow-close"; delayMs: number };
 
 /**
  * Toxiproxy inside one member, with the member's own TCP connections to chosen peers' ports routed
@@ -157,6 +159,18 @@ async function addToxics(proxy: ToxiproxyProxy, toxic: LinkToxic): Promise<void>
       toxicity: 1,
       attributes: { timeout: 0 },
     });
+    return;
+  }
+  if (toxic.kind === "slow-close") {
+    for (const stream of ["upstream", "downstream"] as const) {
+      await proxy.addToxic({
+        name: `slow_close_${stream}`,
+        type: "slow_close",
+        stream,
+        toxicity: 1,
+        attributes: { delay: toxic.delayMs },
+      });
+    }
     return;
   }
   // Half the delay each way: a round trip pays it once in full. Jitter likewise, so it stays ± jitterMs.

@@ -7,7 +7,7 @@ import { diskFull, ioFreeze } from "./disk.ts";
 import type { Fault } from "./fault.ts";
 import { freeze } from "./freeze.ts";
 import { kill } from "./kill.ts";
-import { bandwidth, latency, resetPeer } from "./links.ts";
+import { bandwidth, latency, resetPeer, slowClose } from "./links.ts";
 import { disconnect, pause } from "./native.ts";
 import { packetLoss } from "./packet-loss.ts";
 import { partition } from "./partition.ts";
@@ -38,4 +38,5 @@ export const faults: Record<FaultName, Fault> = {
   latency,
   bandwidth,
   "reset-peer": resetPeer,
+  "slow-close": slowClose,
 };

@@ -87,7 +87,7 @@ let instances = 0;
 
 /** Toxiproxy in every member a link passes through, the toxic on each link; undone in reverse on failure. */
 async function proxied(
-  fault: "latency" | "reset-peer",
+  fault: "latency" | "reset-peer" | "slow-close",
   members: string[],
   context: FaultContext,
   options: FaultOptions,
@@ -142,6 +142,21 @@ export const resetPeer: Fault = {
   needs: ["proxy"],
   inject(members, context, options) {
     return proxied("reset-peer", members, context, options, { kind: "reset-peer" });
+  },
+};
+
+/**
+ * Every close on the links held back by `delay`, both ways (Toxiproxy's slow_close): a client that
+ * hangs up is still connected for the server that long, a server that ends a session (a demoted
+ * primary) leaves its clients waiting on a dead connection.
+ */
+export const slowClose: Fault = {
+  name: "slow-close",
+  stamp: "end",
+  needs: ["proxy"],
+  inject(members, context, options) {
+    if (options.delayMs === null) throw new Error("slow-close needs delay");
+    return proxied("slow-close", members, context, options, { kind: "slow-close", delayMs: options.delayMs });
   },
 };
 

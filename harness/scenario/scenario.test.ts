@@ -277,7 +277,7 @@ describe("scenario loading", () => {
     ).toContain("a latency step needs between");
     expect(
       errorOf(base.replace("  - sleep: 2s", "  - fault: latency\n    between: [[primary], [dcs]]")),
-    ).toContain("steps[0].delay: a latency step needs delay, and only it");
+    ).toContain("steps[0].delay: a latency or slow-close step needs delay, and only it");
     expect(
       errorOf(base.replace("  - sleep: 2s", "  - fault: kill\n    target: primary\n    kbps: 5")),
     ).toContain("steps[0].kbps: a bandwidth step needs kbps, and only it");
@@ -291,7 +291,7 @@ describe("scenario loading", () => {
           "  - fault: kill\n    target: primary\n    between: [[primary], [dcs]]",
         ),
       ),
-    ).toContain("between belongs to a partition, latency, bandwidth, reset-peer step");
+    ).toContain("between belongs to a partition, latency, bandwidth, reset-peer, slow-close step");
   });
 
   it("takes the clients' links for latency and reset-peer, not for bandwidth nor from members to clients", () => {

@@ -34,6 +34,7 @@ export const FAULTS = [
   "latency",
   "bandwidth",
   "reset-peer",
+  "slow-close",
   "disk-full",
   "io-freeze",
   "kill-agent",
@@ -49,6 +50,7 @@ export const LINK_FAULTS = [
   "latency",
   "bandwidth",
   "reset-peer",
+  "slow-close",
 ] as const satisfies readonly FaultName[];
 
 /** Targets that exist only on some topologies. */
@@ -191,7 +193,11 @@ const step = z
       .describe(
         "With sleep: add a random 0..jitter to it, drawn from the run's seed (--seed replays it); with latency: the delay varies by ± jitter",
       ),
-    delay: duration.optional().describe("latency: round-trip time added to each link (e.g. 200ms)"),
+    delay: duration
+      .optional()
+      .describe(
+        "latency: round-trip time added to each link (e.g. 200ms); slow-close: how long each close is held",
+      ),
     kbps: z
       .number()
       .int()
@@ -207,7 +213,7 @@ const step = z
       .enum(FAULTS)
       .optional()
       .describe(
-        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back; pause (docker): the cgroup freezer on the whole member; disconnect (docker): the member taken off the network; latency: delay (and jitter) added to every TCP connection between two groups, through Toxiproxy; bandwidth: a rate limit on those links (kbps); reset-peer: those connections reset (Toxiproxy's reset_peer), new ones too; disk-full: the member's data filesystem filled (heal: freed); io-freeze: fsfreeze of that filesystem, every write and fsync blocks (heal: thaw); kill-agent: SIGKILL of the HA agent only, PostgreSQL keeps running (heal: the agent started again); freeze-agent: SIGSTOP of the HA agent only (heal: SIGCONT); crash-backend: SIGKILL of one PostgreSQL client backend (the postmaster resets every connection); clock-skew: the HA agent's clock moved by offset (libfaketime; heal: back)",
+        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back; pause (docker): the cgroup freezer on the whole member; disconnect (docker): the member taken off the network; latency: delay (and jitter) added to every TCP connection between two groups, through Toxiproxy; bandwidth: a rate limit on those links (kbps); reset-peer: those connections reset (Toxiproxy's reset_peer), new ones too; slow-close: each of those connections' close held back by delay (Toxiproxy's slow_close); disk-full: the member's data filesystem filled (heal: freed); io-freeze: fsfreeze of that filesystem, every write and fsync blocks (heal: thaw); kill-agent: SIGKILL of the HA agent only, PostgreSQL keeps running (heal: the agent started again); freeze-agent: SIGSTOP of the HA agent only (heal: SIGCONT); crash-backend: SIGKILL of one PostgreSQL client backend (the postmaster resets every connection); clock-skew: the HA agent's clock moved by offset (libfaketime; heal: back)",
       ),
     target: z
       .union([target, z.array(target).min(2)])
@@ -225,13 +231,13 @@ const step = z
       .length(2)
       .optional()
       .describe(
-        "partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]; latency, bandwidth, reset-peer: the links they act on (latency and reset-peer also [[clients], [entrypoint]]: the harness's own connections)",
+        "partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]; latency, bandwidth, reset-peer, slow-close: the links they act on (all but bandwidth also [[clients], [entrypoint]]: the harness's own connections)",
       ),
     direction: z
       .enum(["both", "one-way"])
       .optional()
       .describe(
-        "partition between: one-way drops only packets from the first group to the second; latency, bandwidth, reset-peer: only connections the first group opens to the second",
+        "partition between: one-way drops only packets from the first group to the second; latency, bandwidth, reset-peer, slow-close: only connections the first group opens to the second",
       ),
     percent: z.number().min(0).max(100).optional().describe("packet-loss: share of packets dropped"),
     settings: z
@@ -316,13 +322,14 @@ const step = z
         message: `between belongs to a ${LINK_FAULTS.join(", ")} step`,
       });
     }
-    for (const [key, fault] of [
-      ["delay", "latency"],
-      ["kbps", "bandwidth"],
-      ["offset", "clock-skew"],
+    for (const [key, needing] of [
+      ["delay", ["latency", "slow-close"]],
+      ["kbps", ["bandwidth"]],
+      ["offset", ["clock-skew"]],
     ] as const) {
-      if ((value[key] !== undefined) !== (value.fault === fault)) {
-        ctx.addIssue({ code: "custom", path: [key], message: `a ${fault} step needs ${key}, and only it` });
+      if ((value[key] !== undefined) !== (needing as readonly string[]).includes(value.fault ?? "")) {
+        const faults = needing.join(" or ");
+        ctx.addIssue({ code: "custom", path: [key], message: `a ${faults} step needs ${key}, and only it` });
       }
     }
     if (value.between !== undefined && value.fault !== "partition") {
