@@ -37,7 +37,7 @@ const USAGE = `usage:
 
 plan options:
   --repeat N             run each scenario × topology N times; figures as min/p50/p95/max
-  --seed S               the seed of every random choice (printed by every run; default: fresh)
+  --seed S               the plan's seed, printed first (each run derives its own from it and its key)
   --only <key>           only this run (or group) of the plan, e.g. kill-primary/patroni/r2;
                          with --seed S it replays that run's choices (repeatable)
   --shard i/n            run the i-th of n deterministic slices of the plan (merge them after)

@@ -124,31 +124,38 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
   const inject = async (fault: typeof latency, overrides: Partial<FaultOptions>) =>
     fault.inject(["n1", "n2"], await context(), options(overrides));
 
-  /** psql from the replica's own host to the primary, one session running each statement in turn. */
+  /** psql's argv: one session to `host` running each statement in turn. */
+  const psqlArgv = (host: string, statements: string[], flags: string[] = []) => [
+    `${backend.stack.postgresBin}/psql`,
+    "-X",
+    ...flags,
+    "-h",
+    host,
+    "-U",
+    "postgres",
+    "-d",
+    "postgres",
+    ...statements.flatMap((s) => ["-c", s]),
+  ];
+  /** psql from the replica's own host to the primary, timed. */
   const psql = (statements: string[]) =>
-    replica.exec(
-      [
-        `${backend.stack.postgresBin}/psql`,
-        "-X",
-        "-h",
-        primary.address,
-        "-U",
-        "postgres",
-        "-d",
-        "postgres",
-        "-c",
-        "\\timing on",
-        ...statements.flatMap((s) => ["-c", s]),
-      ],
-      {
-        user: "postgres",
-        env: {
-          ...memberEnv(replica, backend.stack.postgresBin),
-          PGPASSWORD: password,
-          PGCONNECT_TIMEOUT: "5",
-        },
+    replica.exec(psqlArgv(primary.address, ["\\timing on", ...statements]), {
+      user: "postgres",
+      env: {
+        ...memberEnv(replica, backend.stack.postgresBin),
+        PGPASSWORD: password,
+        PGCONNECT_TIMEOUT: "5",
       },
-    );
+    });
+  /** A number the primary answers on its own host over loopback (never proxied). */
+  const askPrimary = async (sql: string) => {
+    const result = await primary.exec(psqlArgv("127.0.0.1", [sql], ["-At"]), {
+      user: "postgres",
+      env: { ...memberEnv(primary, backend.stack.postgresBin), PGPASSWORD: password },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    return Number(result.stdout.trim());
+  };
   const timings = (stdout: string) => [...stdout.matchAll(/^Time: ([\d.]+) ms/gm)].map((m) => Number(m[1]));
   /** Round trips of `SELECT 1` over one connection opened now (after the fault, so it is proxied). */
   const roundTrips = async () => {
@@ -164,25 +171,8 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
     const [ms] = timings(result.stdout);
     return (BYTES * 8) / (ms as number);
   };
-  /** Replicas streaming from the primary, asked on its own host over loopback (never proxied). */
-  const streaming = async () => {
-    const result = await primary.exec(
-      [
-        `${backend.stack.postgresBin}/psql`,
-        "-X",
-        "-At",
-        "-h",
-        "127.0.0.1",
-        "-U",
-        "postgres",
-        "-c",
-        "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
-      ],
-      { user: "postgres", env: { ...memberEnv(primary, backend.stack.postgresBin), PGPASSWORD: password } },
-    );
-    expect(result.code, result.stderr).toBe(0);
-    return Number(result.stdout.trim());
-  };
+  /** Replicas streaming from the primary. */
+  const streaming = () => askPrimary("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'");
   const inside = async (member: StartedMember, argv: string[]) => (await member.exec(argv)).stdout;
   const members = () => patroni.members(scenario).map((m) => backend.member(m.name));
   const healthy = () =>
@@ -317,17 +307,7 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
         "env",
         `PGPASSWORD=${password}`,
         "PGCONNECT_TIMEOUT=5",
-        `${backend.stack.postgresBin}/psql`,
-        "-X",
-        "-h",
-        primary.address,
-        "-U",
-        "postgres",
-        "-d",
-        "postgres",
-        "-c",
-        "\\timing on",
-        ...Array.from({ length: 10 }, () => ["-c", "SELECT 1"]).flat(),
+        ...psqlArgv(primary.address, ["\\timing on", ...Array.from({ length: 10 }, () => "SELECT 1")]),
       ]);
       expect(result.code, result.stderr).toBe(0);
       return median(timings(result.stdout).slice(2));
@@ -360,24 +340,9 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
   });
 
   it("slow-close: a client that dies stays connected for the server until the delay has passed", async () => {
-    /** Sessions of an application on the primary, asked over loopback (never proxied). */
-    const sessions = async (name: string) => {
-      const listed = await primary.exec(
-        [
-          `${backend.stack.postgresBin}/psql`,
-          "-X",
-          "-At",
-          "-h",
-          "127.0.0.1",
-          "-U",
-          "postgres",
-          "-c",
-          `SELECT count(*) FROM pg_stat_activity WHERE application_name = '${name}'`,
-        ],
-        { user: "postgres", env: { ...memberEnv(primary, backend.stack.postgresBin), PGPASSWORD: password } },
-      );
-      return Number(listed.stdout.trim());
-    };
+    /** Sessions of an application on the primary. */
+    const sessions = (name: string) =>
+      askPrimary(`SELECT count(*) FROM pg_stat_activity WHERE application_name = '${name}'`);
     let probes = 0;
     /**
      * Seconds the primary keeps the session of a client killed mid-query (no Terminate message,

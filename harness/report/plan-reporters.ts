@@ -29,7 +29,7 @@ export function terminalReporter(options: TerminalReporterOptions): PlanReporter
       }
     },
     onRunBegin(run, runId) {
-      write(`pgchaos: ${run.scenario} on ${run.topology} (run ${runId}) · ${run.key} · seed ${run.seed}`);
+      write(`pgchaos: ${run.scenario} on ${run.topology} (run ${runId}) · ${run.key} · run seed ${run.seed}`);
     },
     onRunLine(run, line) {
       // Runs made at once interleave: each line says whose it is.

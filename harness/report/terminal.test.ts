@@ -51,7 +51,7 @@ describe("formatVerdict layout", () => {
     const lines = formatVerdict(fixtureReport(), { color: false }).split("\n");
     expect(lines).toEqual([
       "FAIL  kill-primary · patroni · local · bookworm",
-      "  run 20250101T120000Z-kill-primary-7f3a · 30.2 s · seed 1",
+      "  run 20250101T120000Z-kill-primary-7f3a · 30.2 s · run seed 1",
       "  ✔ rto_s        <= 30  5.50",
       "  ✘ lost_writes  0      2",
       "  ✔ split_brain  false  false",

@@ -41,7 +41,7 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
   );
   const beside = r.concurrency > 1 ? ` · ${r.concurrency} runs at once` : "";
   lines.push(
-    `  ${paint([ANSI.dim], `run ${r.run_id} · ${formatSeconds(r.duration_s, 1)} · seed ${r.seed}${beside}`)}`,
+    `  ${paint([ANSI.dim], `run ${r.run_id} · ${formatSeconds(r.duration_s, 1)} · run seed ${r.seed}${beside}`)}`,
   );
 
   if (v.expectations.length === 0) {
