@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(postgresql-15 postgresql-contrib patroni python3-psycopg2 etcd-server etcd-client
   postgresql-15-auto-failover pg-auto-failover-cli postgresql-15-repmgr nftables iproute2 util-linux
   haproxy pgpool2 openssh-server openssh-client  # entry points; sshd for repmgr's switchover
+  sudo  # the SSH backend's integration test: a non-root login that reaches root with sudo -n
   libfaketime  # clock-skew: the HA agents' clocks
   libpq-dev  # npm ci builds the libpq addon the `uri` entry point uses (node-gyp, g++, make)
   chromium)  # chromium: the report tests open the HTML reports in it, headless, via playwright-core
