@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { type ClusterFile, databasePassword, loadClusterFile } from "./attach/cluster-file.ts";
 import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.ts";
 import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
@@ -19,6 +20,7 @@ import { mergeShards } from "./run/merge.ts";
 import { type SuiteInfo, readPlanFile } from "./run/plan-file.ts";
 import { type Plan, buildPlan, parseShard, selectRuns } from "./run/plan.ts";
 import { preflight } from "./run/preflight.ts";
+import { checkAttachable } from "./run/runner.ts";
 import { type Scenario, loadScenario } from "./scenario/scenario.ts";
 import { TOPOLOGIES } from "./scenario/schema.ts";
 import { isSuiteFile, loadSuite } from "./scenario/suite.ts";
@@ -26,11 +28,13 @@ import { isSuiteFile, loadSuite } from "./scenario/suite.ts";
 const USAGE = `usage:
   pgchaos run <scenario.yaml…> [--topology t] [--backend local|docker] [--stack bookworm|trixie]
                                [--image name:tag] [--out dir] [--keep] [plan options]
+  pgchaos run <scenario.yaml…> --cluster <cluster.yaml> [--yes] [--out dir] [plan options]
+                         attach to a running cluster over SSH; faults need --yes or allow_faults: true
   pgchaos certify <suite.yaml> [--out dir] [plan options]
                          run a certification suite; exit 0 only if every threshold held
   pgchaos merge <dir…> [--out dir]
                          join the --out directories of a plan's shards into one summary
-  pgchaos validate <scenario.yaml…> [--backend local|docker]
+  pgchaos validate <scenario.yaml…> [--backend local|docker | --cluster <cluster.yaml>]
   pgchaos cleanup        remove what crashed or --keep runs left (namespaces, containers, networks)
   pgchaos doctor         what is missing, with the command that fixes it
   pgchaos --help | --version
@@ -102,6 +106,8 @@ function parse(args: string[]) {
         shard: { type: "string" },
         workers: { type: "string" },
         resume: { type: "boolean", default: false },
+        cluster: { type: "string" },
+        yes: { type: "boolean", default: false },
       },
     });
   } catch (error) {
@@ -143,13 +149,54 @@ async function runCommand(args: string[]): Promise<number> {
   // Validate everything before starting anything: bad input must leave nothing running.
   const scenarios = loadAll(positionals);
   const out = resolve(values.out);
+  const cluster = attachedCluster(values);
   const plan = buildPlan(scenarios, {
-    topologies: values.topology === undefined ? undefined : [values.topology],
-    backend: values,
+    topologies: cluster
+      ? [values.topology ?? cluster.ha]
+      : values.topology === undefined
+        ? undefined
+        : [values.topology],
+    backend: { ...values, attach: cluster !== null },
     repeat: wholeNumber("repeat", values.repeat, 1, 1000),
     seed: planSeed(values, out, null),
   });
-  return executeCommand(plan, values, out, null);
+  if (cluster) checkAttachPlan(plan, cluster, values);
+  return executeCommand(plan, values, out, null, cluster);
+}
+
+/**
+ * --cluster: the cluster file, loaded and checked (its password found) before anything connects.
+ * It names hosts that already run: nothing to provision (--backend) and nothing to keep (--keep).
+ */
+function attachedCluster(values: Flags, { password = true } = {}): ClusterFile | null {
+  if (values.cluster === undefined) return null;
+  const clashing = (["backend", "keep", "stack", "image"] as const).filter((flag) =>
+    flag === "keep" ? values.keep : values[flag] !== undefined,
+  );
+  if (clashing.length > 0)
+    throw new UsageError(
+      `--cluster attaches to hosts that already run: drop ${clashing.map((f) => `--${f}`).join(", ")}`,
+    );
+  const cluster = loadClusterFile(values.cluster);
+  if (values.topology !== undefined && values.topology !== cluster.ha)
+    throw new UsageError(`--topology ${values.topology}: ${cluster.file} is a ${cluster.ha} cluster`);
+  if (password) databasePassword(cluster);
+  return cluster;
+}
+
+/** One cluster, one run at a time; and nothing destructive unless the user said so. */
+function checkAttachPlan(plan: Plan, cluster: ClusterFile, values: Flags): void {
+  if (values.workers !== undefined && values.workers !== "1")
+    throw new UsageError(`--workers ${values.workers}: an attached cluster runs one scenario at a time`);
+  for (const run of plan.runs) checkAttachable(run.scenario, run.topology, cluster);
+  if (values.yes || cluster.allowFaults) return;
+  const destructive = plan.runs.find((run) =>
+    run.scenario.steps.some((step) => step.kind === "fault" || step.kind === "nemesis"),
+  );
+  if (destructive)
+    throw new UsageError(
+      `${destructive.scenario.file}: injects faults into cluster ${cluster.name}: add --yes, or allow_faults: true to ${cluster.file}`,
+    );
 }
 
 async function certifyCommand(args: string[]): Promise<number> {
@@ -180,6 +227,7 @@ async function executeCommand(
   values: Flags,
   out: string,
   suite: SuiteInfo | null,
+  cluster: ClusterFile | null = null,
 ): Promise<number> {
   const color = useColor(process.stdout, process.env);
   const shard = values.shard === undefined ? null : parseShard(values.shard);
@@ -194,6 +242,7 @@ async function executeCommand(
     shard,
     suite,
     reporters: reportersFor(out, color, suite !== null),
+    cluster,
   });
   if (signal) return signal === "SIGINT" ? 130 : 143;
   return summary.verdict === "pass" ? 0 : 1;
@@ -221,6 +270,19 @@ async function mergeCommand(args: string[]): Promise<number> {
 function validateCommand(args: string[]): number {
   const { values, positionals } = parse(args);
   if (positionals.length === 0) throw new UsageError(`no scenario file given\n${USAGE}`);
+  const cluster = attachedCluster(values, { password: false });
+  if (cluster) {
+    const plan = buildPlan(positionals.map(loadScenario), {
+      topologies: [values.topology ?? cluster.ha],
+      backend: { attach: true },
+      repeat: 1,
+      seed: 0,
+    });
+    for (const run of plan.runs) checkAttachable(run.scenario, run.topology, cluster);
+    for (const run of plan.runs)
+      console.log(`${run.scenario.file}: ok (${run.scenario.name}, attach to ${cluster.name} over ssh)`);
+    return 0;
+  }
   for (const file of positionals) {
     if (isSuiteFile(file)) {
       const suite = loadSuite(file);

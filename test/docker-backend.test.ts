@@ -176,9 +176,11 @@ describe("docker backend", () => {
     await a.unblockTraffic("test");
   });
 
-  it("publishes ports the harness dials; members see it come from harnessAddress", async () => {
-    expect(await peerSeenBy(backend.member("a").endpoint(PORT))).toBe(backend.harnessAddress);
-    expect(() => backend.member("a").endpoint(5432)).toThrow(/not published/);
+  it("dials members at their own addresses on a local engine; they see it come from harnessAddress", async () => {
+    const a = backend.member("a");
+    expect(a.endpoint(PORT)).toEqual({ host: a.address, port: PORT });
+    expect(await peerSeenBy(a.endpoint(PORT))).toBe(backend.harnessAddress);
+    expect(() => a.endpoint(5432)).toThrow(/not published/);
   });
 
   it("pauses and unpauses a member", async () => {
@@ -210,7 +212,7 @@ describe("docker backend", () => {
         `pgchaos-${runId}-a`,
       ]),
     ).toBe(a.address);
-    expect(a.endpoint(PORT).port).not.toBe(before.port);
+    expect(a.endpoint(PORT)).toEqual(before);
     expect(await peerSeenBy(a.endpoint(PORT))).toBe(backend.harnessAddress);
     const dialled = await b.exec([
       "timeout",

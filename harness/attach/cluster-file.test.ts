@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../common/errors.ts";
 import { clusterJsonSchema } from "../scenario/write-schema.ts";
-import { defaultServices, parseClusterFile, sshMembers } from "./cluster-file.ts";
+import {
+  databasePassword,
+  defaultServices,
+  parseClusterFile,
+  pgpassLookup,
+  sshMembers,
+} from "./cluster-file.ts";
 
 const FILE = "/etc/pgchaos/staging.yaml";
 
@@ -194,5 +200,25 @@ describe("cluster file", () => {
     const onDisk = readFileSync(new URL("../../scenarios/cluster.schema.json", import.meta.url), "utf8");
     expect(onDisk).toBe(clusterJsonSchema());
     expect(JSON.parse(onDisk).properties.database.properties).not.toHaveProperty("password");
+  });
+
+  it("takes the workload's password from password_env, else from ~/.pgpass as libpq would", () => {
+    const cluster = parseClusterFile(PATRONI, FILE);
+    expect(databasePassword(cluster, { STAGING_PGPASSWORD: "s3cret" })).toBe("s3cret");
+    expect(() => databasePassword(cluster, {})).toThrow(/STAGING_PGPASSWORD is not set/);
+    const pgpass = [
+      "# comment",
+      "10.0.0.99:5432:app:pgchaos:other",
+      "10.0.0.11:5432:app:pgchaos:it\\:s\\\\x",
+      "*:*:*:*:fallback",
+    ].join("\n");
+    const wanted = { host: "10.0.0.11", port: "5432", database: "app", user: "pgchaos" };
+    expect(pgpassLookup(pgpass, wanted)).toBe("it:s\\x");
+    expect(pgpassLookup(pgpass, { ...wanted, user: "someone" })).toBe("fallback");
+    expect(pgpassLookup("10.0.0.11:5432:app:pgchaos\n", wanted)).toBeNull();
+    const noEnv = parseClusterFile(PATRONI.replace("  password_env: STAGING_PGPASSWORD\n", ""), FILE);
+    expect(() => databasePassword(noEnv, { PGPASSFILE: "/nonexistent/pgpass" })).toThrow(
+      /no password for role pgchaos: set database.password_env, or add a line for it to \/nonexistent\/pgpass/,
+    );
   });
 });

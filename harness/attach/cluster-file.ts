@@ -11,6 +11,7 @@
  * repmgr.nodes and repmgr.events); kill/stop/start faults then run the `services` commands here
  * instead of spawning processes, gated by `allow_faults`.
  */
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, type Node, isPair, isScalar, isSeq, parseDocument, visit } from "yaml";
@@ -232,6 +233,8 @@ export interface ClusterFile {
   description: string;
   ha: TopologyName;
   allowFaults: boolean;
+  layout: "debian" | "rhel";
+  postgresVersion: number;
   members: ClusterMember[];
   entrypoints: Parsed["entrypoints"] & {};
   database: { name: string; role: string; passwordEnv: string | null };
@@ -311,6 +314,8 @@ export function parseClusterFile(source: string, file: string): ClusterFile {
     description: doc.description ?? "",
     ha: doc.ha,
     allowFaults: doc.allow_faults,
+    layout: doc.layout,
+    postgresVersion: doc.postgres_version,
     members,
     entrypoints: doc.entrypoints ?? [],
     database: {
@@ -324,6 +329,66 @@ export function parseClusterFile(source: string, file: string): ClusterFile {
 /** The SSH members of a cluster file, in order: what an SshSession connects to. */
 export function sshMembers(cluster: ClusterFile): SshMemberOptions[] {
   return cluster.members.map((m) => m.ssh);
+}
+
+/**
+ * The workload role's password: the variable password_env names, else the first matching line of
+ * ~/.pgpass (or PGPASSFILE), as libpq would pick it for the first PostgreSQL member. Never the file.
+ */
+export function databasePassword(cluster: ClusterFile, env: NodeJS.ProcessEnv = process.env): string {
+  const { passwordEnv, role, name: database } = cluster.database;
+  if (passwordEnv !== null) {
+    const value = env[passwordEnv];
+    if (value === undefined || value === "")
+      throw new UsageError(`${cluster.file}: database.password_env: ${passwordEnv} is not set`);
+    return value;
+  }
+  const file = env.PGPASSFILE ?? resolve(homedir(), ".pgpass");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError(
+      `${cluster.file}: no password for role ${role}: set database.password_env, or add a line for it to ${file}`,
+    );
+  }
+  const host = cluster.members.find((m) => m.roles.includes("postgres"))?.host ?? "";
+  const found = pgpassLookup(text, { host, port: "5432", database, user: role });
+  if (found === null)
+    throw new UsageError(`${cluster.file}: no line for ${role}@${host}:5432/${database} in ${file}`);
+  return found;
+}
+
+/** libpq's ~/.pgpass: host:port:database:user:password, `*` matching anything, `\:` and `\\` escaped. */
+export function pgpassLookup(
+  text: string,
+  wanted: { host: string; port: string; database: string; user: string },
+): string | null {
+  for (const line of text.split("\n")) {
+    if (line.trim() === "" || line.startsWith("#")) continue;
+    const fields: string[] = [];
+    let field = "";
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i] as string;
+      if (c === "\\" && i + 1 < line.length) field += line[++i];
+      else if (c === ":" && fields.length < 4) {
+        fields.push(field);
+        field = "";
+      } else field += c;
+    }
+    fields.push(field.replace(/\r$/, ""));
+    if (fields.length !== 5) continue;
+    const [host, port, database, user, password] = fields as [string, string, string, string, string];
+    const matches = (pattern: string, value: string) => pattern === "*" || pattern === value;
+    if (
+      matches(host, wanted.host) &&
+      matches(port, wanted.port) &&
+      matches(database, wanted.database) &&
+      matches(user, wanted.user)
+    )
+      return password;
+  }
+  return null;
 }
 
 function jumpOf(jump: z.output<typeof jumpHost>, memberKey: string | undefined, base: string): SshHost {

@@ -7,8 +7,10 @@ import type { ExecResult } from "../common/exec.ts";
  * the member, commands run in the member, PIDs are the member's own.
  */
 
-export const BACKENDS = ["local", "docker"] as const;
+export const BACKENDS = ["local", "docker", "ssh"] as const;
 export type BackendKind = (typeof BACKENDS)[number];
+/** Backends that start members of their own (a scenario's or suite's `backend:`); ssh attaches to a cluster file's hosts. */
+export const PROVISIONING_BACKENDS = ["local", "docker"] as const;
 
 /**
  * What a backend can do to its members. Faults declare what they need, and `pgchaos validate`
@@ -38,6 +40,8 @@ export type Capability =
 export const CAPABILITIES: Record<BackendKind, ReadonlySet<Capability>> = {
   local: new Set(["signals", "firewall", "faketime", "disk", "freeze-disk", "proxy", "shaping"]),
   docker: new Set(["signals", "firewall", "pause", "disconnect", "disk", "proxy", "shaping", "faketime"]),
+  // Someone else's hosts: signals and nftables over SSH; nothing pgchaos would have had to set up itself.
+  ssh: new Set(["signals", "firewall"]),
 };
 
 export type Signal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";

@@ -24,6 +24,9 @@ import { nftRuleset, nftTable } from "./nft.ts";
 
 const PS = ["ps", "-eo", "pid=,ppid=,stat=,args="];
 
+/** What testcontainers names the engine's host when the engine runs on this machine. */
+const LOCAL_ENGINE = new Set(["localhost", "127.0.0.1", "::1"]);
+
 /** What `readFile` exits with for a path that does not exist (any other failure is an error). */
 const MISSING = 66;
 
@@ -54,12 +57,19 @@ export class DockerMember implements StartedMember {
     };
   }
 
-  /** The engine's host and the port Docker mapped there (both re-read after a reconnect). */
+  /**
+   * On an engine of this machine, the member's own address: its network is routed here, and a dead
+   * member then refuses connections as a host would. Through a published port, docker-proxy accepts
+   * the connection and only then closes it, and libpq gives up on a multi-host URI at that first host
+   * ("server closed the connection unexpectedly") instead of trying the next. On a remote engine,
+   * the engine's host and the port Docker mapped there (re-read after a reconnect).
+   */
   endpoint(port: number): Endpoint {
     const mapped = this.ports.get(port);
     if (mapped === undefined)
       throw new Error(`port ${port} of ${this.name} is not published (MemberSpec.ports)`);
-    return { host: this.started.getHost(), port: mapped };
+    const host = this.started.getHost();
+    return LOCAL_ENGINE.has(host) ? { host: this.address, port } : { host, port: mapped };
   }
 
   exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {

@@ -117,10 +117,10 @@ class StartedDockerBackend implements StartedBackend {
   readonly capabilities = CAPABILITIES.docker;
   readonly subnet: string;
   /**
-   * The network's gateway: the harness dials mapped ports on the engine's host, and docker-proxy
-   * connects on to the member from there (measured: a listener in a member sees 172.x.0.1 for a
-   * connection to localhost:<mapped>). A remote DOCKER_HOST dialled by its own address would show the
-   * harness's address instead.
+   * The network's gateway: on a local engine the harness dials members' addresses over the
+   * network's bridge, whose address on this machine is the gateway (and docker-proxy, for a mapped
+   * port, connects on from there too: a listener in a member sees 172.x.0.1 either way). A remote
+   * DOCKER_HOST dialled by its own address would show the harness's address instead.
    */
   readonly harnessAddress: string;
   private removal: Promise<void> | undefined;

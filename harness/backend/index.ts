@@ -19,16 +19,21 @@ export interface BackendChoice {
 /** The invocation's flags override the scenario's own choice; local and bookworm are the defaults. */
 export function chooseBackend(
   scenario: Scenario,
-  flags: { backend?: string; stack?: string; image?: string },
+  flags: { backend?: string; stack?: string; image?: string; attach?: boolean },
 ): BackendChoice {
-  const kind = flags.backend ?? scenario.backend ?? "local";
-  if (kind !== "local" && kind !== "docker")
+  // Attaching (--cluster) always runs over SSH, whatever the scenario says it would be provisioned on.
+  const kind = flags.attach ? "ssh" : (flags.backend ?? scenario.backend ?? "local");
+  if (kind === "ssh" && !flags.attach)
+    throw new UsageError("--backend ssh: give the hosts with --cluster <cluster.yaml> instead");
+  if (kind !== "local" && kind !== "docker" && kind !== "ssh")
     throw new UsageError(`--backend ${kind}: unknown (known: local, docker)`);
   const stack = flags.stack ?? scenario.cluster.stack ?? "bookworm";
   if (!(STACKS as readonly string[]).includes(stack)) {
     throw new UsageError(`--stack ${stack}: unknown (known: ${STACKS.join(", ")}; or --image for your own)`);
   }
   const image = flags.image ?? null;
+  if (kind === "ssh" && (flags.stack || flags.image))
+    throw new UsageError("--cluster: the cluster's hosts run their own stack; drop --stack and --image");
   if (kind === "local" && (flags.stack || flags.image || scenario.cluster.stack)) {
     throw new UsageError(
       `${scenario.file}: a stack or image needs --backend docker (the local backend runs the host's own packages)`,
@@ -86,6 +91,7 @@ export function createBackend(
   runId: string,
   options: { diskBytes: number | null } = { diskBytes: null },
 ): Backend {
+  if (choice.kind === "ssh") throw new Error("an ssh backend is built from a cluster file (SshBackend)");
   return choice.kind === "local"
     ? new LocalBackend(runId, options)
     : new DockerBackend({ runId, image: imageOf(choice), diskBytes: options.diskBytes });

@@ -301,6 +301,11 @@ export class SshMember implements StartedMember {
     this.login = { user: options.ssh.user ?? "root", sudo: options.sudo ?? false };
   }
 
+  /** The harness's address as this host sees it (SSH_CONNECTION's client); null before prepare(). */
+  get harnessAddress(): string | null {
+    return this.control?.client ?? null;
+  }
+
   /** The harness dials the host itself: no port mapping in between. */
   endpoint(port: number): Endpoint {
     return { host: this.options.ssh.host, port };

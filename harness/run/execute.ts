@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { ClusterFile } from "../attach/cluster-file.ts";
 import { UsageError } from "../common/errors.ts";
 import { loadRunReport } from "../report/load.ts";
 import { type PlanReporter, type RunReport, fanOut } from "../report/reporter.ts";
@@ -34,6 +35,8 @@ export interface ExecuteOptions {
   shard: Shard | null;
   suite: SuiteInfo | null;
   reporters: PlanReporter[];
+  /** --cluster: every run attaches to this cluster over SSH. */
+  cluster?: ClusterFile | null;
 }
 
 export interface Execution {
@@ -91,6 +94,7 @@ export async function executePlan(plan: Plan, options: ExecuteOptions): Promise<
         signal: controller.signal,
         concurrency,
         keep: options.keep,
+        cluster: options.cluster ?? null,
         progress: (line) => reporter.onRunLine(fileRun, line),
       }).catch((error: unknown) => {
         fatal ??= error;
@@ -133,7 +137,13 @@ async function attempt(
   runId: string,
   plan: PlanFile,
   dir: string,
-  context: { signal: AbortSignal; concurrency: number; keep: boolean; progress: (line: string) => void },
+  context: {
+    signal: AbortSignal;
+    concurrency: number;
+    keep: boolean;
+    cluster: ClusterFile | null;
+    progress: (line: string) => void;
+  },
 ): Promise<RunReport | null> {
   const startedAt = new Date();
   let record: RunRecord;
@@ -148,6 +158,7 @@ async function attempt(
       signal: context.signal,
       concurrency: context.concurrency,
       plan: position(run, plan),
+      cluster: context.cluster,
     });
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -191,7 +202,7 @@ function crashedRecord(
     topology: run.topology,
     backend: run.backend.kind,
     stack: {
-      name: run.backend.image ?? run.backend.stack,
+      name: run.backend.kind === "ssh" ? "attached" : (run.backend.image ?? run.backend.stack),
       postgresBin: "",
       image:
         run.backend.kind === "docker"

@@ -14,6 +14,8 @@ type Stack = (typeof STACKS)[number];
 
 export interface BackendFlags {
   backend?: string;
+  /** --cluster: every run attaches over SSH to the cluster file's hosts. */
+  attach?: boolean;
   stack?: string;
   image?: string;
 }

@@ -4,8 +4,11 @@ import { basename, join } from "node:path";
 import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
 import type { AgentMessage } from "../agent/protocol.ts";
+import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
+import { attachPatroni } from "../attach/patroni.ts";
 import type { MemberSpec, StartedBackend } from "../backend/backend.ts";
 import { type BackendChoice, createBackend, diskBytesFor } from "../backend/index.ts";
+import { SshBackend } from "../backend/ssh-backend.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { Random } from "../common/random.ts";
@@ -53,6 +56,8 @@ export interface RunOptions {
   concurrency?: number;
   /** Where this run sits in its plan; null when run on its own. */
   plan?: RunRecord["plan"];
+  /** Attach to this cluster over SSH instead of starting one (--cluster). */
+  cluster?: ClusterFile | null;
 }
 
 /** What the execution observed; runScenario adds the run's identity and cost. */
@@ -82,13 +87,22 @@ export async function runScenario(
   const kind = TOPOLOGY_KINDS[options.topology];
   const cpuAtStart = process.cpuUsage();
   const clock = new RunClock();
-  const builder = createBackend(options.backend, runId, { diskBytes: diskBytesFor(scenario) });
+  const attach = options.cluster ?? null;
+  if (attach) checkAttachable(scenario, options.topology, attach);
+  // Read before anything connects: a missing password is bad input, not a crashed run.
+  const attachPassword = attach ? databasePassword(attach) : null;
+  const schema = `pgchaos_${runId}`;
+  const builder = attach
+    ? new SshBackend(attach, runId)
+    : createBackend(options.backend, runId, { diskBytes: diskBytesFor(scenario) });
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
-  const members: MemberSpec[] = [
-    ...kind.members(scenario).map(({ name }) => ({ name, ports: kind.harnessPorts })),
-    // Proxies serve PostgreSQL's protocol on its port; the harness dials nothing else on them.
-    ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, ports: [...PROXY_PORTS[name]] })),
-  ];
+  const members: MemberSpec[] = attach
+    ? attach.members.map(({ name }) => ({ name, ports: kind.harnessPorts }))
+    : [
+        ...kind.members(scenario).map(({ name }) => ({ name, ports: kind.harnessPorts })),
+        // Proxies serve PostgreSQL's protocol on its port; the harness dials nothing else on them.
+        ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, ports: [...PROXY_PORTS[name]] })),
+      ];
   const deadline = AbortSignal.timeout(scenario.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
   const aborted = new Promise<never>((_, reject) => {
@@ -112,13 +126,15 @@ export async function runScenario(
   const harness: HarnessCost = { backend_start_s: 0, cluster_start_s: 0, teardown_s: 0, cpu_s: 0 };
   try {
     say(
-      `starting ${options.topology} cluster: ${members.map((m) => m.name).join(", ")} (backend ${builder.kind})`,
+      attach
+        ? `attaching to ${options.topology} cluster ${attach.name}: ${members.map((m) => m.name).join(", ")} (over ssh)`
+        : `starting ${options.topology} cluster: ${members.map((m) => m.name).join(", ")} (backend ${builder.kind})`,
     );
     // Not raced against the abort: a start cut short could create members after the teardown ran.
     backend = await builder.start(members);
     if (signal.aborted) await aborted;
     harness.backend_start_s = Number((clock.nowNs() / 1e9).toFixed(3));
-    if (backend.kind !== "local") {
+    if (backend.kind === "docker") {
       // A user's own image must carry what this topology needs: one line naming what it lacks.
       const first = backend.member(members[0]?.name ?? "");
       const lacks = await checkMember(
@@ -129,12 +145,23 @@ export async function runScenario(
       if (lacks) throw new UsageError(`image ${backend.stack.image?.name ?? backend.stack.name} ${lacks}`);
     }
     const context: TopologyContext = { backend, scenario, runId, password: randomBytes(12).toString("hex") };
-    const base = kind.create(context);
+    const base =
+      attach && attachPassword !== null
+        ? await attachPatroni({ backend, cluster: attach, password: attachPassword, schema })
+        : kind.create(context);
     const entryPoints = scenario.entrypoints
       .filter(isProxy)
       .map((proxy) => createEntryPoint(proxy, { backend: context.backend, topology: base }));
     topology = new ClusterWithEntryPoints(base, entryPoints, { backend });
-    execution = new Execution(scenario, topology, backend, clock, say, new Random(options.seed));
+    execution = new Execution(
+      scenario,
+      topology,
+      backend,
+      clock,
+      say,
+      new Random(options.seed),
+      attach ? schema : null,
+    );
     const running = execution.run(options);
     running.catch(() => {});
     const record = await Promise.race([running, aborted]);
@@ -152,6 +179,8 @@ export async function runScenario(
     // A finished run stopped its own clients; only one given up midway needs them stopped here.
     if (!completed) execution?.abort();
     const teardownStart = clock.nowNs();
+    // A run given up midway still drops its schema: the user's cluster keeps nothing of pgchaos's.
+    if (attach && topology && !completed) await dropSchema(topology, schema).catch(() => {});
     if (!options.keep) {
       if (topology && backend) await copyLogs(topology, backend, options.logsDir);
       await builder.destroy();
@@ -159,6 +188,45 @@ export async function runScenario(
     harness.teardown_s = Number(((clock.nowNs() - teardownStart) / 1e9).toFixed(3));
     harness.cpu_s = cpuSeconds(process.cpuUsage(cpuAtStart));
   }
+}
+
+/** What an attached run cannot do yet, refused before anything connects. */
+export function checkAttachable(scenario: Scenario, topology: TopologyName, cluster: ClusterFile): void {
+  if (topology !== cluster.ha)
+    throw new UsageError(`${cluster.file}: the cluster runs ${cluster.ha}, not ${topology}`);
+  if (cluster.ha !== "patroni")
+    throw new UsageError(`${cluster.file}: attaching to ${cluster.ha} is not supported yet (patroni only)`);
+  const proxy = scenario.entrypoints.find((e) => e !== "direct");
+  if (proxy)
+    throw new UsageError(
+      `${scenario.file}: entrypoint ${proxy} is not supported on an attached cluster yet (direct)`,
+    );
+  if (scenario.workload.placed.length > 0)
+    throw new UsageError(`${scenario.file}: placed client groups do not run over SSH yet`);
+  const named = scenario.steps.flatMap((s) =>
+    s.kind === "fault" ? [s.fault] : s.kind === "nemesis" ? s.faults : [],
+  );
+  // Both read postmaster.pid or run pg_ctl in the data directory, which the cluster file does not name yet.
+  const needsDataDir = named.find((f) => f === "crash-postgres" || f === "promote");
+  if (needsDataDir)
+    throw new UsageError(
+      `${scenario.file}: fault ${needsDataDir} needs the data directory, not known on an attached cluster yet`,
+    );
+  if (scenario.steps.some((s) => s.kind === "fault" && s.fault === "partition"))
+    throw new UsageError(
+      `${scenario.file}: partition needs observers inside members, which do not run over SSH yet`,
+    );
+}
+
+/** Drops the run's own schema on the current primary (an attached run's tables live only there). */
+async function dropSchema(topology: Topology, schema: string): Promise<void> {
+  const primary = await pollUntil(async () => (await topology.status()).primary ?? undefined, 30_000);
+  if (!primary) throw new Error("no primary to drop it on");
+  await withConnection(
+    topology.endpoint(primary),
+    (client) => client.query(`drop schema if exists ${schema} cascade`),
+    5000,
+  );
 }
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
@@ -203,6 +271,8 @@ class Execution {
     private readonly clock: RunClock,
     private readonly say: (text: string) => void,
     private readonly random: Random,
+    /** An attached run's own schema (created first, dropped at the end); null on a cluster of pgchaos's. */
+    private readonly schema: string | null = null,
   ) {}
 
   /**
@@ -334,6 +404,12 @@ class Execution {
     this.step("workload stopped");
     await this.checkStillHealthy();
     const final = await this.readFinalState();
+    if (this.schema) {
+      await dropSchema(this.topology, this.schema).then(
+        () => this.step(`dropped schema ${this.schema}`),
+        (error: Error) => this.fail(`drop schema ${this.schema}: ${error.message}`),
+      );
+    }
     await Promise.all([sampler.stop(), clusterState.stop()]);
     for (const promotion of await topology.promotions()) {
       if (promotion.wallMs < clock.startWallMs) continue;
@@ -746,6 +822,8 @@ class Execution {
   /** The ledger, and the lists with the function list-append transactions call (cheap when unused). */
   private async createLedger(primary: string): Promise<void> {
     await this.withClient(primary, async (client) => {
+      // search_path names it on every session: the fixtures' unqualified tables land in it.
+      if (this.schema) await client.query(`create schema if not exists ${this.schema}`);
       for (const file of ["sql/ledger.sql", "sql/list-append.sql"]) {
         await client.query(readFileSync(fixturePath(file), "utf8"));
       }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BACKENDS } from "../backend/backend.ts";
+import { PROVISIONING_BACKENDS } from "../backend/backend.ts";
 import { ENTRYPOINTS } from "../entrypoints/entrypoint.ts";
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
@@ -442,7 +442,7 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   topologies: z.array(z.enum(TOPOLOGIES)).min(1),
   backend: z
-    .enum(BACKENDS)
+    .enum(PROVISIONING_BACKENDS)
     .optional()
     .describe(
       "Where members live: local (network namespaces, root) or docker (containers); --backend overrides",

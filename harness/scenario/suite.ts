@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { BACKENDS } from "../backend/backend.ts";
+import { PROVISIONING_BACKENDS } from "../backend/backend.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
 import { parseYaml, readSource } from "./scenario.ts";
 import { STACKS, TOPOLOGIES } from "./schema.ts";
@@ -22,7 +22,7 @@ export const suiteSchema = z.strictObject({
     .min(1)
     .optional()
     .describe("Only these of each scenario's topologies; default: all a scenario lists"),
-  backend: z.enum(BACKENDS).optional(),
+  backend: z.enum(PROVISIONING_BACKENDS).optional(),
   stacks: z.array(z.enum(STACKS)).min(1).optional().describe("docker: run every scenario on each stack"),
   repeat: z.number().int().min(1).max(1000).default(1),
   seed: z.number().int().min(0).max(4294967295).optional().describe("Default: a fresh one, printed"),
@@ -53,7 +53,7 @@ export interface Suite {
   /** Absolute paths. */
   scenarios: string[];
   topologies: (typeof TOPOLOGIES)[number][] | null;
-  backend: (typeof BACKENDS)[number] | null;
+  backend: (typeof PROVISIONING_BACKENDS)[number] | null;
   stacks: (typeof STACKS)[number][] | null;
   repeat: number;
   seed: number | null;

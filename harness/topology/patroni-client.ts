@@ -28,6 +28,10 @@ export interface PatroniClientOptions {
   synchronous: boolean;
   /** Where each node's Patroni log is, inside the member (the source of notable events). */
   logFiles: (member: string) => string[];
+  /** The role and database the harness logs in as; default postgres/postgres (a cluster it deployed). */
+  login?: { user: string; database: string };
+  /** libpq startup options for every session (an attached run's own search_path). */
+  sessionOptions?: string;
 }
 
 /**
@@ -186,7 +190,13 @@ export class PatroniClient implements HaClient {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.backend.member(member), this.options.password);
+    const { login, sessionOptions, password } = this.options;
+    const endpoint = postgresEndpoint(this.backend.member(member), password, login?.database);
+    return {
+      ...endpoint,
+      ...(login ? { user: login.user } : {}),
+      ...(sessionOptions ? { options: sessionOptions } : {}),
+    };
   }
 }
 

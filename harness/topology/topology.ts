@@ -45,6 +45,8 @@ export interface PostgresEndpoint {
   user: string;
   password: string;
   database: string;
+  /** Startup options for every session, e.g. `-c search_path=…` (an attached run's own schema). */
+  options?: string;
 }
 
 /**

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { parseScenario } from "../scenario/scenario.ts";
+import { chooseBackend } from "./index.ts";
+
+const scenario = (fault: string, backend = "") =>
+  parseScenario(
+    `name: t\ntopologies: [patroni]\ncluster:\n  nodes: 3\n${backend}steps:\n  - fault: ${fault}\n    target: primary\n`,
+    "t.yaml",
+  );
+
+describe("the ssh backend (attach)", () => {
+  it("is chosen by --cluster, whatever the scenario would be provisioned on", () => {
+    expect(chooseBackend(scenario("kill"), { attach: true }).kind).toBe("ssh");
+    expect(chooseBackend(scenario("kill", "backend: docker\n"), { attach: true }).kind).toBe("ssh");
+    expect(chooseBackend(scenario("freeze"), { attach: true }).kind).toBe("ssh");
+  });
+
+  it("is never named on its own: the hosts come from a cluster file", () => {
+    expect(() => chooseBackend(scenario("kill"), { backend: "ssh" })).toThrow(/--cluster <cluster.yaml>/);
+    expect(() => scenario("kill", "backend: ssh\n")).toThrow();
+  });
+
+  it("refuses what it cannot do with the one-line capability error, and stack choices", () => {
+    for (const [fault, need] of [
+      ["pause", "pause"],
+      ["disconnect", "disconnect"],
+      ["disk-full", "disk"],
+      ["io-freeze", "disk"],
+    ] as const)
+      expect(() => chooseBackend(scenario(fault), { attach: true })).toThrow(
+        new RegExp(`fault ${fault} needs a backend that can ${need}.*; backend ssh cannot$`),
+      );
+    expect(() =>
+      chooseBackend(scenario("kill"), {
+        attach: true,
+        stack: "trixie",
+      }),
+    ).toThrow(/drop --stack and --image/);
+  });
+});

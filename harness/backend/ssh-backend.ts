@@ -1,0 +1,96 @@
+import type { ClusterFile } from "../attach/cluster-file.ts";
+import { sshMembers } from "../attach/cluster-file.ts";
+import { type Backend, CAPABILITIES, type Stack, type StartedBackend } from "./backend.ts";
+import { nftTable } from "./nft.ts";
+import { type SshMember, SshSession } from "./ssh.ts";
+
+/**
+ * A cluster pgchaos did not start, as a backend: the cluster file's hosts over one SshSession.
+ * start() creates nothing (it connects); destroy() removes only what pgchaos put there — its nft
+ * tables and its own empty directory — and never stops a service of the user's.
+ */
+export class SshBackend implements Backend {
+  readonly kind = "ssh" as const;
+  readonly capabilities = CAPABILITIES.ssh;
+  private session: SshSession | null = null;
+  private started: StartedSshBackend | null = null;
+
+  constructor(
+    private readonly cluster: ClusterFile,
+    private readonly runId: string,
+  ) {}
+
+  /** Connects to every member of the cluster file; the specs only name who the topology expects. */
+  async start(): Promise<StartedBackend> {
+    const session = new SshSession({ runId: this.runId });
+    this.session = session;
+    const members = new Map<string, SshMember>();
+    // One at a time: a host that refuses us is named before anything else is touched.
+    for (const options of sshMembers(this.cluster)) members.set(options.name, await session.member(options));
+    this.started = new StartedSshBackend(this.cluster, members, session);
+    return this.started;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.started) await this.started.destroy();
+    else await this.session?.close();
+  }
+}
+
+/** Where PostgreSQL's binaries are in the packages of each layout. */
+export function postgresBinOf(layout: "debian" | "rhel", version: number): string {
+  return layout === "debian" ? `/usr/lib/postgresql/${version}/bin` : `/usr/pgsql-${version}/bin`;
+}
+
+class StartedSshBackend implements StartedBackend {
+  readonly kind = "ssh" as const;
+  readonly capabilities = CAPABILITIES.ssh;
+  readonly stack: Stack;
+  readonly harnessAddress: string;
+  /** Only the harness's own address: nothing pgchaos writes into a user's configs depends on it. */
+  readonly subnet: string;
+  private destroyed = false;
+
+  constructor(
+    private readonly cluster: ClusterFile,
+    private readonly members: Map<string, SshMember>,
+    private readonly session: SshSession,
+  ) {
+    this.stack = {
+      name: `${cluster.name} (${cluster.layout})`,
+      postgresBin: postgresBinOf(cluster.layout, cluster.postgresVersion),
+      image: null,
+    };
+    const first = [...members.values()][0];
+    this.harnessAddress = first?.harnessAddress ?? "127.0.0.1";
+    this.subnet = `${this.harnessAddress}/${this.harnessAddress.includes(":") ? 128 : 32}`;
+  }
+
+  member(name: string): SshMember {
+    const member = this.members.get(name);
+    if (!member) throw new Error(`no member ${name} in ${this.cluster.file}`);
+    return member;
+  }
+
+  /**
+   * Every nft table of this run (a fault's heal normally removed it already), pgchaos's directory
+   * when it holds nothing, then the SSH session. Idempotent; a host that cannot be reached any more
+   * is skipped (its tables are named after the run, for a later heal to find).
+   */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const prefix = nftTable(`${this.session.runId}_`);
+    const script = [
+      `nft list tables inet 2>/dev/null | while read -r _ _ t; do case "$t" in ${prefix}*) nft delete table inet "$t";; esac; done`,
+      'rmdir -- "$1" 2>/dev/null',
+      "exit 0",
+    ].join("\n");
+    await Promise.all(
+      [...this.members.values()].map((m) =>
+        m.exec(["sh", "-c", script, "sh", m.dir], { timeoutMs: 15_000 }).catch(() => undefined),
+      ),
+    );
+    await this.session.close();
+  }
+}
