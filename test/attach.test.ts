@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +7,6 @@ import { stringify } from "yaml";
 import type { StartedBackend } from "../harness/backend/backend.ts";
 import { LocalBackend } from "../harness/backend/local.ts";
 import { pollUntil } from "../harness/common/clock.ts";
-import { runOk } from "../harness/common/exec.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import { memberEnv, processLog } from "../harness/topology/members.ts";
 import { patroni } from "../harness/topology/patroni.ts";
@@ -22,7 +21,7 @@ import {
   resultOf,
   runScenarioFile,
 } from "./helpers.ts";
-import { startSshd } from "./sshd.ts";
+import { makeKeys, startSshd } from "./sshd.ts";
 
 /**
  * Issue 14's acceptance shape, Patroni only: a cluster the local backend starts and leaves running,
@@ -109,32 +108,7 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
     expect(await healthy()).toBe(true);
 
     work = mkdtempSync(join(tmpdir(), "pgchaos-test-attach-"));
-    await runOk([
-      "ssh-keygen",
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      "pgchaos-test",
-      "-f",
-      join(work, "client"),
-    ]);
-    await runOk([
-      "ssh-keygen",
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      "pgchaos-test",
-      "-f",
-      join(work, "host"),
-    ]);
-    const pub = readFileSync(join(work, "client.pub"), "utf8");
-    const hostKey = readFileSync(join(work, "host"), "utf8");
+    const { clientKey, clientPub: pub, hostKey } = await makeKeys(work);
     const nodes = topology.postgresMembers();
     for (const { name } of topology.members()) {
       const member = backend.member(name);
@@ -152,7 +126,7 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
       stringify({
         name: `test-${runId}`,
         ha: "patroni",
-        ssh: { user: "root", key: join(work, "client") },
+        ssh: { user: "root", key: clientKey },
         members: topology.members().map((m) => ({
           name: m.name,
           host: m.address,

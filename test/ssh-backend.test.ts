@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,9 +7,8 @@ import { SSHD_MARKER, type StartedBackend, type StartedMember } from "../harness
 import { LocalBackend } from "../harness/backend/local.ts";
 import { type SshMember, SshSession, processesMentioning } from "../harness/backend/ssh.ts";
 import { sleep } from "../harness/common/clock.ts";
-import { runOk } from "../harness/common/exec.ts";
 import { leftovers } from "./helpers.ts";
-import { startSshd, waitFor } from "./sshd.ts";
+import { makeKeys, startSshd, waitFor } from "./sshd.ts";
 
 /**
  * Two hosts pgchaos did not set up for itself as far as the SSH member can tell: namespaces of
@@ -49,21 +48,7 @@ describe("SSH member: every verb over the system ssh client", () => {
     h1 = started.member("h1");
     h2 = started.member("h2");
     keys = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-keys-`));
-    for (const key of ["client", "host"])
-      await runOk([
-        "ssh-keygen",
-        "-q",
-        "-t",
-        "ed25519",
-        "-N",
-        "",
-        "-C",
-        "pgchaos-test",
-        "-f",
-        join(keys, key),
-      ]);
-    const pub = readFileSync(join(keys, "client.pub"), "utf8");
-    const host = readFileSync(join(keys, "host"), "utf8");
+    const { clientPub: pub, hostKey: host } = await makeKeys(keys);
     await startSshd(h1, pub, host);
     await startSshd(h2, pub, host);
     session = new SshSession({ runId });

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SSHD_MARKER, type StartedMember } from "../harness/backend/backend.ts";
 import { sleep } from "../harness/common/clock.ts";
@@ -9,6 +9,20 @@ import { runOk } from "../harness/common/exec.ts";
  * root (and postgres, with sudo in this sshd's private mount namespace) log in with `clientPub`.
  */
 const SUDO = existsSync("/usr/bin/sudo");
+
+/** A client key pair and a host key made for a test in `dir`: the client's private key file, its public key, the host's private key. */
+export async function makeKeys(
+  dir: string,
+): Promise<{ clientKey: string; clientPub: string; hostKey: string }> {
+  for (const key of ["client", "host"]) {
+    await runOk(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "pgchaos-test", "-f", join(dir, key)]);
+  }
+  return {
+    clientKey: join(dir, "client"),
+    clientPub: readFileSync(join(dir, "client.pub"), "utf8"),
+    hostKey: readFileSync(join(dir, "host"), "utf8"),
+  };
+}
 
 export async function startSshd(member: StartedMember, clientPub: string, hostKey: string): Promise<void> {
   const dir = join(member.dir, "sshd");
