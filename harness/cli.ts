@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type ClusterFile, databasePassword, loadClusterFile } from "./attach/cluster-file.ts";
+import { healCluster } from "./attach/heal.ts";
 import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.ts";
 import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
@@ -36,6 +37,9 @@ const USAGE = `usage:
                          join the --out directories of a plan's shards into one summary
   pgchaos validate <scenario.yaml…> [--backend local|docker | --cluster <cluster.yaml>]
   pgchaos cleanup        remove what crashed or --keep runs left (namespaces, containers, networks)
+  pgchaos heal --cluster <cluster.yaml>
+                         undo what a crashed attached run left: nft tables, frozen processes,
+                         stopped components (started with the file's commands), workload schemas
   pgchaos doctor         what is missing, with the command that fixes it
   pgchaos --help | --version
 
@@ -81,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return validateCommand(rest);
     case "cleanup":
       return cleanupCommand();
+    case "heal":
+      return healCommand(rest);
     case "doctor":
       return doctorCommand();
     default:
@@ -300,6 +306,17 @@ function validateCommand(args: string[]): number {
     const { kind } = chooseBackend(scenario, values);
     console.log(`${file}: ok (${scenario.name}, backend ${kind})`);
   }
+  return 0;
+}
+
+/** Undoes what crashed or killed attached runs left on a cluster; a second heal finds nothing. */
+async function healCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (values.cluster === undefined || positionals.length > 0)
+    throw new UsageError(`heal takes --cluster <cluster.yaml> and nothing else\n${USAGE}`);
+  const cluster = loadClusterFile(values.cluster);
+  databasePassword(cluster);
+  await healCluster(cluster, (line) => console.log(`pgchaos heal: ${line}`));
   return 0;
 }
 

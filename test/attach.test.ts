@@ -200,6 +200,43 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
     expect(leftovers(attached)).toEqual([]);
   });
 
+  it("pgchaos heal --cluster undoes what a killed run leaves (table, frozen agent, dead agent, schema), then finds nothing", async () => {
+    const status = await topology.status();
+    const [frozen, dead] = status.replicas as [string, string];
+    const agentOf = async (name: string) => {
+      const agent = (await backend.member(name).processes()).find((p) => /bin\/patroni /.test(p.command));
+      if (!agent) throw new Error(`no Patroni on ${name}`);
+      return agent.pid;
+    };
+    // What a run killed mid-fault would leave: its nft table, a freeze not thawed, a kill not healed, its schema.
+    await backend.member(frozen).exec(["nft", "add", "table", "inet", "pgchaos_zz_partition"]);
+    await backend.member(frozen).signal(await agentOf(frozen), "SIGSTOP");
+    await backend.member(dead).signal(await agentOf(dead), "SIGKILL");
+    await withConnection(topology.endpoint(status.primary as string), (client) =>
+      client.query("create schema pgchaos_zz; create table pgchaos_zz.pgchaos_ledger (id int)"),
+    );
+    expect(await pgchaosTables()).toHaveLength(1);
+    expect(await pgchaosObjects()).toContain("pgchaos_zz");
+
+    const healed = pgchaos(["heal", "--cluster", clusterFile]);
+    expect(healed.code, healed.stderr).toBe(0);
+    const said = healed.stdout.trim().split("\n");
+    expect(said).toContainEqual(
+      expect.stringMatching(new RegExp(`^pgchaos heal: ${frozen}: SIGCONT to \\d+`)),
+    );
+    expect(said).toContain(`pgchaos heal: ${frozen}: removed nft table pgchaos_zz_partition`);
+    expect(said).toContainEqual(
+      expect.stringMatching(new RegExp(`^pgchaos heal: ${dead}: ha_agent was not running — started`)),
+    );
+    expect(said).toContainEqual(expect.stringMatching(/: dropped schema pgchaos_zz$/));
+    expect(await healthy()).toBe(true);
+    expect(await pgchaosTables()).toEqual([]);
+    expect(await pgchaosObjects()).toEqual([]);
+    const again = pgchaos(["heal", "--cluster", clusterFile]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim()).toBe(`pgchaos heal: test-${runId}: nothing to heal`);
+  });
+
   it("tears the provisioned cluster down without leftovers", async () => {
     await builder.destroy();
     expect(leftovers(runId)).toEqual([]);

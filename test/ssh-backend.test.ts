@@ -203,7 +203,7 @@ describe("SSH member: every verb over the system ssh client", () => {
     expect(await connects(m1, h2.address, LISTEN_PORT)).toBe(false);
     // The harness's control connection is spared, so the host can be healed through it.
     expect((await m2.exec(["true"])).code).toBe(0);
-    // Only that connection: a new one to its SSH port is dropped like any other.
+    // Only the harness's: a new connection from another host to its SSH port is dropped like any other.
     expect(await connects(m1, h2.address, 22)).toBe(false);
     await m2.unblockTraffic("isolate");
     expect((await h2.exec(["nft", "list", "tables"])).stdout).not.toContain(table);

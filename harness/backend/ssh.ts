@@ -483,15 +483,16 @@ export class SshMember implements StartedMember {
   }
 
   /**
-   * The shared ruleset, with one exception ahead of every drop: the harness's own SSH connection
-   * (exact addresses and ports from SSH_CONNECTION), or an isolated host could never be healed.
+   * The shared ruleset, with one exception ahead of every drop: SSH from the harness's address to
+   * the host's SSH port (both from SSH_CONNECTION) — the control connection, and the new one a
+   * `pgchaos heal` opens after a crashed run — or an isolated host could never be healed.
    */
   ruleset(name: string, rule: TrafficRule): string {
     const control = this.control;
     if (!control) throw new Error(`${this.name}: not connected`);
     const family = (address: string) => (address.includes(":") ? "ip6" : "ip");
-    const input = `${family(control.client)} saddr ${control.client} tcp sport ${control.clientPort} tcp dport ${control.serverPort} accept;`;
-    const output = `${family(control.client)} daddr ${control.client} tcp dport ${control.clientPort} tcp sport ${control.serverPort} accept;`;
+    const input = `${family(control.client)} saddr ${control.client} tcp dport ${control.serverPort} accept;`;
+    const output = `${family(control.client)} daddr ${control.client} tcp sport ${control.serverPort} accept;`;
     const shared = nftRuleset(this.tableName(name), rule);
     const spared = shared
       .replace('iifname "lo" accept;', `iifname "lo" accept; ${input}`)
