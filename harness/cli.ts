@@ -7,6 +7,7 @@ import { healCluster } from "./attach/heal.ts";
 import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.ts";
 import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
+import { orphanSessions, removeOrphanSession } from "./backend/ssh.ts";
 import { listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
 import { newSeed } from "./common/random.ts";
@@ -323,7 +324,15 @@ async function healCommand(args: string[]): Promise<number> {
 async function cleanupCommand(): Promise<number> {
   const states = listStates();
   const dockerRuns = await listDockerRuns();
-  if (states.length === 0 && dockerRuns.length === 0) console.log("pgchaos cleanup: nothing to remove");
+  const sessions = orphanSessions();
+  if (states.length === 0 && dockerRuns.length === 0 && sessions.length === 0)
+    console.log("pgchaos cleanup: nothing to remove");
+  for (const session of sessions) {
+    await removeOrphanSession(session);
+    console.log(
+      `run ${session.runId}: closed ${session.processes.length} SSH connection process(es) of a killed attached run`,
+    );
+  }
   for (const run of dockerRuns) {
     if (harnessStillRunning(run.harnessPid)) {
       console.log(`run ${run.runId}: still running (harness pid ${run.harnessPid}), left alone`);

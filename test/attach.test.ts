@@ -16,6 +16,7 @@ import {
   type CliResult,
   ROOT,
   type ScenarioRun,
+  interruptedRun,
   leftovers,
   pgchaos,
   resultOf,
@@ -235,6 +236,63 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
     const again = pgchaos(["heal", "--cluster", clusterFile]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout.trim()).toBe(`pgchaos heal: test-${runId}: nothing to heal`);
+  });
+
+  /** Processes of the cluster in state T (stopped), on every member's host. */
+  const stopped = async () => {
+    const found: string[] = [];
+    for (const { name } of topology.members()) {
+      const member = backend.member(name);
+      const pids = (await member.processes()).map((p) => String(p.pid));
+      const script =
+        'for p in "$@"; do [ "$(cut -d" " -f3 /proc/$p/stat 2>/dev/null)" = T ] && echo "$p"; done; exit 0';
+      const listed = await member.exec(["sh", "-c", script, "sh", ...pids]);
+      for (const pid of listed.stdout.split("\n").filter(Boolean)) found.push(`${name}: ${pid}`);
+    }
+    return found;
+  };
+  /** The attach-interrupt scenario on this cluster, sent `signal` once its freeze is in force. */
+  const interrupt = (signal: NodeJS.Signals) =>
+    interruptedRun(
+      signal,
+      [
+        join(ROOT, "test/scenarios/attach-interrupt.yaml"),
+        "--cluster",
+        clusterFile,
+        "--yes",
+        "--out",
+        mkdtempSync(join(work, "interrupted-")),
+      ],
+      "fault injected: freeze",
+    );
+
+  it("interrupted with SIGINT mid-freeze: thaws the replica, drops its schema, exits 130", async () => {
+    const { code, stdout } = await interrupt("SIGINT");
+    expect(stdout).toContain("SIGINT: tearing down");
+    expect(code).toBe(130);
+    expect(await stopped()).toEqual([]);
+    expect(await pgchaosObjects()).toEqual([]);
+    expect(await pgchaosTables()).toEqual([]);
+    expect(await healthy()).toBe(true);
+  });
+
+  it("killed with SIGKILL mid-freeze: the replica stays frozen and the schema stays until pgchaos heal; cleanup ends its SSH masters", async () => {
+    const { code, runId: killed } = await interrupt("SIGKILL");
+    expect(code).toBeNull();
+    expect((await stopped()).length).toBeGreaterThan(0);
+    expect(await pgchaosObjects()).toContain(`pgchaos_${killed}`);
+    const healed = pgchaos(["heal", "--cluster", clusterFile]);
+    expect(healed.code, healed.stderr).toBe(0);
+    expect(healed.stdout).toContain(`dropped schema pgchaos_${killed}`);
+    expect(await stopped()).toEqual([]);
+    expect(await pgchaosObjects()).toEqual([]);
+    expect(await healthy()).toBe(true);
+    // On this machine, the killed harness's SSH masters are what pgchaos cleanup removes.
+    expect(leftovers(killed).length).toBeGreaterThan(0);
+    const cleanup = pgchaos(["cleanup"]);
+    expect(cleanup.code).toBe(0);
+    expect(cleanup.stdout).toMatch(new RegExp(`run ${killed}: closed \\d+ SSH connection`));
+    expect(leftovers(killed)).toEqual([]);
   });
 
   it("tears the provisioned cluster down without leftovers", async () => {

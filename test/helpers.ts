@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -228,4 +228,26 @@ export function ackedMs(history: WriteOperation[], from_ns: number, to_ns: numbe
   return history
     .filter((w) => w.outcome === "ok" && w.invoke_ns >= from_ns && w.complete_ns <= to_ns)
     .map((w) => (w.complete_ns - w.invoke_ns) / 1e6);
+}
+
+/**
+ * `pgchaos run <args>`, sent `signal` (SIGINT as Ctrl-C would) as soon as its output shows `when`
+ * (by default: its workload runs).
+ */
+export function interruptedRun(
+  signal: NodeJS.Signals,
+  args: string[],
+  when = "workload running",
+): Promise<{ code: number | null; stdout: string; runId: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, "bin/pgchaos.js"), "run", ...args], { cwd: ROOT });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes(when) && !child.killed) child.kill(signal);
+    });
+    child.on("close", (code) =>
+      resolve({ code, stdout, runId: /\(run ([0-9a-f]{6})\)/.exec(stdout)?.[1] ?? "" }),
+    );
+  });
 }

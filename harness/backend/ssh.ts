@@ -147,6 +147,8 @@ export class SshSession {
     // Under the run's prefix, so a crashed run's directory is recognisable; short (socket paths ≤ 108).
     this.dir = mkdtempSync(join(tmpdir(), `pgchaos-${options.runId}-ssh-`));
     this.config = join(this.dir, "ssh_config");
+    // Names its owner: after a SIGKILL, `pgchaos cleanup` ends the masters this process left.
+    writeFileSync(join(this.dir, HARNESS_PID_FILE), String(process.pid));
     this.writeConfig();
   }
 
@@ -250,19 +252,66 @@ export class SshSession {
     for (const alias of this.connections.keys()) {
       await runSsh(["ssh", "-F", this.config, "-O", "exit", alias], { timeoutMs: 10_000 });
     }
-    for (let attempt = 0; attempt < 30; attempt++) {
-      const left = processesMentioning(this.dir);
-      if (left.length === 0) break;
-      for (const pid of left) {
-        try {
-          process.kill(pid, attempt < 10 ? "SIGTERM" : "SIGKILL");
-        } catch {
-          // gone meanwhile
-        }
+    await removeSessionDir(this.dir);
+  }
+}
+
+/** Ends every ssh process of a session directory (masters, a jump's proxies), then removes it. */
+async function removeSessionDir(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const left = processesMentioning(dir);
+    if (left.length === 0) break;
+    for (const pid of left) {
+      try {
+        process.kill(pid, attempt < 10 ? "SIGTERM" : "SIGKILL");
+      } catch {
+        // gone meanwhile
       }
-      await sleep(100);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    await sleep(100);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The file in a session's directory naming the harness process that opened it. */
+const HARNESS_PID_FILE = "harness.pid";
+
+/** A session whose harness died (SIGKILL) and left its masters connected: what `pgchaos cleanup` removes. */
+export interface OrphanSession {
+  runId: string;
+  dir: string;
+  processes: number[];
+}
+
+/** Sessions in the temp directory whose harness is gone (no pid file: a session that never got that far). */
+export function orphanSessions(): OrphanSession[] {
+  const found: OrphanSession[] = [];
+  for (const entry of readdirSync(tmpdir())) {
+    const match = /^pgchaos-([a-z0-9]+)-ssh-/i.exec(entry);
+    if (!match) continue;
+    const dir = join(tmpdir(), entry);
+    let pid = Number.NaN;
+    try {
+      pid = Number(readFileSync(join(dir, HARNESS_PID_FILE), "utf8"));
+    } catch {
+      // no pid file yet
+    }
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) continue;
+    found.push({ runId: match[1] as string, dir, processes: processesMentioning(dir) });
+  }
+  return found;
+}
+
+export function removeOrphanSession(session: OrphanSession): Promise<void> {
+  return removeSessionDir(session.dir);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

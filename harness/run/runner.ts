@@ -179,7 +179,9 @@ export async function runScenario(
     // A finished run stopped its own clients; only one given up midway needs them stopped here.
     if (!completed) execution?.abort();
     const teardownStart = clock.nowNs();
-    // A run given up midway still drops its schema: the user's cluster keeps nothing of pgchaos's.
+    // A run given up midway on the user's cluster heals its faults (nothing is torn down there:
+    // a frozen member would stay frozen) and drops its schema; the cluster keeps nothing of pgchaos's.
+    if (attach && !completed) await execution?.healEverything().catch(() => {});
     if (attach && topology && !completed) await dropSchema(topology, schema).catch(() => {});
     if (!options.keep) {
       if (topology && backend) await copyLogs(topology, backend, options.logsDir);
@@ -283,6 +285,11 @@ class Execution {
     if (this.aborted) return;
     this.aborted = true;
     for (const stop of this.stoppers) void stop().catch(() => {});
+  }
+
+  /** Heals every fault still in force: a run given up on a cluster that outlives it (attached). */
+  healEverything(): Promise<void> {
+    return this.healAll("repair");
   }
 
   private event(event: TimelineEvent): void {
