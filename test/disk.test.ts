@@ -171,7 +171,13 @@ describe("disk faults on a real Patroni primary", () => {
       (op) => op.outcome === "fail" && op.error?.includes("No space left on device"),
     );
     expect(enospc.length).toBeGreaterThan(0);
-    expect(during.filter((op) => op.outcome === "ok" && op.node === full.members[0])).toEqual([]);
+    // PostgreSQL may free room itself (a checkpoint recycling WAL) before the fault's next top-up, a
+    // second later: a few commits land then, as they would on a real full disk. Almost none may.
+    const landed = during.filter((op) => op.outcome === "ok" && op.node === full.members[0]);
+    console.log(
+      `disk-full: ${enospc.length} writes refused with ENOSPC, ${landed.length} acknowledged on the full primary`,
+    );
+    expect(landed.length).toBeLessThan(during.length * 0.05);
     const after = historyOf(run, "patroni").filter((op) => op.invoke_ns > freed.at_ns && op.outcome === "ok");
     expect(after.length).toBeGreaterThan(0);
   });
