@@ -151,15 +151,22 @@ export class PgAutoFailoverClient implements HaClient {
   async promotions(): Promise<HaPromotion[]> {
     const promotions: HaPromotion[] = [];
     let highest = 1;
-    for (const event of await this.events()) {
+    const events = await this.events();
+    for (const event of events) {
       if (event.reportedtli <= highest) continue;
       highest = event.reportedtli;
+      // The first node to report a new timeline may be a standby that already follows it (seen in a
+      // switchover: "n3 marked unhealthy" on timeline 2 before n2 reported it): the promoted node is
+      // the one reporting that timeline in a primary state, when the monitor recorded one.
+      const promoted =
+        events.find((e) => e.reportedtli === event.reportedtli && PRIMARY_STATES.has(e.reportedstate)) ??
+        event;
       promotions.push({
-        wallMs: event.ms,
-        member: event.nodename,
-        timeline: event.reportedtli,
+        wallMs: promoted.ms,
+        member: promoted.nodename,
+        timeline: promoted.reportedtli,
         forkLsn: null,
-        reason: event.description,
+        reason: promoted.description,
       });
     }
     const primary = (await this.status()).primary;
