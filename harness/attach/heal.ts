@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { StartedMember } from "../backend/backend.ts";
 import { nftTable } from "../backend/nft.ts";
-import { SshBackend } from "../backend/ssh-backend.ts";
+import { SshBackend, removeNftTables } from "../backend/ssh-backend.ts";
 import { pollUntil } from "../common/clock.ts";
 import { withConnection } from "../topology/sql.ts";
 import { type ClusterFile, databasePassword } from "./cluster-file.ts";
@@ -33,11 +33,12 @@ export async function healCluster(cluster: ClusterFile, say: (line: string) => v
         await host.signal(pid, "SIGCONT");
         did(`${member.name}: SIGCONT to ${pid} (it was stopped)`);
       }
-      for (const table of await removeTables(host)) did(`${member.name}: removed nft table ${table}`);
+      for (const table of await removeNftTables(host, nftTable("")))
+        did(`${member.name}: removed nft table ${table}`);
     }
     for (const { member, host } of hosts) {
       const component = member.roles.includes("postgres") ? "ha_agent" : "dcs";
-      const process = component === "ha_agent" ? /(^|[\s/])patroni(\.py)?(\s|$)/ : /(^|[\s/])etcd(\s|$)/;
+      const process = component === "ha_agent" ? topology.agentCommand : /(^|[\s/])etcd(\s|$)/;
       if ((await host.processes()).some((p) => process.test(p.command))) continue;
       const command = member.services[component].start;
       const started = await host.exec(["sh", "-c", command], { timeoutMs: 120_000 });
@@ -78,12 +79,4 @@ async function stoppedProcesses(host: StartedMember): Promise<number[]> {
     'for p in "$@"; do s=$(cut -d" " -f3 "/proc/$p/stat" 2>/dev/null); [ "$s" = T ] && echo "$p"; done; exit 0';
   const listed = await host.exec(["sh", "-c", script, "sh", ...pids]);
   return listed.stdout.split("\n").filter(Boolean).map(Number);
-}
-
-/** Every nft table pgchaos loaded on the host, whichever run loaded it; returns their names. */
-async function removeTables(host: StartedMember): Promise<string[]> {
-  const prefix = nftTable("");
-  const script = `nft list tables 2>/dev/null | while read -r _ family t; do case "$t" in ${prefix}*) nft delete table "$family" "$t" && echo "$t";; esac; done; exit 0`;
-  const removed = await host.exec(["sh", "-c", script]);
-  return removed.stdout.split("\n").filter(Boolean);
 }

@@ -1,6 +1,12 @@
 import type { ClusterFile } from "../attach/cluster-file.ts";
 import { sshMembers } from "../attach/cluster-file.ts";
-import { type Backend, CAPABILITIES, type Stack, type StartedBackend } from "./backend.ts";
+import {
+  type Backend,
+  CAPABILITIES,
+  type Stack,
+  type StartedBackend,
+  type StartedMember,
+} from "./backend.ts";
 import { nftTable } from "./nft.ts";
 import { type SshMember, SshSession } from "./ssh.ts";
 
@@ -81,16 +87,22 @@ class StartedSshBackend implements StartedBackend {
     if (this.destroyed) return;
     this.destroyed = true;
     const prefix = nftTable(`${this.session.runId}_`);
-    const script = [
-      `nft list tables inet 2>/dev/null | while read -r _ _ t; do case "$t" in ${prefix}*) nft delete table inet "$t";; esac; done`,
-      'rmdir -- "$1" 2>/dev/null',
-      "exit 0",
-    ].join("\n");
     await Promise.all(
-      [...this.members.values()].map((m) =>
-        m.exec(["sh", "-c", script, "sh", m.dir], { timeoutMs: 15_000 }).catch(() => undefined),
-      ),
+      [...this.members.values()].map(async (m) => {
+        await removeNftTables(m, prefix).catch(() => undefined);
+        await m.exec(["rmdir", "--", m.dir], { timeoutMs: 15_000 }).catch(() => undefined);
+      }),
     );
     await this.session.close();
   }
+}
+
+/**
+ * Deletes every nft table on the host whose name starts with `prefix` (one run's, or any pgchaos
+ * run's for a heal), in whichever family it was loaded; returns their names.
+ */
+export async function removeNftTables(host: StartedMember, prefix: string): Promise<string[]> {
+  const script = `nft list tables 2>/dev/null | while read -r _ family t; do case "$t" in "$1"*) nft delete table "$family" "$t" && echo "$t";; esac; done; exit 0`;
+  const removed = await host.exec(["sh", "-c", script, "sh", prefix], { timeoutMs: 15_000 });
+  return removed.stdout.split("\n").filter(Boolean);
 }

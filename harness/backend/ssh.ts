@@ -26,6 +26,7 @@ import type {
 } from "./backend.ts";
 import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
+import { isAlive } from "./state.ts";
 
 /**
  * Members that are somebody else's hosts, reached with the system OpenSSH client: Jepsen's
@@ -296,7 +297,7 @@ export function orphanSessions(): OrphanSession[] {
     } catch {
       // no pid file yet
     }
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) continue;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) continue;
     found.push({ runId: match[1] as string, dir, processes: processesMentioning(dir) });
   }
   return found;
@@ -304,15 +305,6 @@ export function orphanSessions(): OrphanSession[] {
 
 export function removeOrphanSession(session: OrphanSession): Promise<void> {
   return removeSessionDir(session.dir);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** PIDs whose command line names `text` (the session's own ssh processes). */
