@@ -24,9 +24,6 @@ import { nftRuleset, nftTable } from "./nft.ts";
 
 const PS = ["ps", "-eo", "pid=,ppid=,stat=,args="];
 
-/** What testcontainers names the engine's host when the engine runs on this machine. */
-const LOCAL_ENGINE = new Set(["localhost", "127.0.0.1", "::1"]);
-
 /** What `readFile` exits with for a path that does not exist (any other failure is an error). */
 const MISSING = 66;
 
@@ -46,7 +43,9 @@ export class DockerMember implements StartedMember {
     private readonly keeperPid: number,
     ports: Map<number, number>,
     /** `dir` is a tmpfs mount, which Docker's copy into a container cannot write to. */
-    private readonly dirIsTmpfs = false,
+    private readonly dirIsTmpfs: boolean,
+    /** Whether the member's network is routed on this machine (see `endpoint`). */
+    private readonly routedHere: () => boolean,
   ) {
     this.ports = ports;
     this.native = {
@@ -62,14 +61,15 @@ export class DockerMember implements StartedMember {
    * member then refuses connections as a host would. Through a published port, docker-proxy accepts
    * the connection and only then closes it, and libpq gives up on a multi-host URI at that first host
    * ("server closed the connection unexpectedly") instead of trying the next. On a remote engine,
-   * the engine's host and the port Docker mapped there (re-read after a reconnect).
+   * the engine's host and the port Docker mapped there (re-read after a reconnect). Not testcontainers'
+   * `getHost()`: inside a container (a CI runner's /.dockerenv) it names the default bridge's gateway
+   * even for an engine on this very machine.
    */
   endpoint(port: number): Endpoint {
     const mapped = this.ports.get(port);
     if (mapped === undefined)
       throw new Error(`port ${port} of ${this.name} is not published (MemberSpec.ports)`);
-    const host = this.started.getHost();
-    return LOCAL_ENGINE.has(host) ? { host: this.address, port } : { host, port: mapped };
+    return this.routedHere() ? { host: this.address, port } : { host: this.started.getHost(), port: mapped };
   }
 
   exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {

@@ -1,3 +1,4 @@
+import { networkInterfaces } from "node:os";
 import { type ContainerRuntimeClient, GenericContainer, Wait } from "testcontainers";
 import { UsageError } from "../common/errors.ts";
 import {
@@ -72,6 +73,12 @@ export class DockerBackend implements Backend {
     };
     try {
       const network = await createNetwork(engine, `pgchaos-${runId}`, labels);
+      // Asked when first dialled: the bridge gets its address only once a container joins.
+      let routed: boolean | undefined;
+      const routedHere = () => {
+        routed ??= isAddressOfThisMachine(network.gateway);
+        return routed;
+      };
       // Settled, not all: a failed member must not leave others starting after the cleanup below.
       const started = await Promise.allSettled(
         specs.map((spec) =>
@@ -82,6 +89,7 @@ export class DockerBackend implements Backend {
             network.name,
             { ...labels, [MEMBER_LABEL]: spec.name },
             this.options.diskBytes ?? null,
+            routedHere,
           ),
         ),
       );
@@ -189,6 +197,13 @@ async function createNetwork(
   }
 }
 
+/** The engine's bridge for a network has the network's gateway as its address on the engine's host. */
+function isAddressOfThisMachine(address: string): boolean {
+  return Object.values(networkInterfaces()).some((addresses) =>
+    addresses?.some((assigned) => assigned.address === address),
+  );
+}
+
 /** docker-init as PID 1 reaps the orphans HA software leaves (daemonised postmasters, agents' children). */
 class MemberContainer extends GenericContainer {
   withInit(): this {
@@ -204,6 +219,7 @@ async function startMember(
   network: string,
   labels: Record<string, string>,
   diskBytes: number | null,
+  routedHere: () => boolean,
 ): Promise<DockerMember> {
   const runId = labels[RUN_LABEL];
   const dir = `/var/lib/pgchaos/${spec.name}`;
@@ -255,6 +271,7 @@ async function startMember(
     Number(keeper),
     await mappedPorts(handle),
     diskBytes !== null,
+    routedHere,
   );
 }
 
