@@ -3,9 +3,10 @@ import type { StartedMember } from "../backend/backend.ts";
 import { nftTable } from "../backend/nft.ts";
 import { SshBackend, removeNftTables } from "../backend/ssh-backend.ts";
 import { pollUntil } from "../common/clock.ts";
+import { UsageError } from "../common/errors.ts";
 import { withConnection } from "../topology/sql.ts";
+import { attacherFor } from "./attachers.ts";
 import { type ClusterFile, databasePassword } from "./cluster-file.ts";
-import { attachPatroni } from "./patroni.ts";
 
 /**
  * `pgchaos heal --cluster`: undoes whatever a crashed or killed attached run left on the user's
@@ -15,8 +16,8 @@ import { attachPatroni } from "./patroni.ts";
  * is judged down, and the primary must be reachable again before its schemas can be dropped.
  */
 export async function healCluster(cluster: ClusterFile, say: (line: string) => void): Promise<number> {
-  if (cluster.ha !== "patroni")
-    throw new Error(`healing a ${cluster.ha} cluster is not supported yet (patroni only)`);
+  const attach = attacherFor(cluster.ha);
+  if (!attach) throw new UsageError(`healing a ${cluster.ha} cluster is not supported yet`);
   const password = databasePassword(cluster);
   const builder = new SshBackend(cluster, `heal${randomBytes(3).toString("hex")}`);
   let actions = 0;
@@ -26,7 +27,7 @@ export async function healCluster(cluster: ClusterFile, say: (line: string) => v
   };
   try {
     const backend = await builder.start();
-    const topology = await attachPatroni({ backend, cluster, password, schema: "public" });
+    const topology = await attach({ backend, cluster, password, schema: "public" });
     const hosts = cluster.members.map((m) => ({ member: m, host: backend.member(m.name) }));
     for (const { member, host } of hosts) {
       for (const pid of await stoppedProcesses(host)) {
@@ -38,7 +39,7 @@ export async function healCluster(cluster: ClusterFile, say: (line: string) => v
     }
     for (const { member, host } of hosts) {
       const component = member.roles.includes("postgres") ? "ha_agent" : "dcs";
-      const process = component === "ha_agent" ? topology.agentCommand : /(^|[\s/])etcd(\s|$)/;
+      const process = component === "ha_agent" ? topology.agentCommand : topology.coordinatorCommand;
       if ((await host.processes()).some((p) => process.test(p.command))) continue;
       const command = member.services[component].start;
       const started = await host.exec(["sh", "-c", command], { timeoutMs: 120_000 });

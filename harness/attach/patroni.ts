@@ -5,28 +5,28 @@ import { composeTopology } from "../topology/compose.ts";
 import { componentVersions } from "../topology/members.ts";
 import { PATRONI_REST_PORT, PatroniClient } from "../topology/patroni-client.ts";
 import type { Parameters } from "../topology/sql.ts";
-import type { Deployment, StartMode, Topology } from "../topology/topology.ts";
-import type { ClusterFile, ClusterMember, Component } from "./cluster-file.ts";
+import type { Deployment, StartMode } from "../topology/topology.ts";
+import {
+  type AttachContext,
+  type AttachedTopology,
+  attachedLogin,
+  attachedMembers,
+  attachedNodes,
+  runService,
+} from "./attachment.ts";
+import type { Component } from "./cluster-file.ts";
 
 /**
  * A Patroni cluster pgchaos did not start: its members are the cluster file's, who leads is what
- * Patroni's REST API says when asked (the shared PatroniClient), and a member stops and starts
- * through the file's `services` commands run on its host — never by spawning anything of pgchaos's.
+ * Patroni's REST API says when asked (the shared PatroniClient).
  */
-export interface AttachContext {
-  backend: StartedBackend;
-  cluster: ClusterFile;
-  /** The workload role's password (password_env or ~/.pgpass). */
-  password: string;
-  /** The run's own schema, first on every session's search_path: the workload's tables go there. */
-  schema: string;
-}
-
-export async function attachPatroni(context: AttachContext): Promise<Topology> {
-  const nodes = context.cluster.members.filter((m) => m.roles.includes("postgres")).map((m) => m.name);
+export async function attachPatroni(context: AttachContext): Promise<AttachedTopology> {
+  const nodes = attachedNodes(context.cluster);
   const dcs = await readDcsConfig(context.backend, nodes);
   const deployment = new PatroniAttachment(context, nodes, dcs);
-  return composeTopology(deployment.client, deployment);
+  return Object.assign(composeTopology(deployment.client, deployment), {
+    coordinatorCommand: /(^|[\s/])etcd(\s|$)/,
+  });
 }
 
 /** The cluster's own DCS config (GET /config from any node): whether it runs synchronous_mode. */
@@ -57,23 +57,16 @@ class PatroniAttachment implements Deployment {
     private readonly nodes: string[],
     private readonly dcs: Record<string, unknown>,
   ) {
-    const { cluster, password, schema } = context;
     this.client = new PatroniClient(context.backend, nodes, {
-      password,
+      login: attachedLogin(context),
       synchronous: dcs.synchronous_mode === true || dcs.synchronous_mode === "on",
       // The user's Patroni logs where its own config says (often journald): events come from /history.
       logFiles: () => [],
-      login: { user: cluster.database.role, database: cluster.database.name },
-      sessionOptions: `-c search_path=${schema}`,
     });
   }
 
   members(): Member[] {
-    return this.context.cluster.members.map((m) => ({
-      name: m.name,
-      kind: m.roles.includes("postgres") ? "postgres" : "dcs",
-      address: m.address,
-    }));
+    return attachedMembers(this.context.cluster);
   }
 
   /** Nothing to start: the cluster runs already. Only checks that Patroni answers for it. */
@@ -91,37 +84,19 @@ class PatroniAttachment implements Deployment {
   }
 
   async stopMember(member: string): Promise<void> {
-    await this.service(member, this.componentOf(member), "stop");
+    await runService(this.context, member, this.componentOf(member), "stop");
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {
-    await this.service(member, this.componentOf(member), "start");
+    await runService(this.context, member, this.componentOf(member), "start");
   }
 
   async startAgent(member: string): Promise<void> {
-    await this.service(member, "ha_agent", "start");
+    await runService(this.context, member, "ha_agent", "start");
   }
 
   private componentOf(member: string): Component {
     return this.nodes.includes(member) ? "ha_agent" : "dcs";
-  }
-
-  /** The cluster file's command for this member, run by the host's shell as root (sudo -n when asked). */
-  private async service(member: string, component: Component, verb: "stop" | "start"): Promise<void> {
-    const command = this.clusterMember(member).services[component][verb];
-    const result = await this.context.backend
-      .member(member)
-      .exec(["sh", "-c", command], { timeoutMs: 120_000 });
-    if (result.code !== 0) {
-      const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2).join(" | ");
-      throw new Error(`${component} ${verb} on ${member} (${command}) exited ${result.code}: ${last}`);
-    }
-  }
-
-  private clusterMember(name: string): ClusterMember {
-    const found = this.context.cluster.members.find((m) => m.name === name);
-    if (!found) throw new Error(`no member ${name} in ${this.context.cluster.file}`);
-    return found;
   }
 
   async versions(): Promise<Record<string, string>> {

@@ -4,8 +4,9 @@ import { basename, join } from "node:path";
 import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
 import type { AgentMessage } from "../agent/protocol.ts";
+import { attacherFor } from "../attach/attachers.ts";
+import type { Attacher } from "../attach/attachment.ts";
 import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
-import { attachPatroni } from "../attach/patroni.ts";
 import type { MemberSpec, StartedBackend } from "../backend/backend.ts";
 import { type BackendChoice, createBackend, diskBytesFor } from "../backend/index.ts";
 import { SshBackend } from "../backend/ssh-backend.ts";
@@ -147,7 +148,12 @@ export async function runScenario(
     const context: TopologyContext = { backend, scenario, runId, password: randomBytes(12).toString("hex") };
     const base =
       attach && attachPassword !== null
-        ? await attachPatroni({ backend, cluster: attach, password: attachPassword, schema })
+        ? await (attacherFor(attach.ha) as Attacher)({
+            backend,
+            cluster: attach,
+            password: attachPassword,
+            schema,
+          })
         : kind.create(context);
     const entryPoints = scenario.entrypoints
       .filter(isProxy)
@@ -196,8 +202,8 @@ export async function runScenario(
 export function checkAttachable(scenario: Scenario, topology: TopologyName, cluster: ClusterFile): void {
   if (topology !== cluster.ha)
     throw new UsageError(`${cluster.file}: the cluster runs ${cluster.ha}, not ${topology}`);
-  if (cluster.ha !== "patroni")
-    throw new UsageError(`${cluster.file}: attaching to ${cluster.ha} is not supported yet (patroni only)`);
+  if (!attacherFor(cluster.ha))
+    throw new UsageError(`${cluster.file}: attaching to ${cluster.ha} is not supported yet`);
   const proxy = scenario.entrypoints.find((e) => e !== "direct");
   if (proxy)
     throw new UsageError(

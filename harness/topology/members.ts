@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../backend/backend.ts";
 import type { Member } from "../run/record.ts";
-import type { PostgresEndpoint } from "./topology.ts";
+import type { ClientLogin, PostgresEndpoint } from "./topology.ts";
 import { multiHostUri } from "./uri.ts";
 
 export const POSTGRES_USER = "postgres";
@@ -148,11 +148,17 @@ export function nodesUri(backend: StartedBackend, nodes: string[]): string {
   return multiHostUri(nodes.map((node) => ({ host: backend.member(node).address, port: POSTGRES_PORT })));
 }
 
-/** How the harness's clients reach a member's PostgreSQL. */
+/** How the harness's clients reach a member's PostgreSQL (`database` overrides the login's). */
 export function postgresEndpoint(
   member: StartedMember,
-  password: string,
-  database = "postgres",
+  login: ClientLogin,
+  database?: string,
 ): PostgresEndpoint {
-  return { ...member.endpoint(POSTGRES_PORT), user: POSTGRES_USER, password, database };
+  return {
+    ...member.endpoint(POSTGRES_PORT),
+    user: login.user ?? POSTGRES_USER,
+    password: login.password,
+    database: database ?? login.database ?? "postgres",
+    ...(login.sessionOptions ? { options: login.sessionOptions } : {}),
+  };
 }

@@ -5,7 +5,14 @@ import { httpRequest } from "../common/http.ts";
 import { formatLsn } from "../verify/lsn.ts";
 import { nodesUri, postgresEndpoint } from "./members.ts";
 import { parsePatroniLog } from "./patroni-log.ts";
-import type { ClusterStatus, HaClient, HaEvent, HaPromotion, PostgresEndpoint } from "./topology.ts";
+import type {
+  ClientLogin,
+  ClusterStatus,
+  HaClient,
+  HaEvent,
+  HaPromotion,
+  PostgresEndpoint,
+} from "./topology.ts";
 
 const REST_TIMEOUT_MS = 1000;
 /** Patroni's REST API, on every node (restapi.listen in fixtures/patroni/patroni.yml). */
@@ -22,16 +29,11 @@ interface PatroniMember {
 }
 
 export interface PatroniClientOptions {
-  /** The PostgreSQL superuser's password (the harness's clients log in with it). */
-  password: string;
+  login: ClientLogin;
   /** synchronous_mode: healthy then also needs a synchronous standby. */
   synchronous: boolean;
   /** Where each node's Patroni log is, inside the member (the source of notable events). */
   logFiles: (member: string) => string[];
-  /** The role and database the harness logs in as; default postgres/postgres (a cluster it deployed). */
-  login?: { user: string; database: string };
-  /** libpq startup options for every session (an attached run's own search_path). */
-  sessionOptions?: string;
 }
 
 /**
@@ -190,13 +192,7 @@ export class PatroniClient implements HaClient {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    const { login, sessionOptions, password } = this.options;
-    const endpoint = postgresEndpoint(this.backend.member(member), password, login?.database);
-    return {
-      ...endpoint,
-      ...(login ? { user: login.user } : {}),
-      ...(sessionOptions ? { options: sessionOptions } : {}),
-    };
+    return postgresEndpoint(this.backend.member(member), this.options.login);
   }
 }
 

@@ -47,7 +47,7 @@ class PatroniDeployment implements Deployment {
     this.etcd = new EtcdCluster(context.backend, context.runId, ETCD_NAMES);
     this.dcs = this.dcsSettings();
     this.client = new PatroniClient(context.backend, this.nodes, {
-      password: context.password,
+      login: { password: context.password },
       synchronous: this.dcs.synchronous_mode === true,
       logFiles: (member) => this.logFiles(member),
     });

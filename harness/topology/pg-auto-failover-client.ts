@@ -2,9 +2,14 @@ import type pg from "pg";
 import type { StartedBackend } from "../backend/backend.ts";
 import { postgresEndpoint } from "./members.ts";
 import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "./sql.ts";
-import type { ClusterStatus, HaClient, HaEvent, HaPromotion, PostgresEndpoint } from "./topology.ts";
-
-const DATABASE = "postgres";
+import type {
+  ClientLogin,
+  ClusterStatus,
+  HaClient,
+  HaEvent,
+  HaPromotion,
+  PostgresEndpoint,
+} from "./topology.ts";
 
 /** States in which a node is the writable primary, once it reports the state the monitor assigned. */
 const PRIMARY_STATES = new Set(["single", "wait_primary", "primary", "join_primary", "apply_settings"]);
@@ -26,7 +31,7 @@ interface EventRow {
 }
 
 export interface PgAutoFailoverClientOptions {
-  password: string;
+  login: ClientLogin;
   /** The monitor's member name. */
   monitor: string;
   /** Runs `pg_autoctl <args>` on the monitor, against its own data directory; resolves with its stdout. */
@@ -187,6 +192,6 @@ export class PgAutoFailoverClient implements HaClient {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.backend.member(member), this.options.password, DATABASE);
+    return postgresEndpoint(this.backend.member(member), this.options.login);
   }
 }

@@ -68,7 +68,7 @@ class PgAutoFailoverDeployment implements Deployment {
     this.nodes = nodeNames(context.scenario.cluster.nodes);
     this.settingsUsed = { ...(context.scenario.cluster.ha.pg_auto_failover ?? {}) };
     this.client = new PgAutoFailoverClient(context.backend, this.nodes, {
-      password: context.password,
+      login: { password: context.password },
       monitor: MONITOR,
       autoctl: (args, timeoutMs) =>
         this.autoctl(MONITOR, [...args, "--pgdata", this.pgdata(MONITOR)], timeoutMs),

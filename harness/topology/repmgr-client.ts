@@ -1,7 +1,14 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import { nodesUri, postgresEndpoint } from "./members.ts";
 import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "./sql.ts";
-import type { ClusterStatus, HaClient, HaEvent, HaPromotion, PostgresEndpoint } from "./topology.ts";
+import type {
+  ClientLogin,
+  ClusterStatus,
+  HaClient,
+  HaEvent,
+  HaPromotion,
+  PostgresEndpoint,
+} from "./topology.ts";
 
 interface EventRow {
   ms: number;
@@ -12,7 +19,7 @@ interface EventRow {
 }
 
 export interface RepmgrClientOptions {
-  password: string;
+  login: ClientLogin;
   /** The witness's member name. */
   witness: string;
   /** Runs `repmgr <args>` on a member with its own repmgr.conf; resolves with its stdout. */
@@ -166,6 +173,6 @@ export class RepmgrClient implements HaClient {
   }
 
   endpoint(member: string): PostgresEndpoint {
-    return postgresEndpoint(this.backend.member(member), this.options.password);
+    return postgresEndpoint(this.backend.member(member), this.options.login);
   }
 }

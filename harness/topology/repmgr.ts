@@ -62,7 +62,7 @@ class RepmgrDeployment implements Deployment {
   constructor(private readonly context: TopologyContext) {
     this.nodes = nodeNames(context.scenario.cluster.nodes);
     this.client = new RepmgrClient(context.backend, this.nodes, {
-      password: context.password,
+      login: { password: context.password },
       witness: WITNESS,
       repmgr: (member, args, timeoutMs) => this.repmgr(member, args, timeoutMs),
     });

@@ -39,6 +39,20 @@ export interface HaEvent {
   text: string;
 }
 
+/**
+ * How the harness's clients log in: to a cluster it deployed, as postgres with the run's password;
+ * to an attached one, as the cluster file's role, with the run's own schema first on search_path.
+ */
+export interface ClientLogin {
+  password: string;
+  /** Default postgres. */
+  user?: string;
+  /** Default postgres. */
+  database?: string;
+  /** libpq startup options for every session (`-c search_path=…`). */
+  sessionOptions?: string;
+}
+
 export interface PostgresEndpoint {
   host: string;
   port: number;

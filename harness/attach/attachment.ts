@@ -1,0 +1,88 @@
+import type { StartedBackend } from "../backend/backend.ts";
+import type { Member } from "../run/record.ts";
+import type { TopologyName } from "../scenario/schema.ts";
+import type { ClientLogin, Topology } from "../topology/topology.ts";
+import type { ClusterFile, ClusterMember, Component } from "./cluster-file.ts";
+
+/**
+ * What every attach deployment shares: a cluster pgchaos did not start, reached over SSH. Who leads
+ * is always asked of the HA manager; a member stops and starts through the cluster file's
+ * `services` commands run on its host — never by spawning anything of pgchaos's.
+ */
+export interface AttachContext {
+  backend: StartedBackend;
+  cluster: ClusterFile;
+  /** The workload role's password (password_env or ~/.pgpass). */
+  password: string;
+  /** The run's own schema, first on every session's search_path: the workload's tables go there. */
+  schema: string;
+}
+
+/** An attached cluster's Topology, plus what `pgchaos heal` looks for to tell a component is running. */
+export interface AttachedTopology extends Topology {
+  /** The `dcs` component's process (etcd; the monitor's pg_autoctl; the witness's repmgrd). */
+  readonly coordinatorCommand: RegExp;
+}
+
+/** Builds the Topology of a running cluster of one HA manager from its cluster file. */
+export type Attacher = (context: AttachContext) => Promise<AttachedTopology>;
+
+/** The cluster file's role, database and the run's search_path: how every client of an attached run logs in. */
+export function attachedLogin({ cluster, password, schema }: AttachContext): ClientLogin {
+  return {
+    password,
+    user: cluster.database.role,
+    database: cluster.database.name,
+    sessionOptions: `-c search_path=${schema}`,
+  };
+}
+
+/** Members with the postgres role, in the file's order. */
+export function attachedNodes(cluster: ClusterFile): string[] {
+  return cluster.members.filter((m) => m.roles.includes("postgres")).map((m) => m.name);
+}
+
+/** The one member with this role hint (the monitor, the witness); the schema guarantees it for the monitor. */
+export function memberWithRole(cluster: ClusterFile, role: "monitor" | "witness" | "dcs"): ClusterMember {
+  const found = cluster.members.find((m) => m.roles.includes(role));
+  if (!found) throw new Error(`${cluster.file}: no member has roles: [${role}]`);
+  return found;
+}
+
+/** The run record's members: the role hints become kinds (a PostgreSQL node wins over a hint). */
+export function attachedMembers(cluster: ClusterFile): Member[] {
+  return cluster.members.map((m) => ({
+    name: m.name,
+    kind: m.roles.includes("postgres")
+      ? "postgres"
+      : m.roles.includes("monitor")
+        ? "monitor"
+        : m.roles.includes("witness")
+          ? "witness"
+          : "dcs",
+    address: m.address,
+  }));
+}
+
+export function clusterMember(cluster: ClusterFile, name: string): ClusterMember {
+  const found = cluster.members.find((m) => m.name === name);
+  if (!found) throw new Error(`no member ${name} in ${cluster.file}`);
+  return found;
+}
+
+/** The cluster file's command for a component, run by the host's shell as root (sudo -n when asked). */
+export async function runService(
+  context: AttachContext,
+  member: string,
+  component: Component,
+  verb: "stop" | "start",
+): Promise<void> {
+  const command = clusterMember(context.cluster, member).services[component][verb];
+  const result = await context.backend.member(member).exec(["sh", "-c", command], { timeoutMs: 120_000 });
+  if (result.code !== 0) {
+    const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2).join(" | ");
+    throw new Error(`${component} ${verb} on ${member} (${command}) exited ${result.code}: ${last}`);
+  }
+}
+
+export type AttacherRegistry = { readonly [K in TopologyName]: Attacher | null };
