@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type ClusterFile, databasePassword, loadClusterFile } from "./attach/cluster-file.ts";
+import { type Check, checkCluster, formatChecks } from "./attach/doctor.ts";
 import { healCluster } from "./attach/heal.ts";
 import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.ts";
 import { chooseBackend } from "./backend/index.ts";
@@ -17,6 +18,7 @@ import { shortImageId } from "./report/format.ts";
 import { invocationReporter, runFilesReporter, terminalReporter } from "./report/plan-reporters.ts";
 import type { PlanReporter } from "./report/reporter.ts";
 import { useColor } from "./report/terminal.ts";
+import { askCluster, describePlan } from "./run/dry-run.ts";
 import { executePlan } from "./run/execute.ts";
 import { mergeShards } from "./run/merge.ts";
 import { type SuiteInfo, readPlanFile } from "./run/plan-file.ts";
@@ -29,9 +31,10 @@ import { isSuiteFile, loadSuite } from "./scenario/suite.ts";
 
 const USAGE = `usage:
   pgchaos run <scenario.yaml…> [--topology t] [--backend local|docker] [--stack bookworm|trixie]
-                               [--image name:tag] [--out dir] [--keep] [plan options]
-  pgchaos run <scenario.yaml…> --cluster <cluster.yaml> [--yes] [--out dir] [plan options]
-                         attach to a running cluster over SSH; faults need --yes or allow_faults: true
+                               [--image name:tag] [--out dir] [--keep] [--dry-run] [plan options]
+  pgchaos run <scenario.yaml…> --cluster <cluster.yaml> [--yes] [--dry-run] [--out dir] [plan options]
+                         attach to a running cluster over SSH; faults need --yes or allow_faults: true;
+                         --dry-run prints each step with the members it would hit, and runs nothing
   pgchaos certify <suite.yaml> [--out dir] [plan options]
                          run a certification suite; exit 0 only if every threshold held
   pgchaos merge <dir…> [--out dir]
@@ -41,7 +44,9 @@ const USAGE = `usage:
   pgchaos heal --cluster <cluster.yaml>
                          undo what a crashed attached run left: nft tables, frozen processes,
                          stopped components (started with the file's commands), workload schemas
-  pgchaos doctor         what is missing, with the command that fixes it
+  pgchaos doctor [--cluster <cluster.yaml>]
+                         what is missing, with the command that fixes it; with --cluster, what an
+                         attached run needs there (ssh, root or sudo, nft, services, HA manager, role)
   pgchaos --help | --version
 
 plan options:
@@ -89,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     case "heal":
       return healCommand(rest);
     case "doctor":
-      return doctorCommand();
+      return doctorCommand(rest);
     default:
       throw new UsageError(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
   }
@@ -115,6 +120,7 @@ function parse(args: string[]) {
         resume: { type: "boolean", default: false },
         cluster: { type: "string" },
         yes: { type: "boolean", default: false },
+        "dry-run": { type: "boolean", default: false },
       },
     });
   } catch (error) {
@@ -168,6 +174,15 @@ async function runCommand(args: string[]): Promise<number> {
     seed: planSeed(values, out, null),
   });
   if (cluster) checkAttachPlan(plan, cluster, values);
+  if (values["dry-run"]) {
+    const runs = selectRuns(plan, {
+      shard: values.shard === undefined ? undefined : parseShard(values.shard),
+      only: values.only,
+    });
+    const attached = cluster ? { cluster, now: await askCluster(cluster) } : null;
+    for (const line of describePlan({ ...plan, runs }, attached)) console.log(line);
+    return 0;
+  }
   return executeCommand(plan, values, out, null, cluster);
 }
 
@@ -196,7 +211,7 @@ function checkAttachPlan(plan: Plan, cluster: ClusterFile, values: Flags): void 
   if (values.workers !== undefined && values.workers !== "1")
     throw new UsageError(`--workers ${values.workers}: an attached cluster runs one scenario at a time`);
   for (const run of plan.runs) checkAttachable(run.scenario, run.topology, cluster);
-  if (values.yes || cluster.allowFaults) return;
+  if (values.yes || cluster.allowFaults || values["dry-run"]) return;
   const destructive = plan.runs.find((run) =>
     run.scenario.steps.some((step) => step.kind === "fault" || step.kind === "nemesis"),
   );
@@ -363,13 +378,20 @@ function harnessStillRunning(pid: number): boolean {
   }
 }
 
-async function doctorCommand(): Promise<number> {
-  const print = (checks: { what: string; ok: boolean; fix: string }[]) => {
-    for (const check of checks)
-      console.log(
-        `${check.ok ? "ok     " : "MISSING"} ${check.what}${check.ok ? "" : `\n        fix: ${check.fix}`}`,
-      );
+async function doctorCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args);
+  if (positionals.length > 0)
+    throw new UsageError(`doctor takes no file but --cluster <cluster.yaml>\n${USAGE}`);
+  const print = (checks: Check[]) => {
+    for (const line of formatChecks(checks)) console.log(line);
   };
+  if (values.cluster !== undefined) {
+    const cluster = loadClusterFile(values.cluster);
+    console.log(`cluster ${cluster.name} (${cluster.ha}, ${cluster.members.length} members, over ssh):`);
+    const checks = await checkCluster(cluster);
+    print(checks);
+    return checks.every((c) => c.ok) ? 0 : 2;
+  }
   console.log("backend local (network namespaces, the host's packages):");
   const local = await preflight("local", [...TOPOLOGIES, ...ENTRYPOINTS]);
   print(local);

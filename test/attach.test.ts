@@ -1,17 +1,14 @@
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import type { StartedBackend } from "../harness/backend/backend.ts";
-import { LocalBackend } from "../harness/backend/local.ts";
-import { pollUntil } from "../harness/common/clock.ts";
-import { loadScenario } from "../harness/scenario/scenario.ts";
+import { parse, stringify } from "yaml";
+import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
+import type { Member } from "../harness/run/record.ts";
 import { memberEnv, processLog } from "../harness/topology/members.ts";
-import { patroni } from "../harness/topology/patroni.ts";
 import { withConnection } from "../harness/topology/sql.ts";
 import type { Topology } from "../harness/topology/topology.ts";
+import { type AttachFixture, adoptService, provisionForAttach, serviceScript } from "./attach-fixture.ts";
 import {
   type CliResult,
   ROOT,
@@ -22,136 +19,55 @@ import {
   resultOf,
   runScenarioFile,
 } from "./helpers.ts";
-import { makeKeys, startSshd } from "./sshd.ts";
-
-/**
- * Issue 14's acceptance shape, Patroni only: a cluster the local backend starts and leaves running,
- * with an sshd in every member's namespace, then a separate `pgchaos run --cluster` that knows it
- * only through a cluster file, SSH, and TCP to PostgreSQL and Patroni's REST port.
- */
 
 const SCENARIO = join(ROOT, "scenarios/kill-primary.yaml");
-const PASSWORD_ENV = "PGCHAOS_ATTACH_TEST_PASSWORD";
-const runId = `a${randomBytes(2).toString("hex")}`;
-const password = randomBytes(8).toString("hex");
-const scenario = loadScenario(SCENARIO);
 
-let builder: LocalBackend;
+let fixture: AttachFixture;
 let backend: StartedBackend;
 let topology: Topology;
 let work: string;
 let clusterFile: string;
+let runId: string;
 
-/**
- * The member's Patroni as a service: started exactly as the local deployment starts it (as
- * postgres, its environment, its config, appending to its log), stopped with SIGTERM and a wait.
- */
-function serviceScript(name: string): string {
-  const member = backend.member(name);
-  const env = Object.entries(memberEnv(member, backend.stack.postgresBin)).map(([k, v]) => `${k}=${v}`);
-  return [
-    "#!/bin/sh",
-    `pidfile=${member.dir}/patroni.pid`,
-    'case "$1" in',
-    "start)",
-    '  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then exit 0; fi',
-    `  cd ${member.dir} || exit 1`,
-    // setsid, setpriv and env each exec in place: $! is Patroni's own PID.
-    `  setsid setpriv --reuid=postgres --regid=postgres --init-groups -- env -i ${env.join(" ")} /usr/bin/patroni ${member.dir}/patroni.yml >>${processLog(member)} 2>&1 </dev/null &`,
-    '  echo $! >"$pidfile" ;;',
-    "stop)",
-    '  pid=$(cat "$pidfile" 2>/dev/null) || exit 0',
-    '  kill -TERM "$pid" 2>/dev/null || exit 0',
-    '  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done ;;',
-    '*) echo "usage: $0 start|stop" >&2; exit 2 ;;',
-    "esac",
-    "",
-  ].join("\n");
+/** Each node's Patroni as a service, started exactly as the local deployment starts it. */
+async function patroniService(member: StartedMember, kind: Member["kind"], backend: StartedBackend) {
+  if (kind !== "postgres") return undefined;
+  const pidfile = join(member.dir, "patroni.pid");
+  const script = join(member.dir, "patroni-service.sh");
+  await member.writeFile(
+    script,
+    serviceScript({
+      pidfile,
+      cwd: member.dir,
+      user: "postgres",
+      env: memberEnv(member, backend.stack.postgresBin),
+      argv: ["/usr/bin/patroni", join(member.dir, "patroni.yml")],
+      log: processLog(member),
+    }),
+    { mode: 0o755 },
+  );
+  await adoptService(member, /\/usr\/bin\/patroni /, pidfile);
+  const service = { start: `${script} start`, stop: `${script} stop` };
+  return { ha_agent: service, postgres: service };
 }
 
-const healthy = () =>
-  pollUntil(async () => ((await topology.status()).healthy ? true : undefined), 120_000, 500);
-
-/** Names of pgchaos's tables and schemas on the cluster's primary. */
-async function pgchaosObjects(): Promise<string[]> {
-  const primary = (await topology.status()).primary as string;
-  return withConnection(topology.endpoint(primary), async (client) => {
-    const rows = await client.query<{ name: string }>(
-      "select nspname as name from pg_namespace where nspname like 'pgchaos%' " +
-        "union all select schemaname || '.' || tablename from pg_tables where tablename like 'pgchaos%'",
-    );
-    return rows.rows.map((r) => r.name);
-  });
-}
-
-/** nftables tables in every member's namespace whose name says pgchaos. */
-async function pgchaosTables(): Promise<string[]> {
-  const found: string[] = [];
-  for (const { name } of topology.members()) {
-    const listed = await backend.member(name).exec(["nft", "list", "tables"]);
-    for (const line of listed.stdout.split("\n"))
-      if (line.includes("pgchaos")) found.push(`${name}: ${line}`);
-  }
-  return found;
-}
+const healthy = () => fixture.healthy();
+const pgchaosObjects = () => fixture.pgchaosObjects();
+const pgchaosTables = () => fixture.pgchaosTables();
 
 describe("attach: kill-primary on a running Patroni cluster, over SSH only", () => {
   let run: ScenarioRun;
   let refused: CliResult;
 
   beforeAll(async () => {
-    builder = new LocalBackend(runId);
-    backend = await builder.start(
-      patroni.members(scenario).map(({ name }) => ({ name, ports: [...patroni.harnessPorts, 22] })),
-    );
-    topology = patroni.create({ backend, scenario, runId, password });
-    await topology.start();
-    expect(await healthy()).toBe(true);
-
-    work = mkdtempSync(join(tmpdir(), "pgchaos-test-attach-"));
-    const { clientKey, clientPub: pub, hostKey } = await makeKeys(work);
-    const nodes = topology.postgresMembers();
-    for (const { name } of topology.members()) {
-      const member = backend.member(name);
-      await startSshd(member, pub, hostKey);
-      if (nodes.includes(name))
-        await member.writeFile(join(member.dir, "patroni-service.sh"), serviceScript(name), { mode: 0o755 });
-    }
-    clusterFile = join(work, "cluster.yaml");
-    const service = (name: string) => {
-      const script = join(backend.member(name).dir, "patroni-service.sh");
-      return { start: `${script} start`, stop: `${script} stop` };
-    };
-    writeFileSync(
-      clusterFile,
-      stringify({
-        name: `test-${runId}`,
-        ha: "patroni",
-        ssh: { user: "root", key: clientKey },
-        members: topology.members().map((m) => ({
-          name: m.name,
-          host: m.address,
-          roles: m.kind === "postgres" ? ["postgres"] : ["dcs"],
-          // Not /var/tmp/pgchaos: the namespaces share this machine's filesystem with other runs.
-          ssh: { dir: join(backend.member(m.name).dir, "pgchaos-attach") },
-          ...(m.kind === "postgres"
-            ? { services: { ha_agent: service(m.name), postgres: service(m.name) } }
-            : {}),
-        })),
-        database: { role: "postgres", password_env: PASSWORD_ENV },
-      }),
-    );
-    process.env[PASSWORD_ENV] = password;
+    fixture = await provisionForAttach("patroni", SCENARIO, patroniService);
+    ({ backend, topology, work, clusterFile, runId } = fixture);
     // The safety gate first: without --yes (or allow_faults) nothing runs.
     refused = pgchaos(["run", SCENARIO, "--cluster", clusterFile, "--out", join(work, "refused")]);
     run = runScenarioFile("kill-primary.yaml", ["--topology", "patroni", "--cluster", clusterFile, "--yes"]);
   });
 
-  afterAll(async () => {
-    delete process.env[PASSWORD_ENV];
-    await builder?.destroy();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => fixture?.destroy());
 
   it("refuses a scenario with faults without --yes or allow_faults, before connecting", () => {
     expect(refused.code).toBe(2);
@@ -199,6 +115,47 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
     for (const { name } of topology.members())
       expect(existsSync(join(backend.member(name).dir, "pgchaos-attach")), name).toBe(false);
     expect(leftovers(attached)).toEqual([]);
+  });
+
+  it("doctor --cluster: all ok on the healthy cluster; an unreachable host and a missing service command each one line with its fix, exit 2", () => {
+    const ok = pgchaos(["doctor", "--cluster", clusterFile]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const lines = ok.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^cluster test-\w+ \(patroni, 6 members, over ssh\):$/);
+    expect(lines.slice(1).filter((line) => !line.startsWith("ok "))).toEqual([]);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ok +n1: ssh root@\S+, commands as root \(root login\)$/),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^ok +n2: nftables$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ok +patroni reports: /));
+    expect(lines).toContain("ok      role postgres may create the run's own schema in postgres");
+
+    const file = parse(readFileSync(clusterFile, "utf8")) as {
+      members: { name: string; ssh: Record<string, unknown>; services?: Record<string, unknown> }[];
+    };
+    const [n1, n2] = file.members;
+    if (!n1 || !n2) throw new Error("cluster file without n1, n2");
+    n1.ssh.port = 2222; // nothing listens there
+    n2.services = {
+      ...n2.services,
+      ha_agent: { stop: "nosuchctl stop patroni", start: "nosuchctl start patroni" },
+    };
+    const broken = join(work, "broken.yaml");
+    writeFileSync(broken, stringify(file));
+    const bad = pgchaos(["doctor", "--cluster", broken]);
+    expect(bad.code, bad.stdout + bad.stderr).toBe(2);
+    const problems = bad.stdout.split("\n").filter((line) => line.startsWith("MISSING"));
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(
+      /^MISSING n1: ssh root@\S+: ssh to n1 failed .* — fix: check host, port, user and key for n1/,
+    );
+    expect(problems[1]).toMatch(
+      /^MISSING n2: ha_agent stop: nosuchctl stop patroni \(no nosuchctl\) — fix: set services\.ha_agent\.stop for n2/,
+    );
+    expect(problems[2]).toMatch(/^MISSING n2: ha_agent start: nosuchctl start patroni/);
+    // The HA manager is not asked while a host is unreachable: no second-order failures.
+    expect(bad.stdout).not.toMatch(/patroni reports/);
+    expect(leftovers(runId)).toEqual([]);
   });
 
   it("pgchaos heal --cluster undoes what a killed run leaves (table, frozen agent, dead agent, schema), then finds nothing", async () => {
@@ -296,7 +253,7 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
   });
 
   it("tears the provisioned cluster down without leftovers", async () => {
-    await builder.destroy();
+    await fixture.destroy();
     expect(leftovers(runId)).toEqual([]);
   });
 });

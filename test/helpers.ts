@@ -38,6 +38,8 @@ export function pgchaos(args: string[], options: { asUser?: string; group?: stri
  * checkout is bind-mounted at a readable path in a private mount namespace that dies with the command.
  */
 function asOtherUser(user: string, args: string[], group?: string): CliResult {
+  // The CLI's bundle is built here first, as root: the other user cannot write the checkout's cache.
+  pgchaos(["--version"]);
   const view = mkdtempSync(join(tmpdir(), "pgchaos-view-"));
   chmodSync(view, 0o755);
   try {

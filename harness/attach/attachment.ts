@@ -1,6 +1,8 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import type { Member } from "../run/record.ts";
 import type { TopologyName } from "../scenario/schema.ts";
+import { postgresEndpoint } from "../topology/members.ts";
+import { withConnection } from "../topology/sql.ts";
 import type { ClientLogin, Topology } from "../topology/topology.ts";
 import type { ClusterFile, ClusterMember, Component } from "./cluster-file.ts";
 
@@ -22,6 +24,12 @@ export interface AttachContext {
 export interface AttachedTopology extends Topology {
   /** The `dcs` component's process (etcd; the monitor's pg_autoctl; the witness's repmgrd). */
   readonly coordinatorCommand: RegExp;
+  /**
+   * The postmaster, where PostgreSQL is a service of its own that the agent does not start
+   * (repmgr's, on every member): heal brings a member whose PostgreSQL is down back with
+   * startMember(…, "repair"), agent included. Absent: the agent runs PostgreSQL (Patroni, pg_autoctl).
+   */
+  readonly postgresCommand?: RegExp;
 }
 
 /** Builds the Topology of a running cluster of one HA manager from its cluster file. */
@@ -83,6 +91,26 @@ export async function runService(
     const last = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-2).join(" | ");
     throw new Error(`${component} ${verb} on ${member} (${command}) exited ${result.code}: ${last}`);
   }
+}
+
+/**
+ * A node's data directory: the cluster file's `pgdata`, else what PostgreSQL itself reports
+ * (`data_directory` needs a superuser or pg_read_all_settings; doctor checks it).
+ */
+export async function dataDirectory(context: AttachContext, member: string): Promise<string> {
+  const named = clusterMember(context.cluster, member).pgdata;
+  if (named) return named;
+  const endpoint = postgresEndpoint(context.backend.member(member), attachedLogin(context));
+  const shown = await withConnection(endpoint, async (client) => {
+    const result = await client.query<{ data_directory: string }>("show data_directory");
+    return result.rows[0]?.data_directory;
+  }).catch((error: unknown) => {
+    throw new Error(
+      `${member}: cannot read data_directory (${(error as Error).message}): set pgdata: for it in ${context.cluster.file}`,
+    );
+  });
+  if (!shown) throw new Error(`${member}: PostgreSQL reported no data_directory`);
+  return shown;
 }
 
 export type AttacherRegistry = { readonly [K in TopologyName]: Attacher | null };

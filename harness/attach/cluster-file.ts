@@ -19,7 +19,7 @@ import { z } from "zod";
 import { DEFAULT_REMOTE_DIR, type SshHost, type SshMemberOptions } from "../backend/ssh.ts";
 import { UsageError } from "../common/errors.ts";
 import { parseYaml, readSource } from "../scenario/scenario.ts";
-import { TOPOLOGIES, type TopologyName } from "../scenario/schema.ts";
+import { TOPOLOGIES, type TopologyName, abortRule, writeGapLimitMs } from "../scenario/schema.ts";
 
 /** Components a member can run, each stopped and started with a command of its own. */
 export const COMPONENTS = ["ha_agent", "postgres", "dcs"] as const;
@@ -119,6 +119,18 @@ const member = z.strictObject({
   roles: z.array(z.enum(ROLE_HINTS)).min(1).optional().describe("Default: [postgres]"),
   ssh: ssh.optional().describe("Overrides the file's ssh: for this member"),
   services: services.optional().describe("Overrides the file's services: for this member"),
+  pgdata: z
+    .string()
+    .regex(/^\//, { message: "an absolute path" })
+    .optional()
+    .describe("PostgreSQL's data directory on the host; default: what PostgreSQL reports (data_directory)"),
+  ha_config: z
+    .string()
+    .regex(/^\//, { message: "an absolute path" })
+    .optional()
+    .describe(
+      "The HA manager's config file on the host (repmgr.conf); default per layout: /etc/repmgr.conf, /etc/repmgr/<version>/repmgr.conf",
+    ),
 });
 
 export const clusterSchema = z
@@ -136,6 +148,7 @@ export const clusterSchema = z
       .boolean()
       .default(false)
       .describe("Nothing that stops, kills or cuts off a member runs unless this is true (or --yes)"),
+    abort_if: abortRule.optional(),
     ssh: ssh.optional().describe("Defaults for every member"),
     services: services.optional(),
     members: z.array(member).min(1),
@@ -225,6 +238,10 @@ export interface ClusterMember {
   ssh: SshMemberOptions;
   /** Every component's commands, defaults merged with the file's and the member's own. */
   services: Record<Component, { stop: string; start: string }>;
+  /** PostgreSQL's data directory when the file names it; null: ask PostgreSQL (SHOW data_directory). */
+  pgdata: string | null;
+  /** The HA manager's own config file on the host (repmgr's `-f`), the file's or the layout's default. */
+  haConfig: string | null;
 }
 
 export interface ClusterFile {
@@ -233,6 +250,8 @@ export interface ClusterFile {
   description: string;
   ha: TopologyName;
   allowFaults: boolean;
+  /** The file's abort_if write_gap in ms (every run attached to it); null: none. */
+  abortWriteGapMs: number | null;
   layout: "debian" | "rhel";
   postgresVersion: number;
   members: ClusterMember[];
@@ -270,6 +289,18 @@ export function defaultServices(
   }
 }
 
+/** Where the packages put the HA manager's config file (repmgr's; Patroni's and pg_autoctl's are not read). */
+export function defaultHaConfig(ha: TopologyName, layout: "debian" | "rhel", version: number): string | null {
+  switch (ha) {
+    case "repmgr":
+      return layout === "debian" ? "/etc/repmgr.conf" : `/etc/repmgr/${version}/repmgr.conf`;
+    case "patroni":
+      return layout === "debian" ? `/etc/patroni/${version}-main.yml` : "/etc/patroni/patroni.yml";
+    case "pg_auto_failover":
+      return null;
+  }
+}
+
 export function loadClusterFile(file: string): ClusterFile {
   return parseClusterFile(readSource(file), file);
 }
@@ -297,6 +328,8 @@ export function parseClusterFile(source: string, file: string): ClusterFile {
       address: m.address ?? m.host,
       roles: m.roles ?? ["postgres"],
       services,
+      pgdata: m.pgdata ?? null,
+      haConfig: m.ha_config ?? defaultHaConfig(doc.ha, doc.layout, doc.postgres_version),
       ssh: {
         name: m.name,
         ssh: login,
@@ -314,6 +347,7 @@ export function parseClusterFile(source: string, file: string): ClusterFile {
     description: doc.description ?? "",
     ha: doc.ha,
     allowFaults: doc.allow_faults,
+    abortWriteGapMs: writeGapLimitMs(doc.abort_if),
     layout: doc.layout,
     postgresVersion: doc.postgres_version,
     members,

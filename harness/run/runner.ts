@@ -37,6 +37,7 @@ import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
 import { uriHosts, withCredentials, withHosts, withTargetSessionAttrs } from "../topology/uri.ts";
 import type { Route } from "../workload/connection.ts";
+import type { WriteOperation } from "../workload/history.ts";
 import { type ClientGroup, ID_RANGE, Workload, writerNames } from "../workload/workload.ts";
 import { checkMember } from "./preflight.ts";
 import type { HarnessCost, NodeLsn, RunRecord } from "./record.ts";
@@ -167,6 +168,7 @@ export async function runScenario(
       say,
       new Random(options.seed),
       attach ? schema : null,
+      strictest(scenario.abortWriteGapMs, attach?.abortWriteGapMs ?? null),
     );
     const running = execution.run(options);
     running.catch(() => {});
@@ -237,6 +239,11 @@ async function dropSchema(topology: Topology, schema: string): Promise<void> {
   );
 }
 
+/** The shorter of two limits, either of which may be absent. */
+function strictest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return Number(((usage.user + usage.system) / 1e6).toFixed(3));
 }
@@ -271,6 +278,13 @@ class Execution {
   private readonly stoppers: (() => Promise<unknown>)[] = [];
   /** Seconds from the backend up to the cluster healthy. */
   clusterStartS = 0;
+  /** Why the abort rule stopped the steps; null while it holds. */
+  private halted: string | null = null;
+  private haltNow: () => void = () => {};
+  /** Resolves once the abort rule trips: sleeps and waits end early on it. */
+  private readonly halt = new Promise<void>((resolve) => {
+    this.haltNow = resolve;
+  });
 
   constructor(
     private readonly scenario: Scenario,
@@ -281,6 +295,8 @@ class Execution {
     private readonly random: Random,
     /** An attached run's own schema (created first, dropped at the end); null on a cluster of pgchaos's. */
     private readonly schema: string | null = null,
+    /** abort_if write_gap (the scenario's or the cluster file's, the stricter), in ms; null: none. */
+    private readonly abortWriteGapMs: number | null = null,
   ) {}
 
   /**
@@ -404,8 +420,13 @@ class Execution {
     );
     this.step("workload started");
 
-    for (const step of scenario.steps) await this.play(step);
-    await Promise.all(this.autoHeals);
+    const unguard = allWriters.length > 0 ? this.guardWrites(workload) : () => {};
+    for (const step of scenario.steps) {
+      if (this.halted) break;
+      await this.play(step);
+    }
+    await Promise.race([Promise.all(this.autoHeals), this.halt]);
+    unguard();
     if (this.active.length > 0) await this.healAll("repair");
 
     await workload.stop();
@@ -468,6 +489,34 @@ class Execution {
     return record;
   }
 
+  /**
+   * abort_if write_gap: once no write has been acknowledged for longer than the limit, the steps
+   * stop (a sleep or wait in progress ends at once), every fault is healed, and the run ends
+   * failed with the reason — the clients, final state and schema drop still run as usual.
+   */
+  private guardWrites(workload: Workload): () => void {
+    const limitMs = this.abortWriteGapMs;
+    if (limitMs === null) return () => {};
+    const since = this.clock.nowNs();
+    const timer = setInterval(() => {
+      if (this.halted) return;
+      const gapMs = (this.clock.nowNs() - Math.max(workload.lastAckNs, since)) / 1e6;
+      if (gapMs <= limitMs) return;
+      const reason = `abort_if write_gap > ${limitMs / 1000}s: no acknowledged write for ${(gapMs / 1000).toFixed(1)}s — every fault healed, steps stopped`;
+      this.halted = reason;
+      this.fail(reason);
+      this.say(reason);
+      this.haltNow();
+    }, 250);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** A sleep the abort rule can end early. */
+  private async pause(ms: number): Promise<void> {
+    await Promise.race([sleep(ms), this.halt]);
+  }
+
   private async play(step: Step): Promise<void> {
     if (this.aborted) throw new RunAborted("run aborted");
     switch (step.kind) {
@@ -475,7 +524,7 @@ class Execution {
         // Jitter is drawn even when zero, so adding it to one step does not shift the others' draws.
         const ms = step.ms + Math.round(this.random.next() * step.jitterMs);
         this.step(`sleep ${ms / 1000}s`);
-        await sleep(ms);
+        await this.pause(ms);
         return;
       }
       case "wait":
@@ -505,11 +554,12 @@ class Execution {
     this.say(`nemesis: ${schedule.length} faults over ${step.totalMs / 1000}s, seed ${seed}`);
     const untilMs = async (ms: number) => {
       const left = ms - (this.clock.nowNs() - startNs) / 1e6;
-      if (left > 0) await sleep(left);
+      if (left > 0) await this.pause(left);
       if (this.aborted) throw new RunAborted("run aborted");
     };
     for (const entry of schedule) {
       await untilMs(entry.at_ms);
+      if (this.halted) return;
       const active = await this.inject(
         {
           kind: "fault",
@@ -642,6 +692,8 @@ class Execution {
   private async waitHealthy(timeoutMs: number, stableMs: number): Promise<string | undefined> {
     let since: { at: number; primary: string | null } | null = null;
     return pollUntil(async () => {
+      // The abort rule ends the wait; the caller sees `halted`.
+      if (this.halted) return this.halted;
       const status = await this.topology.status();
       if (!status.healthy) {
         since = null;
@@ -657,6 +709,7 @@ class Execution {
     this.step("wait healthy");
     const started = this.clock.nowNs();
     const detail = await this.waitHealthy(timeoutMs, stableMs);
+    if (this.halted) return;
     this.lastHealthyHeld = detail !== undefined;
     if (detail === undefined) {
       const why = (await this.topology.status()).detail;
@@ -680,12 +733,14 @@ class Execution {
     const since = this.clock.nowNs();
     const acks = await pollUntil(
       async () => {
+        if (this.halted) return new Map<string, WriteOperation>();
         const seen = this.workload?.acksOnEachPathSince(since);
         return seen && seen.missing.length === 0 ? seen.acks : undefined;
       },
       timeoutMs,
       50,
     );
+    if (this.halted) return;
     if (!acks) {
       const missing = this.workload?.acksOnEachPathSince(since).missing ?? [];
       this.fail(

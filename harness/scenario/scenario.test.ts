@@ -126,6 +126,16 @@ describe("scenario loading", () => {
     );
   });
 
+  it("reads abort_if write_gap as milliseconds, none by default, and rejects a bare duration", () => {
+    expect(parseScenario(base, "s.yaml").abortWriteGapMs).toBeNull();
+    const guarded = parseScenario(`${base}abort_if: { write_gap: "> 120s" }\n`, "s.yaml");
+    expect(guarded.abortWriteGapMs).toBe(120_000);
+    expect(parseScenario(`${base}abort_if: { write_gap: ">2m" }\n`, "s.yaml").abortWriteGapMs).toBe(120_000);
+    expect(errorOf(`${base}abort_if: { write_gap: 120s }\n`)).toBe(
+      's.yaml:7:24: abort_if.write_gap: write "> <duration>", e.g. "> 120s"',
+    );
+  });
+
   it("rejects a step with two actions", () => {
     expect(errorOf(base.replace("  - sleep: 2s", "  - sleep: 2s\n    wait: healthy"))).toContain(
       "steps[0]: a step has exactly one of wait, sleep, fault, heal, nemesis (found wait, sleep)",

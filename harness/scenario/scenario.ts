@@ -20,6 +20,7 @@ import {
   type TopologyName,
   haSettings,
   scenarioSchema,
+  writeGapLimitMs,
 } from "./schema.ts";
 
 /** A scenario target as written: one group, or several hit at once written "primary + sync_standby". */
@@ -113,6 +114,8 @@ export interface Scenario {
   expect: ScenarioDocument["expect"];
   /** The longest one run may take before it is torn down and recorded as failed. */
   timeoutMs: number;
+  /** abort_if write_gap: the run stops (healed) once no write was acknowledged for this long; null: never. */
+  abortWriteGapMs: number | null;
   /** One axis per `sweep:` key, in the order written; the plan runs every combination. */
   sweep: SweepAxis[];
 }
@@ -303,6 +306,7 @@ export function parseScenario(source: string, file: string): Scenario {
     steps,
     expect: doc.expect,
     timeoutMs: ms(doc.timeout),
+    abortWriteGapMs: writeGapLimitMs(doc.abort_if),
     sweep,
   };
 }

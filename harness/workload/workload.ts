@@ -53,6 +53,8 @@ export const ID_RANGE = 1_000_000_000;
  */
 export class Workload {
   readonly history: WriteOperation[] = [];
+  /** When the latest acknowledged write completed (run clock); 0 before the first. */
+  lastAckNs = 0;
   readonly reads: ReadOperation[] = [];
   private nextId: number;
   private running = false;
@@ -70,6 +72,8 @@ export class Workload {
   /** Adds a write to the history: this workload's own, or one a helper process streamed in. */
   record(operation: WriteOperation): void {
     this.history.push(operation);
+    if (operation.outcome === "ok" && operation.complete_ns > this.lastAckNs)
+      this.lastAckNs = operation.complete_ns;
     this.options.onOperation?.(operation);
   }
 
