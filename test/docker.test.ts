@@ -129,29 +129,6 @@ describe("link faults and disk-full on the Docker backend, measured from the wri
   });
 });
 
-describe("kill-primary-uri on the Docker backend: libpq's multi-host URI moves on from the dead primary", () => {
-  const topologies = ["pg_auto_failover", "patroni", "repmgr"];
-  const run = runScenarioFile("kill-primary-uri.yaml", ["--backend", "docker"]);
-
-  for (const topology of topologies) {
-    it(`${topology}: the uri writers write again after the failover, nothing lost`, () => {
-      const result = resultOf(run, topology);
-      expect(harnessProblems(result)).toEqual([]);
-      expect(result.figures.lost_writes).toBe(0);
-      const uri = historyOf(run, topology).filter((w) => w.group === "uri");
-      const kill = faultWindows(result)[0];
-      expect(
-        uri.some((w) => w.outcome === "ok" && w.invoke_ns > (kill?.from_ns ?? Number.POSITIVE_INFINITY)),
-      ).toBe(true);
-      expect(result.verdict).toBe("pass");
-    });
-  }
-
-  it("leaves nothing behind", () => {
-    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
-  });
-});
-
 describe("the Docker backend without root", () => {
   it("runs a real scenario as a user whose only privilege is the docker group", () => {
     const out = mkdtempSync(join(tmpdir(), "pgchaos-nonroot-"));

@@ -1,0 +1,3 @@
+import { describeAgentTour } from "../agent-tour.ts";
+
+describeAgentTour("docker");
