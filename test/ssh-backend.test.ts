@@ -1,13 +1,27 @@
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SSHD_MARKER, type StartedBackend, type StartedMember } from "../harness/backend/backend.ts";
+import { AGENT_MARKER } from "../harness/agent/protocol.ts";
+import {
+  type HelperProcess,
+  INSTRUMENT_MARKER,
+  SSHD_MARKER,
+  type StartedBackend,
+  type StartedMember,
+} from "../harness/backend/backend.ts";
 import { LocalBackend } from "../harness/backend/local.ts";
-import { type SshMember, SshSession, processesMentioning } from "../harness/backend/ssh.ts";
+import {
+  type SshMember,
+  SshSession,
+  orphanSessions,
+  processesMentioning,
+  removeOrphanSession,
+} from "../harness/backend/ssh.ts";
 import { sleep } from "../harness/common/clock.ts";
-import { leftovers } from "./helpers.ts";
+import { ROOT, leftovers } from "./helpers.ts";
 import { makeKeys, startSshd, waitFor } from "./sshd.ts";
 
 /**
@@ -31,6 +45,64 @@ let m1: SshMember;
 let m2: SshMember;
 let p2: SshMember | null = null;
 let j2: SshMember;
+let ticker: string;
+let stubborn: HelperProcess | null = null;
+
+/**
+ * A helper for the tests: prints "<label> <n>" every 50 ms; on SIGTERM says "term", and exits saying
+ * "bye" on the `exitOnTerm`th one (0: never). Writes to a closed stdout are ignored, so it outlives
+ * its channel unless something signals it.
+ */
+const TICKER = `const config: { label: string; exitOnTerm: number } = JSON.parse(process.argv.at(-1) ?? "{}");
+process.stdout.on("error", () => {});
+let n = 0;
+let terms = 0;
+const timer = setInterval(() => process.stdout.write(\`\${config.label} \${++n}\\n\`), 50);
+process.on("SIGTERM", () => {
+  process.stdout.write("term\\n");
+  if (++terms !== config.exitOnTerm) return;
+  clearInterval(timer);
+  process.stdout.write("bye\\n");
+  process.exit(0);
+});
+`;
+
+/** Processes on the host whose command line names `text`, as its own ps shows them (no ssh client of ours). */
+async function onHost(
+  host: StartedMember,
+  text: string,
+): Promise<{ pid: number; user: string; args: string }[]> {
+  const listed = await host.exec(["ps", "-eo", "pid=,user:32=,args="]);
+  const found = [];
+  for (const line of listed.stdout.split("\n")) {
+    const match = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    if (!match) continue;
+    const [, pid, user, args] = match as unknown as [string, string, string, string];
+    if (args.includes(text) && !args.startsWith("ssh ")) found.push({ pid: Number(pid), user, args });
+  }
+  return found;
+}
+
+/** The local ssh client attached for a helper or instrument whose command line names `text`. */
+function sshClientFor(text: string): number {
+  const found = processesMentioning(text).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("ssh\0");
+    } catch {
+      return false;
+    }
+  });
+  if (found.length !== 1) throw new Error(`${found.length} ssh clients name ${text}`);
+  return found[0] as number;
+}
+
+/** Lines a helper prints, once there are at least `count`. */
+async function linesOf(helper: HelperProcess, count: number): Promise<string[]> {
+  const lines: string[] = [];
+  helper.onLine((line) => lines.push(line));
+  await waitFor(async () => lines.length >= count, 30_000, `${count} lines (stderr: ${helper.errors()})`);
+  return lines;
+}
 
 /** A TCP connection from one host to another's port, through the SSH member of the first. */
 async function connects(from: SshMember, to: string, port: number): Promise<boolean> {
@@ -49,6 +121,8 @@ describe("SSH member: every verb over the system ssh client", () => {
     h2 = started.member("h2");
     keys = mkdtempSync(join(tmpdir(), `pgchaos-${runId}-keys-`));
     const { clientPub: pub, hostKey: host } = await makeKeys(keys);
+    ticker = join(keys, "ticker.ts");
+    writeFileSync(ticker, TICKER);
     await startSshd(h1, pub, host);
     await startSshd(h2, pub, host);
     session = new SshSession({ runId });
@@ -101,11 +175,11 @@ describe("SSH member: every verb over the system ssh client", () => {
     expect(env.stdout).toBe("it's a $test");
     expect((await m1.exec(["sh", "-c", "exit 7"])).code).toBe(7);
     const before = Date.now();
-    const slow = await m1.exec(["sleep", "30"], { timeoutMs: 1_500 });
+    const slow = await m1.exec(["sleep", "3031"], { timeoutMs: 1_500 });
     expect(slow.code).toBe(124);
     expect(Date.now() - before).toBeLessThan(8_000);
     // The remote timeout ended the sleep itself, not only our ssh client.
-    expect((await m1.exec(["pgrep", "-f", "^sleep 30$"])).stdout.trim()).toBe("");
+    expect((await m1.exec(["pgrep", "-f", "^sleep 3031$"])).stdout.trim()).toBe("");
   });
 
   it("refuses a non-root login without sudo, with the fix in the message", async () => {
@@ -228,10 +302,202 @@ describe("SSH member: every verb over the system ssh client", () => {
     expect(direct.split(" ")[0]).toBe(started.harnessAddress);
   });
 
+  it("runs a bundled helper as root, attached: its lines stream, processes() never lists it, stop() ends it on the host", async () => {
+    const bundlePath = `${m1.dir}/${AGENT_MARKER}-ticker.mjs`;
+    const clients = processesMentioning(session.dir).length;
+    const helper = m1.startHelper(JSON.stringify({ label: "tick", exitOnTerm: 1 }), ticker);
+    const lines = await linesOf(helper, 3);
+    expect(lines.slice(0, 3)).toEqual(["tick 1", "tick 2", "tick 3"]);
+    // node <bundle> pgchaos-agent <config>, as root, the config last; the bundle's name carries the marker.
+    const agent = (await onHost(h1, bundlePath)).filter(
+      (p) => / pgchaos-agent \{/.test(p.args) && /^\S*node /.test(p.args),
+    );
+    expect(agent).toHaveLength(1);
+    expect(agent[0]?.user).toBe("root");
+    expect(agent[0]?.args).toMatch(
+      new RegExp(`^\\S*node ${bundlePath} ${AGENT_MARKER} \\{"label":"tick","exitOnTerm":1\\}$`),
+    );
+    expect((await m1.processes()).filter((p) => p.command.includes(AGENT_MARKER))).toEqual([]);
+    await helper.stop();
+    expect(lines.slice(-2)).toEqual(["term", "bye"]);
+    expect(helper.errors()).toBe("");
+    // Nothing of it on the host (its wrapper neither), nor its ssh client here.
+    expect(await onHost(h1, bundlePath)).toEqual([]);
+    expect(processesMentioning(session.dir)).toHaveLength(clients);
+    await helper.stop(); // twice is a no-op
+  });
+
+  it("runs the real agent: on the host's node through sudo, and on the harness's own node uploaded once", async () => {
+    const config = {
+      startMono: "0",
+      startWallMs: Date.now(),
+      endpoints: {
+        x: { host: "127.0.0.1", port: 5432, user: "postgres", password: "x", database: "postgres" },
+      },
+      clients: null,
+      observe: "x",
+    };
+    const uploaded = await session.member({
+      name: "h1-upload",
+      ssh: { host: h1.address, identityFile: join(keys, "client") },
+      dir: `${h1.dir}/upload`,
+      hostNode: false,
+    });
+    const node = `${uploaded.dir}/${AGENT_MARKER}-node`;
+    for (const [member, host] of [
+      [p2 ?? m2, h2],
+      [uploaded, h1],
+    ] as const) {
+      const started = Date.now();
+      const helper = member.startHelper(JSON.stringify(config));
+      const [first] = await linesOf(helper, 1);
+      console.log(`${member.name}: first agent line after ${Date.now() - started} ms`);
+      // Nothing listens on 5432 there: the observer inside says so at once.
+      expect(JSON.parse(first ?? "{}")).toMatchObject({
+        type: "event",
+        event: { kind: "role", member: "x", observer: "inside", role: "down" },
+      });
+      const agent = (await onHost(host, `${member.dir}/${AGENT_MARKER}.mjs`)).find(
+        (p) => p.args.includes(` ${AGENT_MARKER} {`) && /^\S*node /.test(p.args),
+      );
+      expect(agent?.user).toBe("root");
+      if (member === uploaded) expect(agent?.args.startsWith(`${node} `)).toBe(true);
+      else expect(agent?.args).toMatch(/^\/usr\/\S*bin\/node /);
+      await helper.stop();
+      expect(helper.errors()).toBe("");
+    }
+    expect((await uploaded.exec(["cmp", process.execPath, node])).code).toBe(0);
+    // A second helper reuses the upload.
+    const again = uploaded.startHelper(JSON.stringify(config));
+    await linesOf(again, 1);
+    await again.stop();
+  });
+
+  it("a helper whose ssh client dies: ends with its channel, or is still ended by stop() over another one", async () => {
+    // An ordinary helper: the wrapper ends it when the channel's stdin does.
+    const bundlePath = `${m1.dir}/${AGENT_MARKER}-ticker.mjs`;
+    const helper = m1.startHelper(JSON.stringify({ label: "a", exitOnTerm: 1 }), ticker);
+    await linesOf(helper, 2);
+    process.kill(sshClientFor(bundlePath), "SIGKILL");
+    await waitFor(async () => (await onHost(h1, bundlePath)).length === 0, 10_000, "the helper's end on h1");
+    await helper.stop();
+
+    // One that survives the first SIGTERM (the wrapper's): stop() sends its own, through a separate exec.
+    const survivor = `${m2.dir}/${AGENT_MARKER}-ticker.mjs`;
+    const second = m2.startHelper(JSON.stringify({ label: "b", exitOnTerm: 2 }), ticker);
+    await linesOf(second, 2);
+    process.kill(sshClientFor(survivor), "SIGKILL");
+    await sleep(1_500);
+    const alive = (await onHost(h2, survivor)).filter((p) => /^\S*node /.test(p.args));
+    expect(alive).toHaveLength(1);
+    await second.stop();
+    expect(await onHost(h2, survivor)).toEqual([]);
+
+    // One that never exits on SIGTERM, its client killed too: left for the session's close() below.
+    stubborn = j2.startHelper(JSON.stringify({ label: "c", exitOnTerm: 0 }), ticker);
+    await linesOf(stubborn, 2);
+    process.kill(sshClientFor(JSON.stringify({ label: "c", exitOnTerm: 0 })), "SIGKILL");
+  });
+
+  it("spawns an instrument by its own PID, as its user with exactly its env and cwd, never in processes(), and stops it", async () => {
+    const mark = `${INSTRUMENT_MARKER}-${runId}`;
+    const log = `${m2.dir}/instrument.log`;
+    const code =
+      "import os,time; env=open('/proc/self/environ').read().split('\\0'); print(os.getuid(), os.getcwd(), sorted(env), flush=True); time.sleep(3600)";
+    const spec = {
+      argv: ["python3", "-c", code, mark],
+      user: "postgres",
+      env: { PATH: "/usr/bin:/bin", MARK: "m-2" },
+      cwd: m2.dir,
+      logFile: log,
+    };
+    const instrument = await m2.spawnInstrument(spec);
+    expect(instrument.running()).toBe(true);
+    const seen = await onHost(h2, mark);
+    expect(seen.map((p) => [p.pid, p.user])).toContainEqual([instrument.pid, "postgres"]);
+    expect(seen.find((p) => p.pid === instrument.pid)?.args.startsWith("python3 -c ")).toBe(true);
+    expect((await m2.processes()).some((p) => p.pid === instrument.pid)).toBe(false);
+    const uid = (await m2.exec(["id", "-u", "postgres"])).stdout.trim();
+    await waitFor(async () => (await m2.readFile(log))?.includes("m-2"), 10_000, "the instrument's log");
+    // What it was started with (Python adds LC_CTYPE to its own environment later).
+    expect(await m2.readFile(log)).toBe(`${uid} ${m2.dir} ['', 'MARK=m-2', 'PATH=/usr/bin:/bin']\n`);
+    await instrument.stop();
+    expect(instrument.running()).toBe(false);
+    expect(await onHost(h2, mark)).toEqual([]);
+    await instrument.stop();
+
+    await expect(m2.spawnInstrument({ ...spec, argv: ["sleep", "1"] })).rejects.toThrow(/must carry/);
+    await expect(m2.spawnInstrument({ ...spec, cwd: `${m2.dir}/nowhere` })).rejects.toThrow(
+      /could not start python3 on h2 \(exit 1\)/,
+    );
+    // One that exits at once: running() turns false by itself.
+    const brief = await m2.spawnInstrument({ ...spec, argv: ["python3", "-c", "pass", mark] });
+    await waitFor(async () => !brief.running(), 10_000, "the brief instrument's end");
+    await brief.stop();
+  });
+
+  it("a harness killed with SIGKILL leaves no helper on the host (its channel's stdin ends), and cleanup ends its ssh", async () => {
+    const script = join(keys, "harness.mts");
+    writeFileSync(
+      script,
+      `import { SshSession } from ${JSON.stringify(join(ROOT, "harness/backend/ssh.ts"))};
+const [host, key, dir, ticker] = process.argv.slice(2);
+const session = new SshSession({ runId: ${JSON.stringify(runId)} });
+const member = await session.member({ name: "h1", ssh: { host, identityFile: key }, dir });
+const helper = member.startHelper(JSON.stringify({ label: "k", exitOnTerm: 1 }), ticker);
+helper.onLine((line) => { if (line === "k 3") console.log(\`ready \${session.dir}\`); });
+`,
+    );
+    const dir = `${h1.dir}/killed`;
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", script, h1.address, join(keys, "client"), dir, ticker],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const sessionDir = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        const ready = /^ready (\S+)$/m.exec(chunk.toString());
+        if (ready) resolve(ready[1] as string);
+      });
+      child.once("exit", (code) => reject(new Error(`the harness exited ${code} before its helper ran`)));
+    });
+    const config = JSON.stringify({ label: "k", exitOnTerm: 1 });
+    expect((await onHost(h1, config)).length).toBeGreaterThan(0);
+    child.kill("SIGKILL");
+    const killed = performance.now();
+    await waitFor(async () => (await onHost(h1, config)).length === 0, 10_000, "the orphaned helper's end");
+    console.log(`helper gone ${Math.round(performance.now() - killed)} ms after its harness's SIGKILL`);
+    // Its master is still connected here: what pgchaos cleanup removes.
+    const orphan = orphanSessions().find((o) => o.dir === sessionDir);
+    expect(orphan?.processes.length).toBeGreaterThan(0);
+    await removeOrphanSession(orphan as NonNullable<typeof orphan>);
+    expect(processesMentioning(sessionDir)).toEqual([]);
+    // The bundle stays in the member's directory: only a closed session removes it.
+    expect(readdirSync(dir)).toEqual([`${AGENT_MARKER}-ticker.mjs`]);
+    rmSync(dir, { recursive: true });
+  });
+
   it("leaves nothing behind: no control masters, no session directory, no nft table, no namespaces", async () => {
     const dir = session.dir;
     expect(processesMentioning(dir).length).toBeGreaterThan(0);
+    // The stubborn helper (its client killed above) still runs on h2 until the session closes.
+    const stubbornBundle = `${j2.dir}/${AGENT_MARKER}-ticker.mjs`;
+    expect((await onHost(h2, stubbornBundle)).length).toBeGreaterThan(0);
+    const closing = performance.now();
     await session.close();
+    console.log(`close with a stubborn helper: ${Math.round(performance.now() - closing)} ms`);
+    expect(stubborn?.errors()).toMatch(/ignored SIGTERM for 3000 ms on h2-via-h1: killed/);
+    expect(await onHost(h2, stubbornBundle)).toEqual([]);
+    for (const host of [h1, h2]) {
+      const left = (await onHost(host, `pgchaos-${runId}`)).filter((p) => !p.args.includes(SSHD_MARKER));
+      expect(left, host.name).toEqual([]);
+    }
+    // The bundles and the uploaded node are removed from the members' directories.
+    for (const remote of [`${h1.dir}/remote`, `${h1.dir}/upload`, `${h2.dir}/remote`])
+      expect(
+        readdirSync(remote).filter((f) => f.includes(AGENT_MARKER)),
+        remote,
+      ).toEqual([]);
     expect(processesMentioning(dir)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
     for (const host of [h1, h2])

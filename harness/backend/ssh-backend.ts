@@ -79,9 +79,10 @@ class StartedSshBackend implements StartedBackend {
   }
 
   /**
-   * Every nft table of this run (a fault's heal normally removed it already), pgchaos's directory
-   * when it holds nothing, then the SSH session. Idempotent; a host that cannot be reached any more
-   * is skipped (its tables are named after the run, for a later heal to find).
+   * Helpers and instruments still running and the files pgchaos installed (the agent's bundle, a
+   * Node binary), every nft table of this run (a fault's heal normally removed it already),
+   * pgchaos's directory when it holds nothing, then the SSH session. Idempotent; a host that cannot
+   * be reached any more is skipped (its tables are named after the run, for a later heal to find).
    */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
@@ -89,6 +90,7 @@ class StartedSshBackend implements StartedBackend {
     const prefix = nftTable(`${this.session.runId}_`);
     await Promise.all(
       [...this.members.values()].map(async (m) => {
+        await m.release().catch(() => undefined);
         await removeNftTables(m, prefix).catch(() => undefined);
         await m.exec(["rmdir", "--", m.dir], { timeoutMs: 15_000 }).catch(() => undefined);
       }),

@@ -10,20 +10,24 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
 import { sleep } from "../common/clock.ts";
 import type { ExecResult } from "../common/exec.ts";
-import type {
-  Endpoint,
-  ExecOptions,
-  HelperProcess,
-  InstrumentProcess,
-  MemberProcess,
-  ProcessSpec,
-  Signal,
-  StartedMember,
-  TrafficRule,
+import {
+  type Endpoint,
+  type ExecOptions,
+  type HelperProcess,
+  INSTRUMENT_MARKER,
+  type InstrumentProcess,
+  type MemberProcess,
+  type ProcessSpec,
+  type Signal,
+  type StartedMember,
+  type TrafficRule,
 } from "./backend.ts";
+import { bundle } from "./docker-helper.ts";
 import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
 import { isAlive } from "./state.ts";
@@ -67,6 +71,11 @@ export interface SshMemberOptions {
    * are ever listed, so no fault can signal the host's own init. Default: postgres and etcd.
    */
   processUsers?: string[];
+  /**
+   * Whether the host's own `node` (root's PATH) may run the harness's agent when it is 18 or newer;
+   * default true. False: the harness's own binary is always uploaded (see SshMember.node).
+   */
+  hostNode?: boolean;
 }
 
 export interface SshSessionOptions {
@@ -89,6 +98,14 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const MISSING = 66;
 /** ssh's own exit status when the connection itself failed. */
 const SSH_FAILED = 255;
+/** A helper that ignores SIGTERM this long (writes stuck behind a partition) is killed, as on Docker. */
+const HELPER_GRACE_MS = 30_000;
+/** An instrument gets this long after SIGTERM, as on the other backends. */
+const INSTRUMENT_GRACE_MS = 3_000;
+/** What a session's close() gives processes still attached (a Ctrl-C's teardown) before SIGKILL. */
+const CLOSE_GRACE_MS = 3_000;
+/** The oldest Node.js the agent's bundle is built for (docker-helper's esbuild target). */
+const MIN_NODE_MAJOR = 18;
 
 /** A word for a POSIX shell: single-quoted, embedded quotes closed, escaped and reopened. */
 export function shellQuote(word: string): string {
@@ -141,6 +158,7 @@ export class SshSession {
   readonly dir: string;
   private readonly config: string;
   private readonly connections = new Map<string, Connection>();
+  private readonly members: SshMember[] = [];
   private closed = false;
 
   constructor(private readonly options: SshSessionOptions) {
@@ -166,6 +184,7 @@ export class SshSession {
     this.writeConfig();
     await this.startMaster(alias, options.name);
     const member = new SshMember(this, alias, options);
+    this.members.push(member);
     await member.prepare();
     return member;
   }
@@ -243,13 +262,20 @@ export class SshSession {
     writeFileSync(this.config, lines.join("\n"), { mode: 0o600 });
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /**
-   * Ends every master (`ssh -O exit`), then anything of ours still running from the session's
-   * directory (a jump's proxy ssh, by PID), and removes the directory. Idempotent.
+   * Ends the helpers and instruments still running on the members (SIGTERM, SIGKILL after a short
+   * grace) and removes the files pgchaos installed there, then every master (`ssh -O exit`), then
+   * anything of ours still running from the session's directory (a jump's proxy ssh, by PID), and
+   * removes the directory. Idempotent.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all(this.members.map((m) => m.release().catch(() => undefined)));
     for (const alias of this.connections.keys()) {
       await runSsh(["ssh", "-F", this.config, "-O", "exit", alias], { timeoutMs: 10_000 });
     }
@@ -330,6 +356,12 @@ export class SshMember implements StartedMember {
   private readonly login: { user: string; sudo: boolean };
   /** The control connection as the host sees it (SSH_CONNECTION): a firewall fault must spare it. */
   private control: { client: string; clientPort: number; server: string; serverPort: number } | null = null;
+  /** Processes attached over their own channels (helpers, instruments), until they are known to have ended. */
+  private readonly attachedProcesses = new Set<Stoppable>();
+  /** Files pgchaos put into `dir` (bundles, a Node binary): removed by release(). */
+  private readonly installed = new Set<string>();
+  private readonly bundles = new Map<string, Promise<string>>();
+  private nodePath: Promise<string> | null = null;
 
   constructor(
     private readonly session: SshSession,
@@ -557,14 +589,327 @@ export class SshMember implements StartedMember {
       throw new Error(`nft delete table on ${this.name} exited ${result.code}: ${result.stderr.trim()}`);
   }
 
-  startHelper(_config: string): HelperProcess {
-    throw new Error(`placed clients and inside observers do not run over SSH yet (${this.name})`);
+  /**
+   * Runs the harness's agent as root on the host, attached over its own ssh channel: `<node>
+   * <bundle> pgchaos-agent <config>`, like the other backends (the marker keeps it and its children
+   * out of processes(); the agent reads its config from the last argument). Every stdout line goes
+   * to the listeners, stderr is kept. The bundle (docker-helper's, for Node 18) is uploaded once per
+   * member into `dir`, under a name carrying the marker; Node is the host's own or an uploaded copy
+   * of the harness's (see `node`). stop(): SIGTERM to the agent's PID on the host through a separate
+   * exec, SIGKILL after 30 s, then resolves once its output has ended. `entry` is for tests only.
+   */
+  startHelper(config: string, entry = AGENT_MAIN): HelperProcess {
+    const listeners: ((line: string) => void)[] = [];
+    let errors = "";
+    const note = (text: string) => {
+      errors += text;
+    };
+    let cancelled = false;
+    const launched: Promise<Attached | null> = Promise.all([this.installBundle(entry), this.node()])
+      .then(([path, node]) => {
+        if (cancelled || this.session.isClosed) throw new Error("stopped before it started");
+        return this.attach([node, path, AGENT_MARKER, config], {
+          log: null,
+          cwd: "/",
+          mark: AGENT_MARKER,
+          onLine: (line) => {
+            for (const listener of listeners) listener(line);
+          },
+          onStderr: note,
+        });
+      })
+      .catch((error: unknown) => {
+        note(`could not start the helper: ${error instanceof Error ? error.message : String(error)}\n`);
+        return null;
+      });
+    // Until it is launched, a session's close() must still find it.
+    const pending: Stoppable = {
+      end: async (graceMs) => {
+        cancelled = true;
+        await (await launched)?.end(graceMs);
+      },
+    };
+    this.attachedProcesses.add(pending);
+    void launched.then(() => this.attachedProcesses.delete(pending));
+    return {
+      onLine: (listener) => listeners.push(listener),
+      errors: () => errors,
+      stop: () => pending.end(HELPER_GRACE_MS),
+    };
   }
 
-  async spawnInstrument(_spec: ProcessSpec): Promise<InstrumentProcess> {
-    throw new Error(`instruments (Toxiproxy) do not run over SSH yet (${this.name})`);
+  /**
+   * Like the helper: attached over its own ssh channel, its PID the host's own (printed by a shell
+   * that then execs it), its output appended to `spec.logFile` on the host, the environment exactly
+   * `spec.env`. running() is false once that channel has closed: the instrument has exited, or the
+   * channel died and took the instrument with it (the wrapper ends it when its stdin does).
+   */
+  async spawnInstrument(spec: ProcessSpec): Promise<InstrumentProcess> {
+    if (!spec.argv.some((arg) => arg.includes(INSTRUMENT_MARKER)))
+      throw new Error(`an instrument's argv must carry ${INSTRUMENT_MARKER}: ${spec.argv.join(" ")}`);
+    // setpriv, unlike runuser, execs in place: the PID stays the instrument's own.
+    const asUser =
+      spec.user === "root"
+        ? []
+        : ["setpriv", `--reuid=${spec.user}`, `--regid=${spec.user}`, "--init-groups", "--"];
+    const env = ["env", "-i", ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`)];
+    let errors = "";
+    const running = this.attach([...asUser, ...env, ...spec.argv], {
+      log: spec.logFile,
+      cwd: spec.cwd,
+      mark: INSTRUMENT_MARKER,
+      onLine: () => {},
+      onStderr: (text) => {
+        errors += text;
+      },
+    });
+    const pid = await running.pid;
+    if (pid === null) {
+      const code = await running.exited;
+      throw new Error(`could not start ${spec.argv[0]} on ${this.name} (exit ${code}): ${errors.trim()}`);
+    }
+    let exited = false;
+    void running.exited.then(() => {
+      exited = true;
+    });
+    return { pid, running: () => !exited, stop: () => running.end(INSTRUMENT_GRACE_MS) };
+  }
+
+  /**
+   * Ends what is still attached (SIGTERM, SIGKILL after a short grace) and removes the files pgchaos
+   * installed in `dir`, so that an empty `dir` can go too. Idempotent; the session's close() calls it.
+   */
+  async release(): Promise<void> {
+    await Promise.all([...this.attachedProcesses].map((p) => p.end(CLOSE_GRACE_MS).catch(() => undefined)));
+    // A helper still installing has nothing left to install into.
+    await Promise.all([...this.bundles.values(), this.nodePath].map((p) => p?.catch(() => undefined)));
+    if (this.installed.size === 0) return;
+    const files = [...this.installed];
+    this.installed.clear();
+    await this.exec(["rm", "-f", "--", ...files], { timeoutMs: 15_000 });
+  }
+
+  /** The agent bundled for Node 18, once per member; the marker in its name marks it an instrument. */
+  private installBundle(entry: string): Promise<string> {
+    let installed = this.bundles.get(entry);
+    if (!installed) {
+      const file = entry === AGENT_MAIN ? AGENT_MARKER : `${AGENT_MARKER}-${basename(entry, ".ts")}`;
+      const path = `${this.dir}/${file}.mjs`;
+      installed = bundle(entry).then(async (code) => {
+        this.installed.add(path);
+        await this.writeFile(path, code, { mode: 0o644 });
+        return path;
+      });
+      installed.catch(() => this.bundles.delete(entry));
+      this.bundles.set(entry, installed);
+    }
+    return installed;
+  }
+
+  /**
+   * The Node.js that runs the agent here: the host's own `node` (found on root's PATH) when it is 18
+   * or newer, the bundle's target; otherwise (or with `hostNode: false`) the harness's own binary,
+   * process.execPath, uploaded once into `dir` (about 100 MB) and removed with it at the end. That
+   * copy runs only on a host like the harness's — same architecture, a glibc and libstdc++ as new as
+   * those it was built against (an official Node 20 build needs glibc 2.28), `dir` not mounted noexec
+   * — so it is run once after the upload, and a host where it cannot run is named with the reason.
+   */
+  private node(): Promise<string> {
+    if (!this.nodePath) {
+      const found = this.findNode();
+      found.catch(() => {
+        this.nodePath = null;
+      });
+      this.nodePath = found;
+    }
+    return this.nodePath;
+  }
+
+  private async findNode(): Promise<string> {
+    const version = "process.stdout.write(process.versions.node)";
+    if (this.options.hostNode !== false) {
+      const script = `n=$(command -v node) && v=$("$n" -e '${version}') && printf '%s\\n%s\\n' "$n" "$v"; exit 0`;
+      const [path, found] = (await this.execOk(["sh", "-c", script])).split("\n");
+      if (path && Number(found?.split(".")[0]) >= MIN_NODE_MAJOR) return path;
+    }
+    const path = `${this.dir}/${AGENT_MARKER}-node`;
+    this.installed.add(path);
+    await this.upload(process.execPath, path, { mode: 0o755 });
+    const ran = await this.exec([path, "-e", version]);
+    if (ran.code !== 0 || ran.stdout !== process.versions.node)
+      throw new Error(
+        `${this.name}: no node >= ${MIN_NODE_MAJOR} on the host, and the harness's own (${process.versions.node}, uploaded to ${path}) does not run there (exit ${ran.code}): ${ran.stderr.trim().slice(0, 300)}`,
+      );
+    return path;
+  }
+
+  /**
+   * A command as root on the host, kept attached over an ssh channel of its own through the
+   * member's ControlMaster. A wrapper shell prints the command's PID first (a shell that prints
+   * `$$` and then execs the command), then waits for it; stdout lines after the PID go to onLine
+   * (or, with a log, both streams are appended to the log on the host). The channel's stdin is a
+   * pipe of ours that we never write to: when this process dies, or its ssh client does, the stdin
+   * ends and the wrapper sends the command SIGTERM — nothing is left on the host. end() does not rely
+   * on that: SIGTERM to the PID through a separate exec (only while the PID is still the command's,
+   * its cmdline carrying `mark`), SIGKILL after graceMs, then it waits for the channel to close.
+   */
+  private attach(
+    argv: string[],
+    options: {
+      log: string | null;
+      cwd: string;
+      mark: string;
+      onLine: (line: string) => void;
+      onStderr: (text: string) => void;
+    },
+  ): Attached {
+    const remote = remoteArgv(this.login, [
+      "sh",
+      "-c",
+      ATTACH_SCRIPT,
+      "sh",
+      options.log ?? "",
+      options.cwd,
+      ...argv,
+    ]);
+    const [command, ...args] = this.session.sshArgv(this.alias, remote);
+    const child = spawn(command as string, args, { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin.on("error", () => {});
+    let resolvePid: (pid: number | null) => void = () => {};
+    const pid = new Promise<number | null>((resolve) => {
+      resolvePid = resolve;
+    });
+    let pidSeen = false;
+    const decoder = new StringDecoder("utf8");
+    let partial = "";
+    const line = (text: string) => {
+      if (pidSeen) return options.onLine(text);
+      // Anything before the PID (a login script's chatter) is not the command's output.
+      if (/^\d+$/.test(text)) {
+        pidSeen = true;
+        resolvePid(Number(text));
+      } else options.onStderr(`${text}\n`);
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      const lines = (partial + decoder.write(chunk)).split("\n");
+      partial = lines.pop() ?? "";
+      for (const text of lines) line(text);
+    });
+    const stderrDecoder = new StringDecoder("utf8");
+    child.stderr.on("data", (chunk: Buffer) => options.onStderr(stderrDecoder.write(chunk)));
+    const exited = new Promise<number>((resolve) => {
+      let done = false;
+      const finish = (code: number) => {
+        if (done) return;
+        done = true;
+        const rest = partial + decoder.end();
+        partial = "";
+        if (rest) line(rest);
+        resolvePid(null);
+        resolve(code);
+      };
+      child.once("error", (error) => {
+        options.onStderr(`ssh: ${error.message}\n`);
+        finish(127);
+      });
+      child.once("close", (code, signal) => finish(code ?? (signal ? 128 : 1)));
+    });
+    // The wrapper's own exit status came back: the command has ended on the host, nothing to stop.
+    let ended = false;
+    void exited.then((code) => {
+      if (code !== SSH_FAILED && child.signalCode === null) {
+        ended = true;
+        this.attachedProcesses.delete(stoppable);
+      }
+    });
+    let ending: Promise<void> | null = null;
+    const end = (graceMs: number): Promise<void> => {
+      ending ??= (async () => {
+        // A channel that never brings its PID (a host gone mid-start) is not waited on forever.
+        const known = await within(pid, 30_000, null);
+        if (known !== null && !ended) {
+          const stopped = await this.exec(
+            ["sh", "-c", STOP_SCRIPT, "sh", String(known), options.mark, String(Math.ceil(graceMs / 100))],
+            { timeoutMs: graceMs + 15_000 },
+          );
+          if (stopped.stdout.includes("killed"))
+            options.onStderr(`${argv[0]} ignored SIGTERM for ${graceMs} ms on ${this.name}: killed\n`);
+          else if (stopped.code !== 0)
+            options.onStderr(
+              `could not stop pid ${known} on ${this.name} (exit ${stopped.code}): ${stopped.stderr.trim()}\n`,
+            );
+        }
+        // Its output ends with it; a client that lingers (the host unreachable) is ended here.
+        if ((await within(exited, 10_000, "lingering")) === "lingering") {
+          child.kill("SIGKILL");
+          await exited;
+        }
+        child.stdin.end();
+        this.attachedProcesses.delete(stoppable);
+      })();
+      return ending;
+    };
+    const stoppable: Stoppable = { end };
+    this.attachedProcesses.add(stoppable);
+    return { pid, exited, end };
   }
 }
+
+/** The promise's value, or `fallback` after `ms`; the timer is cleared either way, never holding up an exit. */
+function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** What release() and a session's close() end. */
+interface Stoppable {
+  end(graceMs: number): Promise<void>;
+}
+
+/** A command SshMember.attach keeps attached. */
+interface Attached extends Stoppable {
+  /** Its PID on the host; null when the channel closed before it was printed. */
+  readonly pid: Promise<number | null>;
+  /** The local ssh client's exit status, once the channel has closed. */
+  readonly exited: Promise<number>;
+}
+
+/**
+ * Runs on the host as `sh -c ATTACH_SCRIPT sh <log> <cwd> argv…`: the command in the background
+ * (its stdin /dev/null, its output the channel's or the log's), a shell that prints its own PID and
+ * execs it so the PID is the command's own, a watcher that sends it SIGTERM once the channel's stdin
+ * ends (the harness or its ssh client died), and the wrapper waiting for it, exiting with its status.
+ */
+const ATTACH_SCRIPT = `log=$1; cd "$2" || exit 1; shift 2
+if [ -n "$log" ]; then exec 4>>"$log" 5>&4 || exit 1; else exec 4>&1 5>&2; fi
+exec 3<&0
+sh -c 'echo "$$"; exec "$@" >&4 2>&5 4>&- 5>&-' sh "$@" </dev/null 3<&- &
+pid=$!
+{ while read -r _; do :; done; kill -s TERM "$pid"; } <&3 >/dev/null 2>&1 4>&- 5>&- &
+watch=$!
+exec 3<&- 4>&- 5>&-
+wait "$pid"; code=$?
+kill "$watch" 2>/dev/null
+exit "$code"`;
+
+/**
+ * `sh -c STOP_SCRIPT sh <pid> <mark> <tenths>`: SIGTERM to the PID while its cmdline still carries
+ * the mark (never a process that took over the PID), SIGKILL after the grace ("killed" on stdout),
+ * and a wait until it is gone (a zombie's cmdline is empty: gone as far as we care).
+ */
+const STOP_SCRIPT = `pid=$1; mark=$2; grace=$3
+ours() { tr '\\0' '\\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark"; }
+ours || exit 0
+kill -s TERM "$pid" 2>/dev/null
+n=0
+while ours; do
+  if [ "$n" -eq "$grace" ]; then kill -s KILL "$pid" 2>/dev/null; echo killed; fi
+  n=$((n + 1)); sleep 0.1
+done
+exit 0`;
 
 /**
  * Runs ssh to completion with stdin from a string, a buffer or a local file; never throws for a
