@@ -24,7 +24,20 @@ export async function makeKeys(
   };
 }
 
-export async function startSshd(member: StartedMember, clientPub: string, hostKey: string): Promise<void> {
+/** Something accepts TCP connections on the member's address and `port`, from inside it. */
+async function listening(member: StartedMember, port: number): Promise<boolean> {
+  return (await member.exec(["bash", "-c", `exec 3<>/dev/tcp/${member.address}/${port}`])).code === 0;
+}
+
+export async function startSshd(
+  member: StartedMember,
+  clientPub: string,
+  hostKey: string,
+  port = 22,
+): Promise<void> {
+  // Another sshd there (a provisioned repmgr's, for its switchovers) would answer the wait below.
+  if (await listening(member, port))
+    throw new Error(`${member.name}: something already listens on ${member.address}:${port}`);
   const dir = join(member.dir, "sshd");
   await runOk(["install", "-d", "-m", "0755", dir, "/run/sshd"]);
   const paths = {
@@ -45,7 +58,7 @@ export async function startSshd(member: StartedMember, clientPub: string, hostKe
   await member.writeFile(
     paths.config,
     [
-      `ListenAddress ${member.address}:22`,
+      `ListenAddress ${member.address}:${port}`,
       `HostKey ${paths.hostKey}`,
       `AuthorizedKeysFile ${paths.authorized}`,
       "AllowUsers root postgres",
@@ -82,11 +95,7 @@ export async function startSshd(member: StartedMember, clientPub: string, hostKe
     cwd: "/",
     logFile: join(dir, "sshd.log"),
   });
-  await waitFor(
-    async () => (await member.exec(["bash", "-c", `exec 3<>/dev/tcp/${member.address}/22`])).code === 0,
-    10_000,
-    `sshd on ${member.name}`,
-  );
+  await waitFor(() => listening(member, port), 10_000, `sshd on ${member.name}`);
 }
 
 /** Polls until `probe` returns something truthy; fails naming `what` after timeoutMs. */

@@ -38,9 +38,19 @@ export async function healCluster(cluster: ClusterFile, say: (line: string) => v
         did(`${member.name}: removed nft table ${table}`);
     }
     for (const { member, host } of hosts) {
+      const running = await host.processes();
+      const { postgresCommand } = topology;
+      if (postgresCommand && !running.some((p) => postgresCommand.test(p.command))) {
+        // Starting repmgrd would not start PostgreSQL; a former primary must rejoin, not come back as one.
+        await topology.startMember(member.name, "repair");
+        did(
+          `${member.name}: PostgreSQL was not running — started it as the HA manager repairs a member, agent included`,
+        );
+        continue;
+      }
       const component = member.roles.includes("postgres") ? "ha_agent" : "dcs";
       const process = component === "ha_agent" ? topology.agentCommand : topology.coordinatorCommand;
-      if ((await host.processes()).some((p) => process.test(p.command))) continue;
+      if (running.some((p) => process.test(p.command))) continue;
       const command = member.services[component].start;
       const started = await host.exec(["sh", "-c", command], { timeoutMs: 120_000 });
       if (started.code !== 0)

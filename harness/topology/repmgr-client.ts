@@ -20,10 +20,12 @@ interface EventRow {
 
 export interface RepmgrClientOptions {
   login: ClientLogin;
-  /** The witness's member name. */
-  witness: string;
+  /** The witness's member name; null: a cluster without one. */
+  witness: string | null;
   /** Runs `repmgr <args>` on a member with its own repmgr.conf; resolves with its stdout. */
   repmgr: (member: string, args: string[], timeoutMs?: number) => Promise<string>;
+  /** Each member's repmgr node_name where it differs from the member's name (an attached cluster's). */
+  nodeNames?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface RepmgrClientOptions {
  */
 export class RepmgrClient implements HaClient {
   readonly name = "repmgr";
+  /** The primary's timeline when the successful standby_promote events numbered `promotes`: a fresh cluster's. */
+  private origin = { timeline: 1, promotes: 0 };
 
   constructor(
     private readonly backend: StartedBackend,
@@ -122,10 +126,12 @@ export class RepmgrClient implements HaClient {
         detail: `${streaming}/${this.nodes.length - 1} replicas streaming from ${primary}`,
       };
     }
-    const witnessUp = await withConnection(this.endpoint(this.options.witness), async () => true).catch(
-      () => false,
-    );
-    if (!witnessUp) return { ...status, healthy: false, detail: "witness down" };
+    const { witness } = this.options;
+    const witnessUp =
+      witness === null
+        ? null
+        : await withConnection(this.endpoint(witness), async () => true).catch(() => false);
+    if (witnessUp === false) return { ...status, healthy: false, detail: "witness down" };
     return { ...status, healthy: true, detail: `primary ${primary}, ${streaming} streaming` };
   }
 
@@ -139,11 +145,36 @@ export class RepmgrClient implements HaClient {
                   e.successful, e.details
              from repmgr.events e left join repmgr.nodes n using (node_id) order by e.event_timestamp`,
         );
-        return result.rows;
+        return result.rows.map((row) => ({ ...row, node_name: this.memberNamed(row.node_name) }));
       });
     } catch {
       return [];
     }
+  }
+
+  /** The member a repmgr node_name belongs to (itself unless nodeNames says otherwise). */
+  private memberNamed(nodeName: string | null): string | null {
+    for (const [member, name] of this.options.nodeNames ?? []) if (name === nodeName) return member;
+    return nodeName;
+  }
+
+  /**
+   * Numbers the promotions of a cluster that has a history: the timeline its primary is on now
+   * and the standby_promote events recorded so far (a fresh cluster's: timeline 1, none). Every
+   * later successful standby_promote is the next timeline.
+   */
+  async anchorTimelines(): Promise<void> {
+    const primary = (await this.status()).primary;
+    if (!primary) throw new Error("no primary to read the current timeline from");
+    const timeline = await withConnection(this.endpoint(primary), async (client) => {
+      const result = await client.query<{ timeline: number }>(
+        "select ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int as timeline",
+      );
+      return result.rows[0]?.timeline;
+    });
+    if (!timeline) throw new Error(`${primary} reported no timeline`);
+    const promotes = (await this.events()).filter((e) => e.event === "standby_promote" && e.successful);
+    this.origin = { timeline, promotes: promotes.length };
   }
 
   /** Each successful standby_promote creates the next timeline; its fork point is in the history file. */
@@ -152,7 +183,8 @@ export class RepmgrClient implements HaClient {
     const primary = (await this.status()).primary;
     const promotions: HaPromotion[] = [];
     for (const [index, event] of promotes.entries()) {
-      const timeline = index + 2;
+      if (index < this.origin.promotes) continue;
+      const timeline = this.origin.timeline + index - this.origin.promotes + 1;
       promotions.push({
         wallMs: event.ms,
         member: event.node_name ?? "?",
