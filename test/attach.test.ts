@@ -13,6 +13,8 @@ import {
   type CliResult,
   ROOT,
   type ScenarioRun,
+  faultWindows,
+  historyOf,
   interruptedRun,
   leftovers,
   pgchaos,
@@ -29,11 +31,17 @@ let work: string;
 let clusterFile: string;
 let runId: string;
 
-/** Each node's Patroni as a service, started exactly as the local deployment starts it. */
+/**
+ * Each node's Patroni and each etcd member as a service, started exactly as the local deployment
+ * starts them (as postgres, its environment, its config, appending to its log).
+ */
 async function patroniService(member: StartedMember, kind: Member["kind"], backend: StartedBackend) {
-  if (kind !== "postgres") return undefined;
-  const pidfile = join(member.dir, "patroni.pid");
-  const script = join(member.dir, "patroni-service.sh");
+  const [name, argv, running] =
+    kind === "postgres"
+      ? ["patroni", ["/usr/bin/patroni", join(member.dir, "patroni.yml")], /\/usr\/bin\/patroni /]
+      : ["etcd", ["/usr/bin/etcd", "--config-file", join(member.dir, "etcd.yml")], /\/usr\/bin\/etcd /];
+  const pidfile = join(member.dir, `${name}.pid`);
+  const script = join(member.dir, `${name}-service.sh`);
   await member.writeFile(
     script,
     serviceScript({
@@ -41,14 +49,14 @@ async function patroniService(member: StartedMember, kind: Member["kind"], backe
       cwd: member.dir,
       user: "postgres",
       env: memberEnv(member, backend.stack.postgresBin),
-      argv: ["/usr/bin/patroni", join(member.dir, "patroni.yml")],
+      argv,
       log: processLog(member),
     }),
     { mode: 0o755 },
   );
-  await adoptService(member, /\/usr\/bin\/patroni /, pidfile);
+  await adoptService(member, running, pidfile);
   const service = { start: `${script} start`, stop: `${script} stop` };
-  return { ha_agent: service, postgres: service };
+  return kind === "postgres" ? { ha_agent: service, postgres: service } : { dcs: service };
 }
 
 const healthy = () => fixture.healthy();
@@ -115,6 +123,34 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
     for (const { name } of topology.members())
       expect(existsSync(join(backend.member(name).dir, "pgchaos-attach")), name).toBe(false);
     expect(leftovers(attached)).toEqual([]);
+  });
+
+  it("entrypoint uri: writers hand the cluster file's own connection string to libpq, and write again after the failover", () => {
+    const file = parse(readFileSync(clusterFile, "utf8")) as Record<string, unknown>;
+    const hosts = topology.postgresMembers().map((n) => `${backend.member(n).address}:5432`);
+    const uri = `postgresql://${hosts.join(",")}/postgres?target_session_attrs=read-write&connect_timeout=2`;
+    file.entrypoints = [{ kind: "uri", uri }];
+    const withUri = join(work, "with-uri.yaml");
+    writeFileSync(withUri, stringify(file));
+    const uriRun = runScenarioFile("kill-primary-uri.yaml", [
+      "--topology",
+      "patroni",
+      "--cluster",
+      withUri,
+      "--yes",
+    ]);
+    const result = resultOf(uriRun, "patroni");
+    expect(uriRun.cli.stdout).toContain(`uri writers connect with ${uri}`);
+    expect(result.problems).toEqual([]);
+    const kill = faultWindows(result)[0];
+    const uriAcks = historyOf(uriRun, "patroni").filter(
+      (w) =>
+        w.group === "uri" && w.outcome === "ok" && w.invoke_ns > (kill?.from_ns ?? Number.POSITIVE_INFINITY),
+    );
+    expect(uriAcks.length).toBeGreaterThan(0);
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.verdict).toBe("pass");
+    expect(leftovers(result.run_id)).toEqual([]);
   });
 
   it("doctor --cluster: all ok on the healthy cluster; an unreachable host and a missing service command each one line with its fix, exit 2", () => {

@@ -113,4 +113,38 @@ export async function dataDirectory(context: AttachContext, member: string): Pro
   return shown;
 }
 
+/**
+ * Every node's data directory, read once when the run attaches (Deployment.dataDir is synchronous:
+ * crash-postgres reads postmaster.pid there, promote runs pg_ctl on it). A node that cannot say
+ * keeps its error, thrown only if a fault needs that directory.
+ */
+export async function dataDirectories(
+  context: AttachContext,
+  nodes: string[],
+): Promise<(member: string) => string> {
+  const found = new Map<string, string | Error>();
+  await Promise.all(
+    nodes.map(async (node) => {
+      found.set(node, await dataDirectory(context, node).catch((error: Error) => error));
+    }),
+  );
+  return (member) => {
+    const dir = found.get(member);
+    if (dir === undefined) throw new Error(`${member} is not a PostgreSQL member of ${context.cluster.file}`);
+    if (dir instanceof Error) throw dir;
+    return dir;
+  };
+}
+
+/**
+ * The application's own connection string when the cluster file gives one (entrypoints: kind uri),
+ * else the HA manager's: what `entrypoint: uri` writers hand to libpq.
+ */
+export function withApplicationUri(topology: AttachedTopology, cluster: ClusterFile): AttachedTopology {
+  const given = cluster.entrypoints.find((e) => e.kind === "uri");
+  if (!given || given.kind !== "uri") return topology;
+  // composeTopology's object holds only closures: a copy with one replaced behaves the same.
+  return { ...topology, connectionUri: async () => given.uri };
+}
+
 export type AttacherRegistry = { readonly [K in TopologyName]: Attacher | null };

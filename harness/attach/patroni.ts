@@ -12,6 +12,7 @@ import {
   attachedLogin,
   attachedMembers,
   attachedNodes,
+  dataDirectories,
   runService,
 } from "./attachment.ts";
 import type { Component } from "./cluster-file.ts";
@@ -23,7 +24,7 @@ import type { Component } from "./cluster-file.ts";
 export async function attachPatroni(context: AttachContext): Promise<AttachedTopology> {
   const nodes = attachedNodes(context.cluster);
   const dcs = await readDcsConfig(context.backend, nodes);
-  const deployment = new PatroniAttachment(context, nodes, dcs);
+  const deployment = new PatroniAttachment(context, nodes, dcs, await dataDirectories(context, nodes));
   return Object.assign(composeTopology(deployment.client, deployment), {
     coordinatorCommand: /(^|[\s/])etcd(\s|$)/,
   });
@@ -56,6 +57,7 @@ class PatroniAttachment implements Deployment {
     private readonly context: AttachContext,
     private readonly nodes: string[],
     private readonly dcs: Record<string, unknown>,
+    readonly dataDir: (member: string) => string,
   ) {
     this.client = new PatroniClient(context.backend, nodes, {
       login: attachedLogin(context),
@@ -73,10 +75,6 @@ class PatroniAttachment implements Deployment {
   async start(): Promise<void> {
     const status = await this.client.status();
     if (!status.reachable) throw new Error(`${this.context.cluster.file}: ${status.detail}`);
-  }
-
-  dataDir(member: string): string {
-    throw new Error(`${member}: the data directory of an attached cluster is not known yet (pg_ctl faults)`);
   }
 
   configure(_member: string, parameters: Parameters): Promise<void> {

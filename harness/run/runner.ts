@@ -5,7 +5,7 @@ import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
 import type { AgentMessage } from "../agent/protocol.ts";
 import { attacherFor } from "../attach/attachers.ts";
-import type { Attacher } from "../attach/attachment.ts";
+import { type Attacher, withApplicationUri } from "../attach/attachment.ts";
 import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
 import type { MemberSpec, StartedBackend } from "../backend/backend.ts";
 import { type BackendChoice, createBackend, diskBytesFor } from "../backend/index.ts";
@@ -66,6 +66,8 @@ export interface RunOptions {
 type ObservedRun = Omit<RunRecord, "run_id" | "seed" | "plan" | "concurrency" | "harness">;
 
 const BOOTSTRAP_TIMEOUT_MS = 120_000;
+/** How long a run stopped by its abort rule waits for the healed cluster to be healthy again. */
+const RECOVERY_TIMEOUT_MS = 120_000;
 const FINAL_PRIMARY_TIMEOUT_MS = 60_000;
 
 export function newRunId(): string {
@@ -149,12 +151,15 @@ export async function runScenario(
     const context: TopologyContext = { backend, scenario, runId, password: randomBytes(12).toString("hex") };
     const base =
       attach && attachPassword !== null
-        ? await (attacherFor(attach.ha) as Attacher)({
-            backend,
-            cluster: attach,
-            password: attachPassword,
-            schema,
-          })
+        ? withApplicationUri(
+            await (attacherFor(attach.ha) as Attacher)({
+              backend,
+              cluster: attach,
+              password: attachPassword,
+              schema,
+            }),
+            attach,
+          )
         : kind.create(context);
     const entryPoints = scenario.entrypoints
       .filter(isProxy)
@@ -206,13 +211,11 @@ export function checkAttachable(scenario: Scenario, topology: TopologyName, clus
     throw new UsageError(`${cluster.file}: the cluster runs ${cluster.ha}, not ${topology}`);
   if (!attacherFor(cluster.ha))
     throw new UsageError(`${cluster.file}: attaching to ${cluster.ha} is not supported yet`);
-  const proxy = scenario.entrypoints.find((e) => e !== "direct");
+  const proxy = scenario.entrypoints.find((e) => e !== "direct" && e !== "uri");
   if (proxy)
     throw new UsageError(
-      `${scenario.file}: entrypoint ${proxy} is not supported on an attached cluster yet (direct)`,
+      `${scenario.file}: entrypoint ${proxy} is not supported on an attached cluster yet (direct, uri)`,
     );
-  if (scenario.workload.placed.length > 0)
-    throw new UsageError(`${scenario.file}: placed client groups do not run over SSH yet`);
   const named = scenario.steps.flatMap((s) =>
     s.kind === "fault" ? [s.fault] : s.kind === "nemesis" ? s.faults : [],
   );
@@ -221,10 +224,6 @@ export function checkAttachable(scenario: Scenario, topology: TopologyName, clus
   if (needsDataDir)
     throw new UsageError(
       `${scenario.file}: fault ${needsDataDir} needs the data directory, not known on an attached cluster yet`,
-    );
-  if (scenario.steps.some((s) => s.kind === "fault" && s.fault === "partition"))
-    throw new UsageError(
-      `${scenario.file}: partition needs observers inside members, which do not run over SSH yet`,
     );
 }
 
@@ -428,6 +427,7 @@ class Execution {
     await Promise.race([Promise.all(this.autoHeals), this.halt]);
     unguard();
     if (this.active.length > 0) await this.healAll("repair");
+    if (this.halted) await this.recoverAfterHalt();
 
     await workload.stop();
     for (const agent of agents) {
@@ -510,6 +510,24 @@ class Execution {
     }, 250);
     timer.unref();
     return () => clearInterval(timer);
+  }
+
+  /** After the abort rule stopped the steps and everything was healed: does the cluster come back? */
+  private async recoverAfterHalt(): Promise<void> {
+    const started = this.clock.nowNs();
+    const detail = await pollUntil(async () => {
+      const status = await this.topology.status();
+      return status.healthy ? status.detail : undefined;
+    }, RECOVERY_TIMEOUT_MS);
+    const took = this.clock.seconds(this.clock.nowNs() - started);
+    if (detail === undefined) {
+      this.fail(
+        `after the abort: not healthy within ${RECOVERY_TIMEOUT_MS / 1000}s of the heal (${(await this.topology.status()).detail})`,
+      );
+      return;
+    }
+    this.say(`healthy again ${took} after the abort's heal: ${detail}`);
+    this.step(`healthy after the abort: ${detail}`);
   }
 
   /** A sleep the abort rule can end early. */
