@@ -3,12 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
-import type { Member } from "../harness/run/record.ts";
-import { memberEnv, processLog } from "../harness/topology/members.ts";
+import type { StartedBackend } from "../harness/backend/backend.ts";
 import { withConnection } from "../harness/topology/sql.ts";
 import type { Topology } from "../harness/topology/topology.ts";
-import { type AttachFixture, adoptService, provisionForAttach, serviceScript } from "./attach-fixture.ts";
+import { type AttachFixture, provisionForAttach } from "./attach-fixture.ts";
 import {
   type CliResult,
   ROOT,
@@ -21,6 +19,7 @@ import {
   resultOf,
   runScenarioFile,
 } from "./helpers.ts";
+import { patroniServices } from "./patroni-services.ts";
 
 const SCENARIO = join(ROOT, "scenarios/kill-primary.yaml");
 
@@ -31,34 +30,6 @@ let work: string;
 let clusterFile: string;
 let runId: string;
 
-/**
- * Each node's Patroni and each etcd member as a service, started exactly as the local deployment
- * starts them (as postgres, its environment, its config, appending to its log).
- */
-async function patroniService(member: StartedMember, kind: Member["kind"], backend: StartedBackend) {
-  const [name, argv, running] =
-    kind === "postgres"
-      ? ["patroni", ["/usr/bin/patroni", join(member.dir, "patroni.yml")], /\/usr\/bin\/patroni /]
-      : ["etcd", ["/usr/bin/etcd", "--config-file", join(member.dir, "etcd.yml")], /\/usr\/bin\/etcd /];
-  const pidfile = join(member.dir, `${name}.pid`);
-  const script = join(member.dir, `${name}-service.sh`);
-  await member.writeFile(
-    script,
-    serviceScript({
-      pidfile,
-      cwd: member.dir,
-      user: "postgres",
-      env: memberEnv(member, backend.stack.postgresBin),
-      argv,
-      log: processLog(member),
-    }),
-    { mode: 0o755 },
-  );
-  await adoptService(member, running, pidfile);
-  const service = { start: `${script} start`, stop: `${script} stop` };
-  return kind === "postgres" ? { ha_agent: service, postgres: service } : { dcs: service };
-}
-
 const healthy = () => fixture.healthy();
 const pgchaosObjects = () => fixture.pgchaosObjects();
 const pgchaosTables = () => fixture.pgchaosTables();
@@ -68,7 +39,7 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
   let refused: CliResult;
 
   beforeAll(async () => {
-    fixture = await provisionForAttach("patroni", SCENARIO, patroniService);
+    fixture = await provisionForAttach("patroni", SCENARIO, patroniServices);
     ({ backend, topology, work, clusterFile, runId } = fixture);
     // The safety gate first: without --yes (or allow_faults) nothing runs.
     refused = pgchaos(["run", SCENARIO, "--cluster", clusterFile, "--out", join(work, "refused")]);
@@ -192,6 +163,28 @@ describe("attach: kill-primary on a running Patroni cluster, over SSH only", () 
     // The HA manager is not asked while a host is unreachable: no second-order failures.
     expect(bad.stdout).not.toMatch(/patroni reports/);
     expect(leftovers(runId)).toEqual([]);
+  });
+
+  it("known_hosts: hosts whose keys it lists are reached; with a file that lacks them, every host is refused", () => {
+    const file = parse(readFileSync(clusterFile, "utf8")) as {
+      members: { host: string }[];
+      known_hosts?: string;
+    };
+    const hostKey = readFileSync(join(work, "host.pub"), "utf8").trim().split(" ").slice(0, 2).join(" ");
+    const known = join(work, "known_hosts");
+    writeFileSync(known, file.members.map((m) => `${m.host} ${hostKey}\n`).join(""));
+    file.known_hosts = known;
+    const strict = join(work, "strict.yaml");
+    writeFileSync(strict, stringify(file));
+    const ok = pgchaos(["doctor", "--cluster", strict]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+
+    writeFileSync(known, "");
+    const refused = pgchaos(["doctor", "--cluster", strict]);
+    expect(refused.code).toBe(2);
+    const problems = refused.stdout.split("\n").filter((line) => line.startsWith("MISSING"));
+    expect(problems).toHaveLength(file.members.length);
+    for (const line of problems) expect(line).toMatch(/Host key verification failed/);
   });
 
   it("pgchaos heal --cluster undoes what a killed run leaves (table, frozen agent, dead agent, schema), then finds nothing", async () => {

@@ -9,6 +9,7 @@ import {
   defaultServices,
   parseClusterFile,
   pgpassLookup,
+  sessionOptions,
   sshMembers,
 } from "./cluster-file.ts";
 
@@ -133,6 +134,19 @@ describe("cluster file", () => {
       parseClusterFile(minimal("layout: rhel\npostgres_version: 16\n"), FILE).members[0]?.services.postgres
         .stop,
     ).toBe("systemctl stop postgresql-16");
+  });
+
+  it("host keys: trust on first use by default; known_hosts (relative to the file) checked strictly; abort_if for every run", () => {
+    const loose = parseClusterFile(minimal(""), FILE);
+    expect(sessionOptions(loose, "r1")).toEqual({ runId: "r1" });
+    expect(loose.abortWriteGapMs).toBeNull();
+    const strict = parseClusterFile(minimal('known_hosts: known\nabort_if: { write_gap: "> 2m" }\n'), FILE);
+    expect(sessionOptions(strict, "r1")).toEqual({
+      runId: "r1",
+      knownHostsFile: "/etc/pgchaos/known",
+      strictHostKeyChecking: "yes",
+    });
+    expect(strict.abortWriteGapMs).toBe(120_000);
   });
 
   it("refuses a password anywhere, at its line, naming the key and the way to give it", () => {

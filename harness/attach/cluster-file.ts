@@ -16,7 +16,12 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, type Node, isPair, isScalar, isSeq, parseDocument, visit } from "yaml";
 import { z } from "zod";
-import { DEFAULT_REMOTE_DIR, type SshHost, type SshMemberOptions } from "../backend/ssh.ts";
+import {
+  DEFAULT_REMOTE_DIR,
+  type SshHost,
+  type SshMemberOptions,
+  type SshSessionOptions,
+} from "../backend/ssh.ts";
 import { UsageError } from "../common/errors.ts";
 import { parseYaml, readSource } from "../scenario/scenario.ts";
 import { TOPOLOGIES, type TopologyName, abortRule, writeGapLimitMs } from "../scenario/schema.ts";
@@ -149,6 +154,12 @@ export const clusterSchema = z
       .default(false)
       .describe("Nothing that stops, kills or cuts off a member runs unless this is true (or --yes)"),
     abort_if: abortRule.optional(),
+    known_hosts: z
+      .string()
+      .optional()
+      .describe(
+        "A known_hosts file (~ allowed) every host's key must already be in (StrictHostKeyChecking yes); default: trust on first use, in a file private to the run",
+      ),
     ssh: ssh.optional().describe("Defaults for every member"),
     services: services.optional(),
     members: z.array(member).min(1),
@@ -250,6 +261,8 @@ export interface ClusterFile {
   description: string;
   ha: TopologyName;
   allowFaults: boolean;
+  /** Host keys must be in this file (StrictHostKeyChecking yes); null: trust on first use. */
+  knownHosts: string | null;
   /** The file's abort_if write_gap in ms (every run attached to it); null: none. */
   abortWriteGapMs: number | null;
   layout: "debian" | "rhel";
@@ -348,6 +361,7 @@ export function parseClusterFile(source: string, file: string): ClusterFile {
     ha: doc.ha,
     allowFaults: doc.allow_faults,
     abortWriteGapMs: writeGapLimitMs(doc.abort_if),
+    knownHosts: doc.known_hosts !== undefined ? expandPath(doc.known_hosts, base) : null,
     layout: doc.layout,
     postgresVersion: doc.postgres_version,
     members,
@@ -358,6 +372,13 @@ export function parseClusterFile(source: string, file: string): ClusterFile {
       passwordEnv: doc.database.password_env ?? null,
     },
   };
+}
+
+/** The SSH session's host-key policy: the file's known_hosts, checked strictly; else trust on first use. */
+export function sessionOptions(cluster: ClusterFile, runId: string): SshSessionOptions {
+  return cluster.knownHosts === null
+    ? { runId }
+    : { runId, knownHostsFile: cluster.knownHosts, strictHostKeyChecking: "yes" };
 }
 
 /** The SSH members of a cluster file, in order: what an SshSession connects to. */

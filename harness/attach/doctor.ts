@@ -6,7 +6,13 @@ import { postgresEndpoint } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
 import { attacherFor } from "./attachers.ts";
 import { attachedLogin } from "./attachment.ts";
-import { type ClusterFile, type ClusterMember, type Component, databasePassword } from "./cluster-file.ts";
+import {
+  type ClusterFile,
+  type ClusterMember,
+  type Component,
+  databasePassword,
+  sessionOptions,
+} from "./cluster-file.ts";
 
 /** One line of `pgchaos doctor`: what was checked, and when it failed, the fix. */
 export interface Check {
@@ -34,7 +40,7 @@ export async function checkCluster(cluster: ClusterFile): Promise<Check[]> {
       fix: "set database.password_env's variable, or add a ~/.pgpass line",
     });
   }
-  const session = new SshSession({ runId: `doc${randomBytes(3).toString("hex")}` });
+  const session = new SshSession(sessionOptions(cluster, `doc${randomBytes(3).toString("hex")}`));
   const hosts = new Map<string, SshMember>();
   try {
     for (const member of cluster.members) {

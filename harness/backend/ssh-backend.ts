@@ -1,5 +1,5 @@
 import type { ClusterFile } from "../attach/cluster-file.ts";
-import { sshMembers } from "../attach/cluster-file.ts";
+import { sessionOptions, sshMembers } from "../attach/cluster-file.ts";
 import {
   type Backend,
   CAPABILITIES,
@@ -28,7 +28,7 @@ export class SshBackend implements Backend {
 
   /** Connects to every member of the cluster file; the specs only name who the topology expects. */
   async start(): Promise<StartedBackend> {
-    const session = new SshSession({ runId: this.runId });
+    const session = new SshSession(sessionOptions(this.cluster, this.runId));
     this.session = session;
     const members = new Map<string, SshMember>();
     // One at a time: a host that refuses us is named before anything else is touched.
