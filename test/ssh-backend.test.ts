@@ -20,6 +20,7 @@ import {
   processesMentioning,
   removeOrphanSession,
 } from "../harness/backend/ssh.ts";
+import { MemberProxy, TOXIPROXY_BIN } from "../harness/backend/toxiproxy.ts";
 import { sleep } from "../harness/common/clock.ts";
 import { ROOT, leftovers } from "./helpers.ts";
 import { makeKeys, startSshd, waitFor } from "./sshd.ts";
@@ -434,6 +435,52 @@ describe("SSH member: every verb over the system ssh client", () => {
     const brief = await m2.spawnInstrument({ ...spec, argv: ["python3", "-c", "pass", mark] });
     await waitFor(async () => !brief.running(), 10_000, "the brief instrument's end");
     await brief.stop();
+  });
+
+  it("runs Toxiproxy as an instrument through the SSH member: latency on h1's connections to h2, gone with it", async () => {
+    const port = LISTEN_PORT + 1;
+    await m2.spawn({
+      argv: ["python3", "-m", "http.server", String(port), "--bind", h2.address],
+      user: "postgres",
+      env: { PATH: "/usr/bin:/bin" },
+      cwd: m2.dir,
+      logFile: `${m2.dir}/listener-${port}.log`,
+    });
+    await waitFor(() => connects(m1, h2.address, port), 10_000, "the listener");
+    // One request from h1 as postgres (the proxy's DNAT spares root), timed on h1 itself.
+    const request = async () => {
+      const code = `import socket,sys,time
+t=time.time(); s=socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"); s.recv(1); print(round((time.time()-t)*1000))`;
+      const r = await m1.exec(["python3", "-c", code, h2.address, String(port)], { user: "postgres" });
+      expect(r.code, r.stderr).toBe(0);
+      return Number(r.stdout.trim());
+    };
+    const before = await request();
+    const proxy = await MemberProxy.start(
+      m1,
+      `lat_${runId}`,
+      { kind: "outbound", upstreams: [{ address: h2.address, port }] },
+      { kind: "latency", delayMs: 400, jitterMs: 0 },
+    );
+    let delayed: number;
+    try {
+      delayed = await request();
+      // The server itself (its wrapper and watcher carry its argv too), as root, never in processes().
+      const server = (await onHost(h1, `toxiproxy-lat_${runId}`)).filter((p) =>
+        p.args.startsWith(`${TOXIPROXY_BIN} `),
+      );
+      expect(server.map((p) => p.user)).toEqual(["root"]);
+      expect((await m1.processes()).some((p) => p.pid === server[0]?.pid)).toBe(false);
+    } finally {
+      await proxy.stop();
+    }
+    const after = await request();
+    console.log(`request h1 → h2: ${before} ms, ${delayed} ms with 400 ms of latency, ${after} ms after`);
+    expect(delayed).toBeGreaterThanOrEqual(390);
+    expect(after).toBeLessThan(delayed - 200);
+    expect(await onHost(h1, `toxiproxy-lat_${runId}`)).toEqual([]);
+    expect(await m2.signalAll("SIGTERM")).toHaveLength(1);
   });
 
   it("a harness killed with SIGKILL leaves no helper on the host (its channel's stdin ends), and cleanup ends its ssh", async () => {
