@@ -35,7 +35,13 @@ import { TOPOLOGY_KINDS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
 import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
-import { uriHosts, withCredentials, withHosts, withTargetSessionAttrs } from "../topology/uri.ts";
+import {
+  uriHosts,
+  withCredentials,
+  withHosts,
+  withParameter,
+  withTargetSessionAttrs,
+} from "../topology/uri.ts";
 import type { Route } from "../workload/connection.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import { type ClientGroup, ID_RANGE, Workload, writerNames } from "../workload/workload.ts";
@@ -349,13 +355,17 @@ class Execution {
     const uri = await topology.connectionUri();
     const direct = uriHosts(uri).map(({ host }) => addresses.get(host) ?? host);
     const endpoint = (member: string) => topology.endpoint(member);
-    const { user, password } = endpoint(primary);
+    const { user, password, options: sessionOptions } = endpoint(primary);
     // libpq gets the application's URI, its hosts re-pointed at what the harness can dial.
     const dialable = withHosts(uri, (e) => {
       const member = addresses.get(e.host);
       return member ? this.backend.member(member).endpoint(e.port) : e;
     });
-    const credentials = (conninfo: string) => withCredentials(conninfo, user, password);
+    // The session options too: an attached run's tables live in its own schema (search_path).
+    const credentials = (conninfo: string) => {
+      const login = withCredentials(conninfo, user, password);
+      return sessionOptions ? withParameter(login, "options", sessionOptions) : login;
+    };
     const route = (kind: EntryPointKind): Route =>
       kind === "uri"
         ? { kind: "uri", conninfo: credentials(dialable) }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { multiHostUri, uriHosts, withCredentials, withHosts, withTargetSessionAttrs } from "./uri.ts";
+import {
+  multiHostUri,
+  uriHosts,
+  withCredentials,
+  withHosts,
+  withParameter,
+  withTargetSessionAttrs,
+} from "./uri.ts";
 
 const endpoint = (host: string) => ({ host, port: 5432 });
 
@@ -33,6 +40,15 @@ describe("connection URIs", () => {
       withCredentials("postgres://a:1,b:2/db?target_session_attrs=read-write", "postgres", "p@ss/w"),
     ).toBe("postgres://postgres:p%40ss%2Fw@a:1,b:2/db?target_session_attrs=read-write");
     expect(withCredentials("postgresql://old:x@a/db", "u", "p")).toBe("postgresql://u:p@a/db");
+  });
+
+  it("sets a parameter percent-encoded, replacing it if present (session options for search_path)", () => {
+    expect(withParameter("postgres://a:1/db", "options", "-c search_path=pgchaos_x")).toBe(
+      "postgres://a:1/db?options=-c%20search_path%3Dpgchaos_x",
+    );
+    expect(withParameter("postgres://a:1/db?options=x&sslmode=disable", "options", "y")).toBe(
+      "postgres://a:1/db?sslmode=disable&options=y",
+    );
   });
 
   it("refuses what is not a postgres URI", () => {

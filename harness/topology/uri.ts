@@ -51,9 +51,12 @@ export function withCredentials(uri: string, user: string, password: string): st
 
 /** The URI asking libpq for another kind of node (e.g. prefer-standby for readers of replicas). */
 export function withTargetSessionAttrs(uri: string, attrs: string): string {
+  return withParameter(uri, "target_session_attrs", attrs);
+}
+
+/** The URI with one query parameter set (replacing it if present), its value percent-encoded. */
+export function withParameter(uri: string, key: string, value: string): string {
   const [base = uri, query = ""] = uri.split("?", 2);
-  const params = query
-    .split("&")
-    .filter((param) => param !== "" && !param.startsWith("target_session_attrs="));
-  return `${base}?${[...params, `target_session_attrs=${attrs}`].join("&")}`;
+  const params = query.split("&").filter((param) => param !== "" && !param.startsWith(`${key}=`));
+  return `${base}?${[...params, `${key}=${encodeURIComponent(value)}`].join("&")}`;
 }
