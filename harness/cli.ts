@@ -9,7 +9,7 @@ import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.
 import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
 import { orphanSessions, removeOrphanSession } from "./backend/ssh.ts";
-import { listStates } from "./backend/state.ts";
+import { harnessAlive, listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
 import { newSeed } from "./common/random.ts";
 import { ENTRYPOINTS } from "./entrypoints/entrypoint.ts";
@@ -349,7 +349,7 @@ async function cleanupCommand(): Promise<number> {
     );
   }
   for (const run of dockerRuns) {
-    if (harnessStillRunning(run.harnessPid)) {
+    if (harnessAlive(run.harnessPid, run.harnessStarted)) {
       console.log(`run ${run.runId}: still running (harness pid ${run.harnessPid}), left alone`);
       continue;
     }
@@ -357,7 +357,7 @@ async function cleanupCommand(): Promise<number> {
     console.log(`run ${run.runId}: removed ${run.containers} containers and ${run.networks} network(s)`);
   }
   for (const state of states) {
-    if (harnessStillRunning(state.harness_pid)) {
+    if (harnessAlive(state.harness_pid, state.harness_started)) {
       console.log(`run ${state.run_id}: still running (harness pid ${state.harness_pid}), left alone`);
       continue;
     }
@@ -365,17 +365,6 @@ async function cleanupCommand(): Promise<number> {
     console.log(`run ${state.run_id}: removed ${state.namespaces.length} namespaces and their processes`);
   }
   return 0;
-}
-
-/** A PID can be reused after a harness died or a --keep run ended: only a live pgchaos protects its run. */
-function harnessStillRunning(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return cmdline.includes("pgchaos") || cmdline.includes("harness/cli");
-  } catch {
-    return false;
-  }
 }
 
 async function doctorCommand(args: string[]): Promise<number> {

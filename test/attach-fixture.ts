@@ -11,6 +11,7 @@ import type { Member } from "../harness/run/record.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import type { TopologyName } from "../harness/scenario/schema.ts";
 import { TOPOLOGY_KINDS } from "../harness/topology/index.ts";
+import { memberEnv, processLog } from "../harness/topology/members.ts";
 import { withConnection } from "../harness/topology/sql.ts";
 import type { Topology } from "../harness/topology/topology.ts";
 import { makeKeys, startSshd } from "./sshd.ts";
@@ -195,4 +196,32 @@ export async function adoptService(member: StartedMember, command: RegExp, pidfi
   const oldest = found.find((p) => !found.some((q) => q.pid === p.ppid));
   if (!oldest) throw new Error(`${member.name}: no process matches ${command}`);
   await member.writeFile(pidfile, `${oldest.pid}\n`, { mode: 0o644 });
+}
+
+/**
+ * A service script in the member's directory for a process the provisioned deployment started as
+ * postgres (its environment, argv and log), with that process adopted: the cluster file's
+ * `start`/`stop` commands for it.
+ */
+export async function installService(
+  member: StartedMember,
+  backend: StartedBackend,
+  service: { name: string; argv: string[]; running: RegExp },
+): Promise<{ start: string; stop: string }> {
+  const pidfile = join(member.dir, `${service.name}.pid`);
+  const script = join(member.dir, `${service.name}-service.sh`);
+  await member.writeFile(
+    script,
+    serviceScript({
+      pidfile,
+      cwd: member.dir,
+      user: "postgres",
+      env: memberEnv(member, backend.stack.postgresBin),
+      argv: service.argv,
+      log: processLog(member),
+    }),
+    { mode: 0o755 },
+  );
+  await adoptService(member, service.running, pidfile);
+  return { start: `${script} start`, stop: `${script} stop` };
 }

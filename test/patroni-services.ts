@@ -1,33 +1,22 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
 import type { Member } from "../harness/run/record.ts";
-import { memberEnv, processLog } from "../harness/topology/members.ts";
-import { adoptService, serviceScript } from "./attach-fixture.ts";
+import { installService } from "./attach-fixture.ts";
 
-/**
- * Each node's Patroni and each etcd member as a service, started exactly as the local deployment
- * starts them (as postgres, its environment, its config, appending to its log).
- */
+/** Each node's Patroni and each etcd member as a service, as the local deployment runs them. */
 export async function patroniServices(member: StartedMember, kind: Member["kind"], backend: StartedBackend) {
-  const [name, argv, running] =
-    kind === "postgres"
-      ? ["patroni", ["/usr/bin/patroni", join(member.dir, "patroni.yml")], /\/usr\/bin\/patroni /]
-      : ["etcd", ["/usr/bin/etcd", "--config-file", join(member.dir, "etcd.yml")], /\/usr\/bin\/etcd /];
-  const pidfile = join(member.dir, `${name}.pid`);
-  const script = join(member.dir, `${name}-service.sh`);
-  await member.writeFile(
-    script,
-    serviceScript({
-      pidfile,
-      cwd: member.dir,
-      user: "postgres",
-      env: memberEnv(member, backend.stack.postgresBin),
-      argv,
-      log: processLog(member),
-    }),
-    { mode: 0o755 },
-  );
-  await adoptService(member, running, pidfile);
-  const service = { start: `${script} start`, stop: `${script} stop` };
-  return kind === "postgres" ? { ha_agent: service, postgres: service } : { dcs: service };
+  if (kind === "postgres") {
+    const patroni = await installService(member, backend, {
+      name: "patroni",
+      argv: ["/usr/bin/patroni", join(member.dir, "patroni.yml")],
+      running: /\/usr\/bin\/patroni /,
+    });
+    return { ha_agent: patroni, postgres: patroni };
+  }
+  const etcd = await installService(member, backend, {
+    name: "etcd",
+    argv: ["/usr/bin/etcd", "--config-file", join(member.dir, "etcd.yml")],
+    running: /\/usr\/bin\/etcd /,
+  });
+  return { dcs: etcd };
 }

@@ -13,6 +13,8 @@ export type DockerContainer = ReturnType<Dockerode["getContainer"]>;
 /** Labels on everything a run creates: `pgchaos cleanup` finds leftovers by them, never by name. */
 export const RUN_LABEL = "pgchaos.run";
 export const HARNESS_PID_LABEL = "pgchaos.harness-pid";
+/** The harness's start time beside its PID: cleanup tells a live harness from a reused PID. */
+export const HARNESS_STARTED_LABEL = "pgchaos.harness-started";
 export const MEMBER_LABEL = "pgchaos.member";
 
 /** The images docker/build.sh makes, one per stack. */
@@ -64,6 +66,7 @@ export async function requireImage(engine: ContainerRuntimeClient, name: string)
 export interface DockerRun {
   runId: string;
   harnessPid: number;
+  harnessStarted: string | undefined;
   containers: number;
   networks: number;
 }
@@ -86,7 +89,13 @@ export async function listDockerRuns(): Promise<DockerRun[]> {
     const runId = labels?.[RUN_LABEL] ?? "";
     let run = runs.get(runId);
     if (!run) {
-      run = { runId, harnessPid: Number(labels?.[HARNESS_PID_LABEL] ?? 0), containers: 0, networks: 0 };
+      run = {
+        runId,
+        harnessPid: Number(labels?.[HARNESS_PID_LABEL] ?? 0),
+        harnessStarted: labels?.[HARNESS_STARTED_LABEL],
+        containers: 0,
+        networks: 0,
+      };
       runs.set(runId, run);
     }
     return run;

@@ -12,6 +12,7 @@ import {
 import {
   type DockerImage,
   HARNESS_PID_LABEL,
+  HARNESS_STARTED_LABEL,
   MEMBER_LABEL,
   RUN_LABEL,
   dockerEngine,
@@ -20,6 +21,7 @@ import {
 } from "./docker-engine.ts";
 import { execIn } from "./docker-exec.ts";
 import { DockerMember, mappedPorts } from "./docker-member.ts";
+import { processStartTime } from "./state.ts";
 
 export {
   type DockerRun,
@@ -70,6 +72,10 @@ export class DockerBackend implements Backend {
     const labels = {
       [RUN_LABEL]: runId,
       [HARNESS_PID_LABEL]: String(this.options.harnessPid ?? process.pid),
+      // A made-up harness PID (tests) has no start time: cleanup then judges it by its command line.
+      ...(this.options.harnessPid === undefined
+        ? { [HARNESS_STARTED_LABEL]: processStartTime(process.pid) ?? "" }
+        : {}),
     };
     try {
       const network = await createNetwork(engine, `pgchaos-${runId}`, labels);

@@ -40,7 +40,7 @@ import { createDisk, removeDisks, thawDisks } from "./disk.ts";
 import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
 
-import { type RunState, isAlive, removeState, saveState } from "./state.ts";
+import { type RunState, isAlive, processStartTime, removeState, saveState } from "./state.ts";
 
 /** Binaries of the harness's own dependencies (tsx's esbuild service may outlive its agent's start). */
 const HARNESS_MODULES = fileURLToPath(new URL("../../node_modules/", import.meta.url));
@@ -74,6 +74,7 @@ export class LocalBackend implements Backend {
     this.state = {
       run_id: runId,
       harness_pid: process.pid,
+      harness_started: processStartTime(process.pid) ?? undefined,
       namespaces: [],
       links: [],
       nft_tables: [],

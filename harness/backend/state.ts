@@ -8,6 +8,8 @@ import { join } from "node:path";
 export interface RunState {
   run_id: string;
   harness_pid: number;
+  /** Its start time (/proc/<pid>/stat): a live PID with another start time is a reused one. */
+  harness_started?: string;
   namespaces: string[];
   links: string[];
   nft_tables: string[];
@@ -47,6 +49,32 @@ export function listStates(): RunState[] {
     backing_files: [],
     ...(JSON.parse(readFileSync(join(STATE_DIR, f), "utf8")) as Partial<RunState>),
   })) as RunState[];
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); null when it is gone. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count from the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the harness that owns a run still runs: the same PID with the same start time. Without a
+ * recorded start time (an older state file, a test's made-up PID), a live pgchaos by its command line.
+ */
+export function harnessAlive(pid: number, started: string | undefined): boolean {
+  if (pid === process.pid) return false;
+  if (started !== undefined) return processStartTime(pid) === started;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline.includes("pgchaos") || cmdline.includes("harness/cli");
+  } catch {
+    return false;
+  }
 }
 
 export function isAlive(pid: number): boolean {
