@@ -54,7 +54,12 @@ let stubborn: HelperProcess | null = null;
  * "bye" on the `exitOnTerm`th one (0: never). Writes to a closed stdout are ignored, so it outlives
  * its channel unless something signals it.
  */
-const TICKER = `const config: { label: string; exitOnTerm: number } = JSON.parse(process.argv.at(-1) ?? "{}");
+const TICKER = `import { readFileSync, unlinkSync } from "node:fs";
+// As the agent does: over SSH the config comes as @<file>, read once and deleted.
+const last = process.argv.at(-1) ?? "{}";
+const text = last.startsWith("@") ? readFileSync(last.slice(1), "utf8") : last;
+if (last.startsWith("@")) unlinkSync(last.slice(1));
+const config: { label: string; exitOnTerm: number } = JSON.parse(text);
 process.stdout.on("error", () => {});
 let n = 0;
 let terms = 0;
@@ -309,14 +314,16 @@ describe("SSH member: every verb over the system ssh client", () => {
     const helper = m1.startHelper(JSON.stringify({ label: "tick", exitOnTerm: 1 }), ticker);
     const lines = await linesOf(helper, 3);
     expect(lines.slice(0, 3)).toEqual(["tick 1", "tick 2", "tick 3"]);
-    // node <bundle> pgchaos-agent <config>, as root, the config last; the bundle's name carries the marker.
+    // node <bundle> pgchaos-agent @<config file>, as root, the config last; the bundle's name carries the marker.
     const agent = (await onHost(h1, bundlePath)).filter(
-      (p) => / pgchaos-agent \{/.test(p.args) && /^\S*node /.test(p.args),
+      (p) => / pgchaos-agent @/.test(p.args) && /^\S*node /.test(p.args),
     );
     expect(agent).toHaveLength(1);
     expect(agent[0]?.user).toBe("root");
     expect(agent[0]?.args).toMatch(
-      new RegExp(`^\\S*node ${bundlePath} ${AGENT_MARKER} \\{"label":"tick","exitOnTerm":1\\}$`),
+      new RegExp(
+        `^\\S*node ${bundlePath} ${AGENT_MARKER} @${m1.dir}/${AGENT_MARKER}-config-[0-9a-f]{8}\\.json$`,
+      ),
     );
     expect((await m1.processes()).filter((p) => p.command.includes(AGENT_MARKER))).toEqual([]);
     await helper.stop();
@@ -359,9 +366,13 @@ describe("SSH member: every verb over the system ssh client", () => {
         event: { kind: "role", member: "x", observer: "inside", role: "down" },
       });
       const agent = (await onHost(host, `${member.dir}/${AGENT_MARKER}.mjs`)).find(
-        (p) => p.args.includes(` ${AGENT_MARKER} {`) && /^\S*node /.test(p.args),
+        (p) => p.args.includes(` ${AGENT_MARKER} @`) && /^\S*node /.test(p.args),
       );
       expect(agent?.user).toBe("root");
+      // The config (with the database password) came in a root-only file the agent deleted, not argv.
+      expect(agent?.args).not.toContain("password");
+      const configs = await member.exec(["sh", "-c", `ls ${member.dir} | grep -c -- -config- || true`]);
+      expect(configs.stdout.trim()).toBe("0");
       if (member === uploaded) expect(agent?.args.startsWith(`${node} `)).toBe(true);
       else expect(agent?.args).toMatch(/^\/usr\/\S*bin\/node /);
       await helper.stop();
@@ -397,7 +408,7 @@ describe("SSH member: every verb over the system ssh client", () => {
     // One that never exits on SIGTERM, its client killed too: left for the session's close() below.
     stubborn = j2.startHelper(JSON.stringify({ label: "c", exitOnTerm: 0 }), ticker);
     await linesOf(stubborn, 2);
-    process.kill(sshClientFor(JSON.stringify({ label: "c", exitOnTerm: 0 })), "SIGKILL");
+    process.kill(sshClientFor(`${j2.dir}/${AGENT_MARKER}-ticker.mjs`), "SIGKILL");
   });
 
   it("spawns an instrument by its own PID, as its user with exactly its env and cwd, never in processes(), and stops it", async () => {
@@ -508,11 +519,15 @@ helper.onLine((line) => { if (line === "k 3") console.log(\`ready \${session.dir
       });
       child.once("exit", (code) => reject(new Error(`the harness exited ${code} before its helper ran`)));
     });
-    const config = JSON.stringify({ label: "k", exitOnTerm: 1 });
-    expect((await onHost(h1, config)).length).toBeGreaterThan(0);
+    const bundlePath = `${dir}/${AGENT_MARKER}-ticker.mjs`;
+    expect((await onHost(h1, bundlePath)).length).toBeGreaterThan(0);
     child.kill("SIGKILL");
     const killed = performance.now();
-    await waitFor(async () => (await onHost(h1, config)).length === 0, 10_000, "the orphaned helper's end");
+    await waitFor(
+      async () => (await onHost(h1, bundlePath)).length === 0,
+      10_000,
+      "the orphaned helper's end",
+    );
     console.log(`helper gone ${Math.round(performance.now() - killed)} ms after its harness's SIGKILL`);
     // Its master is still connected here: what pgchaos cleanup removes.
     const orphan = orphanSessions().find((o) => o.dir === sessionDir);

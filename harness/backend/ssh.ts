@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   closeSync,
   createReadStream,
@@ -605,10 +606,15 @@ export class SshMember implements StartedMember {
       errors += text;
     };
     let cancelled = false;
-    const launched: Promise<Attached | null> = Promise.all([this.installBundle(entry), this.node()])
+    // The config holds the database password: a root-only file the agent reads and deletes, not argv.
+    const configFile = `${this.dir}/${AGENT_MARKER}-config-${randomBytes(4).toString("hex")}.json`;
+    const written = this.writeFile(configFile, config, { mode: 0o600, owner: "root" }).then(() => {
+      this.installed.add(configFile);
+    });
+    const launched: Promise<Attached | null> = Promise.all([this.installBundle(entry), this.node(), written])
       .then(([path, node]) => {
         if (cancelled || this.session.isClosed) throw new Error("stopped before it started");
-        return this.attach([node, path, AGENT_MARKER, config], {
+        return this.attach([node, path, AGENT_MARKER, `@${configFile}`], {
           log: null,
           cwd: "/",
           mark: AGENT_MARKER,
