@@ -75,6 +75,17 @@ export async function healCluster(cluster: ClusterFile, say: (line: string) => v
       5000,
     );
     for (const schema of schemas) did(`${primary}: dropped schema ${schema}`);
+    // What heal cannot undo must not read "nothing to heal": above all two writable nodes (repmgr
+    // does not fence an isolated primary), where only the operator can say whose writes to discard.
+    const healthy = await pollUntil(
+      async () => ((await topology.status()).healthy ? true : undefined),
+      120_000,
+      1000,
+    );
+    if (!healthy)
+      throw new Error(
+        `${cluster.name} is still not healthy 120 s after the heal (${(await topology.status()).detail}): pgchaos leaves that to you`,
+      );
   } finally {
     await builder.destroy();
   }
