@@ -1,12 +1,13 @@
 import type { TopologyName } from "../scenario/schema.ts";
 import type { Attacher, AttacherRegistry } from "./attachment.ts";
 import { attachPatroni } from "./patroni.ts";
+import { attachPgAutoFailover } from "./pg-auto-failover.ts";
 import { attachRepmgr } from "./repmgr.ts";
 
 /** One attach deployment per HA manager; null: not supported yet (refused at validation). */
 export const ATTACHERS: AttacherRegistry = {
   patroni: attachPatroni,
-  pg_auto_failover: null,
+  pg_auto_failover: attachPgAutoFailover,
   repmgr: attachRepmgr,
 };
 

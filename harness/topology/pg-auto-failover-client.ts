@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { StartedBackend } from "../backend/backend.ts";
-import { postgresEndpoint } from "./members.ts";
+import { POSTGRES_PORT, postgresEndpoint } from "./members.ts";
 import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "./sql.ts";
 import type {
   ClientLogin,
@@ -15,7 +15,10 @@ import type {
 const PRIMARY_STATES = new Set(["single", "wait_primary", "primary", "join_primary", "apply_settings"]);
 
 export interface NodeRow {
+  /** The member this row is about (see memberOf), not necessarily the monitor's own nodename. */
   nodename: string;
+  /** host:port as the monitor knows the node (`pg_autoctl create --hostname --pgport`). */
+  nodehost: string;
   reportedstate: string;
   goalstate: string;
   health: number;
@@ -24,6 +27,7 @@ export interface NodeRow {
 interface EventRow {
   ms: number;
   nodename: string;
+  nodehost: string;
   reportedstate: string;
   goalstate: string;
   reportedtli: number;
@@ -72,9 +76,10 @@ export class PgAutoFailoverClient implements HaClient {
     try {
       return await this.withMonitor(async (client) => {
         const result = await client.query<NodeRow>(
-          "select nodename, reportedstate::text, goalstate::text, health from pgautofailover.node order by nodeid",
+          `select nodename, nodehost || ':' || nodeport as nodehost, reportedstate::text, goalstate::text, health
+             from pgautofailover.node order by nodeid`,
         );
-        return result.rows;
+        return result.rows.map((row) => ({ ...row, nodename: this.memberOf(row) }));
       });
     } catch {
       return undefined;
@@ -138,11 +143,12 @@ export class PgAutoFailoverClient implements HaClient {
     try {
       return await this.withMonitor(async (client) => {
         const result = await client.query<EventRow>(
-          `select (extract(epoch from eventtime) * 1000)::float8 as ms, nodename, reportedstate::text,
-                  goalstate::text, reportedtli, description
+          `select (extract(epoch from eventtime) * 1000)::float8 as ms, nodename,
+                  nodehost || ':' || nodeport as nodehost, reportedstate::text, goalstate::text,
+                  reportedtli, description
              from pgautofailover.event order by eventid`,
         );
-        return result.rows;
+        return result.rows.map((row) => ({ ...row, nodename: this.memberOf(row) }));
       });
     } catch {
       return [];
@@ -189,6 +195,19 @@ export class PgAutoFailoverClient implements HaClient {
       member: event.nodename,
       text: `${event.reportedstate} → ${event.goalstate}: ${event.description}`,
     }));
+  }
+
+  /**
+   * The member a monitor row is about: the one at the row's host and port, else the one of its
+   * name. A cluster pgchaos did not create names its nodes as its operator did (`node_1` by
+   * default), while its hosts are what every member's config points at.
+   */
+  private memberOf(row: { nodename: string; nodehost: string }): string {
+    const at = this.nodes.find((node) => {
+      const { address } = this.backend.member(node);
+      return `${address}:${POSTGRES_PORT}` === row.nodehost;
+    });
+    return at ?? row.nodename;
   }
 
   endpoint(member: string): PostgresEndpoint {

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
 import type { Member } from "../run/record.ts";
 import { agentArgv } from "./clock.ts";
@@ -58,6 +59,18 @@ export const pgAutoFailover: TopologyKind = {
   },
 };
 
+/** Each member's own environment: hosts may share one filesystem, so sockets and config dirs are per member. */
+export function autoctlEnv(member: StartedMember): Record<string, string> {
+  const { dir } = member;
+  return {
+    XDG_CONFIG_HOME: join(dir, ".config"),
+    XDG_DATA_HOME: join(dir, ".local"),
+    // Makes pg_autoctl start postgres with -k <dir>, away from the shared /var/run/postgresql.
+    PG_REGRESS_SOCK_DIR: join(dir, "sock"),
+    PGHOST: join(dir, "sock"),
+  };
+}
+
 /** How pgchaos deploys pg_auto_failover: `pg_autoctl create` on each member, then `pg_autoctl run`. */
 class PgAutoFailoverDeployment implements Deployment {
   private readonly nodes: string[];
@@ -80,16 +93,8 @@ class PgAutoFailoverDeployment implements Deployment {
     return pgAutoFailover.members(scenario).map((m) => describeMember(backend, m.name, m.kind));
   }
 
-  /** Each member's own environment: hosts may share one filesystem, so sockets and config dirs are per member. */
   private env(member: string): Record<string, string> {
-    const { dir } = this.context.backend.member(member);
-    return {
-      XDG_CONFIG_HOME: join(dir, ".config"),
-      XDG_DATA_HOME: join(dir, ".local"),
-      // Makes pg_autoctl start postgres with -k <dir>, away from the shared /var/run/postgresql.
-      PG_REGRESS_SOCK_DIR: join(dir, "sock"),
-      PGHOST: join(dir, "sock"),
-    };
+    return autoctlEnv(this.context.backend.member(member));
   }
 
   private pgdata(member: string): string {
