@@ -97,6 +97,17 @@ describe("attach: kill-primary on a running pg_auto_failover formation, over SSH
     expect(leftovers(attached)).toEqual([]);
   });
 
+  it("doctor --cluster: every check ok, the monitor's view under the file's names", () => {
+    const ok = pgchaos(["doctor", "--cluster", fixture.clusterFile]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    const lines = ok.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^cluster test-\w+ \(pg_auto_failover, 4 members, over ssh\):$/);
+    expect(lines.slice(1).filter((line) => !line.startsWith("ok "))).toEqual([]);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ok +pg_auto_failover reports: primary n[123], 2 streaming$/),
+    );
+  });
+
   it("pgchaos heal --cluster restarts a SIGKILLed node agent and monitor, drops a schema left behind, then finds nothing", async () => {
     const { topology } = fixture;
     const status = await topology.status();
