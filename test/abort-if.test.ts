@@ -28,7 +28,7 @@ describe("abort_if write_gap stops a run, healed, with a clear verdict", () => {
     expect(result.verdict).toBe("fail");
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]).toMatch(
-      /^abort_if write_gap > 4s: no acknowledged write for 4\.\ds — every fault healed, steps stopped$/,
+      /^abort_if write_gap > 4s: no acknowledged write for 4\.\ds — steps stopped, every fault healed$/,
     );
     expect(run.cli.stdout).toMatch(/abort_if write_gap > 4s/);
   });

@@ -512,10 +512,9 @@ class Execution {
       if (this.halted) return;
       const gapMs = (this.clock.nowNs() - Math.max(workload.lastAckNs, since)) / 1e6;
       if (gapMs <= limitMs) return;
-      const reason = `abort_if write_gap > ${limitMs / 1000}s: no acknowledged write for ${(gapMs / 1000).toFixed(1)}s — every fault healed, steps stopped`;
+      const reason = `abort_if write_gap > ${limitMs / 1000}s: no acknowledged write for ${(gapMs / 1000).toFixed(1)}s — steps stopped, every fault healed`;
       this.halted = reason;
       this.fail(reason);
-      this.say(reason);
       this.haltNow();
     }, 250);
     timer.unref();
