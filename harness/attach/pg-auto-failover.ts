@@ -11,8 +11,8 @@ import {
   attachedLogin,
   attachedMembers,
   attachedNodes,
+  clusterMember,
   dataDirectories,
-  dataDirectory,
   memberWithRole,
   runService,
 } from "./attachment.ts";
@@ -77,7 +77,7 @@ class PgAutoFailoverAttachment implements Deployment {
   private async autoctl(args: string[], timeoutMs = 120_000): Promise<string> {
     const { backend } = this.context;
     const host = backend.member(this.monitor);
-    this.monitorPgdata ??= await dataDirectory(this.context, this.monitor);
+    this.monitorPgdata ??= await this.monitorDataDirectory();
     this.serviceEnv ??= await locatingEnv(host);
     const env = this.serviceEnv ?? {};
     const result = await host.exec(["pg_autoctl", ...args, "--pgdata", this.monitorPgdata], {
@@ -96,6 +96,27 @@ class PgAutoFailoverAttachment implements Deployment {
       );
     }
     return result.stdout;
+  }
+
+  /**
+   * The file's `pgdata:` for the monitor, else what the monitor's PostgreSQL reports, asked on its
+   * own database (the file's database is the nodes' application database, which a monitor lacks).
+   */
+  private async monitorDataDirectory(): Promise<string> {
+    const named = clusterMember(this.context.cluster, this.monitor).pgdata;
+    if (named) return named;
+    const shown = await this.client
+      .withMonitor(
+        async (client) =>
+          (await client.query<{ d: string }>("select current_setting('data_directory') as d")).rows[0]?.d,
+      )
+      .catch((error: Error) => {
+        throw new Error(
+          `${this.monitor}: cannot read data_directory (${error.message}): set pgdata: for it in ${this.context.cluster.file}`,
+        );
+      });
+    if (!shown) throw new Error(`${this.monitor}: PostgreSQL reported no data_directory`);
+    return shown;
   }
 
   members(): Member[] {
