@@ -4,12 +4,10 @@
  * stop and start each component there; which member is primary, replica or synchronous standby
  * is never written here: it is asked of the HA manager when a step fires.
  *
- * How the next slice plugs in: an attach deployment per HA manager beside patroni.ts,
- * pg-auto-failover.ts and repmgr.ts, over an SshSession's members (`sshMembers` below), whose
- * start() is a no-op and whose client discovers members and history through the HA manager
- * (Patroni's REST /cluster and /history, the monitor's pgautofailover.node and event tables,
- * repmgr.nodes and repmgr.events); kill/stop/start faults then run the `services` commands here
- * instead of spawning processes, gated by `allow_faults`.
+ * Each HA manager's attach deployment (harness/attach/patroni.ts, pg-auto-failover.ts, repmgr.ts,
+ * registered in attachers.ts) works over an SshSession's members (`sshMembers` below): its start()
+ * only checks the cluster answers, its client discovers members and history through the HA manager,
+ * and stop/start faults run the `services` commands here, gated by `allow_faults` or --yes.
  */
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";

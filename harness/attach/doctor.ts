@@ -178,7 +178,9 @@ async function checkHaManager(
     ok: rights.create,
     fix: `GRANT CREATE ON DATABASE ${database} TO ${role}`,
   });
-  const needsDataDir = cluster.members.some((m) => m.roles.includes("postgres") && m.pgdata === null);
+  // repmgr's data directories come from each member's repmgr.conf, the others' from PostgreSQL.
+  const needsDataDir =
+    cluster.ha !== "repmgr" && cluster.members.some((m) => m.roles.includes("postgres") && m.pgdata === null);
   if (needsDataDir)
     checks.push({
       what: `role ${role} may read data_directory (faults that need the data directory)`,
