@@ -73,6 +73,26 @@ describe("rtoPerFault", () => {
     expect(rto?.rto_s).toBe(1.5);
   });
 
+  it("takes the fault's longest outage: a write landing just after the first failure does not end it", () => {
+    // Two writers and a clean stop (seen on pg_auto_failover): writer 1's write fails as the
+    // shutdown reaches its session; writer 2's, invoked 0.1 ms later, still lands; then every write
+    // fails until the new primary acknowledges one 10.2 s later.
+    const history = [
+      okWrite(1, "n1", 1, 15.5, 15.51),
+      failedWrite(2, 15.6265, 15.63),
+      okWrite(3, "n1", 1, 15.6266, 15.6386),
+      failedWrite(4, 15.7, 15.8),
+      unknownWrite(5, 16, 20),
+      failedWrite(6, 25.7, 25.75),
+      okWrite(7, "n2", 2, 25.8, 25.85),
+      failedWrite(8, 30, 30.1), // a blip later: shorter, not the RTO
+      okWrite(9, "n2", 2, 30.2, 30.3),
+    ];
+    const [rto] = rtoPerFault(history, [faultInjected(15, "stop")]);
+    expect(rto?.outage_start_ns).toBe(ns(15.6386));
+    expect(rto?.rto_s).toBe(10.2114);
+  });
+
   it("looks for the disruption only until the next fault", () => {
     const history = [
       okWrite(1, "n1", 1, 10.5, 10.52),

@@ -23,12 +23,15 @@ function isInjection(event: TimelineEvent): event is FaultEvent {
 
 /**
  * RTO is how long writes were impossible, measured from the data. Writes may go on for a while
- * after a fault is requested (a switchover demotes the primary only at its end), so the outage
- * starts at the later of the fault and the last acknowledgement before the first failed or
- * unknown write that followed it; it ends with the first acknowledgement of a write invoked after
- * that disruption. Without any disruption (writes only slowed or blocked), it is the time to the
- * first acknowledgement of a write invoked after the fault. Only writes invoked at or after the
- * fault count: an earlier write completing later proves nothing about the cluster accepting new work.
+ * after a fault is requested (a switchover demotes the primary only at its end), so an outage
+ * starts at the later of the fault and the last acknowledgement before a failed or unknown write
+ * that followed it; it ends with the first acknowledgement of a write invoked at or after that
+ * failure. With concurrent writers one fault can show several such outages — a write invoked a
+ * moment after the first failure may still land before the shutdown reaches its session — so the
+ * fault's RTO is its longest one (an outage that never ended: null). Without any failure (writes
+ * only slowed or blocked), it is the time to the first acknowledgement of a write invoked after the
+ * fault. Only writes invoked at or after a failure count: an earlier write completing later proves
+ * nothing about the cluster accepting new work.
  */
 export function rtoPerFault(
   history: readonly WriteOperation[],
@@ -63,44 +66,80 @@ function faultWindows(
   timeline: readonly TimelineEvent[],
 ): Omit<Outage, "group">[] {
   const injections = timeline.filter(isInjection).sort((a, b) => a.at_ns - b.at_ns);
-  const byInvoke = [...history].sort((a, b) => a.invoke_ns - b.invoke_ns);
+  const acks = new Acknowledgements(history);
+  const failures = history.filter((op) => op.outcome !== "ok").sort((a, b) => a.invoke_ns - b.invoke_ns);
   return injections.map((fault, index) => {
     const nextFaultNs = injections[index + 1]?.at_ns ?? Number.POSITIVE_INFINITY;
-    const disruption = byInvoke.find(
-      (op) => op.outcome !== "ok" && op.invoke_ns >= fault.at_ns && op.invoke_ns < nextFaultNs,
-    );
-    let outageStartNs = fault.at_ns;
-    let fromNs = fault.at_ns;
-    if (disruption) {
-      fromNs = disruption.invoke_ns;
-      for (const op of history) {
-        if (op.outcome === "ok" && op.complete_ns <= disruption.invoke_ns) {
-          outageStartNs = Math.max(outageStartNs, op.complete_ns);
-        }
+    const window = { fault: fault.fault, target: fault.target, at_ns: fault.at_ns };
+    let longest: { start_ns: number; end_ns: number | null } | null = null;
+    let lastEndNs = Number.NEGATIVE_INFINITY;
+    for (const failure of failures) {
+      if (failure.invoke_ns < fault.at_ns) continue;
+      if (failure.invoke_ns >= nextFaultNs) break;
+      // A failure inside the outage found last belongs to it.
+      if (failure.invoke_ns < lastEndNs) continue;
+      const start_ns = Math.max(fault.at_ns, acks.lastCompletedBy(failure.invoke_ns));
+      const end_ns = acks.firstOfWritesInvokedFrom(failure.invoke_ns);
+      if (end_ns === null) {
+        longest = { start_ns, end_ns };
+        break;
       }
+      lastEndNs = end_ns;
+      if (longest === null || end_ns - start_ns > (longest.end_ns as number) - longest.start_ns)
+        longest = { start_ns, end_ns };
     }
     return {
-      fault: fault.fault,
-      target: fault.target,
-      at_ns: fault.at_ns,
-      start_ns: outageStartNs,
-      end_ns: firstAckOfWriteInvokedFrom(history, fromNs),
+      ...window,
+      ...(longest ?? { start_ns: fault.at_ns, end_ns: acks.firstOfWritesInvokedFrom(fault.at_ns) }),
     };
   });
 }
 
-function firstAckOfWriteInvokedFrom(history: readonly WriteOperation[], fromNs: number): number | null {
-  let firstAckNs: number | null = null;
-  for (const op of history) {
-    if (
-      op.outcome === "ok" &&
-      op.invoke_ns >= fromNs &&
-      (firstAckNs === null || op.complete_ns < firstAckNs)
-    ) {
-      firstAckNs = op.complete_ns;
+/** The acknowledged writes, indexed for the two questions an outage asks (each in log time). */
+class Acknowledgements {
+  private readonly completions: number[];
+  private readonly byInvoke: WriteOperation[];
+  /** earliestFrom[i]: the earliest completion among byInvoke[i…]. */
+  private readonly earliestFrom: number[];
+
+  constructor(history: readonly WriteOperation[]) {
+    const acks = history.filter((op) => op.outcome === "ok");
+    this.completions = acks.map((op) => op.complete_ns).sort((a, b) => a - b);
+    this.byInvoke = [...acks].sort((a, b) => a.invoke_ns - b.invoke_ns);
+    this.earliestFrom = new Array<number>(this.byInvoke.length);
+    let earliest = Number.POSITIVE_INFINITY;
+    for (let i = this.byInvoke.length - 1; i >= 0; i--) {
+      earliest = Math.min(earliest, (this.byInvoke[i] as WriteOperation).complete_ns);
+      this.earliestFrom[i] = earliest;
     }
   }
-  return firstAckNs;
+
+  /** The latest acknowledgement completed at or before `ns`; -Infinity when none was. */
+  lastCompletedBy(ns: number): number {
+    const count = firstIndex(this.completions.length, (i) => (this.completions[i] as number) > ns);
+    return count === 0 ? Number.NEGATIVE_INFINITY : (this.completions[count - 1] as number);
+  }
+
+  /** The earliest acknowledgement of a write invoked at or after `ns`; null when there is none. */
+  firstOfWritesInvokedFrom(ns: number): number | null {
+    const from = firstIndex(
+      this.byInvoke.length,
+      (i) => (this.byInvoke[i] as WriteOperation).invoke_ns >= ns,
+    );
+    return from < this.byInvoke.length ? (this.earliestFrom[from] as number) : null;
+  }
+}
+
+/** The first index in [0, length) for which `after` holds (it holds from some index on); length if none. */
+function firstIndex(length: number, after: (index: number) => boolean): number {
+  let low = 0;
+  let high = length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (after(middle)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
 
 /** Worst RTO over all faults; null when there was no fault or any fault never saw a recovery. */
