@@ -167,7 +167,8 @@ export function serviceScript(options: {
   return [
     "#!/bin/sh",
     `pidfile=${options.pidfile}`,
-    // A zombie is not running: a killed service whose parent does not reap it stays one.
+    // A zombie is not running: a killed service stays one while its parent (the test process,
+    // blocked in a synchronous pgchaos run) does not reap it.
     `alive() { s=$(ps -o stat= -p "$1" 2>/dev/null | tr -d ' ') && [ -n "$s" ] && [ "\${s#Z}" = "$s" ]; }`,
     'case "$1" in',
     "start)",
@@ -206,9 +207,9 @@ export async function adoptService(member: StartedMember, command: RegExp, pidfi
 export async function installService(
   member: StartedMember,
   backend: StartedBackend,
-  service: { name: string; argv: string[]; running: RegExp },
+  service: { name: string; argv: string[]; running: RegExp; env?: Record<string, string> },
 ): Promise<{ start: string; stop: string }> {
-  const pidfile = join(member.dir, `${service.name}.pid`);
+  const pidfile = join(member.dir, `${service.name}-service.pid`);
   const script = join(member.dir, `${service.name}-service.sh`);
   await member.writeFile(
     script,
@@ -216,7 +217,7 @@ export async function installService(
       pidfile,
       cwd: member.dir,
       user: "postgres",
-      env: memberEnv(member, backend.stack.postgresBin),
+      env: { ...memberEnv(member, backend.stack.postgresBin), ...service.env },
       argv: service.argv,
       log: processLog(member),
     }),
@@ -224,4 +225,17 @@ export async function installService(
   );
   await adoptService(member, service.running, pidfile);
   return { start: `${script} start`, stop: `${script} stop` };
+}
+
+/**
+ * Stops and starts a service through its own commands: the deployment's process is a child of this
+ * test process, whose event loop a synchronous pgchaos run blocks, so once killed it would stay a
+ * zombie — and pg_autoctl and repmgrd refuse to start while their pid file names a PID that
+ * kill(pid, 0) still finds. Restarted by its script, it is the script's (a host's init reaps at once).
+ */
+export async function restartService(member: StartedMember, service: { start: string; stop: string }) {
+  for (const command of [service.stop, service.start]) {
+    const done = await member.exec(["sh", "-c", command], { timeoutMs: 120_000 });
+    if (done.code !== 0) throw new Error(`${command} on ${member.name}: ${done.stderr.trim()}`);
+  }
 }

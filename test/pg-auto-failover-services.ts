@@ -1,11 +1,10 @@
-import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
 import { pollUntil } from "../harness/common/clock.ts";
 import type { Member } from "../harness/run/record.ts";
-import { POSTGRES_PORT, dataDirOf, memberEnv, processLog } from "../harness/topology/members.ts";
+import { POSTGRES_PORT, dataDirOf } from "../harness/topology/members.ts";
 import { MONITOR, autoctlEnv } from "../harness/topology/pg-auto-failover.ts";
 import { withConnection } from "../harness/topology/sql.ts";
-import { adoptService, serviceScript } from "./attach-fixture.ts";
+import { installService, restartService } from "./attach-fixture.ts";
 
 /** `pg_autoctl run`, the supervisor, as the provisioned deployment starts it (not its workers). */
 const SUPERVISOR = /^pg_autoctl run /;
@@ -21,35 +20,18 @@ export async function pgAutoFailoverServices(
   backend: StartedBackend,
 ) {
   if (kind !== "postgres" && kind !== "monitor") return undefined;
-  const pidfile = join(member.dir, "pg_autoctl-service.pid");
-  const script = join(member.dir, "pg_autoctl-service.sh");
-  await member.writeFile(
-    script,
-    serviceScript({
-      pidfile,
-      cwd: member.dir,
-      user: "postgres",
-      env: { ...memberEnv(member, backend.stack.postgresBin), ...autoctlEnv(member) },
-      argv: ["pg_autoctl", "run", "--pgdata", dataDirOf(member)],
-      log: processLog(member),
-    }),
-    { mode: 0o755 },
-  );
-  await adoptService(member, SUPERVISOR, pidfile);
-  // Restarted as the service: the deployment's pg_autoctl is a child of this test process, whose
-  // event loop a synchronous pgchaos run blocks, so once killed it stays a zombie — and a new
-  // `pg_autoctl run` refuses to start while its pid file names a PID that kill(pid, 0) still finds
-  // ("An instance of pg_autoctl is already running": the killed primary never came back in the
-  // first run of this test). A host's init reaps at once. A clean stop and start, not a kill and a
-  // takeover: pg_autoctl 2.0 taking over a PostgreSQL it did not start answers its next SIGHUP with
-  // kill(-1, SIGHUP), every process of the user. A restarted primary may be failed over (seen:
-  // promoted again, on a new timeline, as the attached run began): each restart waits for calm.
-  for (const verb of ["stop", "start"]) {
-    const done = await member.exec([script, verb], { timeoutMs: 120_000 });
-    if (done.code !== 0) throw new Error(`${script} ${verb} on ${member.name}: ${done.stderr.trim()}`);
-  }
+  const service = await installService(member, backend, {
+    name: "pg_autoctl",
+    argv: ["pg_autoctl", "run", "--pgdata", dataDirOf(member)],
+    running: SUPERVISOR,
+    env: autoctlEnv(member),
+  });
+  // A clean stop and start, not a kill and a takeover: pg_autoctl 2.0 taking over a PostgreSQL it did
+  // not start answers its next SIGHUP with kill(-1, SIGHUP), every process of the user. A restarted
+  // primary may be failed over (seen: promoted again, on a new timeline, as the attached run began):
+  // each restart waits for calm.
+  await restartService(member, service);
   await settled(backend);
-  const service = { start: `${script} start`, stop: `${script} stop` };
   return kind === "monitor" ? { dcs: service } : { ha_agent: service, postgres: service };
 }
 

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
 import type { Member } from "../harness/run/record.ts";
-import { memberEnv, processLog } from "../harness/topology/members.ts";
-import { adoptService, serviceScript } from "./attach-fixture.ts";
+import { memberEnv } from "../harness/topology/members.ts";
+import { installService, restartService } from "./attach-fixture.ts";
 
 /**
  * A provisioned repmgr member's two services, as a host's init system would run them: PostgreSQL
@@ -14,33 +14,16 @@ export async function repmgrServices(member: StartedMember, kind: Member["kind"]
   if (kind !== "postgres" && kind !== "witness") return undefined;
   const { dir } = member;
   const env = memberEnv(member, backend.stack.postgresBin);
-  const pidfile = join(dir, "repmgrd-service.pid");
-  const repmgrdScript = join(dir, "repmgrd-service.sh");
-  await member.writeFile(
-    repmgrdScript,
-    serviceScript({
-      pidfile,
-      cwd: dir,
-      user: "postgres",
-      env,
-      argv: ["/usr/bin/repmgrd", "-f", join(dir, "repmgr.conf"), "--daemonize=false"],
-      log: processLog(member),
-    }),
-    { mode: 0o755 },
-  );
-  await adoptService(member, /\/repmgrd /, pidfile);
-  // Restarted as the service: the deployment's repmgrd is a child of this test process, whose event
-  // loop a synchronous pgchaos run blocks, so once killed it stays a zombie — and repmgrd refuses to
-  // start while its pid file names a PID that kill(pid, 0) still finds. A host's init reaps at once.
-  for (const verb of ["stop", "start"]) {
-    const done = await member.exec([repmgrdScript, verb]);
-    if (done.code !== 0) throw new Error(`${repmgrdScript} ${verb} on ${member.name}: ${done.stderr.trim()}`);
-  }
+  const repmgrd = await installService(member, backend, {
+    name: "repmgrd",
+    argv: ["/usr/bin/repmgrd", "-f", join(dir, "repmgr.conf"), "--daemonize=false"],
+    running: /\/repmgrd /,
+  });
+  await restartService(member, repmgrd);
   const postgresScript = join(dir, "postgres-service.sh");
   await member.writeFile(postgresScript, pgCtlScript(member, backend.stack.postgresBin, env), {
     mode: 0o755,
   });
-  const repmgrd = { start: `${repmgrdScript} start`, stop: `${repmgrdScript} stop` };
   const postgres = { start: `${postgresScript} start`, stop: `${postgresScript} stop` };
   return kind === "postgres" ? { ha_agent: repmgrd, postgres } : { dcs: repmgrd, postgres };
 }

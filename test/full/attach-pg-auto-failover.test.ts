@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttachFixture, provisionForAttach } from "../attach-fixture.ts";
+import { outcome } from "../attach-scenarios.ts";
 import {
   ROOT,
   type ResultJson,
@@ -40,14 +41,6 @@ const attach = (file: ScenarioFile) => {
   return resultOf(run, HA);
 };
 const local = (file: ScenarioFile) => resultOf(provisioned.get(file) as ScenarioRun, HA);
-
-/** What must not depend on who started the cluster: the verdict, the expectations that failed, promotions, lost writes. */
-const outcome = (result: ResultJson) => ({
-  verdict: result.verdict,
-  failed: result.expectations.filter((e) => !e.pass).map((e) => e.key),
-  promotions: result.figures.promotions,
-  lost_writes: result.figures.lost_writes,
-});
 
 const events = (result: ResultJson) =>
   result.timeline.filter((e) => e.kind === "ha").map((e) => `${e.member}: ${e.text}`);

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttachFixture, provisionForAttach } from "../attach-fixture.ts";
+import { outcome } from "../attach-scenarios.ts";
 import {
   ROOT,
-  type ResultJson,
   type ScenarioRun,
   harnessProblems,
   leftovers,
@@ -44,14 +44,6 @@ const attach = (file: ScenarioFile) => {
   attached.set(file, run);
   return resultOf(run, "repmgr");
 };
-
-/** The verdict, the expectations that failed, promotions and lost writes: what must not depend on who started the cluster. */
-const outcome = (result: ResultJson) => ({
-  verdict: result.verdict,
-  failed: result.expectations.filter((e) => !e.pass).map((e) => e.key),
-  promotions: result.figures.promotions,
-  lost_writes: result.figures.lost_writes,
-});
 
 /** Every node and the witness run repmgrd, and the cluster is healthy under one primary. */
 async function healthyWithAgents(): Promise<void> {
