@@ -45,7 +45,8 @@ describe("abort_if write_gap stops a run, healed, with a clear verdict", () => {
     expect(afterFreeze).not.toContain("wait healthy");
   });
 
-  it("still records the run: writes acknowledged again after the thaw, none lost, no promotion", () => {
+  it("waits for the healed cluster to be healthy and writable, and still records the run: none lost, no promotion", () => {
+    expect(run.cli.stdout).toMatch(/healthy and writable again \d+\.\ds after the abort's heal: leader n\d/);
     const [freeze] = faultWindows(result);
     const thawed = freeze?.to_ns ?? Number.POSITIVE_INFINITY;
     const after = historyOf(run, "patroni").filter((w) => w.outcome === "ok" && w.invoke_ns > thawed);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StartedBackend } from "../harness/backend/backend.ts";
 import type { DockerMember } from "../harness/backend/docker-member.ts";
 import { DockerBackend, dockerStatus, listDockerRuns } from "../harness/backend/docker.ts";
+import { processStartTime } from "../harness/backend/state.ts";
 import { pollUntil } from "../harness/common/clock.ts";
 import { UsageError } from "../harness/common/errors.ts";
 
@@ -273,6 +274,7 @@ process.once("SIGTERM", () => { clearInterval(timer); process.stdout.write("bye\
     expect((await listDockerRuns()).find((run) => run.runId === runId)).toEqual({
       runId,
       harnessPid: process.pid,
+      harnessStarted: processStartTime(process.pid),
       containers: 2,
       networks: 1,
     });

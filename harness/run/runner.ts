@@ -521,21 +521,26 @@ class Execution {
     return () => clearInterval(timer);
   }
 
-  /** After the abort rule stopped the steps and everything was healed: does the cluster come back? */
+  /**
+   * After the abort rule stopped the steps and everything was healed: does the cluster come back?
+   * Healthy by the HA manager's word, and writable by the data (on every entry point, a write
+   * invoked after the heal acknowledged), as `wait: writable` proves it.
+   */
   private async recoverAfterHalt(): Promise<void> {
     const started = this.clock.nowNs();
     const detail = await pollUntil(async () => {
       const status = await this.topology.status();
-      return status.healthy ? status.detail : undefined;
+      const writable = this.workload?.acksOnEachPathSince(started).missing.length === 0;
+      return status.healthy && writable ? status.detail : undefined;
     }, RECOVERY_TIMEOUT_MS);
     const took = this.clock.seconds(this.clock.nowNs() - started);
     if (detail === undefined) {
       this.fail(
-        `after the abort: not healthy within ${RECOVERY_TIMEOUT_MS / 1000}s of the heal (${(await this.topology.status()).detail})`,
+        `after the abort: not healthy and writable within ${RECOVERY_TIMEOUT_MS / 1000}s of the heal (${(await this.topology.status()).detail})`,
       );
       return;
     }
-    this.say(`healthy again ${took} after the abort's heal: ${detail}`);
+    this.say(`healthy and writable again ${took} after the abort's heal: ${detail}`);
     this.step(`healthy after the abort: ${detail}`);
   }
 
