@@ -93,6 +93,16 @@ describe("rtoPerFault", () => {
     expect(rto?.rto_s).toBe(10.2114);
   });
 
+  it("does not let failures after the recovery that nothing followed (the workload stopping) undo it", () => {
+    const history = [
+      okWrite(1, "n1", 1, 9, 9.01),
+      failedWrite(2, 10.5, 10.6),
+      okWrite(3, "n2", 2, 12, 12.5),
+      unknownWrite(4, 40, 40.2), // cancelled as the workload stopped
+    ];
+    expect(rtoPerFault(history, [faultInjected(10)])[0]?.rto_s).toBe(2.5);
+  });
+
   it("looks for the disruption only until the next fault", () => {
     const history = [
       okWrite(1, "n1", 1, 10.5, 10.52),

@@ -28,7 +28,7 @@ function isInjection(event: TimelineEvent): event is FaultEvent {
  * that followed it; it ends with the first acknowledgement of a write invoked at or after that
  * failure. With concurrent writers one fault can show several such outages — a write invoked a
  * moment after the first failure may still land before the shutdown reaches its session — so the
- * fault's RTO is its longest one (an outage that never ended: null). Without any failure (writes
+ * fault's RTO is its longest one that ended (null when the first never did). Without any failure (writes
  * only slowed or blocked), it is the time to the first acknowledgement of a write invoked after the
  * fault. Only writes invoked at or after a failure count: an earlier write completing later proves
  * nothing about the cluster accepting new work.
@@ -81,7 +81,9 @@ function faultWindows(
       const start_ns = Math.max(fault.at_ns, acks.lastCompletedBy(failure.invoke_ns));
       const end_ns = acks.firstOfWritesInvokedFrom(failure.invoke_ns);
       if (end_ns === null) {
-        longest = { start_ns, end_ns };
+        // Never recovered from its first outage: no RTO. Failures after a recovery that nothing
+        // followed (the last writes as the workload stops, a later incident) are not this fault's.
+        if (longest === null) longest = { start_ns, end_ns };
         break;
       }
       lastEndNs = end_ns;
