@@ -6,6 +6,7 @@ import { pollUntil } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { withConnection } from "../topology/sql.ts";
 import { attacherFor } from "./attachers.ts";
+import { runService } from "./attachment.ts";
 import { type ClusterFile, databasePassword } from "./cluster-file.ts";
 
 /**
@@ -27,7 +28,8 @@ export async function healCluster(cluster: ClusterFile, say: (line: string) => v
   };
   try {
     const backend = await builder.start();
-    const topology = await attach({ backend, cluster, password, schema: "public" });
+    const context = { backend, cluster, password, schema: "public" };
+    const topology = await attach(context);
     const hosts = cluster.members.map((m) => ({ member: m, host: backend.member(m.name) }));
     for (const { member, host } of hosts) {
       for (const pid of await stoppedProcesses(host)) {
@@ -51,11 +53,8 @@ export async function healCluster(cluster: ClusterFile, say: (line: string) => v
       const component = member.roles.includes("postgres") ? "ha_agent" : "dcs";
       const process = component === "ha_agent" ? topology.agentCommand : topology.coordinatorCommand;
       if (running.some((p) => process.test(p.command))) continue;
-      const command = member.services[component].start;
-      const started = await host.exec(["sh", "-c", command], { timeoutMs: 120_000 });
-      if (started.code !== 0)
-        throw new Error(`${member.name}: ${command} exited ${started.code}: ${started.stderr.trim()}`);
-      did(`${member.name}: ${component} was not running — started (${command})`);
+      await runService(context, member.name, component, "start");
+      did(`${member.name}: ${component} was not running — started (${member.services[component].start})`);
     }
     const primary = await pollUntil(
       async () => (await topology.status()).primary ?? undefined,
