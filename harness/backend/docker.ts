@@ -1,5 +1,10 @@
 import { networkInterfaces } from "node:os";
-import { type ContainerRuntimeClient, GenericContainer, Wait } from "testcontainers";
+import {
+  type ContainerRuntimeClient,
+  GenericContainer,
+  type StartedTestContainer,
+  Wait,
+} from "testcontainers";
 import { UsageError } from "../common/errors.ts";
 import {
   type Backend,
@@ -227,28 +232,8 @@ async function startMember(
   diskBytes: number | null,
   routedHere: () => boolean,
 ): Promise<DockerMember> {
-  const runId = labels[RUN_LABEL];
   const dir = `/var/lib/pgchaos/${spec.name}`;
-  const container = new MemberContainer(image.name);
-  if (diskBytes !== null) container.withTmpFs({ [dir]: `size=${diskBytes},mode=0700` });
-  const started = await container
-    .withName(`pgchaos-${runId}-${spec.name}`)
-    .withHostname(spec.name)
-    .withLabels(labels)
-    // No network aliases: with them testcontainers also attaches the default bridge, a path that
-    // partitions would not cut. Peers use addresses anyway.
-    .withNetworkMode(network)
-    .withAddedCapabilities("NET_ADMIN")
-    .withInit()
-    .withUser("root")
-    .withEntrypoint(["sleep"])
-    .withCommand(["infinity"])
-    // The instruments' API ports too: a link fault's Toxiproxy is driven from the harness.
-    .withExposedPorts(...spec.ports, ...INSTRUMENT_API_PORTS)
-    // Nothing listens yet (the default waits for the ports); an exec proves the member is usable.
-    .withWaitStrategy(Wait.forSuccessfulCommand("true"))
-    .withStartupTimeout(60_000)
-    .start();
+  const started = await startContainer(engine, spec, image, network, labels, diskBytes, dir);
   const handle = engine.container.dockerode.getContainer(started.getId());
   const prepared = await execIn(handle, [
     "sh",
@@ -278,6 +263,67 @@ async function startMember(
     await mappedPorts(handle),
     diskBytes !== null,
     routedHere,
+  );
+}
+
+/**
+ * Creates and starts a member's container. The engine picks each published port's host port, and
+ * that port can be taken between its pick and the bind ("address already in use", seen in CI):
+ * the half-created container is removed and the start tried again, when the engine picks anew.
+ */
+async function startContainer(
+  engine: ContainerRuntimeClient,
+  spec: MemberSpec,
+  image: DockerImage,
+  network: string,
+  labels: Record<string, string>,
+  diskBytes: number | null,
+  dir: string,
+): Promise<StartedTestContainer> {
+  const name = `pgchaos-${labels[RUN_LABEL]}-${spec.name}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await memberContainer(spec, image, network, labels, diskBytes, dir, name);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/i.test(String(error))) throw error;
+      await engine.container.dockerode
+        .getContainer(name)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
+    }
+  }
+}
+
+function memberContainer(
+  spec: MemberSpec,
+  image: DockerImage,
+  network: string,
+  labels: Record<string, string>,
+  diskBytes: number | null,
+  dir: string,
+  name: string,
+): Promise<StartedTestContainer> {
+  const container = new MemberContainer(image.name);
+  if (diskBytes !== null) container.withTmpFs({ [dir]: `size=${diskBytes},mode=0700` });
+  return (
+    container
+      .withName(name)
+      .withHostname(spec.name)
+      .withLabels(labels)
+      // No network aliases: with them testcontainers also attaches the default bridge, a path that
+      // partitions would not cut. Peers use addresses anyway.
+      .withNetworkMode(network)
+      .withAddedCapabilities("NET_ADMIN")
+      .withInit()
+      .withUser("root")
+      .withEntrypoint(["sleep"])
+      .withCommand(["infinity"])
+      // The instruments' API ports too: a link fault's Toxiproxy is driven from the harness.
+      .withExposedPorts(...spec.ports, ...INSTRUMENT_API_PORTS)
+      // Nothing listens yet (the default waits for the ports); an exec proves the member is usable.
+      .withWaitStrategy(Wait.forSuccessfulCommand("true"))
+      .withStartupTimeout(60_000)
+      .start()
   );
 }
 
