@@ -9,6 +9,7 @@ packages=(postgresql-15 postgresql-contrib patroni python3-psycopg2 etcd-server 
   haproxy pgpool2 openssh-server openssh-client  # entry points; sshd for repmgr's switchover
   sudo  # the SSH backend's integration test: a non-root login that reaches root with sudo -n
   libfaketime  # clock-skew: the HA agents' clocks
+  dnsmasq-base  # the dns entry point: the name server and the clients' caching resolver
   libpq-dev  # npm ci builds the libpq addon the `uri` entry point uses (node-gyp, g++, make)
   chromium)  # chromium: the report tests open the HTML reports in it, headless, via playwright-core
 missing=()

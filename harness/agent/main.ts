@@ -32,7 +32,7 @@ const workload = clients
           name: clients.group,
           writers: clients.writers,
           rate: clients.rate,
-          route: { kind: "hosts", targets: clients.targets, endpoint, accept: "read-write" },
+          route: { kind: "hosts", targets: clients.targets, endpoint, accept: clients.accept },
           readers: { primary: clients.readers, replica: 0, rate: clients.readRate },
           replicaRoute: null,
         },

@@ -23,7 +23,7 @@ export interface AgentConfig {
   /** The run's clock start (CLOCK_MONOTONIC, as a decimal string) and wall-clock start. */
   startMono: string;
   startWallMs: number;
-  /** Endpoint and address of every PostgreSQL member, by member name. */
+  /** Endpoint and address of every PostgreSQL member by member name, and of the name service's name. */
   endpoints: Record<string, PostgresEndpoint>;
   /** A placed client group: writers and readers on the read-write path from inside the member. */
   clients: {
@@ -33,8 +33,10 @@ export interface AgentConfig {
     rate: number;
     readRate: number;
     timeoutMs: number;
-    /** Members tried in order, like a multi-host connection string. */
+    /** Members tried in order, like a multi-host connection string (or the name service's name, "dns"). */
     targets: string[];
+    /** read-write: like target_session_attrs=read-write; any: whatever the name leads to, as an application that connects by name. */
+    accept: "read-write" | "any";
     firstId: number;
     write: WriteKind;
     /** Every writer of the run, which its reads ask about. */

@@ -36,5 +36,10 @@ describe("the ssh backend (attach)", () => {
         stack: "trixie",
       }),
     ).toThrow(/drop --stack and --image/);
+    // Clients by name need a resolver of their host's own: the local backend gives one, Docker not yet.
+    const byName = scenario("kill", "entrypoint: [direct, dns]\n");
+    expect(chooseBackend(byName, {}).kind).toBe("local");
+    for (const backend of [{ backend: "docker" as const }, { attach: true }])
+      expect(() => chooseBackend(byName, backend)).toThrow(/entrypoint dns needs a backend .*\(local\)/);
   });
 });

@@ -34,11 +34,13 @@ export type Capability =
   /** That filesystem can be frozen (fsfreeze needs a block device's: a loop-mounted ext4, not a tmpfs). */
   | "freeze-disk"
   /** Processes started with libfaketime, their clock movable at run time (clock-skew). */
-  | "faketime";
+  | "faketime"
+  /** A resolver of the member's own for the processes started in it (the dns entry point's clients). */
+  | "resolver";
 
 /** What each backend can do, known before anything starts, so validation can refuse a scenario early. */
 export const CAPABILITIES: Record<BackendKind, ReadonlySet<Capability>> = {
-  local: new Set(["signals", "firewall", "faketime", "disk", "freeze-disk", "proxy", "shaping"]),
+  local: new Set(["signals", "firewall", "faketime", "disk", "freeze-disk", "proxy", "shaping", "resolver"]),
   docker: new Set(["signals", "firewall", "pause", "disconnect", "disk", "proxy", "shaping", "faketime"]),
   // Someone else's hosts: signals and nftables over SSH; nothing pgchaos would have had to set up itself.
   ssh: new Set(["signals", "firewall"]),
@@ -141,6 +143,11 @@ export interface StartedMember {
    * stop() ends it, and teardown removes it with the member after a crash.
    */
   spawnInstrument(spec: ProcessSpec): Promise<InstrumentProcess>;
+  /**
+   * Processes started in the member from now on resolve names through the DNS server at this
+   * address, as the member's resolv.conf says (capability "resolver").
+   */
+  useNameServer(address: string): Promise<void>;
 }
 
 /** A process spawnInstrument started, by the member's own PID. */

@@ -182,6 +182,13 @@ export class DockerMember implements StartedMember {
     return runHelper(this.container, () => this.install(entry), config);
   }
 
+  /** Refused: validation keeps the dns entry point off this backend (no "resolver" capability). */
+  async useNameServer(): Promise<void> {
+    throw new Error(
+      "the docker backend has no resolver of a member's own yet (the dns entry point runs on the local backend)",
+    );
+  }
+
   /**
    * An exec kept attached for the instrument's life: its PID comes from the wrapper, its end from
    * the exec's. Output goes to the log inside the member (the shell execs in place: one PID).

@@ -40,12 +40,22 @@ export function chooseBackend(
     );
   }
   checkCapabilities(scenario, kind);
+  if (resolvesByName(scenario) && !CAPABILITIES[kind].has("resolver")) {
+    throw new UsageError(
+      `${scenario.file}: entrypoint dns needs a backend that gives members a resolver of their own (local); backend ${kind} cannot`,
+    );
+  }
   if (diskBytesFor(scenario) !== null && !CAPABILITIES[kind].has("disk")) {
     throw new UsageError(
       `${scenario.file}: cluster.disk needs a backend that can give members a disk of their own; backend ${kind} cannot`,
     );
   }
   return { kind, stack: stack as BackendChoice["stack"], image };
+}
+
+/** Clients that connect by name need a resolver of their own host's: the dns entry point's, placed groups'. */
+function resolvesByName(scenario: Scenario): boolean {
+  return scenario.entrypoints.includes("dns") || scenario.workload.placed.some((g) => g.connect === "dns");
 }
 
 /** A fault the backend cannot do is a validation error naming both, like a target a topology lacks. */

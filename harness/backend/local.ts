@@ -232,6 +232,13 @@ class LocalMember implements StartedMember {
     }
   }
 
+  /** `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf for what it starts. */
+  async useNameServer(address: string): Promise<void> {
+    const dir = join("/etc/netns", this.ns);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "resolv.conf"), `nameserver ${address}\n`);
+  }
+
   /** The namespaces share the host's filesystem: a copy only when the member's path is another one. */
   async upload(localPath: string, path: string, options: { mode: number }): Promise<void> {
     if (resolve(localPath) !== resolve(path)) copyFileSync(localPath, path);
@@ -437,7 +444,11 @@ export async function teardown(state: RunState, keepWorkdir = false): Promise<vo
     await sleep(100);
   }
   for (const table of state.nft_tables) await run(["nft", "delete", "table", ...table.split(" ")]);
-  for (const ns of state.namespaces) await run(["ip", "netns", "del", ns]);
+  for (const ns of state.namespaces) {
+    await run(["ip", "netns", "del", ns]);
+    // `ip netns exec` bind-mounts this directory's resolv.conf; `ip netns del` leaves it.
+    rmSync(join("/etc/netns", ns), { recursive: true, force: true });
+  }
   // Namespace deletion is lazy and veth names can linger (lab note pitfall 8): delete links explicitly.
   for (const link of [...state.links].reverse()) {
     const exists = await run(["ip", "link", "show", link]);

@@ -644,6 +644,11 @@ export class SshMember implements StartedMember {
     };
   }
 
+  /** Refused: validation keeps the dns entry point off this backend (no "resolver" capability). */
+  async useNameServer(): Promise<void> {
+    throw new Error("an attached host's resolver is the user's own: pgchaos does not change it");
+  }
+
   /**
    * Like the helper: attached over its own ssh channel, its PID the host's own (printed by a shell
    * that then execs it), its output appended to `spec.logFile` on the host, the environment exactly

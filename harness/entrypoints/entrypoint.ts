@@ -1,28 +1,41 @@
 import type { StartedBackend } from "../backend/backend.ts";
+import type { RunClock } from "../common/clock.ts";
+import type { TimelineEvent } from "../observe/timeline.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import type { PostgresEndpoint, Topology } from "../topology/topology.ts";
 
 /**
  * How applications reach the cluster: the harness's own routing (direct), the cluster's multi-host
- * connection string through libpq (uri), or a proxy in its own namespace (haproxy, pgpool).
+ * connection string through libpq (uri), a proxy in its own namespace (haproxy, pgpool), or a DNS
+ * name that a poller re-points at the primary (dns).
  */
-export const ENTRYPOINTS = ["direct", "uri", "haproxy", "pgpool"] as const;
+export const ENTRYPOINTS = ["direct", "uri", "haproxy", "pgpool", "dns"] as const;
 export type EntryPointKind = (typeof ENTRYPOINTS)[number];
-/** Entry points that are a proxy process on a host of their own. */
-export type ProxyKind = Exclude<EntryPointKind, "direct" | "uri">;
+/** Entry points that run on a host of their own: a proxy, or the name service. */
+export type HostedKind = Exclude<EntryPointKind, "direct" | "uri">;
 
-export function isProxy(kind: EntryPointKind): kind is ProxyKind {
+export function isHosted(kind: EntryPointKind): kind is HostedKind {
   return kind !== "direct" && kind !== "uri";
 }
 
 /** HAProxy's read-only frontend. */
 export const REPLICA_PORT = 5433;
 
-/** Ports clients dial on a proxy's host: PostgreSQL's, and HAProxy's read-only frontend. */
-export const PROXY_PORTS: { readonly [K in ProxyKind]: readonly number[] } = {
+/** The name service's DNS ports: its resolver's, and its authority's (which the re-pointer asks). */
+export const RESOLVER_PORT = 53;
+export const AUTHORITY_PORT = 5353;
+
+/** Ports dialled on an entry point's host: PostgreSQL's and HAProxy's read-only frontend; DNS. */
+export const HOSTED_PORTS: { readonly [K in HostedKind]: readonly number[] } = {
   haproxy: [POSTGRES_PORT, REPLICA_PORT],
   pgpool: [POSTGRES_PORT],
+  dns: [RESOLVER_PORT, AUTHORITY_PORT],
 };
+
+/** Entry points whose clients resolve a name inside a member: their writers run in a helper there. */
+export function connectsByName(kind: EntryPointKind): kind is "dns" {
+  return kind === "dns";
+}
 
 /**
  * How a client reaches a proxy's standbys: a port of their own (HAProxy), or the same port with an
@@ -37,14 +50,30 @@ export interface ReplicaPath {
 export interface EntryPointContext {
   backend: StartedBackend;
   topology: Topology;
+  /** The scenario's `dns:` settings (the dns entry point only). */
+  nameService: NameServiceSettings;
+}
+
+/** How the name follows the primary: its poll interval and the record's TTL. */
+export interface NameServiceSettings {
+  intervalMs: number;
+  ttlS: number;
+}
+
+/** Records an event on the run's timeline (the name service's re-pointings). */
+export interface EntryPointObserver {
+  clock: RunClock;
+  event(event: TimelineEvent): void;
+  /** Where in its interval a poller starts is drawn from this seed (the run's, derived). */
+  seed: number;
 }
 
 /**
- * A proxy between clients and the cluster. It is a member of its own (swimlane, fault target),
- * and the downtime clients see through it is its own, not the database's.
+ * A proxy or name service between clients and the cluster. It is a member of its own (swimlane,
+ * fault target), and the downtime clients see through it is its own, not the database's.
  */
 export interface EntryPoint {
-  readonly kind: ProxyKind;
+  readonly kind: HostedKind;
   /** Member name of the host it runs on. */
   readonly member: string;
   /** Writes its config and starts it; the cluster is already healthy. */
@@ -56,6 +85,11 @@ export interface EntryPoint {
   replicaPath?(): ReplicaPath;
   logFiles(): string[];
   version(): Promise<string>;
+  /**
+   * Starts what moves the entry point after the HA manager acts, when something does (the name
+   * service's poller); the returned function stops it.
+   */
+  follow?(observer: EntryPointObserver): () => Promise<void>;
 }
 
 /**

@@ -9,12 +9,26 @@ import type {
   StartMode,
   Topology,
 } from "../topology/topology.ts";
-import type { EntryPoint, EntryPointContext, ProxyKind, ReplicaPath } from "./entrypoint.ts";
+import { DnsEntryPoint } from "./dns.ts";
+import type {
+  EntryPoint,
+  EntryPointContext,
+  EntryPointObserver,
+  HostedKind,
+  ReplicaPath,
+} from "./entrypoint.ts";
 import { HaproxyEntryPoint } from "./haproxy.ts";
 import { PgpoolEntryPoint } from "./pgpool.ts";
 
-export function createEntryPoint(kind: ProxyKind, context: EntryPointContext): EntryPoint {
-  return kind === "haproxy" ? new HaproxyEntryPoint(context) : new PgpoolEntryPoint(context);
+export function createEntryPoint(kind: HostedKind, context: EntryPointContext): EntryPoint {
+  switch (kind) {
+    case "haproxy":
+      return new HaproxyEntryPoint(context);
+    case "pgpool":
+      return new PgpoolEntryPoint(context);
+    case "dns":
+      return new DnsEntryPoint(context);
+  }
 }
 
 /**
@@ -59,6 +73,19 @@ export class ClusterWithEntryPoints implements Topology {
   /** Entry points start once the cluster is healthy: a proxy needs a primary to route to. */
   async startEntryPoints(): Promise<void> {
     for (const entryPoint of this.entryPoints) await entryPoint.start();
+  }
+
+  /** The name service, when the run has one: its host's resolver is what clients by name use. */
+  nameService(): DnsEntryPoint | undefined {
+    return this.entryPoints.find((e): e is DnsEntryPoint => e instanceof DnsEntryPoint);
+  }
+
+  /** Starts what moves entry points after the HA manager acts; the returned function stops it all. */
+  follow(observer: EntryPointObserver): () => Promise<void> {
+    const stops = this.entryPoints.flatMap((e) => (e.follow ? [e.follow(observer)] : []));
+    return async () => {
+      await Promise.all(stops.map((stop) => stop()));
+    };
   }
 
   status(): Promise<ClusterStatus> {

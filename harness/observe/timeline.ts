@@ -48,6 +48,18 @@ export type TimelineEvent =
       fork_lsn: string | null;
       reason: string;
     }
-  | { at_ns: number; kind: "ha"; source: string; member: string | null; text: string };
+  | { at_ns: number; kind: "ha"; source: string; member: string | null; text: string }
+  | {
+      at_ns: number;
+      /** An outside controller moved an entry point after the HA manager acted (the name service's poller). */
+      kind: "repoint";
+      source: string;
+      /** The name it moved, e.g. primary.pgchaos.internal. */
+      name: string;
+      /** Members it pointed at before (null: nothing yet) and after; at_ns: when its server answered so. */
+      from: string | null;
+      to: string;
+      text: string;
+    };
 
 export type TimelineEventKind = TimelineEvent["kind"];

@@ -191,6 +191,15 @@ export function renderWorkloadSvg(
     );
   }
 
+  // The name's re-pointings (dns entry point): when clients by name could reach the new primary.
+  for (const r of verification.name_service?.repointings ?? []) {
+    if (r.repointed_ns === null || r.repointed_ns < window.from_ns || r.repointed_ns > window.to_ns) continue;
+    const px = n(x(r.repointed_ns));
+    out.push(
+      `<line class="repoint-line" x1="${px}" x2="${px}" y1="${rateTop - 4}" y2="${n(contentBottom + 4)}"><title>${esc(`${verification.name_service?.name} re-pointed at ${r.member} at ${sec(r.repointed_ns)} s`)}</title></line>`,
+    );
+  }
+
   // RTO brackets: verify's outages, from the outage start to the first new ack; one row per entry
   // point when clients wrote through several.
   const namePaths = outagesNamePaths(verification.outages);

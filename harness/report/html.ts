@@ -174,6 +174,14 @@ export function keyMoments(report: RunReport): Moment[] {
       html: `<b>${esc(p.member)}</b> promoted to timeline ${p.timeline}, forked${fork}`,
     });
   }
+  for (const r of v.name_service?.repointings ?? []) {
+    if (r.repointed_ns === null || r.delay_s === null) continue;
+    moments.push({
+      at_ns: r.repointed_ns,
+      color: "var(--c-ha)",
+      html: `<b>${esc(v.name_service?.name ?? "")}</b> re-pointed at ${esc(r.member)}, ${esc(formatSeconds(r.delay_s))} after its promotion`,
+    });
+  }
   return moments.sort((a, b) => a.at_ns - b.at_ns);
 }
 
@@ -251,9 +259,38 @@ function figures(report: RunReport): string {
     lines.length > 0
       ? `<h3 style="margin-top:16px">${title}</h3><ul class="plain">${lines.map((e) => `<li>${esc(maskText(e))}</li>`).join("")}</ul>`
       : "";
-  const evidence = `${evidenceList("Split-brain evidence", split_brain.evidence)}${evidenceList("Dual-primary evidence", report.verification.dual_primary.evidence)}`;
+  const names = report.verification.name_service;
+  if (names !== null) {
+    const repointed = names.repointings.map((r) =>
+      r.delay_s === null
+        ? `never pointed at ${r.member}`
+        : `at ${r.member} ${formatSeconds(r.delay_s)} after its promotion`,
+    );
+    cards.push(
+      figureCard(
+        f,
+        "repoint_delay_s",
+        repointed.join("; ") || `${names.name}: no promotion to follow`,
+        names.repointings.some((r) => r.delay_s === null) ? "bad" : "",
+      ),
+      figureCard(
+        f,
+        "stale_name_writes",
+        `acknowledged by a former primary · ${formatFigure("stale_name_refused_writes", f)} refused or unanswered`,
+        f.stale_name_writes > 0 ? "bad" : "",
+      ),
+    );
+  }
+  const staleWrites = (names?.stale_writes ?? []).map(
+    (w) =>
+      `${w.outcome === "ok" ? "acknowledged" : w.outcome} write ${w.id} (${w.group}) on ${w.node} at ${s3(w.invoke_ns)} s, after ${w.primary} was promoted`,
+  );
+  const evidence = `${evidenceList("Split-brain evidence", split_brain.evidence)}${evidenceList("Dual-primary evidence", report.verification.dual_primary.evidence)}${evidenceList(`Writes by name that reached a former primary${staleWrites.length > STALE_LISTED ? ` (first ${STALE_LISTED} of ${staleWrites.length})` : ""}`, staleWrites.slice(0, STALE_LISTED))}`;
   return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${boundNote(report.verification.rto_bound)}${groupTable(report)}${evidence}</section>`;
 }
+
+/** Stale-name writes listed as evidence: the acknowledged ones come first, then the refused. */
+const STALE_LISTED = 20;
 
 /** The per-group columns, in the catalogue's words. */
 const GROUP_COLUMNS = [
@@ -428,6 +465,7 @@ function workload(report: RunReport): string {
     `<span><i class="sw unknownop"></i>unknown</span>`,
     `<span><i class="sw rto"></i>RTO</span>`,
     `<span><i class="sw promo"></i>promotion</span>`,
+    ...(report.verification.name_service ? [`<span><i class="sw repoint"></i>name re-pointed</span>`] : []),
   ];
   const faults = faultLegend(report);
   const legend = `<div class="legend">${legendGroup("Writes", items)}${faults.length > 0 ? legendGroup("Fault", faults) : ""}</div>`;
@@ -505,6 +543,7 @@ function sourceOf(e: TimelineEvent): string {
       return `sampler (${e.observer})`;
     case "promotion":
     case "ha":
+    case "repoint":
       return e.source;
   }
 }
@@ -537,6 +576,8 @@ function describe(e: TimelineEvent): [string, string] {
     }
     case "ha":
       return [e.member ?? "", e.text];
+    case "repoint":
+      return [e.to, e.text];
   }
 }
 
@@ -547,6 +588,7 @@ const KIND_LABELS: Record<TimelineEvent["kind"], string> = {
   promotion: "promotions",
   ha: "HA manager",
   nemesis: "nemesis schedules",
+  repoint: "entry point re-pointed",
 };
 
 function events(report: RunReport): string {

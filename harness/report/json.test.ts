@@ -43,6 +43,7 @@ const CONTRACT_KEYS = [
   "dual_primary_intervals",
   "reads",
   "transactions",
+  "name_service",
 ];
 
 const FIGURE_KEYS = [
@@ -68,6 +69,9 @@ const FIGURE_KEYS = [
   "txn_anomalies",
   "write_blocked_s",
   "old_primary_rejoin_s",
+  "repoint_delay_s",
+  "stale_name_writes",
+  "stale_name_refused_writes",
   "groups",
 ];
 

@@ -9,12 +9,14 @@ import {
   type ClientFigures,
   type ExpectationResult,
   type Figures,
+  type NameServiceFigure,
   type Outage,
   type Promotion,
   type SplitBrainInterval,
   type Verification,
 } from "../verify/figures.ts";
 import type { ListAppendCheck } from "../verify/list-append.ts";
+import type { NameServiceCheck } from "../verify/name-service.ts";
 import type { ReadCheck } from "../verify/reads.ts";
 import type { ReadOperation, WriteOperation } from "../workload/history.ts";
 import { nsToS, round3 } from "./format.ts";
@@ -40,6 +42,7 @@ export type ContractFigures = Pick<
   | ClientFigure
   | "write_blocked_s"
   | "old_primary_rejoin_s"
+  | NameServiceFigure
   | "groups"
 >;
 
@@ -104,6 +107,8 @@ export interface ResultJson {
   reads: Omit<ReadCheck, "problems">;
   /** The list-append checker's anomalies with their cycles; null for the ledger workload (added in v0.3). */
   transactions: ListAppendCheck | null;
+  /** The dns entry point's name, repointings and stale-name writes; null without one (added in v0.4). */
+  name_service: NameServiceCheck | null;
 }
 
 /** Picks the figures explicitly so a field added to Figures does not silently widen the contract. */
@@ -122,6 +127,9 @@ function contractFigures(f: Figures): ContractFigures {
     ...pickClientFigures(f),
     write_blocked_s: f.write_blocked_s,
     old_primary_rejoin_s: f.old_primary_rejoin_s,
+    repoint_delay_s: f.repoint_delay_s,
+    stale_name_writes: f.stale_name_writes,
+    stale_name_refused_writes: f.stale_name_refused_writes,
     // Per writer group (entry points, placements): the downtime each path into the cluster gave.
     groups: f.groups,
   };
@@ -192,6 +200,7 @@ export function toResultJson(report: RunReport): ResultJson {
     dual_primary_intervals: v.dual_primary.intervals.map((i) => ({ ...i, members: [...i.members] })),
     reads: readsJson(v.reads),
     transactions: v.transactions,
+    name_service: v.name_service,
   };
 }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { verify } from "../verify/index.ts";
+import { nameServiceFigures } from "../verify/name-service.ts";
 import { NO_READ_FIGURES } from "../verify/test-helpers.ts";
 import { jsonReporter, toResultJson } from "./json.ts";
 import { fromResultJson, loadRunReport, parseResultJson } from "./load.ts";
@@ -90,9 +91,10 @@ describe("loadRunReport", () => {
       const dir = join(FIXTURES, name);
       const result = JSON.parse(await readFile(join(dir, "result.json"), "utf8"));
       const report = await loadRunReport(dir);
-      // Files written before readers: their read figures are derived (no reads, nothing stale).
+      // Files written before readers and names: their figures are derived (no reads, no name to lag).
       expect(report.verification.figures).toEqual({
         ...NO_READ_FIGURES,
+        ...nameServiceFigures(null),
         dual_primary_s: report.verification.dual_primary.seconds,
         ...result.figures,
         groups: result.figures.groups ?? {},

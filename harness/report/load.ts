@@ -8,8 +8,9 @@ import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
-import type { ClientFigure, Verification } from "../verify/figures.ts";
+import type { ClientFigure, NameServiceFigure, Verification } from "../verify/figures.ts";
 import { clientFigures } from "../verify/index.ts";
+import { nameServiceFigures } from "../verify/name-service.ts";
 import { type RtoPhases, rtoPhases } from "../verify/phases.ts";
 import { checkReads } from "../verify/reads.ts";
 import { mergeOutages, outagesPerFault, rtoPerFault } from "../verify/rto.ts";
@@ -49,10 +50,11 @@ type AddedLater =
   | "dual_primary_evidence"
   | "dual_primary_intervals"
   | "reads"
-  | "transactions";
+  | "transactions"
+  | "name_service";
 
-/** Figures added with readers and the two kinds of split-brain: older files lack them. */
-type FiguresAddedLater = ClientFigure;
+/** Figures added with readers and the two kinds of split-brain, and with the dns entry point: older files lack them. */
+type FiguresAddedLater = ClientFigure | NameServiceFigure;
 
 /** A fault's RTO as stored: phases came after the RTO itself. */
 type StoredFaultRto = Omit<ResultJson["rto_per_fault"][number], "phases"> & { phases?: RtoPhases | null };
@@ -141,12 +143,14 @@ export function fromResultJson(
     ? { ...result.reads, problems: [] }
     : checkReads(history, reads, result.final.ids);
   const transactions = result.transactions ?? null;
+  const nameService = result.name_service ?? null;
   const report: RunReport = {
     record,
     verification: {
       verdict: result.verdict,
       figures: {
         ...clientFigures(dualPrimary, readCheck, transactions),
+        ...nameServiceFigures(nameService),
         ...result.figures,
         // Result files written before per-group figures existed have none.
         groups: result.figures.groups ?? {},
@@ -166,6 +170,7 @@ export function fromResultJson(
       dual_primary: dualPrimary,
       reads: readCheck,
       transactions,
+      name_service: nameService,
       rto_per_fault: perFault.map((fault, index) => ({
         ...fault,
         phases: fault.phases === undefined ? (phases[index] ?? null) : fault.phases,

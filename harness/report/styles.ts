@@ -81,6 +81,7 @@ ul.plain{margin:0;padding-left:18px}ul.plain li{margin:2px 0}
 .sw.implied{background:var(--c-down);opacity:.55;outline:1px dashed var(--c-down);outline-offset:1px}
 .sw.fault{border:1px solid;border-radius:2px}
 .sw.promo{background:var(--c-promo);transform:rotate(45deg) scale(.8)}
+.sw.repoint{background:var(--c-ha);height:2px}
 .sw.ha{width:0;height:0;border-left:5px solid transparent;border-right:5px solid transparent;border-top:7px solid var(--c-ha);border-radius:0;vertical-align:0}
 .sw.ok{background:var(--c-ok)}.sw.failop{background:var(--c-fail)}.sw.unknownop{background:var(--c-unknown)}
 .sw.line{height:3px;width:16px;vertical-align:3px;border-radius:0}
@@ -104,6 +105,7 @@ svg .mark-label{font-weight:650}
 svg .split-band{fill:var(--c-fail);fill-opacity:.07;stroke:var(--c-fail);stroke-width:1.5;stroke-dasharray:5 3}
 svg .split-edge{stroke:var(--c-fail);stroke-width:1.2}
 svg .promo-line{stroke:var(--c-promo);stroke-width:1.2;stroke-dasharray:4 3}
+svg .repoint-line{stroke:var(--c-ha);stroke-width:1.2;stroke-dasharray:1 3}
 svg .promo-diamond{fill:var(--c-promo);stroke:#fff;stroke-width:1.5}
 svg .ha-mark{fill:var(--c-ha);stroke:#fff;stroke-width:.8}
 svg .grid{stroke:#eef0f3}svg .grid.zero{stroke:#98a2b3;stroke-dasharray:2 2}svg .axis{stroke:#c5cad3}

@@ -90,6 +90,12 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
       `  reads ${formatFigure("reads", f)} · ${bad(f.stale_reads > 0, `${said("stale_reads", f)}${worst}`)} · ${bad(f.lost_data_reads > 0, said("lost_data_reads", f))} · ${bad(f.non_monotonic_reads > 0, said("non_monotonic_reads", f))}${replica}`,
     );
   }
+  const names = v.name_service;
+  if (names !== null) {
+    lines.push(
+      `  name ${names.name} · ${bad(f.repoint_delay_s === null && names.repointings.length > 0, said("repoint_delay_s", f))} · ${bad(f.stale_name_writes > 0, said("stale_name_writes", f))} · ${said("stale_name_refused_writes", f)}`,
+    );
+  }
   const txns = v.transactions;
   if (txns !== null) {
     const kinds = anomalyCounts(txns);

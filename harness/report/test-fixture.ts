@@ -1,11 +1,12 @@
+import type { TimelineEvent } from "../observe/timeline.ts";
+import type { RunRecord } from "../run/record.ts";
+import type { Verification } from "../verify/figures.ts";
 /**
  * A synthetic run for the reporter tests: patroni on n1..n3 with etcd e1..e3, the primary (n1)
  * killed at 3 s and healed at 20 s, n2 promoted at 8.2 s onto timeline 2. Two writes acknowledged
  * by n1 just before the kill never reached n2 (lost); the one in flight at the kill is unknown.
  */
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { RunRecord } from "../run/record.ts";
-import type { Verification } from "../verify/figures.ts";
+import { nameServiceFigures } from "../verify/name-service.ts";
 import { checkReads } from "../verify/reads.ts";
 import { NO_READ_FIGURES } from "../verify/test-helpers.ts";
 import type { WriteOperation } from "../workload/history.ts";
@@ -150,6 +151,7 @@ export function fixtureVerification(record: RunRecord): Verification {
   return {
     verdict: "fail",
     figures: {
+      ...nameServiceFigures(null),
       rto_s: 5.504,
       max_write_gap_s: 5.6,
       lost_writes: 2,
@@ -190,6 +192,7 @@ export function fixtureVerification(record: RunRecord): Verification {
     dual_primary: { seconds: 0, evidence: [], intervals: [] },
     reads: checkReads(record.history, record.reads, record.final.ids),
     transactions: null,
+    name_service: null,
     rto_per_fault: [
       {
         fault: "kill",

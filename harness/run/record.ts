@@ -1,5 +1,6 @@
 import type { Stack } from "../backend/backend.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
+import type { NameServiceRecord } from "../verify/name-service.ts";
 import type { ReadOperation, WriteOperation } from "../workload/history.ts";
 
 /** A member of the cluster under test, as the report draws it (one swimlane each). */
@@ -47,6 +48,8 @@ export interface RunRecord {
    * as opposed to placed groups probing one host. The run's RTO and write gap are the worst of these.
    */
   entrypoints: string[];
+  /** The dns entry point's name and settings, and the groups that connect by it; absent without one. */
+  name_service?: NameServiceRecord;
   /** The scenario's expectations, key → the text the user wrote. */
   expect: Record<string, string | number | boolean>;
   /** Things that went wrong in the run itself (a wait that timed out, a heal that failed). */

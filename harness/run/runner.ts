@@ -14,7 +14,8 @@ import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { Random } from "../common/random.ts";
 import { fixturePath } from "../common/template.ts";
-import { type EntryPointKind, PROXY_PORTS, isProxy } from "../entrypoints/entrypoint.ts";
+import { PRIMARY_NAME } from "../entrypoints/dns.ts";
+import { type EntryPointKind, HOSTED_PORTS, connectsByName, isHosted } from "../entrypoints/entrypoint.ts";
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
 import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
@@ -111,7 +112,7 @@ export async function runScenario(
     : [
         ...kind.members(scenario).map(({ name }) => ({ name, ports: kind.harnessPorts })),
         // Proxies serve PostgreSQL's protocol on its port; the harness dials nothing else on them.
-        ...scenario.entrypoints.filter(isProxy).map((name) => ({ name, ports: [...PROXY_PORTS[name]] })),
+        ...scenario.entrypoints.filter(isHosted).map((name) => ({ name, ports: [...HOSTED_PORTS[name]] })),
       ];
   const deadline = AbortSignal.timeout(scenario.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
@@ -167,9 +168,13 @@ export async function runScenario(
             attach,
           )
         : kind.create(context);
-    const entryPoints = scenario.entrypoints
-      .filter(isProxy)
-      .map((proxy) => createEntryPoint(proxy, { backend: context.backend, topology: base }));
+    const entryPoints = scenario.entrypoints.filter(isHosted).map((hosted) =>
+      createEntryPoint(hosted, {
+        backend: context.backend,
+        topology: base,
+        nameService: scenario.nameService,
+      }),
+    );
     topology = new ClusterWithEntryPoints(base, entryPoints, { backend });
     execution = new Execution(
       scenario,
@@ -386,18 +391,22 @@ class Execution {
       ...clients.placed.flatMap((group) => writerNames(group.name, group.writers)),
     ];
     const workload = new Workload({
-      groups: scenario.entrypoints.map(
-        (kind): ClientGroup => ({
-          name: kind,
-          writers: clients.writers,
-          rate: clients.rate,
-          route: route(kind),
-          readers: clients.readers,
-          replicaRoute: clients.readers.replica > 0 ? replicaRoute(kind) : null,
-        }),
-      ),
+      // Clients by name run on the name service's host (placeAgents): only there does the name resolve.
+      groups: scenario.entrypoints
+        .filter((kind) => !connectsByName(kind))
+        .map(
+          (kind): ClientGroup => ({
+            name: kind,
+            writers: clients.writers,
+            rate: clients.rate,
+            route: route(kind),
+            readers: clients.readers,
+            replicaRoute: clients.readers.replica > 0 ? replicaRoute(kind) : null,
+          }),
+        ),
       write: clients.write,
       writerNames: allWriters,
+      paths: scenario.entrypoints,
       // Its own stream, so adding transactions does not shift the run's other draws.
       seed: (this.random.seed ^ 0x9e3779b9) >>> 0,
       timeoutMs: clients.timeoutMs,
@@ -411,7 +420,7 @@ class Execution {
       clock,
       (e) => this.event(e),
     );
-    const agents = this.placeAgents(workload, direct, allWriters, startStatus);
+    const agents = await this.placeAgents(workload, direct, allWriters, startStatus);
     this.stoppers.push(
       () => workload.stop(),
       () => sampler.stop(),
@@ -422,6 +431,19 @@ class Execution {
     clusterState.start();
     workload.start();
     for (const agent of agents) agent.start(this.backend.member(agent.member));
+    // Its own seed: drawing the poller's phase must not shift the run's other draws.
+    const unfollow = topology.follow({
+      clock,
+      event: (e) => this.event(e),
+      seed: (this.random.seed ^ 0x5bd1e995) >>> 0,
+    });
+    this.stoppers.push(unfollow);
+    const { nameService } = scenario;
+    if (topology.nameService()) {
+      this.say(
+        `dns writers connect to ${PRIMARY_NAME} (TTL ${nameService.ttlS} s), re-pointed every ${nameService.intervalMs / 1000} s`,
+      );
+    }
     if (scenario.entrypoints.includes("uri")) this.say(`uri writers connect with ${dialable}`);
     const paths = scenario.entrypoints.join(", ");
     this.say(
@@ -440,6 +462,7 @@ class Execution {
     if (this.halted) await this.recoverAfterHalt();
 
     await workload.stop();
+    await unfollow();
     for (const agent of agents) {
       const errors = await agent.stop();
       if (agent.received === 0)
@@ -493,6 +516,19 @@ class Execution {
       timeline: [...this.timeline].sort((a, b) => a.at_ns - b.at_ns),
       final,
       entrypoints: scenario.entrypoints,
+      ...(this.topology.nameService()
+        ? {
+            name_service: {
+              name: PRIMARY_NAME,
+              interval_s: scenario.nameService.intervalMs / 1000,
+              ttl_s: scenario.nameService.ttlS,
+              groups: [
+                "dns",
+                ...scenario.workload.placed.filter((g) => g.connect === "dns").map((g) => g.name),
+              ],
+            },
+          }
+        : {}),
       expect: scenario.expect,
       problems: this.problems,
     };
@@ -627,12 +663,12 @@ class Execution {
    * hides a member from the outside observer exactly when its role matters most. Placements
    * resolve against the cluster as it was when the workload started.
    */
-  private placeAgents(
+  private async placeAgents(
     workload: Workload,
     direct: string[],
     writerNames: readonly string[],
     startStatus: ClusterStatus,
-  ): Agent[] {
+  ): Promise<Agent[]> {
     const { topology, clock, scenario } = this;
     // Helpers run inside a member: they reach the others at their own addresses, as peers do.
     const endpoints = Object.fromEntries(
@@ -643,6 +679,9 @@ class Execution {
           { ...topology.endpoint(m), host: this.backend.member(m).address, port: POSTGRES_PORT },
         ]),
     );
+    // The name, for clients that connect by it: resolved inside their host, through the name service.
+    const nameService = topology.nameService();
+    if (nameService) endpoints[nameService.member] = nameService.endpoint();
     const base = { startMono: clock.startMono.toString(), startWallMs: clock.startWallMs, endpoints };
     const onMessage = (message: AgentMessage) => {
       if (message.type === "operation") workload.record(message.operation);
@@ -651,9 +690,12 @@ class Execution {
     };
     const agents: Agent[] = [];
     const { workload: clients } = scenario;
-    clients.placed.forEach((group, index) => {
+    const byName = (name: string) => ({ targets: [name], accept: "any" as const });
+    for (const [index, group] of clients.placed.entries()) {
       const [member] = resolveTarget(group.with, startStatus, topology.members(), this.random);
-      if (!member) return;
+      if (!member) continue;
+      if (group.connect === "dns" && nameService)
+        await this.backend.member(member).useNameServer(nameService.nameServer());
       const placed = {
         group: group.name,
         writers: group.writers,
@@ -661,7 +703,9 @@ class Execution {
         rate: group.rate,
         readRate: clients.readers.rate,
         timeoutMs: clients.timeoutMs,
-        targets: group.local ? [member] : direct,
+        ...(group.connect === "dns" && nameService
+          ? byName(nameService.member)
+          : { targets: group.connect === "local" ? [member] : direct, accept: "read-write" as const }),
         // Disjoint id ranges keep every ledger id unique across processes.
         firstId: (index + 1) * ID_RANGE,
         write: clients.write,
@@ -670,7 +714,24 @@ class Execution {
       };
       agents.push(new Agent(member, { ...base, clients: placed, observe: null }, onMessage));
       this.say(`client group ${group.name} placed on ${member}`);
-    });
+    }
+    // The dns entry point's own writers: on its host, as an application that connects by name.
+    if (nameService) {
+      const group = {
+        group: nameService.kind,
+        writers: clients.writers,
+        readers: clients.readers.primary,
+        rate: clients.rate,
+        readRate: clients.readers.rate,
+        timeoutMs: clients.timeoutMs,
+        ...byName(nameService.member),
+        firstId: (clients.placed.length + 1) * ID_RANGE,
+        write: clients.write,
+        writerNames,
+        seed: (this.random.seed + clients.placed.length + 1) >>> 0,
+      };
+      agents.push(new Agent(nameService.member, { ...base, clients: group, observe: null }, onMessage));
+    }
     if (scenario.steps.some((step) => step.kind === "fault" && step.fault === "partition")) {
       for (const member of topology.postgresMembers()) {
         agents.push(new Agent(member, { ...base, clients: null, observe: member }, onMessage));
@@ -700,7 +761,9 @@ class Execution {
   /** A proxy is ready once a client can reach the primary through it. */
   private async startEntryPoints(): Promise<void> {
     await this.topology.startEntryPoints();
-    for (const member of this.topology.members().filter((m) => m.kind === "entrypoint")) {
+    // The name service proved itself as it started (its resolver answered the primary's address).
+    const proxies = this.topology.members().filter((m) => m.kind === "entrypoint");
+    for (const member of proxies.filter((m) => m.name !== this.topology.nameService()?.member)) {
       const ready = await pollUntil(async () => {
         try {
           return await this.withClient(member.name, async (client) => {

@@ -90,7 +90,7 @@ describe("scenario loading", () => {
     });
     expect(scenario.workload.readers).toEqual({ primary: 1, replica: 2, rate: 0 });
     expect(scenario.workload.placed).toEqual([
-      { name: "beside", writers: 0, readers: 1, rate: 50, with: "replica", local: true },
+      { name: "beside", writers: 0, readers: 1, rate: 50, with: "replica", connect: "local" },
     ]);
   });
 
@@ -112,6 +112,25 @@ describe("scenario loading", () => {
     );
     expect(scenario.entrypoints).toEqual(["pgpool"]);
     expect(scenario.workload.readers.replica).toBe(1);
+  });
+
+  it("reads the dns entry point's settings, and refuses a name without its name service", () => {
+    const dns = base.replace("topologies: [patroni]", "topologies: [patroni]\nentrypoint: [direct, dns]");
+    const scenario = parseScenario(`${dns}dns: { interval: 30s, ttl: 5s }\n`, "s.yaml");
+    expect(scenario.entrypoints).toEqual(["direct", "dns"]);
+    expect(scenario.nameService).toEqual({ intervalMs: 30_000, ttlS: 5 });
+    // Data Services Manager's poll when nothing is said.
+    expect(parseScenario(dns, "s.yaml").nameService.intervalMs).toBe(300_000);
+    expect(errorOf(`${dns}dns: { ttl: 1500ms }\n`)).toBe(
+      "s.yaml:8:13: dns.ttl: whole seconds (DNS TTLs are)",
+    );
+    expect(
+      errorOf(
+        `${base}workload:\n  groups:\n    - name: g\n      writers: 1\n      placement: { with: primary, connect: dns }\n`,
+      ),
+    ).toBe(
+      "s.yaml:11:44: workload.groups[0].placement.connect: dns needs entrypoint: dns (its name service)",
+    );
   });
 
   it("names line, column and key of an unknown key", () => {

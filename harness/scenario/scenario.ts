@@ -3,7 +3,7 @@ import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
 import type { BackendKind } from "../backend/backend.ts";
 import { UsageError } from "../common/errors.ts";
-import { type EntryPointKind, isProxy } from "../entrypoints/entrypoint.ts";
+import { type EntryPointKind, type NameServiceSettings, isHosted } from "../entrypoints/entrypoint.ts";
 import type { FaultOptions } from "../faults/fault.ts";
 import { nodeNames } from "../topology/members.ts";
 import type { StartMode } from "../topology/topology.ts";
@@ -104,12 +104,14 @@ export interface Scenario {
       readers: number;
       rate: number;
       with: Target;
-      /** Only the member it sits beside, not the whole cluster. */
-      local: boolean;
+      /** cluster: every node, as a multi-host string; local: only the member it sits beside; dns: the name service's name. */
+      connect: "cluster" | "local" | "dns";
     }[];
   };
   /** One writer group per entry point, all running at once. */
   entrypoints: EntryPointKind[];
+  /** The dns entry point's poll interval and record TTL. */
+  nameService: NameServiceSettings;
   steps: Step[];
   expect: ScenarioDocument["expect"];
   /** The longest one run may take before it is torn down and recorded as failed. */
@@ -206,8 +208,11 @@ export function parseScenario(source: string, file: string): Scenario {
         if (only && without.length > 0) {
           fail(key, `${group} exists only on ${only.join(", ")}, not on ${without.join(", ")}`);
         }
-        if (group === "entrypoint" && !entrypoints.some(isProxy)) {
-          fail(key, "entrypoint needs an entry point other than direct (entrypoint: haproxy or pgpool)");
+        if (group === "entrypoint" && !entrypoints.some(isHosted)) {
+          fail(
+            key,
+            "entrypoint needs an entry point on a host of its own (entrypoint: haproxy, pgpool or dns)",
+          );
         }
       }
     };
@@ -299,10 +304,11 @@ export function parseScenario(source: string, file: string): Scenario {
         readers: g.readers,
         rate: g.rate,
         with: g.placement.with,
-        local: g.placement.connect === "local",
+        connect: placedConnect(g.placement.connect, entrypoints, index, where),
       })),
     },
     entrypoints,
+    nameService: nameServiceSettings(doc.dns, where),
     steps,
     expect: doc.expect,
     timeoutMs: ms(doc.timeout),
@@ -313,6 +319,31 @@ export function parseScenario(source: string, file: string): Scenario {
 
 /** file:line:col of a key in the scenario. */
 type Where = (path: PropertyKey[]) => string;
+
+/** A group that connects by name needs the name service, which only the dns entry point starts. */
+function placedConnect(
+  connect: "cluster" | "local" | "dns",
+  entrypoints: EntryPointKind[],
+  index: number,
+  where: Where,
+): "cluster" | "local" | "dns" {
+  if (connect === "dns" && !entrypoints.includes("dns")) {
+    throw new UsageError(
+      `${where(["workload", "groups", index, "placement", "connect"])}: workload.groups[${index}].placement.connect: dns needs entrypoint: dns (its name service)`,
+    );
+  }
+  return connect;
+}
+
+/** A TTL is whole seconds in DNS; an interval shorter than a second would poll the HA manager in a loop. */
+function nameServiceSettings(dns: ScenarioDocument["dns"], where: Where): NameServiceSettings {
+  const ttlMs = ms(dns.ttl);
+  if (ttlMs % 1000 !== 0)
+    throw new UsageError(`${where(["dns", "ttl"])}: dns.ttl: whole seconds (DNS TTLs are)`);
+  const intervalMs = ms(dns.interval);
+  if (intervalMs < 1000) throw new UsageError(`${where(["dns", "interval"])}: dns.interval: at least 1s`);
+  return { intervalMs, ttlS: ttlMs / 1000 };
+}
 
 /** Transaction settings belong to list-append; given to the ledger kind they would silently mean nothing. */
 function writeKind(workload: ScenarioDocument["workload"], where: Where): WriteKind {

@@ -565,10 +565,10 @@ export const scenarioSchema = z.strictObject({
               .strictObject({
                 with: target,
                 connect: z
-                  .enum(["cluster", "local"])
+                  .enum(["cluster", "local", "dns"])
                   .default("cluster")
                   .describe(
-                    "cluster: every node, the first writable one (as a multi-host string); local: only the member it sits beside, as an application configured with localhost",
+                    "cluster: every node, the first writable one (as a multi-host string); local: only the member it sits beside, as an application configured with localhost; dns: the name primary.<domain> (entrypoint: dns), resolved through the name service from that host",
                   ),
               })
               .describe("Run these writers inside that member's host (resolved when the run starts)"),
@@ -591,8 +591,21 @@ export const scenarioSchema = z.strictObject({
     .union([z.enum(ENTRYPOINTS), z.array(z.enum(ENTRYPOINTS)).min(1)])
     .default("direct")
     .describe(
-      "How writers reach the cluster; a list runs one writer group per entry point at once. direct: the harness's own read-write routing over the nodes; uri: the cluster's multi-host connection string (pg_auto_failover: its formation URI) through libpq, target_session_attrs=read-write; haproxy: HAProxy checking Patroni's REST /primary (patroni only); pgpool: Pgpool-II in streaming-replication mode (pg_auto_failover, repmgr)",
+      "How writers reach the cluster; a list runs one writer group per entry point at once. direct: the harness's own read-write routing over the nodes; uri: the cluster's multi-host connection string (pg_auto_failover: its formation URI) through libpq, target_session_attrs=read-write; haproxy: HAProxy checking Patroni's REST /primary (patroni only); pgpool: Pgpool-II in streaming-replication mode (pg_auto_failover, repmgr); dns: the name primary.<domain>, which a poller re-points at the primary every dns.interval (as Data Services Manager does), resolved through a caching resolver that honours its TTL",
     ),
+  dns: z
+    .strictObject({
+      interval: duration
+        .default("5m")
+        .describe(
+          "How often the re-pointer asks the HA manager who the primary is and moves the name (Data Services Manager: 5m)",
+        ),
+      ttl: duration
+        .default("30s")
+        .describe("TTL of the record: how long resolvers keep the old answer after it moved (whole seconds)"),
+    })
+    .default({ interval: "5m", ttl: "30s" })
+    .describe("The dns entry point's name service"),
   steps: z.array(step).min(1),
   expect: expectations.default({}),
   abort_if: abortRule.optional(),

@@ -181,6 +181,27 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     help: "Anomalies inferred from the list-append history (G0, G1a, G1b, G1c, G-single, G2-item, incompatible orders, duplicates, internal); none for the ledger workload.",
     format: (value) => (value === null ? "—" : formatCount(value)),
   },
+  repoint_delay_s: {
+    label: "Re-pointing delay",
+    short: "re-pointing delay",
+    unit: "seconds",
+    help: "From a promotion to the name (dns entry point) answering the promoted member: the poller's wait; resolvers may keep the old answer for its TTL after that. Worst over promotions; none without one.",
+    format: seconds,
+  },
+  stale_name_writes: {
+    label: "Stale-name writes",
+    short: "stale-name writes",
+    unit: "count",
+    help: "Writes by name acknowledged by a node that was no longer the primary when they were sent (the name, or a connection made through it, still led there): committed on a primary the cluster has left.",
+    format: formatCount,
+  },
+  stale_name_refused_writes: {
+    label: "Stale-name refused",
+    short: "stale-name refused",
+    unit: "count",
+    help: "Writes by name that reached a node that was no longer the primary and were refused (read-only) or left unanswered.",
+    format: formatCount,
+  },
   old_primary_rejoin_s: {
     label: "Old-primary rejoin",
     short: "old-primary rejoin",

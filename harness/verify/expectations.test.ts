@@ -33,6 +33,8 @@ describe("EXPECTATION_KEYS", () => {
       "replica_lag_bytes",
       "txn_anomalies",
       "write_blocked",
+      "repoint_delay",
+      "stale_name_writes",
       "old_primary_rejoin",
     ]);
   });

@@ -61,6 +61,12 @@ export const EXPECTATIONS = {
   },
   txn_anomalies: { figure: "txn_anomalies", kind: "count", description: FIGURES.txn_anomalies.help },
   write_blocked: { figure: "write_blocked_s", kind: "duration", description: FIGURES.write_blocked_s.help },
+  repoint_delay: { figure: "repoint_delay_s", kind: "duration", description: FIGURES.repoint_delay_s.help },
+  stale_name_writes: {
+    figure: "stale_name_writes",
+    kind: "count",
+    description: FIGURES.stale_name_writes.help,
+  },
   old_primary_rejoin: {
     figure: "old_primary_rejoin_s",
     kind: "duration",

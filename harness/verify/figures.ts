@@ -2,6 +2,7 @@
 
 import type { RtoBound } from "./bound.ts";
 import type { ListAppendCheck } from "./list-append.ts";
+import type { NameServiceCheck } from "./name-service.ts";
 import type { RtoPhases } from "./phases.ts";
 import type { ReadCheck } from "./reads.ts";
 
@@ -107,6 +108,12 @@ export interface Figures {
   write_blocked_s: number | null;
   /** Heal → the old primary sampled as a replica on a newer timeline; null when it never was (or no primary was hit). */
   old_primary_rejoin_s: number | null;
+  /** Promotion → the name (dns entry point) answering the promoted member, worst over promotions; null without one. */
+  repoint_delay_s: number | null;
+  /** Writes by name acknowledged by a node that was no longer the primary (a stale name or connection). */
+  stale_name_writes: number;
+  /** Writes by name that such a node refused or left unanswered. */
+  stale_name_refused_writes: number;
   /** Per writer group ("direct", "haproxy", "pgpool", placement groups), by group name. */
   groups: Record<string, GroupFigures>;
 }
@@ -133,6 +140,8 @@ export interface Verification {
   reads: ReadCheck;
   /** The list-append checker's findings; null for the ledger workload. */
   transactions: ListAppendCheck | null;
+  /** The dns entry point's repointings and stale-name writes; null without one. */
+  name_service: NameServiceCheck | null;
   /** RTO per injected fault, in timeline order. */
   rto_per_fault: {
     fault: string;
@@ -150,6 +159,15 @@ export interface Verification {
   /** Checks that could not be made honestly (e.g. final state unreadable); they fail the verdict. */
   problems: string[];
 }
+
+/** The figures of an entry point that follows the primary late (the dns entry point). */
+export const NAME_SERVICE_FIGURES = [
+  "repoint_delay_s",
+  "stale_name_writes",
+  "stale_name_refused_writes",
+] as const satisfies readonly (keyof Figures)[];
+export type NameServiceFigure = (typeof NAME_SERVICE_FIGURES)[number];
+export type NameServiceFigures = Pick<Figures, NameServiceFigure>;
 
 /** The figures of what clients read, of two primaries by role, and of transactions: added together. */
 export const CLIENT_FIGURES = [

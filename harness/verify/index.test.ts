@@ -35,6 +35,9 @@ describe("verify", () => {
         // Write 5 took 1.01 s (14.2 → 15.21); n1, healed at 18 s, was sampled following timeline 2 at 19 s.
         write_blocked_s: 1.01,
         old_primary_rejoin_s: 1,
+        repoint_delay_s: null,
+        stale_name_writes: 0,
+        stale_name_refused_writes: 0,
         groups: {
           direct: {
             rto_s: 5.21,
@@ -62,6 +65,7 @@ describe("verify", () => {
       dual_primary: { seconds: 0, evidence: [], intervals: [] },
       reads: checkReads([], [], []),
       transactions: null,
+      name_service: null,
       rto_per_fault: [
         {
           fault: "kill",

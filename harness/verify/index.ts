@@ -8,6 +8,7 @@ import type { ClientFigures, DualPrimary, ExpectationResult, Figures, Verificati
 import { countOutcome, groupFigures } from "./groups.ts";
 import { type ListAppendCheck, checkListAppend } from "./list-append.ts";
 import { checkLostWrites } from "./lost-writes.ts";
+import { checkNameService, nameServiceFigures } from "./name-service.ts";
 import { rtoPhases } from "./phases.ts";
 import { derivePromotions } from "./promotions.ts";
 import { type ReadCheck, checkReads, distinctReads } from "./reads.ts";
@@ -73,6 +74,9 @@ export function verify(record: RunRecord): Verification {
   const outages = mergeOutages(paths.map((p) => p.outages));
   const phases = rtoPhases(record.topology, record.timeline, perFault, outages, promotions);
   const rtoBound = expectedRtoBound(record.topology, record.settings, record.versions);
+  const nameService = record.name_service
+    ? checkNameService(record.name_service, promotions, record.history, record.timeline)
+    : null;
 
   const figures: Figures = {
     rto_s: worstRto(perFault),
@@ -88,6 +92,7 @@ export function verify(record: RunRecord): Verification {
     ...clientFigures(dualPrimary, reads, transactions),
     write_blocked_s: writeBlocked(record.history),
     old_primary_rejoin_s: oldPrimaryRejoin(record.timeline),
+    ...nameServiceFigures(nameService),
     groups: groupFigures(record.history, record.timeline, lostWrites.lost_ids),
   };
 
@@ -126,6 +131,7 @@ export function verify(record: RunRecord): Verification {
     dual_primary: dualPrimary,
     reads,
     transactions,
+    name_service: nameService,
     rto_per_fault: perFault.map((fault, index) => ({ ...fault, phases: phases[index] ?? null })),
     rto_bound: rtoBound,
     outages,

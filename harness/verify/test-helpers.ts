@@ -4,6 +4,7 @@ import type { Role, TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import type { ClientFigures, Figures } from "./figures.ts";
+import { nameServiceFigures } from "./name-service.ts";
 
 /** Seconds → integer nanoseconds, so differences in tests are exact. */
 export function ns(seconds: number): number {
@@ -193,6 +194,7 @@ export function figures(overrides: Partial<Figures> = {}): Figures {
     groups: {},
     write_blocked_s: 5.25,
     old_primary_rejoin_s: null,
+    ...nameServiceFigures(null),
     rto_s: 5.21,
     max_write_gap_s: 5.3,
     lost_writes: 0,

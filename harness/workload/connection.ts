@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import pg from "pg";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import { LibpqConnection } from "./libpq.ts";
@@ -111,7 +112,10 @@ async function connectHosts(
   preferred: string | undefined,
 ): Promise<Connection | undefined> {
   const nodes = route.targets;
-  const order = preferred ? [preferred, ...nodes.filter((n) => n !== preferred)] : nodes;
+  // The member last reached is tried first only when it is one of the route's own targets (behind a
+  // name it is not: the name must be resolved again).
+  const order =
+    preferred && nodes.includes(preferred) ? [preferred, ...nodes.filter((n) => n !== preferred)] : nodes;
   // prefer-standby: first a standby anywhere in the list, then whatever answers (libpq does the same).
   const passes: Acceptance[] = route.accept === "prefer-standby" ? ["prefer-standby", "any"] : [route.accept];
   for (const accept of passes) {
@@ -163,6 +167,10 @@ async function openHost(
   });
   try {
     await client.connect();
+    // The node behind a name is the one the socket reached (a proxy's address names the proxy).
+    const remote = (client.connection.stream as Socket).remoteAddress;
+    const reached = remote ? options.memberAt(remote) : undefined;
+    if (reached) connection.member = reached;
     const recovery =
       accept === "any"
         ? undefined

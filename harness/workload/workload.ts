@@ -32,6 +32,11 @@ export interface WorkloadOptions {
   seed: number;
   /** First ledger id; helper processes get their own range so ids stay unique across the run. */
   firstId?: number;
+  /**
+   * The groups that are ways into the cluster (entry points), when some run in helpers (the dns
+   * entry point's); by default this workload's own groups.
+   */
+  paths?: readonly string[];
   /** Called with every completed operation (a helper process streams them to the harness). */
   onOperation?: (operation: WriteOperation) => void;
   onRead?: (read: ReadOperation) => void;
@@ -148,13 +153,13 @@ export class Workload {
   }
 
   /**
-   * For each of this workload's own groups (one per entry point), its first acknowledged write
-   * invoked at or after `ns`: the data's own proof of writability, path by path. Placed groups
-   * (streamed in by helpers) are not paths: one beside an isolated primary may never recover.
+   * For each entry point's group, its first acknowledged write invoked at or after `ns`: the
+   * data's own proof of writability, path by path. Placed groups are not paths: one beside an
+   * isolated primary may never recover.
    */
   acksOnEachPathSince(ns: number): { acks: Map<string, WriteOperation>; missing: string[] } {
     const acks = new Map<string, WriteOperation>();
-    const paths = this.options.groups.map((group) => group.name);
+    const paths = this.options.paths ?? this.options.groups.map((group) => group.name);
     for (const op of this.history) {
       if (op.outcome === "ok" && op.invoke_ns >= ns && paths.includes(op.group) && !acks.has(op.group)) {
         acks.set(op.group, op);
