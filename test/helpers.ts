@@ -98,6 +98,10 @@ export function leftovers(runId: string): string[] {
   const loops = spawnSync("losetup", ["-a"], { encoding: "utf8" }).stdout;
   for (const line of loops.split("\n"))
     if (line.includes(`/pgchaos-${runId}-`)) found.push(`loop device ${line.split(":")[0]}`);
+  // A namespace's own resolv.conf (the dns entry point's clients): `ip netns del` leaves it.
+  if (existsSync("/etc/netns"))
+    for (const name of readdirSync("/etc/netns"))
+      if (name.includes(`pgchaos-${runId}`)) found.push(`/etc/netns/${name}`);
   const tmp = readdirSync("/tmp").filter((name) => name.startsWith(`pgchaos-${runId}-`));
   for (const dir of tmp) found.push(`work directory /tmp/${dir}`);
   // POSIX shared memory the run made (libfaketime's for clock-skew), and any libfaketime made itself.

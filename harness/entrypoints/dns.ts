@@ -76,7 +76,6 @@ export class DnsEntryPoint implements EntryPoint {
       "--keep-in-foreground",
       "--log-facility=-",
       "--conf-file=/dev/null",
-      "--pid-file=",
       `--user=${POSTGRES_USER}`,
       `--group=${POSTGRES_USER}`,
       "--bind-interfaces",
@@ -90,6 +89,8 @@ export class DnsEntryPoint implements EntryPoint {
     await spawn([
       DNSMASQ,
       ...common,
+      // In the member's directory: the path names the run, as every process of the run's should.
+      `--pid-file=${join(host.dir, "authority.pid")}`,
       `--port=${AUTHORITY_PORT}`,
       `--listen-address=${host.address}`,
       `--hostsdir=${this.records()}`,
@@ -100,6 +101,7 @@ export class DnsEntryPoint implements EntryPoint {
       DNSMASQ,
       ...common,
       "--log-queries",
+      `--pid-file=${join(host.dir, "resolver.pid")}`,
       `--port=${RESOLVER_PORT}`,
       `--listen-address=127.0.0.1,${host.address}`,
       `--server=/${CLUSTER_DOMAIN}/${host.address}#${AUTHORITY_PORT}`,
