@@ -137,21 +137,33 @@ export class DnsEntryPoint implements EntryPoint {
     const firstMs = Math.floor(new Random(observer.seed).next() * intervalMs);
     let stopped = false;
     let wake: () => void = () => {};
+    let timer: NodeJS.Timeout | undefined;
     const loop = async () => {
       let next = Date.now() + firstMs;
       while (!stopped) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, Math.max(0, next - Date.now()));
+          timer = setTimeout(resolve, Math.max(0, next - Date.now()));
         });
         if (stopped) return;
         next += intervalMs;
-        await this.poll(observer).catch(() => undefined);
+        // A control plane that fails one poll tries again at the next: said on the timeline, not fatal.
+        await this.poll(observer).catch((error: Error) =>
+          observer.event({
+            at_ns: observer.clock.nowNs(),
+            kind: "ha",
+            source: SOURCE,
+            member: null,
+            text: `poll failed: ${error.message}`,
+          }),
+        );
       }
     };
     const running = loop();
     return async () => {
       stopped = true;
+      // A 5-minute wait must not keep the process alive after the run.
+      clearTimeout(timer);
       wake();
       await running;
     };
@@ -162,7 +174,10 @@ export class DnsEntryPoint implements EntryPoint {
     const { primary } = await this.context.topology.status();
     if (!primary || primary === this.pointsAt) return;
     await this.writeRecord(primary);
-    if (!(await this.confirm(primary, AUTHORITY_PORT))) return;
+    if (!(await this.confirm(primary, AUTHORITY_PORT)))
+      throw new Error(
+        `${PRIMARY_NAME} still not answered with ${primary} ${CONFIRM_MS / 1000}s after its record changed`,
+      );
     const from = this.pointsAt;
     this.pointsAt = primary;
     const address = this.context.backend.member(primary).address;

@@ -451,7 +451,9 @@ const expectations = z
         if (isAggregateKey(key)) parseAggregateExpectation(key, raw);
         else parseExpectation(key, raw);
       } catch (error) {
-        ctx.addIssue({ code: "custom", path: [key], message: (error as Error).message });
+        // The issue's path already names the key (file:line:col: expect.<key>: …): not twice.
+        const message = (error as Error).message.replace(`expect.${key}: `, "");
+        ctx.addIssue({ code: "custom", path: [key], message });
       }
     }
   })
