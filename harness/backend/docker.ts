@@ -233,7 +233,7 @@ async function startMember(
   routedHere: () => boolean,
 ): Promise<DockerMember> {
   const dir = `/var/lib/pgchaos/${spec.name}`;
-  const started = await startContainer(engine, spec, image, network, labels, diskBytes, dir);
+  const started = await startContainer(engine, { spec, image, network, labels, diskBytes, dir });
   const handle = engine.container.dockerode.getContainer(started.getId());
   const prepared = await execIn(handle, [
     "sh",
@@ -271,19 +271,24 @@ async function startMember(
  * that port can be taken between its pick and the bind ("address already in use", seen in CI):
  * the half-created container is removed and the start tried again, when the engine picks anew.
  */
+/** What a member's container is made of: its spec, image, network, labels, disk and directory. */
+interface ContainerPlan {
+  spec: MemberSpec;
+  image: DockerImage;
+  network: string;
+  labels: Record<string, string>;
+  diskBytes: number | null;
+  dir: string;
+}
+
 async function startContainer(
   engine: ContainerRuntimeClient,
-  spec: MemberSpec,
-  image: DockerImage,
-  network: string,
-  labels: Record<string, string>,
-  diskBytes: number | null,
-  dir: string,
+  plan: ContainerPlan,
 ): Promise<StartedTestContainer> {
-  const name = `pgchaos-${labels[RUN_LABEL]}-${spec.name}`;
+  const name = `pgchaos-${plan.labels[RUN_LABEL]}-${plan.spec.name}`;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await memberContainer(spec, image, network, labels, diskBytes, dir, name);
+      return await memberContainer(plan, name);
     } catch (error) {
       if (attempt >= 3 || !/address already in use/i.test(String(error))) throw error;
       await engine.container.dockerode
@@ -295,12 +300,7 @@ async function startContainer(
 }
 
 function memberContainer(
-  spec: MemberSpec,
-  image: DockerImage,
-  network: string,
-  labels: Record<string, string>,
-  diskBytes: number | null,
-  dir: string,
+  { spec, image, network, labels, diskBytes, dir }: ContainerPlan,
   name: string,
 ): Promise<StartedTestContainer> {
   const container = new MemberContainer(image.name);

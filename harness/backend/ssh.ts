@@ -31,7 +31,7 @@ import {
 import { bundle } from "./docker-helper.ts";
 import { systemUnderTest } from "./instruments.ts";
 import { nftRuleset, nftTable } from "./nft.ts";
-import { isAlive } from "./state.ts";
+import { harnessAlive, processStartTime } from "./state.ts";
 
 /**
  * Members that are somebody else's hosts, reached with the system OpenSSH client: Jepsen's
@@ -168,7 +168,8 @@ export class SshSession {
     this.dir = mkdtempSync(join(tmpdir(), `pgchaos-${options.runId}-ssh-`));
     this.config = join(this.dir, "ssh_config");
     // Names its owner: after a SIGKILL, `pgchaos cleanup` ends the masters this process left.
-    writeFileSync(join(this.dir, HARNESS_PID_FILE), String(process.pid));
+    // With its start time: a PID reused by another process after a crash is not the owner.
+    writeFileSync(join(this.dir, HARNESS_PID_FILE), `${process.pid} ${processStartTime(process.pid) ?? ""}`);
     this.writeConfig();
   }
 
@@ -318,13 +319,15 @@ export function orphanSessions(): OrphanSession[] {
     const match = /^pgchaos-([a-z0-9]+)-ssh-/i.exec(entry);
     if (!match) continue;
     const dir = join(tmpdir(), entry);
-    let pid = Number.NaN;
+    let owner = "";
     try {
-      pid = Number(readFileSync(join(dir, HARNESS_PID_FILE), "utf8"));
+      owner = readFileSync(join(dir, HARNESS_PID_FILE), "utf8");
     } catch {
       // no pid file yet
     }
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) continue;
+    const [pidText = "", started] = owner.trim().split(" ");
+    const pid = Number(pidText);
+    if (Number.isInteger(pid) && pid > 0 && harnessAlive(pid, started || undefined)) continue;
     found.push({ runId: match[1] as string, dir, processes: processesMentioning(dir) });
   }
   return found;
