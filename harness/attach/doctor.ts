@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { CAPABILITIES, type StartedBackend, type StartedMember } from "../backend/backend.ts";
-import { postgresBinOf } from "../backend/ssh-backend.ts";
+import type { StartedMember } from "../backend/backend.ts";
+import { StartedSshBackend } from "../backend/ssh-backend.ts";
 import { type SshMember, SshSession } from "../backend/ssh.ts";
 import { postgresEndpoint } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
@@ -42,6 +42,8 @@ export async function checkCluster(cluster: ClusterFile): Promise<Check[]> {
   }
   const session = new SshSession(sessionOptions(cluster, `doc${randomBytes(3).toString("hex")}`));
   const hosts = new Map<string, SshMember>();
+  // The hosts that answer, as the backend an attach deployment expects (read-only use here).
+  const backend = new StartedSshBackend(cluster, hosts, session);
   try {
     for (const member of cluster.members) {
       const host = await reach(session, member, checks);
@@ -50,12 +52,10 @@ export async function checkCluster(cluster: ClusterFile): Promise<Check[]> {
       await checkHost(member, host, checks);
     }
     if (password !== null && hosts.size === cluster.members.length)
-      await checkHaManager(cluster, password, hosts, checks);
+      await checkHaManager(cluster, password, backend, checks);
   } finally {
     // Only pgchaos's own directory, which connecting created (rmdir: only when empty).
-    for (const host of hosts.values())
-      await host.exec(["rmdir", "--", host.dir], { timeoutMs: 15_000 }).catch(() => {});
-    await session.close();
+    await backend.destroy();
   }
   return checks;
 }
@@ -109,7 +109,7 @@ async function checkHost(member: ClusterMember, host: StartedMember, checks: Che
 async function checkHaManager(
   cluster: ClusterFile,
   password: string,
-  hosts: Map<string, SshMember>,
+  backend: StartedSshBackend,
   checks: Check[],
 ): Promise<void> {
   const attach = attacherFor(cluster.ha);
@@ -121,24 +121,6 @@ async function checkHaManager(
     });
     return;
   }
-  // The hosts that answered, as the backend an attach deployment expects (read-only use here).
-  const backend: StartedBackend = {
-    kind: "ssh",
-    capabilities: CAPABILITIES.ssh,
-    stack: {
-      name: cluster.name,
-      postgresBin: postgresBinOf(cluster.layout, cluster.postgresVersion),
-      image: null,
-    },
-    subnet: "",
-    harnessAddress: "",
-    member: (name) => {
-      const host = hosts.get(name);
-      if (!host) throw new Error(`no member ${name}`);
-      return host;
-    },
-    destroy: async () => {},
-  };
   const context = { backend, cluster, password, schema: "public" };
   let primary: string | null = null;
   try {

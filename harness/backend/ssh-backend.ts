@@ -48,13 +48,14 @@ export function postgresBinOf(layout: "debian" | "rhel", version: number): strin
   return layout === "debian" ? `/usr/lib/postgresql/${version}/bin` : `/usr/pgsql-${version}/bin`;
 }
 
-class StartedSshBackend implements StartedBackend {
+/**
+ * The hosts of a cluster file reached over one SSH session. `members` may still be filling (doctor
+ * adds each host that answers); destroy() cleans up after whichever did.
+ */
+export class StartedSshBackend implements StartedBackend {
   readonly kind = "ssh" as const;
   readonly capabilities = CAPABILITIES.ssh;
   readonly stack: Stack;
-  readonly harnessAddress: string;
-  /** Only the harness's own address: nothing pgchaos writes into a user's configs depends on it. */
-  readonly subnet: string;
   private destroyed = false;
 
   constructor(
@@ -67,9 +68,15 @@ class StartedSshBackend implements StartedBackend {
       postgresBin: postgresBinOf(cluster.layout, cluster.postgresVersion),
       image: null,
     };
-    const first = [...members.values()][0];
-    this.harnessAddress = first?.harnessAddress ?? "127.0.0.1";
-    this.subnet = `${this.harnessAddress}/${this.harnessAddress.includes(":") ? 128 : 32}`;
+  }
+
+  get harnessAddress(): string {
+    return [...this.members.values()][0]?.harnessAddress ?? "127.0.0.1";
+  }
+
+  /** Only the harness's own address: nothing pgchaos writes into a user's configs depends on it. */
+  get subnet(): string {
+    return `${this.harnessAddress}/${this.harnessAddress.includes(":") ? 128 : 32}`;
   }
 
   member(name: string): SshMember {
