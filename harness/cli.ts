@@ -30,7 +30,7 @@ import { TOPOLOGIES } from "./scenario/schema.ts";
 import { isSuiteFile, loadSuite } from "./scenario/suite.ts";
 
 const USAGE = `usage:
-  pgchaos run <scenario.yaml…> [--topology t] [--backend local|docker] [--stack bookworm|trixie]
+  pgchaos run <scenario.yaml…> [--topology t…] [--backend local|docker] [--stack bookworm|trixie]
                                [--image name:tag] [--out dir] [--keep] [--dry-run] [plan options]
   pgchaos run <scenario.yaml…> --cluster <cluster.yaml> [--yes] [--dry-run] [--out dir] [plan options]
                          attach to a running cluster over SSH; faults need --yes or allow_faults: true;
@@ -106,7 +106,7 @@ function parse(args: string[]) {
       args,
       allowPositionals: true,
       options: {
-        topology: { type: "string" },
+        topology: { type: "string", multiple: true },
         backend: { type: "string" },
         stack: { type: "string" },
         image: { type: "string" },
@@ -164,11 +164,7 @@ async function runCommand(args: string[]): Promise<number> {
   const out = resolve(values.out);
   const cluster = attachedCluster(values);
   const plan = buildPlan(scenarios, {
-    topologies: cluster
-      ? [values.topology ?? cluster.ha]
-      : values.topology === undefined
-        ? undefined
-        : [values.topology],
+    topologies: cluster ? [cluster.ha] : values.topology,
     backend: { ...values, attach: cluster !== null },
     repeat: wholeNumber("repeat", values.repeat, 1, 1000),
     seed: planSeed(values, out, null),
@@ -200,8 +196,9 @@ function attachedCluster(values: Flags, { password = true } = {}): ClusterFile |
       `--cluster attaches to hosts that already run: drop ${clashing.map((f) => `--${f}`).join(", ")}`,
     );
   const cluster = loadClusterFile(values.cluster);
-  if (values.topology !== undefined && values.topology !== cluster.ha)
-    throw new UsageError(`--topology ${values.topology}: ${cluster.file} is a ${cluster.ha} cluster`);
+  const other = values.topology?.find((topology) => topology !== cluster.ha);
+  if (other !== undefined)
+    throw new UsageError(`--topology ${other}: ${cluster.file} is a ${cluster.ha} cluster`);
   if (password) databasePassword(cluster);
   return cluster;
 }
@@ -229,7 +226,7 @@ async function certifyCommand(args: string[]): Promise<number> {
   const out = resolve(values.out);
   const scenarios = suite.scenarios.map(loadScenario);
   const plan = buildPlan(scenarios, {
-    topologies: values.topology === undefined ? (suite.topologies ?? undefined) : [values.topology],
+    topologies: values.topology ?? suite.topologies ?? undefined,
     stacks: values.stack === undefined ? (suite.stacks ?? undefined) : undefined,
     backend: { ...values, backend: values.backend ?? suite.backend ?? undefined },
     repeat: wholeNumber("repeat", values.repeat, suite.repeat, 1000),
@@ -295,7 +292,7 @@ function validateCommand(args: string[]): number {
   const cluster = attachedCluster(values, { password: false });
   if (cluster) {
     const plan = buildPlan(positionals.map(loadScenario), {
-      topologies: [values.topology ?? cluster.ha],
+      topologies: [cluster.ha],
       backend: { attach: true },
       repeat: 1,
       seed: 0,

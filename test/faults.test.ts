@@ -59,7 +59,8 @@ describe("fault-tour: every process and network fault injects and heals on all t
 });
 
 describe("dcs-loss: Patroni's primary demotes when every etcd member is gone", () => {
-  const run = runScenarioFile("dcs-loss.yaml");
+  // Its patroni-k8s run, and the same with failsafe_mode, are test/k8s's.
+  const run = runScenarioFile("dcs-loss.yaml", ["--topology", "patroni"]);
 
   it("kills every etcd member, writes stop while they are gone, and nobody is promoted", () => {
     const result = resultOf(run, "patroni");

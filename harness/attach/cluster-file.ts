@@ -22,7 +22,7 @@ import {
 } from "../backend/ssh.ts";
 import { UsageError } from "../common/errors.ts";
 import { parseYaml, readSource } from "../scenario/scenario.ts";
-import { TOPOLOGIES, type TopologyName, abortRule, writeGapLimitMs } from "../scenario/schema.ts";
+import { type TopologyName, abortRule, writeGapLimitMs } from "../scenario/schema.ts";
 
 /** Components a member can run, each stopped and started with a command of its own. */
 export const COMPONENTS = ["ha_agent", "postgres", "dcs"] as const;
@@ -30,6 +30,17 @@ export type Component = (typeof COMPONENTS)[number];
 
 /** Hints about members the HA manager cannot report itself: where its DCS, monitor or witness live. */
 export const ROLE_HINTS = ["postgres", "dcs", "monitor", "witness"] as const;
+/**
+ * The HA managers a cluster file can name: patroni-k8s has no cluster file yet (its client reads a
+ * PGO cluster from a kubeconfig, namespace, scope and labels: patroni-kubernetes.ts).
+ */
+export const ATTACHABLE_TOPOLOGIES = [
+  "patroni",
+  "pg_auto_failover",
+  "repmgr",
+] as const satisfies readonly TopologyName[];
+export type AttachableTopology = (typeof ATTACHABLE_TOPOLOGIES)[number];
+
 const HINT_TOPOLOGIES: Record<string, readonly TopologyName[]> = {
   dcs: ["patroni"],
   monitor: ["pg_auto_failover"],
@@ -141,7 +152,7 @@ export const clusterSchema = z
     $schema: z.string().optional(),
     name,
     description: z.string().optional(),
-    ha: z.enum(TOPOLOGIES).describe("The HA manager that runs the cluster"),
+    ha: z.enum(ATTACHABLE_TOPOLOGIES).describe("The HA manager that runs the cluster"),
     layout: z
       .enum(["debian", "rhel"])
       .default("debian")
@@ -257,7 +268,7 @@ export interface ClusterFile {
   file: string;
   name: string;
   description: string;
-  ha: TopologyName;
+  ha: AttachableTopology;
   allowFaults: boolean;
   /** Host keys must be in this file (StrictHostKeyChecking yes); null: trust on first use. */
   knownHosts: string | null;
@@ -276,7 +287,7 @@ export interface ClusterFile {
  * is the coordination service on a member: Patroni's etcd; the monitor's pg_autoctl; the witness's repmgrd.
  */
 export function defaultServices(
-  ha: TopologyName,
+  ha: AttachableTopology,
   layout: "debian" | "rhel",
   version: number,
 ): Record<Component, { stop: string; start: string }> {
@@ -301,7 +312,11 @@ export function defaultServices(
 }
 
 /** Where the packages put the HA manager's config file (repmgr's; Patroni's and pg_autoctl's are not read). */
-export function defaultHaConfig(ha: TopologyName, layout: "debian" | "rhel", version: number): string | null {
+export function defaultHaConfig(
+  ha: AttachableTopology,
+  layout: "debian" | "rhel",
+  version: number,
+): string | null {
   switch (ha) {
     case "repmgr":
       return layout === "debian" ? "/etc/repmgr.conf" : `/etc/repmgr/${version}/repmgr.conf`;

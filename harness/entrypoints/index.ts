@@ -80,9 +80,15 @@ export class ClusterWithEntryPoints implements Topology {
     return this.entryPoints.find((e): e is DnsEntryPoint => e instanceof DnsEntryPoint);
   }
 
-  /** Starts what moves entry points after the HA manager acts; the returned function stops it all. */
+  /**
+   * Starts what follows the HA manager as it acts: what moves entry points, and the HA client's own
+   * watch (topology.watch); the returned function stops it all.
+   */
   follow(observer: EntryPointObserver): () => Promise<void> {
-    const stops = this.entryPoints.flatMap((e) => (e.follow ? [e.follow(observer)] : []));
+    const stops = [
+      ...this.entryPoints.flatMap((e) => (e.follow ? [e.follow(observer)] : [])),
+      ...(this.topology.watch ? [this.topology.watch()] : []),
+    ];
     return async () => {
       await Promise.all(stops.map((stop) => stop()));
     };

@@ -16,6 +16,7 @@ async function postmasterPid(member: string, { backend, topology }: FaultContext
 /** HA agents that start again a PostgreSQL that died under them; repmgrd never does. */
 const AGENT_RESTARTS_POSTGRES: Record<TopologyName, boolean> = {
   patroni: true,
+  "patroni-k8s": true,
   pg_auto_failover: true,
   repmgr: false,
 };

@@ -28,6 +28,8 @@ describe("buildPlan", () => {
     expect(plan.runs.map((r) => r.key)).toEqual([
       "kill-primary/patroni/r1",
       "kill-primary/patroni/r2",
+      "kill-primary/patroni-k8s/r1",
+      "kill-primary/patroni-k8s/r2",
       "kill-primary/pg_auto_failover/r1",
       "kill-primary/pg_auto_failover/r2",
       "kill-primary/repmgr/r1",
@@ -71,6 +73,19 @@ describe("buildPlan", () => {
     );
   });
 
+  it("refuses patroni-k8s off the local backend, and runs the other topologies there when asked", () => {
+    expect(() => buildPlan([killPrimary], { backend: { backend: "docker" }, repeat: 1, seed: 1 })).toThrow(
+      /patroni-k8s runs on the local backend only, not docker/,
+    );
+    const plan = buildPlan([killPrimary], {
+      topologies: ["patroni", "repmgr"],
+      backend: { backend: "docker" },
+      repeat: 1,
+      seed: 1,
+    });
+    expect(plan.runs.map((r) => r.key)).toEqual(["kill-primary/patroni/r1", "kill-primary/repmgr/r1"]);
+  });
+
   it("rejects a bad repeat, an unknown topology and a sweep over a topology the scenario lacks", () => {
     expect(() => buildPlan([killPrimary], { backend: {}, repeat: 0, seed: 1 })).toThrow(/--repeat 0/);
     expect(() =>
@@ -100,7 +115,11 @@ describe("selectRuns", () => {
     );
     expect(shards.flat().sort()).toEqual(plan.runs.map((r) => r.key).sort());
     expect(new Set(shards.flat()).size).toBe(plan.runs.length);
-    expect(shards[0]).toEqual(["kill-primary/patroni/r1", "kill-primary/pg_auto_failover/r2"]);
+    expect(shards[0]).toEqual([
+      "kill-primary/patroni/r1",
+      "kill-primary/patroni-k8s/r2",
+      "kill-primary/repmgr/r1",
+    ]);
   });
 
   it("selects a run or a group by key, and names a key that is not in the plan", () => {

@@ -8,7 +8,7 @@ import { type BackendChoice, chooseBackend } from "../backend/index.ts";
 import { UsageError } from "../common/errors.ts";
 import { deriveSeed } from "../common/random.ts";
 import type { Scenario, SweepAxis, SweepValue } from "../scenario/scenario.ts";
-import { type STACKS, TOPOLOGIES, type TopologyName } from "../scenario/schema.ts";
+import { type STACKS, TOPOLOGIES, TOPOLOGY_BACKENDS, type TopologyName } from "../scenario/schema.ts";
 
 type Stack = (typeof STACKS)[number];
 
@@ -90,6 +90,12 @@ export function buildPlan(scenarios: Scenario[], options: PlanOptions): Plan {
           ...options.backend,
           stack: options.backend.stack ?? (typeof stack === "string" ? stack : undefined),
         });
+        const backends = TOPOLOGY_BACKENDS[topology];
+        if (backends && !backends.includes(backend.kind)) {
+          throw new UsageError(
+            `${scenario.file}: ${topology} runs on the ${backends.join(" or ")} backend only, not ${backend.kind} (pick the others with --topology)`,
+          );
+        }
         const group = [scenario.name, topology, ...Object.entries(point).map(([k, v]) => `${k}=${v}`)].join(
           "/",
         );

@@ -2,6 +2,7 @@ import { constants, accessSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { BackendKind, StartedMember } from "../backend/backend.ts";
 import { run } from "../common/exec.ts";
+import { KUBE_APISERVER } from "../topology/kube-apiserver.ts";
 
 export interface Check {
   what: string;
@@ -31,6 +32,12 @@ const MEMBER_SOFTWARE: Record<string, [string, string][]> = {
     ["/usr/bin/etcd", "etcd-server"],
     ["/usr/bin/etcdctl", "etcd-client"],
   ],
+  "patroni-k8s": [
+    ["/usr/bin/patroni", "patroni python3-psycopg2"],
+    ["/usr/bin/etcd", "etcd-server"],
+    // The per-run CA and certificates of the API server.
+    ["/usr/bin/openssl", "openssl"],
+  ],
   repmgr: [
     ["/usr/bin/repmgr", "postgresql-{v}-repmgr"],
     ["/usr/bin/repmgrd", "postgresql-{v}-repmgr"],
@@ -44,6 +51,16 @@ const MEMBER_SOFTWARE: Record<string, [string, string][]> = {
   pg_auto_failover: [
     ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-{v}-auto-failover"],
     ["{pg}/lib/pgautofailover.so", "postgresql-{v}-auto-failover"],
+  ],
+};
+
+/** What is built on this machine rather than installed from Debian: the path, and the command that builds it. */
+const BUILT_HERE: Record<string, [string, string][]> = {
+  "patroni-k8s": [
+    [
+      KUBE_APISERVER,
+      "bash scripts/build-kube-apiserver.sh (from Go modules: ~7 min and 2.4 GB of RAM the first time)",
+    ],
   ],
 };
 
@@ -103,6 +120,9 @@ export async function preflight(backend: BackendKind, components: readonly strin
       fix: "sudo npx pgchaos …  (or run as root), or --backend docker",
     },
     ...checksOf([...LOCAL_HOST, ...memberSoftware(components, HOST_POSTGRES)]),
+    ...components
+      .flatMap((group) => BUILT_HERE[group] ?? [])
+      .map(([path, fix]) => ({ what: path, ok: executable(path), fix })),
     ...harnessSide,
   ];
   const user = await run(["id", "-u", "postgres"]);

@@ -369,7 +369,7 @@ describe("scenario loading", () => {
           .replace("[patroni]", "[pg_auto_failover]")
           .replace("  - sleep: 2s", "  - fault: kill\n    target: dcs"),
       ),
-    ).toBe("s.yaml:7:13: steps[0].target: dcs exists only on patroni, not on pg_auto_failover");
+    ).toBe("s.yaml:7:13: steps[0].target: dcs exists only on patroni, patroni-k8s, not on pg_auto_failover");
   });
 
   it("rejects an unknown topology and an unknown expectation key", () => {

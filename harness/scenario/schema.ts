@@ -15,7 +15,7 @@ import { parseDuration } from "./duration.ts";
 
 export const WORKLOAD_KINDS = ["ledger", "list-append"] as const;
 
-export const TOPOLOGIES = ["patroni", "pg_auto_failover", "repmgr"] as const;
+export const TOPOLOGIES = ["patroni", "patroni-k8s", "pg_auto_failover", "repmgr"] as const;
 export type TopologyName = (typeof TOPOLOGIES)[number];
 /** The node images docker/build.sh builds: Debian 12's and Debian 13's packages. */
 export const STACKS = ["bookworm", "trixie"] as const;
@@ -57,8 +57,16 @@ export const LINK_FAULTS = [
 export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
   monitor: ["pg_auto_failover"],
   witness: ["repmgr"],
-  dcs: ["patroni"],
-  dcs_majority: ["patroni"],
+  dcs: ["patroni", "patroni-k8s"],
+  dcs_majority: ["patroni", "patroni-k8s"],
+};
+
+/**
+ * Topologies that run only on some backends: patroni-k8s's kube-apiserver is built on this
+ * machine (scripts/build-kube-apiserver.sh), and no node image carries it.
+ */
+export const TOPOLOGY_BACKENDS: Partial<Record<TopologyName, readonly string[]>> = {
+  "patroni-k8s": ["local"],
 };
 
 /** Member groups a fault can target or a partition can separate; resolved when the step fires. */
@@ -124,14 +132,16 @@ const pgAutoFailoverSettings = z
     "Monitor GUCs pgautofailover.* (ms; health_check_max_retries is a count), keeper timeouts (s, pg_autoctl config set timeout.*), candidate_priority",
   );
 
+const patroniSettings = z.record(z.string(), z.json()).optional();
+
 /** Each HA manager's own settings; a sweep point is checked against this too. */
 export const haSettings = z.strictObject({
-  patroni: z
-    .record(z.string(), z.json())
-    .optional()
-    .describe(
-      "Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, …), passed through",
-    ),
+  patroni: patroniSettings.describe(
+    "Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, failsafe_mode, …), passed through",
+  ),
+  "patroni-k8s": patroniSettings.describe(
+    "The same Patroni DCS settings for Patroni on the Kubernetes API (PGO: ttl 30, loop_wait 10 unless its spec.patroni says otherwise), passed through",
+  ),
   pg_auto_failover: pgAutoFailoverSettings.optional(),
   repmgr: z
     .strictObject({

@@ -10,6 +10,7 @@ export function composeTopology(client: HaClient, deployment: Deployment): Topol
     switchover: (candidate) => client.switchover(candidate),
     promotions: () => client.promotions(),
     haEvents: () => client.haEvents(),
+    watch: () => client.watch?.() ?? (async () => {}),
     endpoint: (member) => client.endpoint(member),
     members: () => deployment.members(),
     start: () => deployment.start(),

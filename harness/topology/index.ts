@@ -1,5 +1,5 @@
 import type { TopologyName } from "../scenario/schema.ts";
-import { patroni } from "./patroni.ts";
+import { patroni, patroniK8s } from "./patroni.ts";
 import { pgAutoFailover } from "./pg-auto-failover.ts";
 import { repmgr } from "./repmgr.ts";
 import type { TopologyKind } from "./topology.ts";
@@ -7,6 +7,7 @@ import type { TopologyKind } from "./topology.ts";
 /** Every HA manager a scenario can name. */
 export const TOPOLOGY_KINDS: Record<TopologyName, TopologyKind> = {
   patroni,
+  "patroni-k8s": patroniK8s,
   pg_auto_failover: pgAutoFailover,
   repmgr,
 };

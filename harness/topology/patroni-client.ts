@@ -20,12 +20,32 @@ export const PATRONI_REST_PORT = 8008;
 /** A replica that is up: Patroni 3.0 says "running", Patroni ≥ 3.1 (4.0 included) "streaming". */
 const REPLICA_UP = new Set(["running", "streaming"]);
 
-interface PatroniMember {
+/** A member as Patroni's /cluster lists it (role: leader, sync_standby, replica…; lag in bytes or "unknown"). */
+export interface PatroniMember {
   name: string;
   role: string;
   state: string;
   timeline?: number;
   lag?: number | string;
+}
+
+/**
+ * Where a Patroni client reads the cluster from and asks it for a switchover: Patroni's REST API
+ * (restSource), or the DCS objects Patroni writes (kubernetesSource, patroni-kubernetes.ts).
+ */
+export interface PatroniSource {
+  /** What the reads come from, for messages ("Patroni REST API", "Kubernetes API"). */
+  readonly describe: string;
+  /** Members as /cluster lists them; undefined when the source did not answer. */
+  cluster(): Promise<PatroniMember[] | undefined>;
+  /** Timeline history as /history returns it: [timeline it ended, switch LSN, reason, timestamp, new leader]. */
+  history(): Promise<unknown[][] | undefined>;
+  /** The planned switchover away from `leader`; resolves once the source says it is done. */
+  switchover(leader: string, candidate: string | null): Promise<void>;
+  /** Starts following the source's own events as they happen; the returned function stops it. */
+  watch?(): () => Promise<void>;
+  /** What the source saw happen on its own (the leader lock's acquisitions, losses and lapses). */
+  events?(): HaEvent[];
 }
 
 export interface PatroniClientOptions {
@@ -34,21 +54,30 @@ export interface PatroniClientOptions {
   synchronous: boolean;
   /** Where each node's Patroni log is, inside the member (the source of notable events). */
   logFiles: (member: string) => string[];
+  /** Where status, history and switchovers go: default Patroni's REST API on the nodes. */
+  source?: PatroniSource;
+  /** The topology's name (default "patroni"): timeline sources and phases are keyed by it. */
+  name?: string;
 }
 
 /**
- * Patroni as its REST API and its logs describe it. It needs only the members' endpoints and
- * files, not how they were started, so it reads a cluster pgchaos did not deploy just the same.
+ * Patroni as its source (REST API or DCS objects) and its logs describe it. It needs only the
+ * members' endpoints and files, not how they were started, so it reads a cluster pgchaos did not
+ * deploy just the same.
  */
 export class PatroniClient implements HaClient {
-  readonly name = "patroni";
+  readonly name: string;
+  private readonly source: PatroniSource;
   private kept: KeptConnection | undefined;
 
   constructor(
     private readonly backend: StartedBackend,
     private readonly nodes: string[],
     private readonly options: PatroniClientOptions,
-  ) {}
+  ) {
+    this.name = options.name ?? "patroni";
+    this.source = options.source ?? restSource(backend, nodes);
+  }
 
   postgresMembers(): string[] {
     return this.nodes;
@@ -58,9 +87,13 @@ export class PatroniClient implements HaClient {
     return nodesUri(this.backend, this.nodes);
   }
 
-  /** A change to the DCS config (PATCH /config), which Patroni hands to every member. */
+  /**
+   * A change to the DCS config (PATCH /config), which Patroni hands to every member. Through the
+   * REST API whatever the source: it is how pgchaos configures a cluster it deployed.
+   */
   async patchConfig(change: Record<string, unknown>): Promise<void> {
-    if (!(await this.rest("/config", { method: "PATCH", body: JSON.stringify(change) }))) {
+    const body = JSON.stringify(change);
+    if (!(await firstRestAnswer(this.backend, this.nodes, "/config", { method: "PATCH", body }))) {
       throw new Error("no Patroni REST API accepted PATCH /config");
     }
   }
@@ -68,47 +101,17 @@ export class PatroniClient implements HaClient {
   async switchover(candidate: string | null): Promise<void> {
     const leader = (await this.status()).primary;
     if (!leader) throw new Error("switchover: no leader to switch over from");
-    const answer = await httpRequest(this.restUrl(leader, "/switchover"), {
-      method: "POST",
-      body: JSON.stringify(candidate ? { leader, candidate } : { leader }),
-      timeoutMs: 60_000,
-    });
-    if (answer.status !== 200)
-      throw new Error(`switchover: Patroni answered ${answer.status}: ${answer.body}`);
+    await this.source.switchover(leader, candidate);
   }
 
-  private restUrl(member: string, path: string): string {
-    const { host, port } = this.backend.member(member).endpoint(PATRONI_REST_PORT);
-    return `http://${host}:${port}${path}`;
-  }
-
-  /**
-   * First answer from any node's REST API: every member serves the whole cluster's view from the DCS
-   * (and takes a change to it, such as PATCH /config).
-   */
-  private async rest<T>(
-    path: string,
-    request: { method: string; body: string } | null = null,
-  ): Promise<T | undefined> {
-    for (const member of this.nodes) {
-      try {
-        const answer = await httpRequest(this.restUrl(member, path), {
-          ...request,
-          timeoutMs: REST_TIMEOUT_MS,
-        });
-        if (answer.status === 200) return JSON.parse(answer.body) as T;
-      } catch {
-        // try the next member
-      }
-    }
-    return undefined;
+  watch(): () => Promise<void> {
+    return this.source.watch?.() ?? (async () => {});
   }
 
   async status(): Promise<ClusterStatus> {
-    const cluster = await this.rest<{ members?: PatroniMember[] }>("/cluster");
+    const members = await this.source.cluster();
     const empty = { reachable: false, primary: null, syncStandbys: [], replicas: [], healthy: false };
-    if (!cluster?.members) return { ...empty, detail: "no Patroni REST API answered" };
-    const members = cluster.members;
+    if (!members) return { ...empty, detail: `no ${this.source.describe} answered` };
     const leader = members.find((m) => m.role === "leader" && m.state === "running");
     const replicas = members
       .filter((m) => m.role === "replica" || m.role === "sync_standby")
@@ -139,7 +142,7 @@ export class PatroniClient implements HaClient {
 
   async promotions(): Promise<HaPromotion[]> {
     // Each entry: [timeline it ended, switch LSN as an integer, reason, timestamp, new leader].
-    const history = await this.rest<unknown[][]>("/history");
+    const history = await this.source.history();
     if (!history) return [];
     return history.flatMap((entry): HaPromotion[] => {
       const [timeline, lsn, reason, timestamp, leader] = entry;
@@ -158,7 +161,7 @@ export class PatroniClient implements HaClient {
   }
 
   async haEvents(): Promise<HaEvent[]> {
-    const events: HaEvent[] = [];
+    const events: HaEvent[] = [...(this.source.events?.() ?? [])];
     for (const member of this.nodes) {
       for (const file of this.options.logFiles(member)) {
         const text = (await this.backend.member(member).readFile(file)) ?? "";
@@ -194,6 +197,54 @@ export class PatroniClient implements HaClient {
   endpoint(member: string): PostgresEndpoint {
     return postgresEndpoint(this.backend.member(member), this.options.login);
   }
+}
+
+function restUrl(backend: StartedBackend, member: string, path: string): string {
+  const { host, port } = backend.member(member).endpoint(PATRONI_REST_PORT);
+  return `http://${host}:${port}${path}`;
+}
+
+/**
+ * First answer from any node's REST API: every member serves the whole cluster's view from the DCS
+ * (and takes a change to it, such as PATCH /config).
+ */
+async function firstRestAnswer<T>(
+  backend: StartedBackend,
+  nodes: string[],
+  path: string,
+  request: { method: string; body: string } | null = null,
+): Promise<T | undefined> {
+  for (const member of nodes) {
+    try {
+      const answer = await httpRequest(restUrl(backend, member, path), {
+        ...request,
+        timeoutMs: REST_TIMEOUT_MS,
+      });
+      if (answer.status === 200) return JSON.parse(answer.body) as T;
+    } catch {
+      // try the next member
+    }
+  }
+  return undefined;
+}
+
+/** Patroni's REST API on the nodes: /cluster, /history, and POST /switchover to the leader. */
+export function restSource(backend: StartedBackend, nodes: string[]): PatroniSource {
+  return {
+    describe: "Patroni REST API",
+    cluster: async () =>
+      (await firstRestAnswer<{ members?: PatroniMember[] }>(backend, nodes, "/cluster"))?.members,
+    history: () => firstRestAnswer<unknown[][]>(backend, nodes, "/history"),
+    async switchover(leader, candidate) {
+      const answer = await httpRequest(restUrl(backend, leader, "/switchover"), {
+        method: "POST",
+        body: JSON.stringify(candidate ? { leader, candidate } : { leader }),
+        timeoutMs: 60_000,
+      });
+      if (answer.status !== 200)
+        throw new Error(`switchover: Patroni answered ${answer.status}: ${answer.body}`);
+    },
+  };
 }
 
 interface KeptConnection {

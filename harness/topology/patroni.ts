@@ -2,9 +2,11 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { renderFixture } from "../common/template.ts";
 import type { Member } from "../run/record.ts";
+import type { TopologyName } from "../scenario/schema.ts";
 import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
 import { EtcdCluster } from "./etcd.ts";
+import { KUBE_APISERVER_PORT, KubernetesDcs } from "./kube-apiserver.ts";
 import {
   POSTGRES_PORT,
   componentVersions,
@@ -16,55 +18,151 @@ import {
   stopGracefully,
   writeConfig,
 } from "./members.ts";
-import { PATRONI_REST_PORT, PatroniClient } from "./patroni-client.ts";
+import { PATRONI_REST_PORT, PatroniClient, type PatroniSource, restSource } from "./patroni-client.ts";
 import type { Parameters } from "./sql.ts";
 import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
 
-const ETCD_NAMES = ["e1", "e2", "e3"];
+/**
+ * Where a Patroni deployment keeps its leader lock: the members that run it, and what each Patroni
+ * needs to use it. Everything else about deploying Patroni is the same whatever the DCS.
+ */
+export interface PatroniDcs {
+  /** The DCS's members: what the `dcs` target resolves to. */
+  readonly names: string[];
+  /** Patroni's scope: the cluster's name in the DCS. */
+  readonly scope: string;
+  /** The DCS's processes on its members, which a clean stop signals. */
+  readonly command: RegExp;
+  /** Configures and starts every DCS member; returns once Patroni can use it for these nodes. */
+  start(nodes: string[]): Promise<void>;
+  /** Starts a DCS member's processes again (the heal of kill or stop). */
+  startMember(name: string): Promise<void>;
+  /** A node's DCS section of patroni.yml (etcd3:, kubernetes:) and the environment its Patroni needs. */
+  patroniConfig(node: string): Promise<{ section: Record<string, unknown>; env: Record<string, string> }>;
+  versions(): Promise<Record<string, string>>;
+  settings(): Record<string, unknown>;
+  logFiles(member: string): string[];
+}
+
+/** Patroni over a 3-member etcd cluster (etcd3:), one host per member; the client reads Patroni's REST API. */
+class EtcdDcs implements PatroniDcs {
+  readonly command = /\/usr\/bin\/etcd /;
+  readonly scope: string;
+  private readonly etcd: EtcdCluster;
+
+  constructor(
+    private readonly context: TopologyContext,
+    readonly names: string[],
+  ) {
+    this.scope = `pgchaos-${context.runId}`;
+    this.etcd = new EtcdCluster(context.backend, context.runId, names);
+  }
+
+  async start(): Promise<void> {
+    await this.etcd.configure();
+    await Promise.all(this.names.map((name) => this.etcd.start(name)));
+  }
+
+  startMember(name: string): Promise<void> {
+    return this.etcd.start(name);
+  }
+
+  async patroniConfig(): Promise<{ section: Record<string, unknown>; env: Record<string, string> }> {
+    return { section: { etcd3: { hosts: this.etcd.clientUrls() } }, env: {} };
+  }
+
+  versions(): Promise<Record<string, string>> {
+    return componentVersions(this.context.backend.member(this.names[0] ?? "e1"), { etcd: "/usr/bin/etcd" });
+  }
+
+  settings(): Record<string, unknown> {
+    return { dcs: "etcd", etcd_members: this.names.length };
+  }
+
+  logFiles(member: string): string[] {
+    return [processLog(this.context.backend.member(member))];
+  }
+}
+
+/** A Patroni topology: its DCS members, how to make its DCS, and where its client reads. */
+function patroniKind(
+  name: Extract<TopologyName, "patroni" | "patroni-k8s">,
+  dcsMembers: string[],
+  dcsPorts: number[],
+  makeDcs: (context: TopologyContext) => PatroniDcs & { readonly source?: PatroniSource },
+): TopologyKind {
+  const kind: TopologyKind = {
+    members: (scenario) => [
+      ...nodeNames(scenario.cluster.nodes).map((node) => ({ name: node, kind: "postgres" as const })),
+      ...dcsMembers.map((member) => ({ name: member, kind: "dcs" as const })),
+    ],
+    harnessPorts: [POSTGRES_PORT, PATRONI_REST_PORT, ...dcsPorts],
+    create: (context) => {
+      const deployment = new PatroniDeployment(context, name, kind, makeDcs(context));
+      return composeTopology(deployment.client, deployment);
+    },
+  };
+  return kind;
+}
 
 /** Patroni over a 3-member etcd: one host per PostgreSQL node and per etcd member. */
-export const patroni: TopologyKind = {
-  members: (scenario) => [
-    ...nodeNames(scenario.cluster.nodes).map((name) => ({ name, kind: "postgres" as const })),
-    ...ETCD_NAMES.map((name) => ({ name, kind: "dcs" as const })),
-  ],
-  harnessPorts: [POSTGRES_PORT, PATRONI_REST_PORT],
-  create: (context) => {
-    const deployment = new PatroniDeployment(context);
-    return composeTopology(deployment.client, deployment);
-  },
-};
+export const patroni = patroniKind(
+  "patroni",
+  ["e1", "e2", "e3"],
+  [],
+  (context) => new EtcdDcs(context, ["e1", "e2", "e3"]),
+);
 
-/** How pgchaos deploys Patroni: configs rendered per member, etcd and Patroni started as postgres. */
+/**
+ * Patroni on the Kubernetes API as Crunchy PGO runs it (kubernetes: DCS, Endpoints, PGO's labels),
+ * its API server on a host of its own, `k8s`; the client reads the lock, members and history there.
+ */
+export const patroniK8s = patroniKind(
+  "patroni-k8s",
+  ["k8s"],
+  [KUBE_APISERVER_PORT],
+  (context) => new KubernetesDcs(context, "k8s"),
+);
+
+/** How pgchaos deploys Patroni: configs rendered per member, the DCS and Patroni started as postgres. */
 class PatroniDeployment implements Deployment {
   private readonly nodes: string[];
-  private readonly etcd: EtcdCluster;
-  readonly dcs: Record<string, unknown>;
+  readonly dcsSettings: Record<string, unknown>;
   readonly client: PatroniClient;
+  private readonly agentEnv = new Map<string, Record<string, string>>();
 
-  constructor(private readonly context: TopologyContext) {
+  constructor(
+    private readonly context: TopologyContext,
+    private readonly name: Extract<TopologyName, "patroni" | "patroni-k8s">,
+    private readonly kind: TopologyKind,
+    private readonly dcs: PatroniDcs & { readonly source?: PatroniSource },
+  ) {
     this.nodes = nodeNames(context.scenario.cluster.nodes);
-    this.etcd = new EtcdCluster(context.backend, context.runId, ETCD_NAMES);
-    this.dcs = this.dcsSettings();
+    this.dcsSettings = this.bootstrapDcs();
     this.client = new PatroniClient(context.backend, this.nodes, {
       login: { password: context.password },
-      synchronous: this.dcs.synchronous_mode === true,
+      synchronous: this.dcsSettings.synchronous_mode === true,
       logFiles: (member) => this.logFiles(member),
+      source: dcs.source ?? restSource(context.backend, this.nodes),
+      name,
     });
   }
 
   members(): Member[] {
     const { backend, scenario } = this.context;
-    return patroni.members(scenario).map((m) => describeMember(backend, m.name, m.kind));
+    return this.kind.members(scenario).map((m) => describeMember(backend, m.name, m.kind));
   }
 
-  /** bootstrap.dcs: the fixture's defaults, the scenario's replication mode, then every key the scenario passes. */
-  private dcsSettings(): Record<string, unknown> {
+  /**
+   * bootstrap.dcs: the fixture's defaults, the scenario's replication mode, then every key the
+   * scenario passes under cluster.ha.<topology>.
+   */
+  private bootstrapDcs(): Record<string, unknown> {
     const base = parse(renderFixture("patroni/patroni.yml", placeholderValues())) as {
       bootstrap: { dcs: Record<string, unknown> };
     };
     const { cluster } = this.context.scenario;
-    const own = cluster.ha.patroni ?? {};
+    const own = (cluster.ha[this.name] ?? {}) as Record<string, unknown>;
     // postgresql.parameters merge into the fixture's (wal_level, hot_standby…) rather than replace them.
     const parameters = (dcs: Record<string, unknown>) =>
       (dcs.postgresql as { parameters?: Record<string, unknown> } | undefined)?.parameters ?? {};
@@ -83,25 +181,25 @@ class PatroniDeployment implements Deployment {
 
   async start(): Promise<void> {
     const { backend } = this.context;
-    await this.etcd.configure();
+    await this.dcs.start(this.nodes);
     for (const name of this.nodes) {
       const member = backend.member(name);
       const config = parse(
         renderFixture("patroni/patroni.yml", {
-          run_id: this.context.runId,
+          scope: this.dcs.scope,
           name,
           address: member.address,
-          etcd_hosts: this.etcd.clientUrls(),
           dir: member.dir,
           bin_dir: backend.stack.postgresBin,
           password: this.context.password,
           subnet: backend.subnet,
         }),
       ) as { bootstrap: { dcs: Record<string, unknown> } };
-      config.bootstrap.dcs = this.dcs;
-      await writeConfig(member, "patroni.yml", stringify(config));
+      config.bootstrap.dcs = this.dcsSettings;
+      const { section, env } = await this.dcs.patroniConfig(name);
+      this.agentEnv.set(name, env);
+      await writeConfig(member, "patroni.yml", stringify({ ...config, ...section }));
     }
-    await Promise.all(this.etcd.names.map((name) => this.etcd.start(name)));
     await Promise.all(this.nodes.map((name) => this.startMember(name)));
   }
 
@@ -112,11 +210,12 @@ class PatroniDeployment implements Deployment {
   readonly agentCommand = /\/usr\/bin\/patroni /;
 
   async stopMember(member: string): Promise<void> {
-    await stopGracefully(this.context.backend.member(member), this.agentCommand);
+    const command = this.dcs.names.includes(member) ? this.dcs.command : this.agentCommand;
+    await stopGracefully(this.context.backend.member(member), command);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {
-    if (this.etcd.names.includes(member)) return this.etcd.start(member);
+    if (this.dcs.names.includes(member)) return this.dcs.startMember(member);
     await this.startAgent(member);
   }
 
@@ -124,7 +223,7 @@ class PatroniDeployment implements Deployment {
   async startAgent(member: string): Promise<void> {
     const host = this.context.backend.member(member);
     const argv = await agentArgv(this.context, host, ["/usr/bin/patroni", join(host.dir, "patroni.yml")]);
-    await runAsPostgres(this.context.backend, host, argv);
+    await runAsPostgres(this.context.backend, host, argv, this.agentEnv.get(member));
   }
 
   /** Patroni owns postgresql.conf: parameters go into its DCS config (PATCH /config), for every member. */
@@ -134,32 +233,32 @@ class PatroniDeployment implements Deployment {
 
   async versions(): Promise<Record<string, string>> {
     const { backend } = this.context;
-    const [node, dcs] = [this.nodes[0] ?? "n1", this.etcd.names[0] ?? "e1"];
     return {
-      ...(await componentVersions(backend.member(node), {
+      ...(await componentVersions(backend.member(this.nodes[0] ?? "n1"), {
         postgresql: `${backend.stack.postgresBin}/postgres`,
         patroni: "/usr/bin/patroni",
       })),
-      ...(await componentVersions(backend.member(dcs), { etcd: "/usr/bin/etcd" })),
+      ...(await this.dcs.versions()),
     };
   }
 
   settings(): Record<string, unknown> {
     return {
       nodes: this.nodes.length,
-      etcd_members: this.etcd.names.length,
+      ...this.dcs.settings(),
       replication: this.context.scenario.cluster.replication,
-      patroni_dcs: this.dcs,
+      patroni_dcs: this.dcsSettings,
     };
   }
 
   logFiles(member: string): string[] {
+    if (this.dcs.names.includes(member)) return this.dcs.logFiles(member);
     return [processLog(this.context.backend.member(member))];
   }
 }
 
 /** Placeholder values used only to read the fixture's bootstrap.dcs defaults. */
 function placeholderValues(): Record<string, string> {
-  const keys = ["run_id", "name", "address", "etcd_hosts", "dir", "bin_dir", "password", "subnet"];
+  const keys = ["scope", "name", "address", "dir", "bin_dir", "password", "subnet"];
   return Object.fromEntries(keys.map((k) => [k, "x"]));
 }

@@ -84,6 +84,11 @@ export interface HaClient {
   promotions(): Promise<HaPromotion[]>;
   /** The HA manager's own notable events (leadership, demotion, rewind…), read from its logs or tables. */
   haEvents(): Promise<HaEvent[]>;
+  /**
+   * Starts following what the HA manager writes as it happens, for what no log or table keeps
+   * (Patroni's leader lock on the Kubernetes API); haEvents() then includes it. Returns the stop.
+   */
+  watch?(): () => Promise<void>;
   /** What the harness dials for a member's PostgreSQL. */
   endpoint(member: string): PostgresEndpoint;
 }

@@ -236,6 +236,7 @@ export function expectedRtoBound(
 ): RtoBound | null {
   switch (topology) {
     case "patroni":
+    case "patroni-k8s":
       return patroniBound(settings, versions);
     case "pg_auto_failover":
       return pgAutoFailoverBound(settings);

@@ -43,16 +43,19 @@ export interface RtoPhases {
  * only), so its failed reconnects are not on the timeline: detection and election are null and
  * only until_promotion_s splits its RTO. A lost upstream standby does get an event.
  */
+const PATRONI_REACTIONS = [
+  /^Request failed to \S+: GET /,
+  /^Got response from /,
+  /not the healthiest node/,
+  /not allowed to promote/,
+  /^promoted self to leader/,
+  /^acquired session lock as a leader/,
+  /after trying and failing to obtain lock/,
+];
 const REACTIONS: Readonly<Record<string, readonly RegExp[]>> = {
-  patroni: [
-    /^Request failed to \S+: GET /,
-    /^Got response from /,
-    /not the healthiest node/,
-    /not allowed to promote/,
-    /^promoted self to leader/,
-    /^acquired session lock as a leader/,
-    /after trying and failing to obtain lock/,
-  ],
+  // The same Patroni, whatever its DCS: the leader race is in its log either way.
+  patroni: PATRONI_REACTIONS,
+  "patroni-k8s": PATRONI_REACTIONS,
   pg_auto_failover: [/→ (draining|report_lsn|prepare_promotion|stop_replication|demote_timeout):/],
   repmgr: [/^repmgrd_upstream_disconnect:/],
 };

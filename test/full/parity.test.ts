@@ -22,11 +22,13 @@ const SCENARIOS = [
 ];
 
 const rows: string[] = [];
+/** patroni-k8s runs on the local backend only (its kube-apiserver is built on this machine). */
+const ON_BOTH = ["patroni", "pg_auto_failover", "repmgr"].flatMap((t) => ["--topology", t]);
 
 describe.each(SCENARIOS)("%s on local and docker", (file) => {
   const runs: Record<"local" | "docker", ScenarioRun> = {
-    local: runScenarioFile(file, ["--backend", "local"]),
-    docker: runScenarioFile(file, ["--backend", "docker"]),
+    local: runScenarioFile(file, ["--backend", "local", ...ON_BOTH]),
+    docker: runScenarioFile(file, ["--backend", "docker", ...ON_BOTH]),
   };
 
   it("gives the same verdict on every topology, each run complete and nothing left behind", () => {
