@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import {
   chmodSync,
   existsSync,
@@ -104,6 +105,15 @@ export function leftovers(runId: string): string[] {
       if (name.includes(`pgchaos-${runId}`)) found.push(`/etc/netns/${name}`);
   const tmp = readdirSync("/tmp").filter((name) => name.startsWith(`pgchaos-${runId}-`));
   for (const dir of tmp) found.push(`work directory /tmp/${dir}`);
+  // patroni-k8s: a copy of the run's CA (CN pgchaos-<run id>-ca) that Patroni wrote to a temp file.
+  for (const name of readdirSync("/tmp").filter((n) => /^tmp[a-z0-9_]{8}$/.test(n))) {
+    try {
+      const subject = new X509Certificate(readFileSync(join("/tmp", name))).subject;
+      if (subject.includes(`CN=pgchaos-${runId}-ca`)) found.push(`CA copy /tmp/${name}`);
+    } catch {
+      // not a certificate, or gone meanwhile
+    }
+  }
   // POSIX shared memory the run made (libfaketime's for clock-skew), and any libfaketime made itself.
   for (const name of readdirSync("/dev/shm"))
     if (name.includes(`pgchaos-${runId}-`) || name.includes("faketime_")) found.push(`/dev/shm/${name}`);

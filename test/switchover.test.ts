@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 
 describe("switchover on Patroni, pg_auto_failover and repmgr", () => {
-  const run = runScenarioFile("switchover.yaml");
+  // The file's patroni-k8s run is test/k8s's (npm run test:k8s).
+  const run = runScenarioFile("switchover.yaml", [
+    "--topology",
+    "patroni",
+    "--topology",
+    "pg_auto_failover",
+    "--topology",
+    "repmgr",
+  ]);
 
   for (const topology of ["patroni", "pg_auto_failover", "repmgr"]) {
     it(`${topology}: one promotion to a new timeline, nothing lost, a short outage`, () => {

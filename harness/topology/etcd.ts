@@ -3,6 +3,9 @@ import type { StartedBackend } from "../backend/backend.ts";
 import { renderFixture } from "../common/template.ts";
 import { runAsPostgres, writeConfig } from "./members.ts";
 
+/** etcd's process, as a member runs it (Debian's binary): what a clean stop signals. */
+export const ETCD_COMMAND = /\/usr\/bin\/etcd /;
+
 /** An etcd cluster, one member per host: the DCS Patroni keeps its leader lock in. */
 export class EtcdCluster {
   constructor(

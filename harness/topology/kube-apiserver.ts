@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { EtcdCluster } from "./etcd.ts";
+import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
 import { type KubeApis, createOrKeep, kubeApis, kubeconfigYaml } from "./kubernetes-api.ts";
 import {
   POSTGRES_USER,
@@ -9,6 +9,7 @@ import {
   prepareMemberDir,
   processLog,
   runOnMember,
+  stopGracefully,
   writeConfig,
 } from "./members.ts";
 import type { PatroniSource } from "./patroni-client.ts";
@@ -23,6 +24,7 @@ export const KUBE_APISERVER = join(
   `kube-apiserver-${KUBE_VERSION}`,
 );
 export const KUBE_APISERVER_PORT = 6443;
+const APISERVER_COMMAND = /kube-apiserver/;
 
 /** The Kubernetes namespace the cluster's objects live in, and Crunchy PGO's label keys (internal/naming). */
 const NAMESPACE = "pgchaos";
@@ -48,13 +50,13 @@ const PATRONI_RULES = [
 ];
 
 /**
- * A CA, the API server's serving certificate (the member's address, the Service IP, the usual
+ * A CA ($3-ca: the run's name), the API server's serving certificate (the member's address, the Service IP, the usual
  * names) and the service-account key pair, made with openssl inside the member, into its own
  * directory: nothing of a run's PKI lives outside the run's work directory.
  */
 const PKI_SCRIPT = `set -e
 cd "$1"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pgchaos-ca -keyout ca.key -out ca.crt 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$3-ca" -keyout ca.key -out ca.crt 2>/dev/null
 openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver -keyout apiserver.key -out apiserver.csr 2>/dev/null
 printf 'subjectAltName=IP:127.0.0.1,IP:%s,IP:${SERVICE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\\nextendedKeyUsage=serverAuth\\n' "$2" >apiserver.ext
 openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile apiserver.ext -out apiserver.crt 2>/dev/null
@@ -70,7 +72,6 @@ openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null`;
  */
 export class KubernetesDcs implements PatroniDcs {
   readonly names: string[];
-  readonly command = /kube-apiserver|\/usr\/bin\/etcd /;
   readonly cluster: string;
   readonly scope: string;
   private readonly etcd: EtcdCluster;
@@ -104,11 +105,12 @@ export class KubernetesDcs implements PatroniDcs {
     return `https://${host}:${port}`;
   }
 
-  private kubeconfig(token: string, user: string): string {
+  /** A kubeconfig for this API server; the CA inline, unless `caFile` names a copy of it. */
+  private kubeconfig(token: string, user: string, caFile?: string): string {
     if (this.caPem === null) throw new Error("the Kubernetes API has no CA yet: start() first");
     return kubeconfigYaml({
       server: this.server(),
-      caPem: this.caPem,
+      ca: caFile ? { file: caFile } : { pem: this.caPem },
       token,
       context: CONTEXT,
       user,
@@ -137,6 +139,8 @@ export class KubernetesDcs implements PatroniDcs {
       "pki",
       join(host.dir, "pki"),
       host.address,
+      // The CA names the run (pgchaos-<run id>-ca), so a copy of it anywhere is traced to its run.
+      this.cluster,
     ]);
     this.caPem = await host.readFile(this.pki("ca.crt"));
     if (!this.caPem) throw new Error(`no CA certificate was made on ${this.member}`);
@@ -174,11 +178,34 @@ export class KubernetesDcs implements PatroniDcs {
         `--service-account-signing-key-file=${this.pki("sa.key")}`,
         `--service-cluster-ip-range=${SERVICE_RANGE}`,
         `--cert-dir=${join(host.dir, "pki")}`,
+        // On SIGTERM the API server stops listening at once, but by default holds its open watches
+        // (every Patroni has two) until its 60 s shutdown timeout: a clean stop then took 60 s to end,
+        // and a 15 s stop of the DCS became a 75 s outage (run 57a835). Patroni sees the API gone
+        // either way, from the moment it stops listening.
+        "--shutdown-watch-termination-grace-period=2s",
       ],
       user: POSTGRES_USER,
       cwd: host.dir,
       logFile: this.apiserverLog(),
       env: memberEnv(host, this.context.backend.stack.postgresBin),
+    });
+  }
+
+  /**
+   * A clean stop in the order the API server needs: it first, then its etcd. Stopped together, the
+   * API server's shutdown waited on the etcd that was going away and never ended (seen: still
+   * running 60 s after SIGTERM).
+   */
+  async stopMember(name: string): Promise<void> {
+    const host = this.context.backend.member(name);
+    const running = async (command: RegExp) =>
+      (await host.processes()).filter((p) => command.test(p.command));
+    await stopGracefully(host, APISERVER_COMMAND, async () => {
+      const deadline = Date.now() + 30_000;
+      while ((await running(APISERVER_COMMAND)).length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      for (const etcd of await running(ETCD_COMMAND)) await host.signal(etcd.pid, "SIGTERM");
     });
   }
 
@@ -256,7 +283,12 @@ export class KubernetesDcs implements PatroniDcs {
     node: string,
   ): Promise<{ section: Record<string, unknown>; env: Record<string, string> }> {
     const member = this.context.backend.member(node);
-    await writeConfig(member, "kubeconfig", this.kubeconfig(this.tokens.patroni, PATRONI_USER));
+    // The CA as a file of the member's own: given certificate-authority-data, Patroni 3.0.2 writes it
+    // to a mkstemp file in /tmp that only a clean exit removes (kubernetes.py _create_temp_file), so
+    // every killed Patroni left one behind (seen: three per run).
+    const caFile = join(member.dir, "kube-ca.crt");
+    await writeConfig(member, "kube-ca.crt", this.caPem ?? "");
+    await writeConfig(member, "kubeconfig", this.kubeconfig(this.tokens.patroni, PATRONI_USER, caFile));
     return {
       section: {
         kubernetes: {

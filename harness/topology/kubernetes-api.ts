@@ -80,23 +80,26 @@ export async function createOrKeep(create: () => Promise<unknown>): Promise<void
   }
 }
 
-/** A kubeconfig with a bearer token and the CA inline, its one context selected. */
+/** A kubeconfig with a bearer token, its one context selected; the CA inline, or a file's path. */
 export function kubeconfigYaml(options: {
   server: string;
-  caPem: string;
+  ca: { pem: string } | { file: string };
   token: string;
   context: string;
   user: string;
   namespace: string;
 }): string {
-  const ca = Buffer.from(options.caPem).toString("base64");
+  const ca =
+    "file" in options.ca
+      ? `certificate-authority: ${options.ca.file}`
+      : `certificate-authority-data: ${Buffer.from(options.ca.pem).toString("base64")}`;
   return `apiVersion: v1
 kind: Config
 clusters:
 - name: ${options.context}
   cluster:
     server: ${options.server}
-    certificate-authority-data: ${ca}
+    ${ca}
 users:
 - name: ${options.user}
   user:

@@ -5,7 +5,7 @@ import type { Member } from "../run/record.ts";
 import type { TopologyName } from "../scenario/schema.ts";
 import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
-import { EtcdCluster } from "./etcd.ts";
+import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
 import { KUBE_APISERVER_PORT, KubernetesDcs } from "./kube-apiserver.ts";
 import {
   POSTGRES_PORT,
@@ -31,12 +31,12 @@ export interface PatroniDcs {
   readonly names: string[];
   /** Patroni's scope: the cluster's name in the DCS. */
   readonly scope: string;
-  /** The DCS's processes on its members, which a clean stop signals. */
-  readonly command: RegExp;
   /** Configures and starts every DCS member; returns once Patroni can use it for these nodes. */
   start(nodes: string[]): Promise<void>;
   /** Starts a DCS member's processes again (the heal of kill or stop). */
   startMember(name: string): Promise<void>;
+  /** Stops a DCS member cleanly (SIGTERM), returning once nothing runs there. */
+  stopMember(name: string): Promise<void>;
   /** A node's DCS section of patroni.yml (etcd3:, kubernetes:) and the environment its Patroni needs. */
   patroniConfig(node: string): Promise<{ section: Record<string, unknown>; env: Record<string, string> }>;
   versions(): Promise<Record<string, string>>;
@@ -46,7 +46,6 @@ export interface PatroniDcs {
 
 /** Patroni over a 3-member etcd cluster (etcd3:), one host per member; the client reads Patroni's REST API. */
 class EtcdDcs implements PatroniDcs {
-  readonly command = /\/usr\/bin\/etcd /;
   readonly scope: string;
   private readonly etcd: EtcdCluster;
 
@@ -65,6 +64,10 @@ class EtcdDcs implements PatroniDcs {
 
   startMember(name: string): Promise<void> {
     return this.etcd.start(name);
+  }
+
+  stopMember(name: string): Promise<void> {
+    return stopGracefully(this.context.backend.member(name), ETCD_COMMAND);
   }
 
   async patroniConfig(): Promise<{ section: Record<string, unknown>; env: Record<string, string> }> {
@@ -210,8 +213,8 @@ class PatroniDeployment implements Deployment {
   readonly agentCommand = /\/usr\/bin\/patroni /;
 
   async stopMember(member: string): Promise<void> {
-    const command = this.dcs.names.includes(member) ? this.dcs.command : this.agentCommand;
-    await stopGracefully(this.context.backend.member(member), command);
+    if (this.dcs.names.includes(member)) return this.dcs.stopMember(member);
+    await stopGracefully(this.context.backend.member(member), this.agentCommand);
   }
 
   async startMember(member: string, _mode?: StartMode): Promise<void> {

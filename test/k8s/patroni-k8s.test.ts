@@ -97,6 +97,33 @@ describe("kill-primary on patroni-k8s (sync replication)", () => {
   });
 });
 
+describe("switchover on patroni-k8s: the failover annotation, as patronictl writes it without the REST API", () => {
+  const run = runScenarioFile("switchover.yaml", ["--topology", "patroni-k8s"]);
+
+  it("hands the lock over: one promotion to a new timeline, nothing lost, every node following", () => {
+    const result = resultOf(run, "patroni-k8s");
+    expect(result.problems).toEqual([]);
+    expect(result.verdict).toBe("pass");
+    expect(result.figures.promotions).toBe(1);
+    expect(result.promotions[0]?.timeline).toBe(2);
+    expect(result.figures.lost_writes).toBe(0);
+    expect(result.final.nodes.map((node) => node.timeline)).toEqual([2, 2, 2]);
+    const old = result.timeline.find((e) => e.kind === "fault" && e.phase === "inject")?.members?.[0];
+    const promoted = result.promotions[0]?.member;
+    expect(promoted).not.toBe(old);
+    // A planned handover: the old leader deletes its annotation (no expiry), the new one takes the lock.
+    const texts = lockEvents(result).map((e) => e.text ?? "");
+    expect(texts.some((t) => t.startsWith(`${old} released the leader lock`))).toBe(true);
+    expect(texts).toContain(`leader lock acquired by ${promoted}, transitions 1`);
+    expect(texts.some((t) => /expired/.test(t))).toBe(false);
+    row("switchover", result);
+  });
+
+  it("leaves nothing behind", () => {
+    for (const runId of run.runIds) expect(leftovers(runId)).toEqual([]);
+  });
+});
+
 /** What a DCS loss did: what the scenario checks, and whether anyone but the first primary took writes. */
 function outcome(run: ScenarioRun, topology: string) {
   const result = resultOf(run, topology);
@@ -115,14 +142,11 @@ function outcome(run: ScenarioRun, topology: string) {
   };
 }
 
-describe("dcs-loss on etcd and on the Kubernetes API, failsafe_mode off and on", () => {
-  const off = runScenarioFile("dcs-loss.yaml", ["--topology", "patroni", "--topology", "patroni-k8s"]);
-  const on = runScenarioFile("dcs-loss-failsafe.yaml", [
-    "--topology",
-    "patroni",
-    "--topology",
-    "patroni-k8s",
-  ]);
+describe("dcs-loss on etcd and on the Kubernetes API, failsafe_mode off and on, killed and stopped", () => {
+  const both = ["--topology", "patroni", "--topology", "patroni-k8s"];
+  const off = runScenarioFile("dcs-loss.yaml", both);
+  const on = runScenarioFile("dcs-loss-failsafe.yaml", both);
+  const stopped = runScenarioFile("test/scenarios/dcs-stop.yaml", both);
 
   it("runs every fault on both DCSs, the API server and its etcd killed together", () => {
     for (const run of [off, on]) {
@@ -170,8 +194,22 @@ describe("dcs-loss on etcd and on the Kubernetes API, failsafe_mode off and on",
     for (const topology of ["patroni", "patroni-k8s"]) row("dcs-loss-failsafe", resultOf(on, topology));
   });
 
+  it("a clean stop of the DCS (the API server first, then its etcd) ends as the kill does, on both", () => {
+    for (const topology of ["patroni", "patroni-k8s"]) {
+      const result = resultOf(stopped, topology);
+      expect(harnessProblems(result)).toEqual([]);
+      expect(outcome(stopped, topology)).toEqual(outcome(off, topology));
+      // The stop itself is prompt: the heal comes 15 s (the fault's duration) after the stop ended.
+      const faults = result.timeline.filter((e) => e.kind === "fault") as unknown as { at_ns: number }[];
+      const [inject, heal] = faults.map((e) => e.at_ns);
+      expect(((heal as number) - (inject as number)) / 1e9 - 15).toBeLessThan(10);
+      row("dcs-stop", result);
+    }
+  });
+
   it("leaves nothing behind", () => {
-    for (const runId of [...off.runIds, ...on.runIds]) expect(leftovers(runId)).toEqual([]);
+    for (const runId of [...off.runIds, ...on.runIds, ...stopped.runIds])
+      expect(leftovers(runId)).toEqual([]);
     writeReportTable(
       "patroni-k8s.md",
       ["scenario", "topology", "verdict", "RTO s", "promotions", "lost", "failed writes", "lock events"],
