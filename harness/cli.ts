@@ -176,6 +176,7 @@ async function runCommand(args: string[]): Promise<number> {
       only: values.only,
     });
     const attached = cluster ? { cluster, now: await askCluster(cluster) } : null;
+    for (const left of plan.skipped) console.log(`skipped ${left}`);
     for (const line of describePlan({ ...plan, runs }, attached)) console.log(line);
     return 0;
   }
@@ -252,6 +253,7 @@ async function executeCommand(
   const shard = values.shard === undefined ? null : parseShard(values.shard);
   const runs = selectRuns(plan, { shard: shard ?? undefined, only: values.only });
   const workers = Math.max(1, wholeNumber("workers", values.workers, 1, 16));
+  for (const left of plan.skipped) console.log(`pgchaos: skipped ${left}`);
   const { summary, signal } = await executePlan(plan, {
     out,
     runs,

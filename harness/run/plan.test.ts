@@ -73,10 +73,21 @@ describe("buildPlan", () => {
     );
   });
 
-  it("refuses patroni-k8s off the local backend, and runs the other topologies there when asked", () => {
-    expect(() => buildPlan([killPrimary], { backend: { backend: "docker" }, repeat: 1, seed: 1 })).toThrow(
-      /patroni-k8s runs on the local backend only, not docker/,
-    );
+  it("leaves patroni-k8s out off the local backend, saying so; refuses it there when named", () => {
+    const listed = buildPlan([killPrimary], { backend: { backend: "docker" }, repeat: 1, seed: 1 });
+    expect(listed.runs.map((r) => r.topology)).not.toContain("patroni-k8s");
+    expect(listed.runs.length).toBeGreaterThan(0);
+    expect(listed.skipped).toEqual([
+      "kill-primary/patroni-k8s: patroni-k8s runs on the local backend only, not docker",
+    ]);
+    expect(() =>
+      buildPlan([killPrimary], {
+        topologies: ["patroni-k8s"],
+        backend: { backend: "docker" },
+        repeat: 1,
+        seed: 1,
+      }),
+    ).toThrow(/kill-primary.yaml: patroni-k8s runs on the local backend only, not docker$/);
     const plan = buildPlan([killPrimary], {
       topologies: ["patroni", "repmgr"],
       backend: { backend: "docker" },

@@ -53,6 +53,11 @@ export interface Plan {
   seed: number;
   repeat: number;
   runs: PlannedRun[];
+  /**
+   * Scenario × topology pairs left out because the backend cannot run that topology and nobody
+   * named it (`--topology`, a suite's list): said at the start, never silently dropped.
+   */
+  skipped: string[];
 }
 
 export interface Shard {
@@ -71,6 +76,7 @@ export function buildPlan(scenarios: Scenario[], options: PlanOptions): Plan {
     throw new UsageError(`--repeat ${options.repeat}: must be a whole number ≥ 1`);
   }
   const runs: PlannedRun[] = [];
+  const skipped: string[] = [];
   for (const scenario of scenarios) {
     const topologies = only ? scenario.topologies.filter((t) => only.includes(t)) : scenario.topologies;
     if (topologies.length === 0) {
@@ -92,9 +98,11 @@ export function buildPlan(scenarios: Scenario[], options: PlanOptions): Plan {
         });
         const backends = TOPOLOGY_BACKENDS[topology];
         if (backends && !backends.includes(backend.kind)) {
-          throw new UsageError(
-            `${scenario.file}: ${topology} runs on the ${backends.join(" or ")} backend only, not ${backend.kind} (pick the others with --topology)`,
-          );
+          const why = `${topology} runs on the ${backends.join(" or ")} backend only, not ${backend.kind}`;
+          // Asked for by name: an error. Only listed by the scenario: left out, and said so.
+          if (only?.includes(topology)) throw new UsageError(`${scenario.file}: ${why}`);
+          skipped.push(`${scenario.name}/${topology}: ${why}`);
+          continue;
         }
         const group = [scenario.name, topology, ...Object.entries(point).map(([k, v]) => `${k}=${v}`)].join(
           "/",
@@ -116,10 +124,11 @@ export function buildPlan(scenarios: Scenario[], options: PlanOptions): Plan {
       }
     }
   }
+  if (runs.length === 0 && skipped.length > 0) throw new UsageError(`nothing to run: ${skipped.join("; ")}`);
   const duplicate = runs.find((run, i) => runs.findIndex((other) => other.key === run.key) !== i);
   if (duplicate)
     throw new UsageError(`run ${duplicate.key} is planned twice: give each scenario its own name`);
-  return { id: planId(runs, options.seed), seed: options.seed, repeat: options.repeat, runs };
+  return { id: planId(runs, options.seed), seed: options.seed, repeat: options.repeat, runs, skipped };
 }
 
 /** Every combination of the axes that concern this topology (another topology's setting does not multiply it). */

@@ -48,6 +48,7 @@ const MEMBER_SOFTWARE: Record<string, [string, string][]> = {
   ],
   haproxy: [["/usr/sbin/haproxy", "haproxy"]],
   pgpool: [["/usr/sbin/pgpool", "pgpool2"]],
+  dns: [["/usr/sbin/dnsmasq", "dnsmasq-base"]],
   pg_auto_failover: [
     ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-{v}-auto-failover"],
     ["{pg}/lib/pgautofailover.so", "postgresql-{v}-auto-failover"],
