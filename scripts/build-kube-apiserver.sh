@@ -31,11 +31,8 @@ if [ "$(id -u)" != 0 ] && ! { mkdir -p "$DIR" "$BUILD" && [ -w "$DIR" ] && [ -w 
   echo "pgchaos: kube-apiserver $VERSION is missing — fix: sudo bash $(realpath "$0")" >&2
   exit 2
 fi
-go=$(command -v go || echo /usr/local/go/bin/go)
-if [ ! -x "$go" ]; then
-  echo "pgchaos: kube-apiserver is built from source and needs Go (https://go.dev/dl/)" >&2
-  exit 2
-fi
+# shellcheck source=go.sh
+source "$(dirname "$0")/go.sh" kube-apiserver
 
 # v1.37.2 -> v0.37.2
 STAGING_VERSION="v0.${VERSION#v1.}"

@@ -12,11 +12,8 @@ if [ "$(id -u)" != 0 ]; then
   echo "pgchaos: Toxiproxy is missing — fix: sudo bash $(realpath "$0")" >&2
   exit 2
 fi
-go=$(command -v go || echo /usr/local/go/bin/go)
-if [ ! -x "$go" ]; then
-  echo "pgchaos: Toxiproxy is built from source and needs Go (https://go.dev/dl/, or apt-get install golang-go)" >&2
-  exit 2
-fi
+# shellcheck source=go.sh
+source "$(dirname "$0")/go.sh" Toxiproxy
 echo "pgchaos: building Toxiproxy $VERSION into $BIN" >&2
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT

@@ -162,6 +162,14 @@ export interface ScenarioRun {
   out: string;
 }
 
+/** The HA managers `npm test` runs a shared scenario on (its patroni-k8s run is test/k8s's). */
+export const WITHOUT_K8S = ["patroni", "pg_auto_failover", "repmgr"] as const;
+
+/** `--topology` once per name: a plan of only these. */
+export function topologyFlags(topologies: readonly string[]): string[] {
+  return topologies.flatMap((topology) => ["--topology", topology]);
+}
+
 /** `pgchaos run <scenario>` into a fresh output directory, with every result.json it wrote. */
 export function runScenarioFile(scenario: string, extraArgs: string[] = []): ScenarioRun {
   const out = mkdtempSync(join(tmpdir(), "pgchaos-test-out-"));

@@ -1,18 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { leftovers, resultOf, runDirOf, runScenarioFile } from "./helpers.ts";
+import { WITHOUT_K8S, leftovers, resultOf, runDirOf, runScenarioFile, topologyFlags } from "./helpers.ts";
 
 // One invocation, three HA managers; the file's patroni-k8s run is test/k8s's (npm run test:k8s).
 describe("kill-primary on real 3-node clusters (sync replication), Patroni, pg_auto_failover and repmgr in one run", () => {
-  const run = runScenarioFile("kill-primary.yaml", [
-    "--topology",
-    "patroni",
-    "--topology",
-    "pg_auto_failover",
-    "--topology",
-    "repmgr",
-  ]);
+  const run = runScenarioFile("kill-primary.yaml", topologyFlags(WITHOUT_K8S));
 
   it("exits 0 with every result present and printed side by side", () => {
     expect([...run.results.keys()].sort()).toEqual(["patroni", "pg_auto_failover", "repmgr"]);

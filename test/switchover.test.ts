@@ -1,18 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { leftovers, resultOf, runScenarioFile } from "./helpers.ts";
+import { WITHOUT_K8S, leftovers, resultOf, runScenarioFile, topologyFlags } from "./helpers.ts";
 
 describe("switchover on Patroni, pg_auto_failover and repmgr", () => {
   // The file's patroni-k8s run is test/k8s's (npm run test:k8s).
-  const run = runScenarioFile("switchover.yaml", [
-    "--topology",
-    "patroni",
-    "--topology",
-    "pg_auto_failover",
-    "--topology",
-    "repmgr",
-  ]);
+  const run = runScenarioFile("switchover.yaml", topologyFlags(WITHOUT_K8S));
 
-  for (const topology of ["patroni", "pg_auto_failover", "repmgr"]) {
+  for (const topology of WITHOUT_K8S) {
     it(`${topology}: one promotion to a new timeline, nothing lost, a short outage`, () => {
       const result = resultOf(run, topology);
       expect(result.problems).toEqual([]);
