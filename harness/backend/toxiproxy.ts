@@ -58,7 +58,7 @@ export type LinkToxic =
  * sessions, etcd's peer streams) would never feel the fault. So injecting resets them once (`ss -K`,
  * which also resets the peer's end, so a walsender does not linger holding its slot); their owners
  * reconnect through the proxy within a second or so. Healing stops Toxiproxy, which closes every
- * connection through it: the owners reconnect directly. Both are part of the fault.
+ * connection through it, then removes the DNAT: the owners reconnect directly. Both are part of the fault.
  *
  * Inbound (clients → member) is the same with the DNAT on the prerouting hook, matched on the
  * clients' source address: Toxiproxy's own connection to the member's port is local and never
@@ -139,10 +139,17 @@ export class MemberProxy {
     }
   }
 
-  /** The DNAT first (new connections go direct again), then Toxiproxy itself. */
+  /**
+   * Toxiproxy first, then the DNAT. The closes of the connections through it must reach their
+   * owners translated back (from the peer's address, not the proxy's), and nftables keeps
+   * translating an established connection only while a nat chain is on the hook: with the table
+   * deleted first, a walreceiver mid-connect through the proxy never saw its close and waited
+   * (CI: 60 s without replication after a reset-peer heal). A connection opened in between meets no
+   * listener and is refused; its owner retries, directly once the table is gone.
+   */
   async stop(): Promise<void> {
-    const deleted = await this.member.exec(["nft", "delete", "table", "ip", this.table]);
     await this.server.stop();
+    const deleted = await this.member.exec(["nft", "delete", "table", "ip", this.table]);
     await this.member.exec(["rm", "-f", this.config]);
     if (deleted.code !== 0 && !/No such file or directory/.test(deleted.stderr)) {
       throw new Error(`nft delete table ${this.table} on ${this.member.name}: ${deleted.stderr.trim()}`);
