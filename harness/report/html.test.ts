@@ -131,6 +131,15 @@ describe("renderHtml", () => {
       /<td class="num warn" colspan="2" data-phase="until_promotion" title="no reaction recorded: [^"]*">5\.20 s<span class="muted"> \/ 4 s<\/span>/,
     );
     fault.phases.detection_s = 4.9;
+    // A path with no reconnection of its own (it wrote again before the recorded promotion) shows
+    // none, not another path's.
+    const [outage] = report.verification.outages;
+    if (!outage) throw new Error("fixture has an outage");
+    fault.phases.reconnection_per_entrypoint = { [outage.group]: null, other: 28.35 };
+    fault.phases.reconnection_s = 28.35;
+    expect(renderHtml(report)).toMatch(
+      /data-phase="reconnection" title="[^"]*">—<span class="muted"> \/ 0 s<\/span>/,
+    );
     report.verification.rto_bound = null;
     const unbound = renderHtml(report);
     expect(unbound).toContain("No RTO bound: none can be derived from this run's HA settings.");

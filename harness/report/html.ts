@@ -367,7 +367,14 @@ function phaseCells(v: Verification, o: Outage): string {
   const values: Record<RtoPhaseName, number | null> = {
     detection: phases?.detection_s ?? null,
     election: phases?.election_s ?? null,
-    reconnection: phases?.reconnection_per_entrypoint[o.group] ?? phases?.reconnection_s ?? null,
+    // This path's own; "—" when it has none (it wrote again before the promotion was recorded), never
+    // another path's. The fault-wide figure only for results from before it was split per path.
+    reconnection:
+      phases === null
+        ? null
+        : o.group in phases.reconnection_per_entrypoint
+          ? (phases.reconnection_per_entrypoint[o.group] ?? null)
+          : phases.reconnection_s,
   };
   const shares = v.rto_bound?.share_s;
   const cell = (phase: string, value: number | null, share: number | undefined, title: string, span = "") => {
