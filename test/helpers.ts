@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -76,7 +77,9 @@ export function leftovers(runId: string): string[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes(`pgchaos-${runId}`))
+      // Or working in the run's directory: a process that renamed itself (pgpool's children) names no run.
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cmdline.includes(`pgchaos-${runId}`) || cwd.includes(`/pgchaos-${runId}-`))
         found.push(`process ${entry}: ${cmdline.replaceAll("\0", " ")}`);
     } catch {
       // exited meanwhile

@@ -428,19 +428,19 @@ async function freePrefix(): Promise<string> {
 export async function teardown(state: RunState, keepWorkdir = false): Promise<void> {
   // A process blocked on a frozen filesystem cannot be killed until it is thawed.
   await thawDisks(state.mounts);
-  for (const ns of state.namespaces) {
-    for (const pid of await namespacePids(ns)) {
+  // SIGKILL whatever is in the namespaces until they are empty, not once: a process killed while it
+  // forks (pgpool respawning a child) can leave a child the first pass never saw, which then
+  // outlives the namespace (seen in CI: a "pgpool: wait for connection request" under PID 1).
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const remaining = (await Promise.all(state.namespaces.map(namespacePids))).flat().filter(isAlive);
+    if (remaining.length === 0) break;
+    for (const pid of remaining) {
       try {
         process.kill(pid, "SIGKILL");
       } catch {
         // already gone
       }
     }
-  }
-  // SIGKILL is asynchronous: wait until the namespaces are empty before deleting them.
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const remaining = (await Promise.all(state.namespaces.map(namespacePids))).flat().filter(isAlive);
-    if (remaining.length === 0) break;
     await sleep(100);
   }
   for (const table of state.nft_tables) await run(["nft", "delete", "table", ...table.split(" ")]);
