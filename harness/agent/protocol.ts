@@ -25,26 +25,29 @@ export interface AgentConfig {
   startWallMs: number;
   /** Endpoint and address of every PostgreSQL member by member name, and of the name service's name. */
   endpoints: Record<string, PostgresEndpoint>;
-  /** A placed client group: writers and readers on the read-write path from inside the member. */
-  clients: {
-    group: string;
-    writers: number;
-    readers: number;
-    rate: number;
-    readRate: number;
-    timeoutMs: number;
-    /** Members tried in order, like a multi-host connection string (or the name service's name, "dns"). */
-    targets: string[];
-    /** read-write: like target_session_attrs=read-write; any: whatever the name leads to, as an application that connects by name. */
-    accept: "read-write" | "any";
-    firstId: number;
-    write: WriteKind;
-    /** Every writer of the run, which its reads ask about. */
-    writerNames: readonly string[];
-    seed: number;
-  } | null;
+  /** A client group in the member: placed beside it, or the dns entry point's own writers. */
+  clients: AgentClients | null;
   /** The member to sample from inside, or null. */
   observe: string | null;
+}
+
+/** Writers and readers an agent runs, on the path its targets and acceptance make. */
+export interface AgentClients {
+  group: string;
+  writers: number;
+  readers: number;
+  rate: number;
+  readRate: number;
+  timeoutMs: number;
+  /** Members tried in order, like a multi-host connection string (or the name service's name, "dns"). */
+  targets: string[];
+  /** read-write: like target_session_attrs=read-write; any: whatever the name leads to, as an application that connects by name. */
+  accept: "read-write" | "any";
+  firstId: number;
+  write: WriteKind;
+  /** Every writer of the run, which its reads ask about. */
+  writerNames: readonly string[];
+  seed: number;
 }
 
 /** One line on the agent's stdout. */

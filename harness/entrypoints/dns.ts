@@ -1,5 +1,6 @@
 import { Resolver } from "node:dns/promises";
 import { join } from "node:path";
+import { setTimeout as wait } from "node:timers/promises";
 import { pollUntil } from "../common/clock.ts";
 import { Random } from "../common/random.ts";
 import {
@@ -66,7 +67,8 @@ export class DnsEntryPoint implements EntryPoint {
     // The entry point's own writers resolve through its resolver, on loopback.
     await this.host().useNameServer("127.0.0.1");
     const answered = await this.confirm(primary, RESOLVER_PORT);
-    if (!answered) throw new Error(`dns: ${PRIMARY_NAME} did not resolve to ${primary} within 10s`);
+    if (!answered)
+      throw new Error(`dns: ${PRIMARY_NAME} did not resolve to ${primary} within ${CONFIRM_MS / 1000}s`);
     this.pointsAt = primary;
   }
 
@@ -135,18 +137,14 @@ export class DnsEntryPoint implements EntryPoint {
     const { intervalMs } = this.context.nameService;
     // A control plane's poll has its own phase: drawn from the run's seed, so a run replays exactly.
     const firstMs = Math.floor(new Random(observer.seed).next() * intervalMs);
-    let stopped = false;
-    let wake: () => void = () => {};
-    let timer: NodeJS.Timeout | undefined;
+    const stop = new AbortController();
     const loop = async () => {
-      let next = Date.now() + firstMs;
-      while (!stopped) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          timer = setTimeout(resolve, Math.max(0, next - Date.now()));
-        });
-        if (stopped) return;
-        next += intervalMs;
+      for (let next = Date.now() + firstMs; ; next += intervalMs) {
+        // Stopping cuts the wait short: a 5-minute wait must not keep the process alive after the run.
+        const due = await wait(Math.max(0, next - Date.now()), true, { signal: stop.signal }).catch(
+          () => false,
+        );
+        if (!due) return;
         // A control plane that fails one poll tries again at the next: said on the timeline, not fatal.
         await this.poll(observer).catch((error: Error) =>
           observer.event({
@@ -161,10 +159,7 @@ export class DnsEntryPoint implements EntryPoint {
     };
     const running = loop();
     return async () => {
-      stopped = true;
-      // A 5-minute wait must not keep the process alive after the run.
-      clearTimeout(timer);
-      wake();
+      stop.abort();
       await running;
     };
   }

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { sleep } from "../common/clock.ts";
 import type { TopologyName } from "../scenario/schema.ts";
 import type { Fault, FaultContext } from "./fault.ts";
 
@@ -82,7 +83,7 @@ export const crashPostgres: Fault = {
             });
             if (action === "recovered") break;
             if (action === "wait") {
-              await new Promise((resolve) => setTimeout(resolve, 500));
+              await sleep(500);
               continue;
             }
             try {

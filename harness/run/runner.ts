@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type pg from "pg";
 import { Agent } from "../agent/agent.ts";
-import type { AgentMessage } from "../agent/protocol.ts";
+import type { AgentClients, AgentMessage } from "../agent/protocol.ts";
 import { attacherFor } from "../attach/attachers.ts";
 import { type Attacher, withApplicationUri } from "../attach/attachment.ts";
 import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
@@ -523,7 +523,7 @@ class Execution {
               interval_s: scenario.nameService.intervalMs / 1000,
               ttl_s: scenario.nameService.ttlS,
               groups: [
-                "dns",
+                "dns" satisfies EntryPointKind,
                 ...scenario.workload.placed.filter((g) => g.connect === "dns").map((g) => g.name),
               ],
             },
@@ -690,46 +690,50 @@ class Execution {
     };
     const agents: Agent[] = [];
     const { workload: clients } = scenario;
+    // One helper's clients; its slot (1, 2, …) gives it an id range and a seed of its own.
+    const clientsIn = (
+      slot: number,
+      group: { group: string; writers: number; readers: number; rate: number },
+      path: { targets: string[]; accept: "read-write" | "any" },
+    ): AgentClients => ({
+      ...group,
+      ...path,
+      readRate: clients.readers.rate,
+      timeoutMs: clients.timeoutMs,
+      // Disjoint id ranges keep every ledger id unique across processes.
+      firstId: slot * ID_RANGE,
+      write: clients.write,
+      writerNames,
+      seed: (this.random.seed + slot) >>> 0,
+    });
     const byName = (name: string) => ({ targets: [name], accept: "any" as const });
     for (const [index, group] of clients.placed.entries()) {
       const [member] = resolveTarget(group.with, startStatus, topology.members(), this.random);
       if (!member) continue;
       if (group.connect === "dns" && nameService)
         await this.backend.member(member).useNameServer(nameService.nameServer());
-      const placed = {
-        group: group.name,
-        writers: group.writers,
-        readers: group.readers,
-        rate: group.rate,
-        readRate: clients.readers.rate,
-        timeoutMs: clients.timeoutMs,
-        ...(group.connect === "dns" && nameService
+      const placed = clientsIn(
+        index + 1,
+        { group: group.name, writers: group.writers, readers: group.readers, rate: group.rate },
+        group.connect === "dns" && nameService
           ? byName(nameService.member)
-          : { targets: group.connect === "local" ? [member] : direct, accept: "read-write" as const }),
-        // Disjoint id ranges keep every ledger id unique across processes.
-        firstId: (index + 1) * ID_RANGE,
-        write: clients.write,
-        writerNames,
-        seed: (this.random.seed + index + 1) >>> 0,
-      };
+          : { targets: group.connect === "local" ? [member] : direct, accept: "read-write" },
+      );
       agents.push(new Agent(member, { ...base, clients: placed, observe: null }, onMessage));
       this.say(`client group ${group.name} placed on ${member}`);
     }
     // The dns entry point's own writers: on its host, as an application that connects by name.
     if (nameService) {
-      const group = {
-        group: nameService.kind,
-        writers: clients.writers,
-        readers: clients.readers.primary,
-        rate: clients.rate,
-        readRate: clients.readers.rate,
-        timeoutMs: clients.timeoutMs,
-        ...byName(nameService.member),
-        firstId: (clients.placed.length + 1) * ID_RANGE,
-        write: clients.write,
-        writerNames,
-        seed: (this.random.seed + clients.placed.length + 1) >>> 0,
-      };
+      const group = clientsIn(
+        clients.placed.length + 1,
+        {
+          group: nameService.kind,
+          writers: clients.writers,
+          readers: clients.readers.primary,
+          rate: clients.rate,
+        },
+        byName(nameService.member),
+      );
       agents.push(new Agent(nameService.member, { ...base, clients: group, observe: null }, onMessage));
     }
     if (scenario.steps.some((step) => step.kind === "fault" && step.fault === "partition")) {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { sleep } from "../common/clock.ts";
 import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
 import { type KubeApis, createOrKeep, kubeApis, kubeconfigYaml } from "./kubernetes-api.ts";
 import {
@@ -203,7 +204,7 @@ export class KubernetesDcs implements PatroniDcs {
     await stopGracefully(host, APISERVER_COMMAND, async () => {
       const deadline = Date.now() + 30_000;
       while ((await running(APISERVER_COMMAND)).length > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
       for (const etcd of await running(ETCD_COMMAND)) await host.signal(etcd.pid, "SIGTERM");
     });
@@ -222,7 +223,7 @@ export class KubernetesDcs implements PatroniDcs {
           `kube-apiserver on ${this.member} not ready after ${timeoutMs / 1000} s: ${log.join(" | ")}`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   }
 

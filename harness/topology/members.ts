@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../backend/backend.ts";
+import { sleep } from "../common/clock.ts";
 import type { Member } from "../run/record.ts";
 import type { ClientLogin, PostgresEndpoint } from "./topology.ts";
 import { multiHostUri } from "./uri.ts";
@@ -90,7 +91,7 @@ export async function stopGracefully(
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if ((await member.processes()).length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   // Leave nothing half-stopped behind (a second agent would be started on heal): kill what is left.
   const left = (await member.processes()).map((p) => p.command.slice(0, 80));

@@ -1,3 +1,4 @@
+import { sleep } from "../common/clock.ts";
 import { type KubeApis, apiStatus, kubeApis } from "./kubernetes-api.ts";
 import { LeaderLockTracker, leaderRecord } from "./leader-lock.ts";
 import type { PatroniMember, PatroniSource } from "./patroni-client.ts";
@@ -188,7 +189,7 @@ export class PatroniKubernetes implements PatroniSource {
     const deadline = Date.now() + timeoutMs;
     let requested = true;
     while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
       const members = await this.cluster();
       const now = members?.find((m) => m.role === "leader" && m.state === "running")?.name;
       if (now && now !== leader && (candidate === null || now === candidate)) return;
