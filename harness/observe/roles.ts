@@ -3,6 +3,7 @@ import type { RunClock } from "../common/clock.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import { Cadence } from "../workload/cadence.ts";
 import "../workload/scram.ts";
+import { readTimelineHistory } from "./timeline-history.ts";
 import type { Role, TimelineEvent } from "./timeline.ts";
 
 const SAMPLE_EVERY_MS = 100;
@@ -46,6 +47,8 @@ export class RoleSampler {
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly last = new Map<string, Sample>();
+  /** member/timeline → attempts at its history file: read once, tried up to 3 times. */
+  private readonly forkAttempts = new Map<string, number>();
 
   constructor(
     private readonly members: string[],
@@ -81,6 +84,7 @@ export class RoleSampler {
       try {
         client ??= await this.connect(member);
         sample = await sampleNode(client, ANSWER_WITHIN_MS);
+        await this.readFork(member, client, sample);
       } catch (error) {
         sample = { role: roleOfError(error), timeline: null, lsn: null };
         client?.end().catch(() => {});
@@ -90,6 +94,25 @@ export class RoleSampler {
       await cadence.next();
     }
     await client?.end().catch(() => {});
+  }
+
+  /**
+   * The first time a member is sampled primary on a timeline, its history file says where that
+   * timeline forked off: read it then, on the promoted node itself, since a later rewind or a
+   * discarded timeline can take the file away before the run ends.
+   */
+  private async readFork(member: string, client: pg.Client, sample: Sample): Promise<void> {
+    if (sample.role !== "primary" || sample.timeline === null || sample.timeline <= 1) return;
+    const key = `${member}\u0000${sample.timeline}`;
+    const attempts = this.forkAttempts.get(key) ?? 0;
+    if (attempts < 0 || attempts >= 3) return;
+    this.forkAttempts.set(key, attempts + 1);
+    const at_ns = this.clock.nowNs();
+    const forks = await readTimelineHistory(client, sample.timeline, ANSWER_WITHIN_MS).catch(() => null);
+    const fork = forks?.at(-1);
+    if (!fork) return;
+    this.forkAttempts.set(key, -1);
+    this.emit({ at_ns, kind: "fork", member, ...fork });
   }
 
   private async connect(member: string): Promise<pg.Client> {

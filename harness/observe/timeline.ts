@@ -48,6 +48,19 @@ export type TimelineEvent =
       fork_lsn: string | null;
       reason: string;
     }
+  | {
+      at_ns: number;
+      /**
+       * PostgreSQL's own record of a promotion: the line of pg_wal/<timeline>.history that says where
+       * `timeline` forked off `parent`, read from `member` when it was first sampled primary on it.
+       */
+      kind: "fork";
+      member: string;
+      timeline: number;
+      parent: number;
+      fork_lsn: string;
+      reason: string;
+    }
   | { at_ns: number; kind: "ha"; source: string; member: string | null; text: string }
   | {
       at_ns: number;

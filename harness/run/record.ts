@@ -18,6 +18,29 @@ export interface NodeLsn {
   lsn: string | null;
 }
 
+/** One line of a timeline history file: `timeline` forked off `parent` at `fork_lsn`. */
+export interface TimelineFork {
+  timeline: number;
+  parent: number;
+  fork_lsn: string;
+  reason: string;
+}
+
+/** A member's timeline and its ancestry, from its own pg_wal/<timeline>.history, read at the end. */
+export interface TimelineHistory {
+  member: string;
+  timeline: number;
+  /** Oldest first; empty on timeline 1. */
+  forks: TimelineFork[];
+}
+
+/** A node that accepted writes at the end, and the ledger it holds. */
+export interface FinalSide {
+  member: string;
+  /** Ledger ids present on it; null when it could not be read. */
+  ids: number[] | null;
+}
+
 /** Everything a run observed: the input of verify. Pure data, no handles. */
 export interface RunRecord {
   run_id: string;
@@ -38,10 +61,18 @@ export interface RunRecord {
   timeline: TimelineEvent[];
   /** The state read at the end, after every heal. */
   final: {
+    /** The primary as the HA manager itself names it at the end (its leader key, monitor, metadata). */
     primary: string | null;
     /** Ledger ids present on the final primary; null when it could not be read. */
     ids: number[] | null;
     nodes: NodeLsn[];
+    /**
+     * Every node writable at the end, with its ledger: more than one when the run ended split
+     * (absent in records made before it was read).
+     */
+    sides?: FinalSide[];
+    /** Each reachable member's timeline ancestry (absent in records made before it was read). */
+    histories?: TimelineHistory[];
   };
   /**
    * Writer groups that stand for an application's way into the cluster (direct, uri, haproxy, pgpool),

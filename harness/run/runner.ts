@@ -23,6 +23,7 @@ import { nemesisSchedule, nemesisSeed } from "../faults/nemesis.ts";
 import { resolveTarget } from "../faults/targets.ts";
 import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
+import { readTimelineHistory } from "../observe/timeline-history.ts";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import {
   type NemesisStep,
@@ -47,7 +48,7 @@ import type { Route } from "../workload/connection.ts";
 import type { WriteOperation } from "../workload/history.ts";
 import { type ClientGroup, ID_RANGE, Workload, writerNames } from "../workload/workload.ts";
 import { checkMember } from "./preflight.ts";
-import type { HarnessCost, NodeLsn, RunRecord } from "./record.ts";
+import type { HarnessCost, NodeLsn, RunRecord, TimelineHistory } from "./record.ts";
 
 export interface RunOptions {
   topology: TopologyName;
@@ -566,7 +567,10 @@ class Execution {
     const started = this.clock.nowNs();
     const detail = await pollUntil(async () => {
       const status = await this.topology.status();
-      const writable = this.workload?.acksOnEachPathSince(started).missing.length === 0;
+      // The direct paths only: a name re-pointed every few minutes would hold the recovery (and
+      // report "not writable") for as long as its poll, which is the name's figure, not the cluster's.
+      const missing = this.workload?.acksOnEachPathSince(started).missing ?? [];
+      const writable = missing.every((path) => path === ("dns" satisfies EntryPointKind));
       return status.healthy && writable ? status.detail : undefined;
     }, RECOVERY_TIMEOUT_MS);
     const took = this.clock.seconds(this.clock.nowNs() - started);
@@ -1002,42 +1006,67 @@ class Execution {
     return withConnection(this.topology.endpoint(member), use, 2000);
   }
 
-  /** The ids on the final primary and every node's WAL position, after all heals. */
+  /**
+   * After all heals: the primary as the HA manager names it and its ledger, every node's WAL
+   * position and timeline ancestry, and the ledger of every other node still writable (a run that
+   * ends split is judged on both sides).
+   */
   private async readFinalState(): Promise<RunRecord["final"]> {
     const primary = await pollUntil(
       async () => (await this.topology.status()).primary ?? undefined,
       FINAL_PRIMARY_TIMEOUT_MS,
     );
-    let ids: number[] | null = null;
-    if (primary) {
-      try {
-        ids = await this.withClient(primary, async (client) => {
-          const result = await client.query<{ id: string }>("select id from pgchaos_ledger order by id");
-          return result.rows.map((row) => Number(row.id));
-        });
-      } catch (error) {
-        this.fail(`final read on ${primary}: ${(error as Error).message}`);
-      }
-    } else {
+    if (!primary) {
       this.fail(
         `no primary within ${FINAL_PRIMARY_TIMEOUT_MS / 1000}s after the last step: final state unreadable`,
       );
     }
-    const nodes = await Promise.all(this.topology.postgresMembers().map((m) => this.nodeLsn(m)));
-    return { primary: primary ?? null, ids, nodes };
+    const readings = await Promise.all(this.topology.postgresMembers().map((m) => this.finalNode(m)));
+    const nodes = readings.map((reading) => reading.node);
+    const writable = nodes.filter((node) => node.role === "primary").map((node) => node.member);
+    if (primary && !writable.includes(primary)) writable.unshift(primary);
+    const sides = await Promise.all(
+      writable.map(async (member) => ({ member, ids: await this.readLedger(member) })),
+    );
+    const ids = primary ? (sides.find((side) => side.member === primary)?.ids ?? null) : null;
+    return {
+      primary: primary ?? null,
+      ids,
+      nodes,
+      sides,
+      histories: readings.flatMap((reading) => (reading.history ? [reading.history] : [])),
+    };
   }
 
-  private async nodeLsn(member: string): Promise<NodeLsn> {
+  private async readLedger(member: string): Promise<number[] | null> {
     try {
-      const sample = await this.withClient(member, (client) => sampleNode(client, 5000));
-      return {
-        member,
-        role: sample.role === "primary" ? "primary" : "replica",
-        timeline: sample.timeline,
-        lsn: sample.lsn,
-      };
+      return await this.withClient(member, async (client) => {
+        const result = await client.query<{ id: string }>("select id from pgchaos_ledger order by id");
+        return result.rows.map((row) => Number(row.id));
+      });
+    } catch (error) {
+      this.fail(`final read on ${member}: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** A member's role, WAL position and timeline ancestry, over one connection. */
+  private async finalNode(member: string): Promise<{ node: NodeLsn; history: TimelineHistory | null }> {
+    try {
+      return await this.withClient(member, async (client) => {
+        const sample = await sampleNode(client, 5000);
+        const node: NodeLsn = {
+          member,
+          role: sample.role === "primary" ? "primary" : "replica",
+          timeline: sample.timeline,
+          lsn: sample.lsn,
+        };
+        if (sample.timeline === null) return { node, history: null };
+        const forks = await readTimelineHistory(client, sample.timeline).catch(() => null);
+        return { node, history: forks ? { member, timeline: sample.timeline, forks } : null };
+      });
     } catch {
-      return { member, role: "down", timeline: null, lsn: null };
+      return { node: { member, role: "down", timeline: null, lsn: null }, history: null };
     }
   }
 

@@ -10,12 +10,81 @@ import type {
   PostgresEndpoint,
 } from "./topology.ts";
 
+/** One row of repmgr.events as one node's copy holds it (node_name from that copy's repmgr.nodes). */
+export interface RepmgrEventRow {
+  nodeId: number;
+  /** The member the event is about (mapped from repmgr's node_name); null: that copy has no node record. */
+  nodeName: string | null;
+  event: string;
+  /** event_timestamp in microseconds since the epoch, as text: the precision repmgr stores. */
+  us: string;
+  successful: boolean;
+  details: string | null;
+}
+
 interface EventRow {
   ms: number;
   node_name: string | null;
   event: string;
   successful: boolean;
   details: string | null;
+}
+
+/**
+ * One row per distinct event across the copies of repmgr.events read from every node and the
+ * witness, ordered by time. A partition leaves each side with events the other never saw (n2's
+ * standby_promote is only on n2's side), so every copy counts; replicated rows collapse by
+ * node_id, event, timestamp, details and outcome. The node_name is taken from whichever copy knows it.
+ */
+export function mergeRepmgrEvents(copies: readonly (readonly RepmgrEventRow[])[]): RepmgrEventRow[] {
+  const merged = new Map<string, RepmgrEventRow>();
+  for (const copy of copies) {
+    for (const row of copy) {
+      const key = JSON.stringify([row.nodeId, row.event, row.us, row.details, row.successful]);
+      const seen = merged.get(key);
+      if (!seen) merged.set(key, { ...row });
+      else if (seen.nodeName === null && row.nodeName !== null) seen.nodeName = row.nodeName;
+    }
+  }
+  // Stable sort: events in the same microsecond keep the order the first copy listed them in.
+  return [...merged.values()].sort((a, b) => {
+    const d = BigInt(a.us) - BigInt(b.us);
+    return d < 0n ? -1 : d > 0n ? 1 : 0;
+  });
+}
+
+/** A node's copy of repmgr.nodes: the member it names as the active primary; null: none, or several. */
+export interface RepmgrPrimaryView {
+  from: string;
+  primary: string | null;
+}
+
+/**
+ * The primary when more than one node is writable: the one repmgr's own metadata names, as most of
+ * the witness and the standbys that answered hold it (ties: the witness's view). A view naming a
+ * node that is not writable is stale and does not vote. Without a usable view (or on a tie the
+ * witness does not settle), the writable node most replicas stream from, ties by name.
+ */
+export function chooseRepmgrPrimary(
+  writable: readonly { member: string; streaming: number }[],
+  views: readonly RepmgrPrimaryView[],
+  witness: string | null,
+): string | null {
+  const byStreaming = (candidates: readonly { member: string; streaming: number }[]) =>
+    [...candidates].sort((a, b) => b.streaming - a.streaming || a.member.localeCompare(b.member))[0]
+      ?.member ?? null;
+  if (writable.length <= 1) return byStreaming(writable);
+  const votes = new Map<string, number>();
+  for (const view of views)
+    if (view.primary !== null && writable.some((w) => w.member === view.primary))
+      votes.set(view.primary, (votes.get(view.primary) ?? 0) + 1);
+  const most = Math.max(0, ...votes.values());
+  if (most === 0) return byStreaming(writable);
+  const tied = [...votes].filter(([, n]) => n === most).map(([member]) => member);
+  if (tied.length === 1) return tied[0] ?? null;
+  const witnessView = views.find((v) => v.from === witness)?.primary ?? null;
+  if (witnessView !== null && tied.includes(witnessView)) return witnessView;
+  return byStreaming(writable.filter((w) => tied.includes(w.member)));
 }
 
 export interface RepmgrClientOptions {
@@ -80,8 +149,9 @@ export class RepmgrClient implements HaClient {
   }
 
   /**
-   * repmgr has no single authority: every node that answers is asked whether it is in recovery,
-   * and the primary is the writable node most replicas stream from.
+   * repmgr has no single authority: every node that answers is asked whether it is in recovery.
+   * With one writable node, that is the primary; with several (repmgr promoted a standby and never
+   * fenced the old primary), the one repmgr's own metadata names on the witness and the standbys.
    */
   async status(): Promise<ClusterStatus> {
     const writable: { member: string; streaming: number }[] = [];
@@ -104,7 +174,8 @@ export class RepmgrClient implements HaClient {
       }),
     );
     writable.sort((a, b) => b.streaming - a.streaming || a.member.localeCompare(b.member));
-    const primary = writable[0]?.member ?? null;
+    const views = writable.length > 1 ? await this.primaryViews(replicas) : [];
+    const primary = chooseRepmgrPrimary(writable, views, this.options.witness);
     // repmgr leaves synchronous replication to PostgreSQL: ask the primary which standbys count.
     const syncAddresses = primary ? await synchronousStandbyAddresses(this.endpoint(primary)) : [];
     const syncStandbys = this.nodes.filter((n) => syncAddresses.includes(this.backend.member(n).address));
@@ -112,10 +183,13 @@ export class RepmgrClient implements HaClient {
     if (!primary)
       return { ...status, healthy: false, detail: answered > 0 ? "no writable node" : "no node answers" };
     if (writable.length > 1) {
+      const namedBy = views.filter((v) => v.primary === primary).map((v) => v.from);
+      const why =
+        namedBy.length > 0 ? `as ${namedBy.join(", ")} name it` : "no copy names one: most streaming";
       return {
         ...status,
         healthy: false,
-        detail: `${writable.map((w) => w.member).join(" and ")} are both writable`,
+        detail: `${writable.map((w) => w.member).join(" and ")} are both writable; primary ${primary} ${why}`,
       };
     }
     const streaming = writable[0]?.streaming ?? 0;
@@ -135,21 +209,75 @@ export class RepmgrClient implements HaClient {
     return { ...status, healthy: true, detail: `primary ${primary}, ${streaming} streaming` };
   }
 
+  /** The members whose repmgr database is read: every node, and the witness when there is one. */
+  private repmgrHolders(): string[] {
+    const { witness } = this.options;
+    return witness === null ? this.nodes : [...this.nodes, witness];
+  }
+
+  /** Each standby's and the witness's copy of repmgr.nodes: the active primary it names. */
+  private async primaryViews(standbys: string[]): Promise<RepmgrPrimaryView[]> {
+    const { witness } = this.options;
+    const readers = witness === null ? standbys : [...standbys, witness];
+    const views = await Promise.all(
+      readers.map(async (from): Promise<RepmgrPrimaryView | null> => {
+        try {
+          const names = await withConnection({ ...this.endpoint(from), database: "repmgr" }, async (client) =>
+            (
+              await client.query<{ node_name: string }>(
+                "select node_name from repmgr.nodes where type = 'primary' and active",
+              )
+            ).rows.map((row) => row.node_name),
+          );
+          // Several active primaries in one copy name none for sure.
+          return { from, primary: names.length === 1 ? this.memberNamed(names[0] ?? null) : null };
+        } catch {
+          return null;
+        }
+      }),
+    );
+    return views.filter((v): v is RepmgrPrimaryView => v !== null);
+  }
+
+  /** repmgr.events from every copy that answers, merged: each side of a partition keeps its own. */
   private async events(): Promise<EventRow[]> {
-    const primary = (await this.status()).primary;
-    if (!primary) return [];
-    try {
-      return await withConnection({ ...this.endpoint(primary), database: "repmgr" }, async (client) => {
-        const result = await client.query<EventRow>(
-          `select (extract(epoch from e.event_timestamp) * 1000)::float8 as ms, n.node_name, e.event,
-                  e.successful, e.details
-             from repmgr.events e left join repmgr.nodes n using (node_id) order by e.event_timestamp`,
-        );
-        return result.rows.map((row) => ({ ...row, node_name: this.memberNamed(row.node_name) }));
-      });
-    } catch {
-      return [];
-    }
+    const copies = await Promise.all(
+      this.repmgrHolders().map(async (member): Promise<RepmgrEventRow[]> => {
+        try {
+          return await withConnection({ ...this.endpoint(member), database: "repmgr" }, async (client) => {
+            const result = await client.query<{
+              node_id: number;
+              node_name: string | null;
+              event: string;
+              us: string;
+              successful: boolean;
+              details: string | null;
+            }>(
+              `select e.node_id, n.node_name, e.event, e.successful, e.details,
+                      (extract(epoch from e.event_timestamp) * 1000000)::bigint::text as us
+                 from repmgr.events e left join repmgr.nodes n using (node_id) order by e.event_timestamp`,
+            );
+            return result.rows.map((row) => ({
+              nodeId: row.node_id,
+              nodeName: this.memberNamed(row.node_name),
+              event: row.event,
+              us: row.us,
+              successful: row.successful,
+              details: row.details,
+            }));
+          });
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return mergeRepmgrEvents(copies).map((row) => ({
+      ms: Number(row.us) / 1000,
+      node_name: row.nodeName,
+      event: row.event,
+      successful: row.successful,
+      details: row.details,
+    }));
   }
 
   /** The member a repmgr node_name belongs to (itself unless nodeNames says otherwise). */
@@ -177,10 +305,12 @@ export class RepmgrClient implements HaClient {
     this.origin = { timeline, promotes: promotes.length };
   }
 
-  /** Each successful standby_promote creates the next timeline; its fork point is in the history file. */
+  /**
+   * Each successful standby_promote creates the next timeline; its fork point is in the history
+   * file, read from the promoted node first (an unfenced old primary never has it), then any other.
+   */
   async promotions(): Promise<HaPromotion[]> {
     const promotes = (await this.events()).filter((e) => e.event === "standby_promote" && e.successful);
-    const primary = (await this.status()).primary;
     const promotions: HaPromotion[] = [];
     for (const [index, event] of promotes.entries()) {
       if (index < this.origin.promotes) continue;
@@ -189,11 +319,20 @@ export class RepmgrClient implements HaClient {
         wallMs: event.ms,
         member: event.node_name ?? "?",
         timeline,
-        forkLsn: primary ? await readForkLsn(this.endpoint(primary), timeline) : null,
+        forkLsn: await this.forkLsn(event.node_name, timeline),
         reason: event.details ?? "",
       });
     }
     return promotions;
+  }
+
+  private async forkLsn(promoted: string | null, timeline: number): Promise<string | null> {
+    const order = [...this.nodes.filter((n) => n === promoted), ...this.nodes.filter((n) => n !== promoted)];
+    for (const member of order) {
+      const lsn = await readForkLsn(this.endpoint(member), timeline);
+      if (lsn !== null) return lsn;
+    }
+    return null;
   }
 
   async haEvents(): Promise<HaEvent[]> {

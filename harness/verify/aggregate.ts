@@ -70,8 +70,10 @@ export interface Tally {
   runs: number;
   /** Runs where the figure was non-zero / true. */
   hit: number;
-  /** Sum over runs (0/1 for a flag). */
+  /** Sum over the runs that measured it (0/1 for a flag). */
   total: number;
+  /** Runs where the figure was not measured: neither a hit nor a clean run. */
+  unknown: number;
 }
 
 export interface GroupStatistics {
@@ -96,13 +98,16 @@ export function groupStatistics(verifications: readonly Verification[]): GroupSt
   ) as Record<DurationKey, Spread>;
   const tallies = Object.fromEntries(
     TALLY_KEYS.map((key) => {
-      const values = verifications.map((v) => Number(figureValue(v.figures, key) ?? 0));
+      const raw = verifications.map((v) => figureValue(v.figures, key));
+      // An unmeasured run is counted as unknown, never as a run without the finding.
+      const values = raw.filter((x): x is number | boolean => x !== null && x !== undefined).map(Number);
       return [
         key,
         {
-          runs: values.length,
+          runs: raw.length,
           hit: values.filter((x) => x > 0).length,
           total: values.reduce((a, b) => a + b, 0),
+          unknown: raw.length - values.length,
         },
       ];
     }),
@@ -188,8 +193,8 @@ export function parseAggregateExpectation(key: string, raw: string | number | bo
   );
 }
 
-const rateText = (hit: number, runs: number) =>
-  `${hit} of ${runs} runs (${runs === 0 ? 0 : Number(((100 * hit) / runs).toFixed(1))}%)`;
+const rateText = (hit: number, runs: number, unknown = 0) =>
+  `${hit} of ${runs} runs (${runs === 0 ? 0 : Number(((100 * hit) / runs).toFixed(1))}%)${unknown > 0 ? `, unknown in ${unknown}` : ""}`;
 
 /** A group with no runs passes nothing: there is nothing to vouch for. */
 export function evaluateAggregate(
@@ -211,21 +216,24 @@ export function evaluateAggregate(
     }
     case "runs": {
       const hit = expectation.base === "failed" ? stats.failed : stats.tallies[expectation.base].hit;
+      const unknown = expectation.base === "failed" ? 0 : stats.tallies[expectation.base].unknown;
       return {
         key,
         expected: describe(expectation),
-        actual: rateText(hit, stats.runs),
-        pass: compare(hit, expectation.op, expectation.count),
+        actual: rateText(hit, stats.runs, unknown),
+        // A run that could not be measured vouches for nothing: the promise cannot be said to hold.
+        pass: unknown === 0 && compare(hit, expectation.op, expectation.count),
       };
     }
     case "rate": {
       const hit = expectation.base === "pass" ? stats.passed : stats.tallies[expectation.base].hit;
+      const unknown = expectation.base === "pass" ? 0 : stats.tallies[expectation.base].unknown;
       const percent = (100 * hit) / stats.runs;
       return {
         key,
         expected: describe(expectation),
-        actual: rateText(hit, stats.runs),
-        pass: compare(percent, expectation.op, expectation.percent),
+        actual: rateText(hit, stats.runs, unknown),
+        pass: unknown === 0 && compare(percent, expectation.op, expectation.percent),
       };
     }
   }

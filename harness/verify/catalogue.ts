@@ -5,16 +5,14 @@
  * with it, and verify must not import report.
  */
 
-import type { Figures } from "./figures.ts";
+import type { Figures, ScalarFigureKey } from "./figures.ts";
 import { formatBytes, formatCount, formatSeconds } from "./units.ts";
 
 /**
  * The figures that are one value each. A scalar figure added to Figures without an entry here is
  * a compile error, so none goes unlabelled; per-group figures reuse their run-wide namesakes.
  */
-export type ScalarFigure = {
-  [K in keyof Figures]: Figures[K] extends number | boolean | null ? K : never;
-}[keyof Figures];
+export type ScalarFigure = ScalarFigureKey;
 
 export type FigureUnit = "seconds" | "count" | "bytes" | "boolean";
 
@@ -31,6 +29,9 @@ export interface FigureSpec<Value> {
 }
 
 const seconds = (value: number | null): string => formatSeconds(value);
+/** An unmeasured figure is "—" in every reporter (with its reason beside it), never a zero. */
+const count = (value: number | null): string => (value === null ? "—" : formatCount(value));
+const bytes = (value: number | null): string => (value === null ? "—" : formatBytes(value));
 const yesNo = (value: boolean): string => (value ? "yes" : "no");
 
 export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } = {
@@ -74,7 +75,7 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     short: "lost",
     unit: "count",
     help: "Acknowledged writes absent from the final primary: the durability promise was broken.",
-    format: formatCount,
+    format: count,
   },
   unknown_writes: {
     label: "Unknown writes",
@@ -87,8 +88,8 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     label: "WAL loss",
     short: "WAL loss",
     unit: "bytes",
-    help: "Acknowledged WAL on an old timeline beyond the point where the promoted timeline forked off.",
-    format: formatBytes,
+    help: "Acknowledged WAL on a timeline the cluster did not keep: an old timeline past the point where the promoted one forked off (from PostgreSQL's timeline history), or a promoted timeline the final primary does not descend from. Unknown when a fork point or an acknowledged LSN is.",
+    format: bytes,
   },
   promotions: {
     label: "Promotions",
@@ -102,6 +103,13 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     short: "split-brain",
     unit: "boolean",
     help: "Whether two members acknowledged writes at overlapping times: the histories diverged, so one side's writes are at risk.",
+    format: yesNo,
+  },
+  diverged: {
+    label: "Diverged",
+    short: "diverged",
+    unit: "boolean",
+    help: "Whether more than one node was writable at the end: each side holds acknowledged writes the other lacks. Fails the verdict unless the scenario expects it (diverged: true).",
     format: yesNo,
   },
   split_brain_window_s: {
@@ -130,7 +138,7 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     short: "stale reads",
     unit: "count",
     help: "Reads that missed a write acknowledged before they began (real-time order).",
-    format: formatCount,
+    format: count,
   },
   max_staleness_s: {
     label: "Max staleness",
@@ -144,14 +152,14 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     short: "reads of lost data",
     unit: "count",
     help: "Reads that saw a write missing at the end: an acknowledged write later lost, or an unacknowledged commit that was visible and then vanished.",
-    format: formatCount,
+    format: count,
   },
   non_monotonic_reads: {
     label: "Non-monotonic reads",
     short: "non-monotonic reads",
     unit: "count",
     help: "Times a reader no longer saw a write it had already seen.",
-    format: formatCount,
+    format: count,
   },
   replica_staleness_s: {
     label: "Replica staleness",
@@ -172,14 +180,14 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     short: "transactions",
     unit: "count",
     help: "Committed list-append transactions the checker read; none for the ledger workload.",
-    format: (value) => (value === null ? "—" : formatCount(value)),
+    format: count,
   },
   txn_anomalies: {
     label: "Transaction anomalies",
     short: "txn anomalies",
     unit: "count",
     help: "Anomalies inferred from the list-append history (G0, G1a, G1b, G1c, G-single, G2-item, incompatible orders, duplicates, internal); none for the ledger workload.",
-    format: (value) => (value === null ? "—" : formatCount(value)),
+    format: count,
   },
   repoint_delay_s: {
     label: "Re-pointing delay",
@@ -193,14 +201,14 @@ export const FIGURES: { readonly [K in ScalarFigure]: FigureSpec<Figures[K]> } =
     short: "stale-name writes",
     unit: "count",
     help: "Writes by name acknowledged by a node that was no longer the primary when they were sent (the name, or a connection made through it, still led there): committed on a primary the cluster has left.",
-    format: formatCount,
+    format: count,
   },
   stale_name_refused_writes: {
     label: "Stale-name refused",
     short: "stale-name refused",
     unit: "count",
     help: "Writes by name that reached a node that was no longer the primary and were refused (read-only) or left unanswered.",
-    format: formatCount,
+    format: count,
   },
   old_primary_rejoin_s: {
     label: "Old-primary rejoin",

@@ -22,6 +22,7 @@ describe("EXPECTATION_KEYS", () => {
       "wal_loss_bytes",
       "promotions",
       "split_brain",
+      "diverged",
       "split_brain_window",
       "dual_primary",
       "reads",
@@ -105,7 +106,7 @@ describe("parseExpectation", () => {
   it("rejects an unknown key, listing the known ones", () => {
     expect(() => parseExpectation("rtoo", "< 30s")).toThrow(
       "expect.rtoo is not a known expectation; known keys: rto, max_write_gap, lost_writes, unknown_writes, " +
-        "acknowledged_writes, failed_writes, wal_loss_bytes, promotions, split_brain, split_brain_window",
+        "acknowledged_writes, failed_writes, wal_loss_bytes, promotions, split_brain, diverged, split_brain_window",
     );
   });
 

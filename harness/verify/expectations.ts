@@ -2,7 +2,7 @@
 
 import type { RtoBound } from "./bound.ts";
 import { FIGURES } from "./catalogue.ts";
-import type { ExpectationResult, Figures } from "./figures.ts";
+import type { ExpectationResult, Figures, PathRto, ScalarFigureKey } from "./figures.ts";
 
 export type ComparisonOp = "<" | "<=" | "=" | ">=" | ">" | "!=";
 export type ExpectationKind = "duration" | "count" | "boolean";
@@ -34,6 +34,7 @@ export const EXPECTATIONS = {
   wal_loss_bytes: { figure: "wal_loss_bytes", kind: "count", description: FIGURES.wal_loss_bytes.help },
   promotions: { figure: "promotions", kind: "count", description: FIGURES.promotions.help },
   split_brain: { figure: "split_brain", kind: "boolean", description: FIGURES.split_brain.help },
+  diverged: { figure: "diverged", kind: "boolean", description: FIGURES.diverged.help },
   split_brain_window: {
     figure: "split_brain_window_s",
     kind: "duration",
@@ -90,6 +91,10 @@ export const WITHIN_BOUND = "within-bound";
 /** What some promises are measured against besides the figures. */
 export interface ExpectationContext {
   rto_bound: RtoBound | null;
+  /** Why a null figure was not measured: its expectation fails with that reason. */
+  unknown?: Partial<Record<ScalarFigureKey, string>>;
+  /** Each path's RTO and its own bound: `within-bound` holds each path to its own. */
+  paths?: PathRto[];
 }
 
 const COMPARISON = /^\s*(<=|>=|==|!=|<|>|=)?\s*(.*?)\s*$/;
@@ -256,6 +261,24 @@ function evaluateWithinBound(
   };
 }
 
+/** Several paths: each within its own bound (a name re-pointed late is allowed its interval and TTL). */
+function evaluatePathsWithinBound(expectation: Expectation, paths: readonly PathRto[]): ExpectationResult {
+  const parts = paths.map((p) => {
+    const measured = p.rto_s === null ? "none" : formatSeconds(p.rto_s);
+    const bound = p.bound_s === null ? "no bound" : `bound ${formatSeconds(p.bound_s)}`;
+    return {
+      text: `${p.path} ${measured} (${bound})`,
+      pass: p.rto_s !== null && p.bound_s !== null && p.rto_s <= p.bound_s,
+    };
+  });
+  return {
+    key: expectation.key,
+    expected: WITHIN_BOUND,
+    actual: parts.map((p) => p.text).join(", "),
+    pass: parts.every((p) => p.pass),
+  };
+}
+
 /** A null figure (e.g. RTO that never recovered) fails any comparison: nothing was measured to pass. */
 export function evaluateExpectation(
   expectation: Expectation,
@@ -263,6 +286,8 @@ export function evaluateExpectation(
   context: ExpectationContext = { rto_bound: null },
 ): ExpectationResult {
   if (expectation.kind === "within-bound") {
+    const paths = context.paths ?? [];
+    if (paths.length > 1 && context.rto_bound !== null) return evaluatePathsWithinBound(expectation, paths);
     return evaluateWithinBound(expectation, figures[expectation.figure], context.rto_bound);
   }
   const expected = describeExpectation(expectation);
@@ -271,7 +296,15 @@ export function evaluateExpectation(
     return { key: expectation.key, expected, actual: String(actual), pass: actual === expectation.value };
   }
   const actual = figures[expectation.figure];
-  if (actual === null) return { key: expectation.key, expected, actual: "none", pass: false };
+  if (actual === null) {
+    const reason = context.unknown?.[expectation.figure];
+    return {
+      key: expectation.key,
+      expected,
+      actual: reason === undefined ? "none" : `unknown — ${reason}`,
+      pass: false,
+    };
+  }
   const [target, shown] =
     expectation.kind === "duration"
       ? [expectation.seconds, formatSeconds(actual)]

@@ -1,17 +1,32 @@
 /** What verify computes from a RunRecord; every reporter shows these and recomputes nothing. */
 
 import type { RtoBound } from "./bound.ts";
+import type { Divergence } from "./divergence.ts";
+import type { Explanation } from "./explain.ts";
 import type { ListAppendCheck } from "./list-append.ts";
 import type { NameServiceCheck } from "./name-service.ts";
 import type { RtoPhases } from "./phases.ts";
 import type { ReadCheck } from "./reads.ts";
+import type { WalLossDetail } from "./wal-loss.ts";
+
+/** Where a promotion's fork point was read: PostgreSQL's own history file, or only the HA manager's record. */
+export type ForkSource = "timeline history" | "ha manager";
 
 export interface Promotion {
   at_ns: number;
   member: string;
   timeline: number;
+  /** The timeline it forked off (the history file's; timeline − 1 when that was not read). */
+  parent: number;
+  /** Where the new timeline forked off its parent; null when neither PostgreSQL nor the HA manager said. */
   fork_lsn: string | null;
+  fork_source: ForkSource | null;
+  /** The HA manager's own fork LSN, kept to be checked against PostgreSQL's; null when it records none. */
+  ha_fork_lsn: string | null;
+  /** Who reported the promotion: the HA manager's history, or "role samples". */
   source: string;
+  /** For a promotion only the samples saw: why the HA manager's record lacks it. */
+  unrecorded: string | null;
 }
 
 /** "acknowledged": both committed writes (certain); "sampled": both were sampled primary (observed). */
@@ -66,7 +81,8 @@ export interface GroupFigures {
   acknowledged_writes: number;
   failed_writes: number;
   unknown_writes: number;
-  lost_writes: number;
+  /** null when the final primary could not be read. */
+  lost_writes: number | null;
 }
 
 export interface Figures {
@@ -74,28 +90,37 @@ export interface Figures {
   rto_s: number | null;
   /** Longest gap between consecutive acknowledged writes while the workload ran. */
   max_write_gap_s: number | null;
-  lost_writes: number;
+  /** null when the final primary could not be read: absence proves nothing then. */
+  lost_writes: number | null;
   unknown_writes: number;
   acknowledged_writes: number;
   failed_writes: number;
-  /** WAL acknowledged on an old timeline beyond the fork point of the timeline that replaced it. */
-  wal_loss_bytes: number;
+  /**
+   * WAL acknowledged on a timeline the cluster did not keep (an old timeline past the fork, or a
+   * promoted timeline abandoned); null when a fork point or an acknowledged LSN was not known.
+   */
+  wal_loss_bytes: number | null;
   promotions: number;
   /** Two members acknowledged writes at overlapping times (divergence). */
   split_brain: boolean;
   split_brain_window_s: number;
+  /** More than one node was writable at the end: the ledgers diverged (see Verification.divergence). */
+  diverged: boolean;
   /** Total time two members were sampled writable (not in recovery) at once. */
   dual_primary_s: number;
   /** Reads answered; the read checks below judge these. */
   reads: number;
-  /** Reads that missed a write acknowledged before they began. */
-  stale_reads: number;
-  /** Worst staleness of a stale read; 0 when none was stale (so spreads over repeats read it right). */
-  max_staleness_s: number;
-  /** Reads that saw a write missing at the end. */
-  lost_data_reads: number;
-  /** Reads that no longer saw a write the same reader had seen. */
-  non_monotonic_reads: number;
+  /** Reads that missed a write acknowledged before they began; null without answered reads. */
+  stale_reads: number | null;
+  /**
+   * Worst staleness of a stale read; 0 when reads were answered and none was stale (so spreads over
+   * repeats read it right); null without answered reads.
+   */
+  max_staleness_s: number | null;
+  /** Reads that saw a write missing at the end; null without answered reads or final state. */
+  lost_data_reads: number | null;
+  /** Reads that no longer saw a write the same reader had seen; null without answered reads. */
+  non_monotonic_reads: number | null;
   /** Worst time a replica read was behind; null without replica reads. */
   replica_staleness_s: number | null;
   /** Worst WAL bytes a replica read was behind; null without replica reads carrying a position. */
@@ -110,12 +135,19 @@ export interface Figures {
   old_primary_rejoin_s: number | null;
   /** Promotion → the name (dns entry point) answering the promoted member, worst over promotions; null without one. */
   repoint_delay_s: number | null;
-  /** Writes by name acknowledged by a node that was no longer the primary (a stale name or connection). */
-  stale_name_writes: number;
-  /** Writes by name that such a node refused or left unanswered. */
-  stale_name_refused_writes: number;
+  /** Writes by name acknowledged by a node that was no longer the primary (a stale name or connection); null without a dns entry point. */
+  stale_name_writes: number | null;
+  /** Writes by name that such a node refused or left unanswered; null without a dns entry point. */
+  stale_name_refused_writes: number | null;
   /** Per writer group ("direct", "haproxy", "pgpool", placement groups), by group name. */
   groups: Record<string, GroupFigures>;
+}
+
+export interface PathRto {
+  path: string;
+  rto_s: number | null;
+  /** null when no bound is derivable from the settings. */
+  bound_s: number | null;
 }
 
 export interface ExpectationResult {
@@ -125,15 +157,28 @@ export interface ExpectationResult {
   pass: boolean;
 }
 
+/** A scalar figure by name (the catalogue's keys). */
+export type ScalarFigureKey = {
+  [K in keyof Figures]: Figures[K] extends number | boolean | null ? K : never;
+}[keyof Figures];
+
 export interface Verification {
   verdict: "pass" | "fail";
   figures: Figures;
+  /** Why each null figure could not be measured, in words every reporter shows beside its "—". */
+  unknown: Partial<Record<ScalarFigureKey, string>>;
   expectations: ExpectationResult[];
   lost_write_ids: number[];
   unknown_write_ids: number[];
   /** Unknown writes found on the final primary (they did commit) — informative only. */
   unknown_found_ids: number[];
   promotions: Promotion[];
+  /** WAL loss per promotion: measured, or why not. */
+  wal_loss: WalLossDetail[];
+  /** The sides of a run that ended with more than one writable node; null when it did not. */
+  divergence: Divergence | null;
+  /** Why acknowledged writes were lost (or the run ended split), in one line with its evidence. */
+  explanation: Explanation | null;
   split_brain: SplitBrain;
   dual_primary: DualPrimary;
   /** What readers saw: every stale, lost-data and non-monotonic read, per path too. */
@@ -154,6 +199,11 @@ export interface Verification {
   }[];
   /** The RTO the HA settings imply (bound.ts); null when it cannot be derived from the record. */
   rto_bound: RtoBound | null;
+  /**
+   * Each client path's RTO beside the bound that path is held to: the HA bound for the direct
+   * paths, the HA bound plus the poll interval and TTL for a name re-pointed late (dns).
+   */
+  paths: PathRto[];
   /** Per fault and entry point, in timeline order: when writes were impossible (worst one per fault is its RTO). */
   outages: Outage[];
   /** Checks that could not be made honestly (e.g. final state unreadable); they fail the verdict. */

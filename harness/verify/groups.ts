@@ -12,9 +12,10 @@ export function countOutcome(ops: readonly WriteOperation[], outcome: WriteOpera
 export function groupFigures(
   history: readonly WriteOperation[],
   timeline: readonly TimelineEvent[],
-  lostIds: readonly number[],
+  /** null: the final state was not read, so no group's loss is known. */
+  lostIds: readonly number[] | null,
 ): Record<string, GroupFigures> {
-  const lost = new Set(lostIds);
+  const lost = lostIds === null ? null : new Set(lostIds);
   const byGroup = new Map<string, WriteOperation[]>();
   for (const op of history) {
     const ops = byGroup.get(op.group) ?? [];
@@ -30,7 +31,7 @@ export function groupFigures(
       acknowledged_writes: count("ok"),
       failed_writes: count("fail"),
       unknown_writes: count("unknown"),
-      lost_writes: ops.filter((op) => op.outcome === "ok" && lost.has(op.id)).length,
+      lost_writes: lost === null ? null : ops.filter((op) => op.outcome === "ok" && lost.has(op.id)).length,
     };
   }
   return figures;

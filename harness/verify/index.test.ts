@@ -9,6 +9,7 @@ import {
   faultInjected,
   ns,
   okWrite,
+  promotionOf,
   promotionReported,
   roleSample,
   runRecord,
@@ -31,13 +32,14 @@ describe("verify", () => {
         promotions: 1,
         split_brain: false,
         split_brain_window_s: 0,
+        diverged: false,
         ...NO_READ_FIGURES,
         // Write 5 took 1.01 s (14.2 → 15.21); n1, healed at 18 s, was sampled following timeline 2 at 19 s.
         write_blocked_s: 1.01,
         old_primary_rejoin_s: 1,
         repoint_delay_s: null,
-        stale_name_writes: 0,
-        stale_name_refused_writes: 0,
+        stale_name_writes: null,
+        stale_name_refused_writes: null,
         groups: {
           direct: {
             rto_s: 5.21,
@@ -49,6 +51,14 @@ describe("verify", () => {
           },
         },
       },
+      unknown: {
+        stale_reads: "no readers in this run",
+        max_staleness_s: "no readers in this run",
+        lost_data_reads: "no readers in this run",
+        non_monotonic_reads: "no readers in this run",
+        stale_name_writes: "no dns entry point in this run",
+        stale_name_refused_writes: "no dns entry point in this run",
+      },
       expectations: [
         { key: "rto", expected: "< 30s", actual: "5.21s", pass: true },
         { key: "lost_writes", expected: "= 0", actual: "0", pass: true },
@@ -59,8 +69,29 @@ describe("verify", () => {
       unknown_write_ids: [],
       unknown_found_ids: [],
       promotions: [
-        { at_ns: ns(14), member: "n2", timeline: 2, fork_lsn: "0/3000100", source: "patroni /history" },
+        promotionOf({
+          at_ns: ns(14),
+          member: "n2",
+          timeline: 2,
+          fork_lsn: "0/3000100",
+          ha_fork_lsn: "0/3000100",
+          fork_source: "ha manager",
+        }),
       ],
+      wal_loss: [
+        {
+          member: "n2",
+          timeline: 2,
+          kind: "past-fork",
+          measured_timeline: 1,
+          fork_lsn: "0/3000100",
+          max_acked_lsn: "0/3000100",
+          loss_bytes: 0,
+          unknown: null,
+        },
+      ],
+      divergence: null,
+      explanation: null,
       split_brain: { detected: false, window_s: 0, evidence: [], intervals: [] },
       dual_primary: { seconds: 0, evidence: [], intervals: [] },
       reads: checkReads([], [], []),
@@ -86,6 +117,7 @@ describe("verify", () => {
         },
       ],
       rto_bound: null,
+      paths: [{ path: "direct", rto_s: 5.21, bound_s: null }],
       outages: [
         {
           group: "direct",
@@ -152,7 +184,16 @@ describe("verify", () => {
     const record = cleanFailover();
     record.final.ids = null;
     const verification = verify(record);
-    expect(verification.figures.lost_writes).toBe(0);
+    // Unknown, never zero: the figure is null, its reason given, and its promise fails with it.
+    expect(verification.figures.lost_writes).toBeNull();
+    expect(verification.figures.groups.direct?.lost_writes).toBeNull();
+    expect(verification.unknown.lost_writes).toBe("the final primary could not be read");
+    expect(verification.expectations[1]).toEqual({
+      key: "lost_writes",
+      expected: "= 0",
+      actual: "unknown — the final primary could not be read",
+      pass: false,
+    });
     expect(verification.lost_write_ids).toEqual([]);
     expect(verification.problems).toEqual(["final state unreadable: lost writes unknown"]);
     expect(verification.verdict).toBe("fail");
@@ -208,40 +249,213 @@ describe("verify", () => {
     expect(verification.verdict).toBe("fail");
   });
 
-  it("counts WAL acknowledged past the fork LSN and a promotion seen only by samples", () => {
-    const record = runRecord({
-      history: [
-        okWrite(1, "n1", 1, 1, 1.01, "0/3000100"),
-        okWrite(2, "n1", 1, 9.8, 9.81, "0/3000400"),
-        okWrite(3, "n2", 2, 14, 14.5, "0/3000500"),
-        okWrite(4, "n1", 3, 25, 25.5, "0/3000900"),
-      ],
-      timeline: [
-        roleSample(1, "n1", "primary", 1),
-        roleSample(1, "n2", "replica", 1),
-        faultInjected(10),
-        promotionReported(13, "n2", 2, "0/3000300"),
-        roleSample(13.5, "n1", "down"),
-        roleSample(13.5, "n2", "primary", 2),
-        faultInjected(20, "kill", ["n2"]),
-        roleSample(21, "n2", "down"),
-        roleSample(24, "n1", "primary", 3),
-        step(30, "end"),
-      ],
-      final: { primary: "n1", ids: [1, 2, 3, 4], nodes: [] },
-      expect: { wal_loss_bytes: 0, promotions: 2 },
-    });
+  it("says WAL loss is unknown, never zero, when a promotion seen only by samples has no fork point", () => {
+    const record = walLossRecord();
     const verification = verify(record);
-    expect(verification.promotions).toEqual([
-      { at_ns: ns(13), member: "n2", timeline: 2, fork_lsn: "0/3000300", source: "patroni /history" },
-      { at_ns: ns(24), member: "n1", timeline: 3, fork_lsn: null, source: "role samples" },
+    expect(verification.promotions.map((p) => [p.member, p.timeline, p.fork_lsn, p.source])).toEqual([
+      ["n2", 2, "0/3000300", "patroni /history"],
+      ["n1", 3, null, "role samples"],
     ]);
-    expect(verification.figures).toMatchObject({ wal_loss_bytes: 256, promotions: 2, rto_s: 5.5 });
+    expect(verification.figures).toMatchObject({ wal_loss_bytes: null, promotions: 2, rto_s: 5.5 });
+    expect(verification.unknown.wal_loss_bytes).toBe("the promotion of n1 to timeline 3 has no fork LSN");
     expect(verification.expectations).toEqual([
-      { key: "wal_loss_bytes", expected: "= 0", actual: "256", pass: false },
+      {
+        key: "wal_loss_bytes",
+        expected: "= 0",
+        actual: "unknown — the promotion of n1 to timeline 3 has no fork LSN",
+        pass: false,
+      },
       { key: "promotions", expected: "= 2", actual: "2", pass: true },
     ]);
     expect(verification.verdict).toBe("fail");
+  });
+
+  it("counts WAL acknowledged past each fork once PostgreSQL's history gives every fork point", () => {
+    const record = walLossRecord();
+    // The sampler read n1's history file when it first saw it primary on timeline 3.
+    record.timeline.push({
+      at_ns: ns(24.1),
+      kind: "fork",
+      member: "n1",
+      timeline: 3,
+      parent: 2,
+      fork_lsn: "0/3000500",
+      reason: "no recovery target specified",
+    });
+    const verification = verify(record);
+    expect(verification.promotions[1]).toMatchObject({
+      fork_lsn: "0/3000500",
+      fork_source: "timeline history",
+    });
+    expect(verification.figures.wal_loss_bytes).toBe(256);
+    expect(verification.expectations[0]).toEqual({
+      key: "wal_loss_bytes",
+      expected: "= 0",
+      actual: "256",
+      pass: false,
+    });
+  });
+
+  it("judges a run that ended with two writable nodes on both sides, and fails it unless expected", () => {
+    // repmgr, async, an application beside the isolated n1: n2 was promoted, n1 never fenced.
+    const history = [
+      okWrite(1, "n1", 1, 1, 1.01, "0/3000100"),
+      {
+        ...okWrite(2, "n1", 1, 12, 12.01, "0/3000400"),
+        group: "app-beside-primary",
+        writer: "app-beside-primary/w1",
+      },
+      {
+        ...okWrite(3, "n1", 1, 13, 13.01, "0/3000500"),
+        group: "app-beside-primary",
+        writer: "app-beside-primary/w1",
+      },
+      okWrite(4, "n2", 2, 14, 14.5, "0/3000300"),
+    ];
+    const record = runRecord({
+      history,
+      timeline: [
+        roleSample(1, "n1", "primary", 1),
+        roleSample(1, "n2", "replica", 1),
+        faultInjected(10, "partition", ["n1"]),
+        promotionReported(13, "n2", 2, "0/3000200"),
+        roleSample(13.5, "n2", "primary", 2),
+        step(30, "end"),
+      ],
+      final: {
+        primary: "n2",
+        ids: [1, 4],
+        nodes: [
+          { member: "n1", role: "primary", timeline: 1, lsn: "0/3000600" },
+          { member: "n2", role: "primary", timeline: 2, lsn: "0/3000700" },
+        ],
+        sides: [
+          { member: "n1", ids: [1, 2, 3] },
+          { member: "n2", ids: [1, 4] },
+        ],
+        histories: [
+          { member: "n1", timeline: 1, forks: [] },
+          {
+            member: "n2",
+            timeline: 2,
+            forks: [{ timeline: 2, parent: 1, fork_lsn: "0/3000200", reason: "" }],
+          },
+        ],
+      },
+      expect: { lost_writes: 0 },
+    });
+    const verification = verify(record);
+    expect(verification.figures).toMatchObject({ diverged: true, lost_writes: 2 });
+    expect(verification.divergence).toEqual({
+      members: ["n2", "n1"],
+      sides: [
+        {
+          member: "n2",
+          ha_primary: true,
+          timeline: 2,
+          lsn: "0/3000700",
+          missing_ids: [2, 3],
+          missing_by_group: { "app-beside-primary": 2 },
+        },
+        {
+          member: "n1",
+          ha_primary: false,
+          timeline: 1,
+          lsn: "0/3000600",
+          missing_ids: [4],
+          missing_by_group: { direct: 1 },
+        },
+      ],
+    });
+    expect(verification.expectations.at(-1)).toEqual({
+      key: "diverged",
+      expected: "false (unless expected)",
+      actual:
+        "n2 and n1 were both writable at the end: n2 (timeline 2, the HA manager's primary) lacks 2 acknowledged writes; n1 (timeline 1) lacks 1 acknowledged writes",
+      pass: false,
+    });
+    expect(verification.explanation?.text).toBe(
+      "The run ended split: n2 and n1 were both writable; 2 writes acknowledged by n1 on timeline 1 came after n2's timeline 2 forked off it (at 0/3000200): the promoted node never had them, and the final primary n2 descends from it",
+    );
+    expect(verification.figures.wal_loss_bytes).toBe(0x300);
+    // Expected divergence: the promise holds, the other findings stand.
+    record.expect = { diverged: true };
+    const expected = verify(record);
+    expect(expected.expectations).toEqual([
+      { key: "diverged", expected: "true", actual: "true", pass: true },
+    ]);
+  });
+
+  it("explains writes lost with an abandoned timeline: the old leader took the lock back", () => {
+    // Patroni 3.0.2 on a frozen leader (issue 25): n3 promoted itself to timeline 2 and acknowledged
+    // writes; n1 thawed, took the lock back on timeline 1; n3 rewound to it.
+    const record = runRecord({
+      history: [
+        okWrite(1, "n1", 1, 1, 1.01, "0/5000000"),
+        okWrite(2, "n3", 2, 20, 20.01, "0/5000100"),
+        okWrite(3, "n3", 2, 21, 21.01, "0/5000200"),
+        okWrite(4, "n1", 1, 30, 30.01, "0/5000300"),
+      ],
+      timeline: [
+        roleSample(1, "n1", "primary", 1),
+        roleSample(1, "n3", "replica", 1),
+        faultInjected(10, "freeze", ["n1"]),
+        roleSample(19, "n3", "primary", 2),
+        {
+          at_ns: ns(19.1),
+          kind: "fork",
+          member: "n3",
+          timeline: 2,
+          parent: 1,
+          fork_lsn: "0/5000060",
+          reason: "",
+        },
+        {
+          at_ns: ns(19),
+          kind: "ha",
+          source: "patroni",
+          member: "n3",
+          text: "promoted self to leader by acquiring session lock",
+        },
+        { at_ns: ns(25), kind: "fault", phase: "heal", fault: "freeze", target: "primary", members: ["n1"] },
+        {
+          at_ns: ns(26),
+          kind: "ha",
+          source: "patroni",
+          member: "n1",
+          text: "acquired session lock as a leader",
+        },
+        {
+          at_ns: ns(27),
+          kind: "ha",
+          source: "patroni",
+          member: "n3",
+          text: "Demoting self (immediate-nolock)",
+        },
+        { at_ns: ns(28), kind: "ha", source: "patroni", member: "n3", text: "running pg_rewind from n1" },
+        roleSample(29, "n3", "replica", 1),
+        step(40, "end"),
+      ],
+      final: {
+        primary: "n1",
+        ids: [1, 4],
+        nodes: [{ member: "n1", role: "primary", timeline: 1, lsn: "0/5000400" }],
+        sides: [{ member: "n1", ids: [1, 4] }],
+        histories: [{ member: "n1", timeline: 1, forks: [] }],
+      },
+      expect: { lost_writes: 0 },
+    });
+    const verification = verify(record);
+    expect(verification.figures).toMatchObject({ lost_writes: 2, diverged: false, wal_loss_bytes: 0x1a0 });
+    expect(verification.promotions[0]).toMatchObject({
+      member: "n3",
+      source: "role samples",
+      fork_lsn: "0/5000060",
+    });
+    expect(verification.explanation?.text).toBe(
+      "After the heal of freeze on n1, n1 was primary again on timeline 1 (acquired session lock as a leader); n3's timeline 2, with 2 acknowledged writes, is not in its history: abandoned, and n3 rewound to n1",
+    );
+    expect(verification.explanation?.evidence.map((e) => e.at_ns)).toEqual([ns(25), ns(26), ns(28)]);
   });
 
   it("fails on a failed write found on the final primary", () => {
@@ -348,3 +562,29 @@ describe("verify", () => {
     });
   });
 });
+
+/** Two promotions: n2 (reported, with a fork LSN) and then n1, seen only by samples. */
+function walLossRecord() {
+  return runRecord({
+    history: [
+      okWrite(1, "n1", 1, 1, 1.01, "0/3000100"),
+      okWrite(2, "n1", 1, 9.8, 9.81, "0/3000400"),
+      okWrite(3, "n2", 2, 14, 14.5, "0/3000500"),
+      okWrite(4, "n1", 3, 25, 25.5, "0/3000900"),
+    ],
+    timeline: [
+      roleSample(1, "n1", "primary", 1),
+      roleSample(1, "n2", "replica", 1),
+      faultInjected(10),
+      promotionReported(13, "n2", 2, "0/3000300"),
+      roleSample(13.5, "n1", "down"),
+      roleSample(13.5, "n2", "primary", 2),
+      faultInjected(20, "kill", ["n2"]),
+      roleSample(21, "n2", "down"),
+      roleSample(24, "n1", "primary", 3),
+      step(30, "end"),
+    ],
+    final: { primary: "n1", ids: [1, 2, 3, 4], nodes: [] },
+    expect: { wal_loss_bytes: 0, promotions: 2 },
+  });
+}

@@ -1,16 +1,27 @@
 /** verify: turns what a run observed into figures, promises kept or broken, and a verdict. */
 
+import { ancestry } from "../observe/timeline-history.ts";
 import type { RunRecord } from "../run/record.ts";
 import { isAggregateKey } from "./aggregate.ts";
-import { expectedRtoBound } from "./bound.ts";
+import { type RtoBound, expectedRtoBound } from "./bound.ts";
+import { checkDivergence, describeDivergence } from "./divergence.ts";
 import { evaluateExpectation, parseExpectation } from "./expectations.ts";
-import type { ClientFigures, DualPrimary, ExpectationResult, Figures, Verification } from "./figures.ts";
+import { explainLoss } from "./explain.ts";
+import type {
+  ClientFigures,
+  DualPrimary,
+  ExpectationResult,
+  Figures,
+  PathRto,
+  ScalarFigureKey,
+  Verification,
+} from "./figures.ts";
 import { countOutcome, groupFigures } from "./groups.ts";
 import { type ListAppendCheck, checkListAppend } from "./list-append.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { checkNameService, nameServiceFigures } from "./name-service.ts";
 import { rtoPhases } from "./phases.ts";
-import { derivePromotions } from "./promotions.ts";
+import { derivePromotions, forkDisagreements } from "./promotions.ts";
 import { type ReadCheck, checkReads, distinctReads } from "./reads.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import {
@@ -25,19 +36,25 @@ import {
 import { detectDualPrimary, detectSplitBrain } from "./split-brain.ts";
 import { measureWalLoss } from "./wal-loss.ts";
 
-/** The client figures from their checks; a result loaded without them derives them the same way. */
+/**
+ * The client figures from their checks; a result loaded without them derives them the same way.
+ * Without an answered read, what readers saw is unknown, not zero; reads of lost data also need
+ * the final state.
+ */
 export function clientFigures(
   dualPrimary: DualPrimary,
   reads: ReadCheck,
   transactions: ListAppendCheck | null,
+  finalRead = true,
 ): ClientFigures {
+  const answered = reads.ok_reads > 0;
   return {
     dual_primary_s: dualPrimary.seconds,
     reads: reads.ok_reads,
-    stale_reads: reads.stale.length,
-    max_staleness_s: reads.max_staleness_s ?? 0,
-    lost_data_reads: distinctReads(reads.lost_data),
-    non_monotonic_reads: reads.non_monotonic.length,
+    stale_reads: answered ? reads.stale.length : null,
+    max_staleness_s: answered ? (reads.max_staleness_s ?? 0) : null,
+    lost_data_reads: answered && finalRead ? distinctReads(reads.lost_data) : null,
+    non_monotonic_reads: answered ? reads.non_monotonic.length : null,
     replica_staleness_s: reads.replica_staleness_s,
     replica_lag_bytes: reads.replica_lag_bytes,
     transactions: transactions?.committed ?? null,
@@ -63,8 +80,14 @@ export function verify(record: RunRecord): Verification {
   const perFault = worstPerFault(paths.map((p) => p.perFault));
   const gaps = paths.map((p) => p.gap).filter((gap): gap is number => gap !== null);
   const lostWrites = checkLostWrites(record.history, record.final.ids);
-  const promotions = derivePromotions(record.timeline);
-  const walLoss = measureWalLoss(promotions, record.history);
+  const promotions = derivePromotions(record.timeline, record);
+  const finalHistory = record.final.histories?.find((h) => h.member === record.final.primary);
+  const walLoss = measureWalLoss(
+    promotions,
+    record.history,
+    finalHistory ? ancestry(finalHistory.timeline, finalHistory.forks) : null,
+  );
+  const divergence = checkDivergence(record.history, record.final);
   const splitBrain = detectSplitBrain(record.history, record.timeline);
   const dualPrimary = detectDualPrimary(record.timeline);
   const reads = checkReads(record.history, record.reads, record.final.ids);
@@ -74,6 +97,11 @@ export function verify(record: RunRecord): Verification {
   const outages = mergeOutages(paths.map((p) => p.outages));
   const phases = rtoPhases(record.topology, record.timeline, perFault, outages, promotions);
   const rtoBound = expectedRtoBound(record.topology, record.settings, record.versions);
+  const pathRtos: PathRto[] = paths.map((p) => ({
+    path: p.path,
+    rto_s: worstRto(p.perFault),
+    bound_s: pathBound(p.path, rtoBound, record.name_service),
+  }));
   const nameService = record.name_service
     ? checkNameService(record.name_service, promotions, record.history, record.timeline)
     : null;
@@ -81,7 +109,7 @@ export function verify(record: RunRecord): Verification {
   const figures: Figures = {
     rto_s: worstRto(perFault),
     max_write_gap_s: gaps.length > 0 ? Math.max(...gaps) : null,
-    lost_writes: lostWrites.lost_ids.length,
+    lost_writes: lostWrites.lost_ids?.length ?? null,
     unknown_writes: countOutcome(record.history, "unknown"),
     acknowledged_writes: countOutcome(record.history, "ok"),
     failed_writes: countOutcome(record.history, "fail"),
@@ -89,7 +117,8 @@ export function verify(record: RunRecord): Verification {
     promotions: promotions.length,
     split_brain: splitBrain.detected,
     split_brain_window_s: splitBrain.window_s,
-    ...clientFigures(dualPrimary, reads, transactions),
+    diverged: divergence !== null,
+    ...clientFigures(dualPrimary, reads, transactions, record.final.ids !== null),
     write_blocked_s: writeBlocked(record.history),
     old_primary_rejoin_s: oldPrimaryRejoin(record.timeline),
     ...nameServiceFigures(nameService),
@@ -101,20 +130,35 @@ export function verify(record: RunRecord): Verification {
     ...paths.flatMap((p) => unrecoveredFaultProblems(p.perFault, named ? p.path : undefined)),
     ...lostWrites.problems,
     ...walLoss.problems,
+    ...forkDisagreements(promotions),
     ...reads.problems,
   ];
 
   // A malformed promise fails its own line (and the verdict) instead of aborting the whole report.
   // Expectations over repeats (rto_p95, lost_writes_runs) are the plan's to judge, not one run's.
   const own = Object.entries(record.expect).filter(([key]) => !isAggregateKey(key));
+  const unknown = unknownReasons(record, figures, walLoss.unknown);
   const expectations: ExpectationResult[] = own.map(([key, raw]) => {
     try {
-      return evaluateExpectation(parseExpectation(key, raw), figures, { rto_bound: rtoBound });
+      return evaluateExpectation(parseExpectation(key, raw), figures, {
+        rto_bound: rtoBound,
+        unknown,
+        paths: pathRtos,
+      });
     } catch (error) {
       ownProblems.push(error instanceof Error ? error.message : String(error));
       return { key, expected: String(raw), actual: "invalid expectation", pass: false };
     }
   });
+  // Two writable nodes at the end fail the run unless the scenario says it expects them.
+  if (divergence !== null && !Object.hasOwn(record.expect, "diverged")) {
+    expectations.push({
+      key: "diverged",
+      expected: "false (unless expected)",
+      actual: describeDivergence(divergence),
+      pass: false,
+    });
+  }
 
   const problems = [...record.problems, ...ownProblems];
   const verdict = problems.length === 0 && expectations.every((result) => result.pass) ? "pass" : "fail";
@@ -123,10 +167,14 @@ export function verify(record: RunRecord): Verification {
     verdict,
     figures,
     expectations,
-    lost_write_ids: lostWrites.lost_ids,
+    unknown,
+    lost_write_ids: lostWrites.lost_ids ?? [],
     unknown_write_ids: lostWrites.unknown_ids,
     unknown_found_ids: lostWrites.unknown_found_ids,
     promotions,
+    wal_loss: walLoss.per_promotion,
+    divergence,
+    explanation: explainLoss(record, lostWrites.lost_ids, promotions, divergence),
     split_brain: splitBrain,
     dual_primary: dualPrimary,
     reads,
@@ -134,7 +182,42 @@ export function verify(record: RunRecord): Verification {
     name_service: nameService,
     rto_per_fault: perFault.map((fault, index) => ({ ...fault, phases: phases[index] ?? null })),
     rto_bound: rtoBound,
+    paths: pathRtos,
     outages,
     problems,
   };
+}
+
+/** Why each figure that came out null was not measured; null figures not listed are "none" by nature. */
+function unknownReasons(
+  record: RunRecord,
+  figures: Figures,
+  walLossUnknown: string | null,
+): Partial<Record<ScalarFigureKey, string>> {
+  const reasons: Partial<Record<ScalarFigureKey, string>> = {};
+  const finalUnread = "the final primary could not be read";
+  if (figures.lost_writes === null) reasons.lost_writes = finalUnread;
+  if (figures.wal_loss_bytes === null) reasons.wal_loss_bytes = walLossUnknown ?? "not measured";
+  const noReads = record.reads.length === 0 ? "no readers in this run" : "no read was answered";
+  if (figures.stale_reads === null) reasons.stale_reads = noReads;
+  if (figures.max_staleness_s === null) reasons.max_staleness_s = noReads;
+  if (figures.non_monotonic_reads === null) reasons.non_monotonic_reads = noReads;
+  if (figures.lost_data_reads === null) {
+    reasons.lost_data_reads = figures.stale_reads === null ? noReads : finalUnread;
+  }
+  if (figures.stale_name_writes === null) reasons.stale_name_writes = "no dns entry point in this run";
+  if (figures.stale_name_refused_writes === null) {
+    reasons.stale_name_refused_writes = "no dns entry point in this run";
+  }
+  return reasons;
+}
+
+/**
+ * What a path is held to: clients by name wait, beyond the failover, for the poller's next look
+ * and for resolvers to drop the old answer (interval + TTL); every other path, the HA bound.
+ */
+function pathBound(path: string, bound: RtoBound | null, names: RunRecord["name_service"]): number | null {
+  if (bound === null) return null;
+  if (names && names.groups.includes(path)) return bound.bound_s + names.interval_s + names.ttl_s;
+  return bound.bound_s;
 }

@@ -64,7 +64,7 @@ describe("checkLostWrites", () => {
   it("reports an unreadable final state instead of claiming nothing was lost", () => {
     const history = [okWrite(1, "n1", 1, 1, 1.1), unknownWrite(2, 2, 2.5)];
     expect(checkLostWrites(history, null)).toEqual({
-      lost_ids: [],
+      lost_ids: null,
       unknown_ids: [2],
       unknown_found_ids: [],
       problems: ["final state unreadable: lost writes unknown"],

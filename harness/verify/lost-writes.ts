@@ -3,8 +3,8 @@
 import type { WriteOperation } from "../workload/history.ts";
 
 export interface LostWriteCheck {
-  /** Acknowledged, yet absent from the final state: the durability promise was broken. */
-  lost_ids: number[];
+  /** Acknowledged, yet absent from the final state: the durability promise was broken. null: not known. */
+  lost_ids: number[] | null;
   /** Outcome unknown to the client; never counted as lost nor as acknowledged. */
   unknown_ids: number[];
   /** Unknown writes present at the end: they did commit. Informative only. */
@@ -24,7 +24,7 @@ export function checkLostWrites(
   const unknownIds = sortedUniqueIds(history.filter((op) => op.outcome === "unknown"));
   if (finalIds === null) {
     return {
-      lost_ids: [],
+      lost_ids: null,
       unknown_ids: unknownIds,
       unknown_found_ids: [],
       problems: ["final state unreadable: lost writes unknown"],

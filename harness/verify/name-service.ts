@@ -122,7 +122,7 @@ function latestBefore(promotions: readonly Promotion[], ns: number): Promotion |
 export function nameServiceFigures(check: NameServiceCheck | null): NameServiceFigures {
   return {
     repoint_delay_s: check?.repoint_delay_s ?? null,
-    stale_name_writes: check?.acknowledged ?? 0,
-    stale_name_refused_writes: check?.refused ?? 0,
+    stale_name_writes: check?.acknowledged ?? null,
+    stale_name_refused_writes: check?.refused ?? null,
   };
 }

@@ -3,7 +3,7 @@
 import type { Role, TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import type { WriteOperation } from "../workload/history.ts";
-import type { ClientFigures, Figures } from "./figures.ts";
+import type { ClientFigures, Figures, Promotion } from "./figures.ts";
 import { nameServiceFigures } from "./name-service.ts";
 
 /** Seconds → integer nanoseconds, so differences in tests are exact. */
@@ -178,10 +178,10 @@ export function cleanFailover(): RunRecord {
 export const NO_READ_FIGURES = {
   dual_primary_s: 0,
   reads: 0,
-  stale_reads: 0,
-  max_staleness_s: 0,
-  lost_data_reads: 0,
-  non_monotonic_reads: 0,
+  stale_reads: null,
+  max_staleness_s: null,
+  lost_data_reads: null,
+  non_monotonic_reads: null,
   replica_staleness_s: null,
   replica_lag_bytes: null,
   transactions: null,
@@ -205,7 +205,24 @@ export function figures(overrides: Partial<Figures> = {}): Figures {
     promotions: 1,
     split_brain: false,
     split_brain_window_s: 0,
+    diverged: false,
     ...NO_READ_FIGURES,
+    ...overrides,
+  };
+}
+
+/** A promotion as verify derives it, to override one field at a time. */
+export function promotionOf(
+  overrides: Partial<Promotion> & Pick<Promotion, "member" | "timeline">,
+): Promotion {
+  return {
+    at_ns: ns(10),
+    parent: overrides.timeline - 1,
+    fork_lsn: null,
+    fork_source: null,
+    ha_fork_lsn: null,
+    source: "patroni /history",
+    unrecorded: null,
     ...overrides,
   };
 }

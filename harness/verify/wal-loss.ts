@@ -1,4 +1,8 @@
-/** WAL acknowledged on an old timeline past the point where the promoted timeline forked off it. */
+/**
+ * WAL acknowledged on a timeline that the cluster did not keep: the old timeline's tail past the
+ * point where the promoted one forked off it, and the whole of a promoted timeline the final
+ * primary does not descend from (a promotion undone, as when an old leader takes the lock back).
+ */
 
 import type { WriteOperation } from "../workload/history.ts";
 import type { Promotion } from "./figures.ts";
@@ -8,29 +12,55 @@ export interface WalLossDetail {
   member: string;
   /** Timeline the promotion created. */
   timeline: number;
-  /** Timeline it forked from, whose acknowledged tail may be lost. */
-  old_timeline: number;
-  fork_lsn: string;
-  /** Highest LSN acknowledged on the old timeline; null when no write there carried one. */
+  /**
+   * "past-fork": the timeline it forked from, whose acknowledged tail past the fork is lost;
+   * "abandoned": the promoted timeline itself, gone because the final primary does not descend from it.
+   */
+  kind: "past-fork" | "abandoned";
+  /** The timeline whose acknowledged WAL this measures. */
+  measured_timeline: number;
+  fork_lsn: string | null;
+  /** Highest LSN acknowledged on the measured timeline; null when no write there carried one. */
   max_acked_lsn: string | null;
-  loss_bytes: number;
+  /** null: not measurable, and `unknown` says why. */
+  loss_bytes: number | null;
+  unknown: string | null;
 }
 
 export interface WalLossCheck {
-  wal_loss_bytes: number;
+  /** null when any promotion's loss could not be measured: an unknown is never summed as zero. */
+  wal_loss_bytes: number | null;
+  /** Why wal_loss_bytes is null. */
+  unknown: string | null;
   per_promotion: WalLossDetail[];
   problems: string[];
 }
 
-/** Promotions without a fork LSN (e.g. seen only by samples) cannot be measured and are skipped. */
+interface TimelineAcks {
+  /** Acknowledged writes on the timeline. */
+  acked: number;
+  /** Acknowledged writes that carried no LSN. */
+  withoutLsn: number;
+  maxLsn: bigint | undefined;
+}
+
 export function measureWalLoss(
   promotions: readonly Promotion[],
   history: readonly WriteOperation[],
+  /** Timelines the final primary descends from; null when its history was not read. */
+  finalAncestry: ReadonlySet<number> | null = null,
 ): WalLossCheck {
   const problems: string[] = [];
-  const maxAckedByTimeline = new Map<number, bigint>();
+  const acks = new Map<number, TimelineAcks>();
   for (const op of history) {
-    if (op.outcome !== "ok" || op.timeline === null || op.lsn === null) continue;
+    if (op.outcome !== "ok" || op.timeline === null) continue;
+    const entry = acks.get(op.timeline) ?? { acked: 0, withoutLsn: 0, maxLsn: undefined };
+    acks.set(op.timeline, entry);
+    entry.acked += 1;
+    if (op.lsn === null) {
+      entry.withoutLsn += 1;
+      continue;
+    }
     let lsn: bigint;
     try {
       lsn = parseLsn(op.lsn);
@@ -39,35 +69,56 @@ export function measureWalLoss(
       problems.push(`write ${op.id} was acknowledged with malformed LSN ${JSON.stringify(op.lsn)}`);
       continue;
     }
-    const known = maxAckedByTimeline.get(op.timeline);
-    if (known === undefined || lsn > known) maxAckedByTimeline.set(op.timeline, lsn);
+    if (entry.maxLsn === undefined || lsn > entry.maxLsn) entry.maxLsn = lsn;
   }
+
+  const measure = (promotion: Promotion, kind: WalLossDetail["kind"]): WalLossDetail => {
+    const measured = kind === "past-fork" ? promotion.parent : promotion.timeline;
+    const onTimeline = acks.get(measured);
+    const detail: WalLossDetail = {
+      member: promotion.member,
+      timeline: promotion.timeline,
+      kind,
+      measured_timeline: measured,
+      fork_lsn: promotion.fork_lsn,
+      max_acked_lsn: onTimeline?.maxLsn === undefined ? null : formatLsn(onTimeline.maxLsn),
+      loss_bytes: null,
+      unknown: null,
+    };
+    const who = `the promotion of ${promotion.member} to timeline ${promotion.timeline}`;
+    let fork: bigint | null = null;
+    if (promotion.fork_lsn !== null) {
+      try {
+        fork = parseLsn(promotion.fork_lsn);
+      } catch {
+        problems.push(`${who} has malformed fork LSN ${JSON.stringify(promotion.fork_lsn)}`);
+        return { ...detail, unknown: `${who} has a malformed fork LSN` };
+      }
+    }
+    // Nothing acknowledged on the measured timeline: nothing acknowledged can be lost from it.
+    if (onTimeline === undefined) return { ...detail, loss_bytes: 0 };
+    if (fork === null) return { ...detail, unknown: `${who} has no fork LSN` };
+    if (onTimeline.withoutLsn > 0 || onTimeline.maxLsn === undefined) {
+      return {
+        ...detail,
+        unknown: `${onTimeline.withoutLsn} writes acknowledged on timeline ${measured} carried no LSN`,
+      };
+    }
+    return { ...detail, loss_bytes: Math.max(0, lsnDiff(onTimeline.maxLsn, fork)) };
+  };
 
   const perPromotion: WalLossDetail[] = [];
   for (const promotion of promotions) {
-    if (promotion.fork_lsn === null) continue;
-    let forkLsn: bigint;
-    try {
-      forkLsn = parseLsn(promotion.fork_lsn);
-    } catch {
-      problems.push(
-        `promotion of ${promotion.member} to timeline ${promotion.timeline} has malformed fork LSN ${JSON.stringify(promotion.fork_lsn)}`,
-      );
-      continue;
-    }
-    const oldTimeline = promotion.timeline - 1;
-    const maxAcked = maxAckedByTimeline.get(oldTimeline);
-    perPromotion.push({
-      member: promotion.member,
-      timeline: promotion.timeline,
-      old_timeline: oldTimeline,
-      fork_lsn: promotion.fork_lsn,
-      max_acked_lsn: maxAcked === undefined ? null : formatLsn(maxAcked),
-      loss_bytes: maxAcked === undefined ? 0 : Math.max(0, lsnDiff(maxAcked, forkLsn)),
-    });
+    // A promotion the final primary descends from cost its parent's tail; one it does not descend
+    // from was undone, and what was lost is the promoted timeline itself (the parent lived on).
+    const undone = finalAncestry !== null && !finalAncestry.has(promotion.timeline);
+    perPromotion.push(measure(promotion, undone ? "abandoned" : "past-fork"));
   }
+  const unknown = perPromotion.find((detail) => detail.loss_bytes === null)?.unknown ?? null;
   return {
-    wal_loss_bytes: perPromotion.reduce((sum, detail) => sum + detail.loss_bytes, 0),
+    wal_loss_bytes:
+      unknown === null ? perPromotion.reduce((sum, detail) => sum + (detail.loss_bytes ?? 0), 0) : null,
+    unknown,
     per_promotion: perPromotion,
     problems,
   };
