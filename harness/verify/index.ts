@@ -218,6 +218,6 @@ function unknownReasons(
  */
 function pathBound(path: string, bound: RtoBound | null, names: RunRecord["name_service"]): number | null {
   if (bound === null) return null;
-  if (names && names.groups.includes(path)) return bound.bound_s + names.interval_s + names.ttl_s;
+  if (names?.groups.includes(path)) return bound.bound_s + names.interval_s + names.ttl_s;
   return bound.bound_s;
 }
