@@ -140,7 +140,15 @@ export interface ResultJson {
     text?: string;
     phase?: string;
   }[];
-  promotions: { member: string; timeline: number; source: string }[];
+  promotions: {
+    member: string;
+    timeline: number;
+    source: string;
+    fork_lsn: string | null;
+    fork_source: string | null;
+    ha_fork_lsn: string | null;
+    unrecorded: string | null;
+  }[];
   versions: Record<string, string>;
   seed: number;
   problems: string[];
@@ -148,12 +156,83 @@ export interface ResultJson {
     primary: string | null;
     ids: number[] | null;
     nodes: { member: string; role: string; timeline: number | null }[];
+    sides?: { member: string; ids: number[] | null }[];
   };
+  divergence: {
+    members: string[];
+    sides: {
+      member: string;
+      ha_primary: boolean;
+      missing_ids: number[] | null;
+      missing_by_group: Record<string, number>;
+    }[];
+  } | null;
+  explanation: { text: string; evidence: { at_ns: number; text: string }[] } | null;
   split_brain_evidence: string[];
   dual_primary_evidence: string[];
   reads: Omit<ReadCheck, "problems">;
   transactions: ListAppendCheck | null;
+  unknown: Record<string, string>;
+  wal_loss: {
+    member: string;
+    timeline: number;
+    measured_timeline: number;
+    fork_lsn: string | null;
+    loss_bytes: number | null;
+  }[];
+  name_service: unknown;
 }
+
+/**
+ * Figures printed as a number that were not measured, read from the raw record (not from verify's
+ * reasons): a read figure without an answered read, a stale-name figure without a name, lost writes
+ * without a final state, WAL loss without a fork point on a timeline that acknowledged writes, and
+ * any null figure without its reason. Checked on every result a test reads (resultOf).
+ */
+export function unmeasuredNumbers(result: ResultJson, history: readonly WriteOperation[]): string[] {
+  const found: string[] = [];
+  const f = result.figures;
+  const mustBeNull = (key: string, why: string) => {
+    if (f[key] !== null) found.push(`${key} is ${String(f[key])} though ${why}`);
+  };
+  if (f.reads === 0) {
+    for (const key of ["stale_reads", "max_staleness_s", "lost_data_reads", "non_monotonic_reads"]) {
+      mustBeNull(key, "no read was answered");
+    }
+  }
+  if (result.name_service === null) {
+    for (const key of ["stale_name_writes", "stale_name_refused_writes"])
+      mustBeNull(key, "there was no name");
+  }
+  if (result.final.ids === null) mustBeNull("lost_writes", "the final state was not read");
+  const acked = new Set(history.filter((op) => op.outcome === "ok").map((op) => op.timeline));
+  for (const detail of result.wal_loss) {
+    if (detail.fork_lsn === null && acked.has(detail.measured_timeline) && detail.loss_bytes !== null) {
+      found.push(
+        `WAL loss of ${detail.member}'s timeline ${detail.timeline} is ${detail.loss_bytes} without a fork LSN`,
+      );
+    }
+    if (detail.loss_bytes === null)
+      mustBeNull("wal_loss_bytes", `${detail.member}'s timeline ${detail.timeline} was not measured`);
+  }
+  for (const [key, value] of Object.entries(f)) {
+    if (value === null && !(key in result.unknown) && UNKNOWABLE.has(key))
+      found.push(`${key} is null with no reason`);
+  }
+  return found;
+}
+
+/** Figures whose null means "not measured" (others' null means "none", e.g. an RTO that never recovered). */
+const UNKNOWABLE = new Set([
+  "lost_writes",
+  "wal_loss_bytes",
+  "stale_reads",
+  "max_staleness_s",
+  "lost_data_reads",
+  "non_monotonic_reads",
+  "stale_name_writes",
+  "stale_name_refused_writes",
+]);
 
 export interface ScenarioRun {
   cli: CliResult;
@@ -211,12 +290,21 @@ export function readsOf(run: ScenarioRun, topology: string): ReadOperation[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as ReadOperation[]) : [];
 }
 
+const checked = new WeakSet<ResultJson>();
+
+/** A topology's result.json; it throws if the result prints a number it did not measure. */
 export function resultOf(run: ScenarioRun, topology: string): ResultJson {
   const result = run.results.get(topology);
   if (!result)
     throw new Error(
       `no result for ${topology}; output in ${run.out}/output.txt:\n${run.cli.stdout.slice(-3000)}\n${run.cli.stderr}`,
     );
+  if (checked.has(result)) return result;
+  const unmeasured = unmeasuredNumbers(result, historyOf(run, topology));
+  if (unmeasured.length > 0) {
+    throw new Error(`${topology}'s result prints numbers it did not measure: ${unmeasured.join("; ")}`);
+  }
+  checked.add(result);
   return result;
 }
 

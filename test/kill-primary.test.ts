@@ -50,6 +50,20 @@ describe("kill-primary on real 3-node clusters (sync replication), Patroni, pg_a
         expect(result.figures.split_brain).toBe(false);
       });
 
+      it("takes the fork point from PostgreSQL's timeline history, and the HA manager's own figure agrees", () => {
+        const result = resultOf(run, topology);
+        const [promotion] = result.promotions;
+        expect(promotion?.fork_source).toBe("timeline history");
+        expect(promotion?.fork_lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+        // Patroni's from its DCS history, pg_auto_failover's and repmgr's as their clients read them.
+        expect(promotion?.ha_fork_lsn).toBe(promotion?.fork_lsn);
+        // The sampler read it on the promoted node itself as soon as it was primary.
+        const fork = result.timeline.find((e) => e.kind === "fork" && e.member === promotion?.member);
+        expect(fork).toMatchObject({ timeline: 2, parent: 1, fork_lsn: promotion?.fork_lsn });
+        expect(result.figures.diverged).toBe(false);
+        expect(result.explanation).toBeNull();
+      });
+
       it("puts the HA manager's own events on the timeline", () => {
         const events = resultOf(run, topology).timeline.filter(
           (e) => e.kind === "ha" && e.source === topology,

@@ -34,3 +34,8 @@ export function figureCard<K extends ScalarFigure>(
   const { label, help } = FIGURES[key];
   return { figure: key, label, raw: f[key], value, sub, tone, help };
 }
+
+/** Worse than zero, or not known: both are marked. */
+export function notZero(value: number | null): boolean {
+  return value === null || value > 0;
+}

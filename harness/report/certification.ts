@@ -18,7 +18,7 @@ import { page } from "./html.ts";
 import { allProblems } from "./json.ts";
 import { relPath } from "./junit.ts";
 import type { PlanReporter } from "./reporter.ts";
-import { groupsHtml, pointLabels, spreadText, tallyText } from "./statistics.ts";
+import { groupsHtml, pointLabels, spreadText, tallyText, unknownIn } from "./statistics.ts";
 import { sweepHtml } from "./sweep.ts";
 
 export interface CertificationJson {
@@ -120,7 +120,7 @@ function matrixCell(group: GroupSummary | undefined): string {
   if (!group) return `<td class="muted">—</td>`;
   const s = group.statistics;
   const failed = group.expectations.filter((e) => !e.pass).map((e) => `${e.key} ${e.actual}`);
-  return `<td class="${group.verdict}" title="${esc(failed.join("; ") || "every threshold held")}"><span class="pill ${group.verdict}">${group.verdict === "pass" ? "HELD" : "BROKEN"}</span><br><small>RTO ${esc(s.runs === 1 ? FIGURES.rto_s.format(s.spreads.rto.max) : spreadText(s.spreads.rto).replace(/ · /g, " / "))}</small><br><small>${esc(tallyText("lost writes", s.tallies.lost_writes.hit, s.runs))}</small></td>`;
+  return `<td class="${group.verdict}" title="${esc(failed.join("; ") || "every threshold held")}"><span class="pill ${group.verdict}">${group.verdict === "pass" ? "HELD" : "BROKEN"}</span><br><small>RTO ${esc(s.runs === 1 ? FIGURES.rto_s.format(s.spreads.rto.max) : spreadText(s.spreads.rto).replace(/ · /g, " / "))}</small><br><small>${esc(tallyText("lost writes", s.tallies.lost_writes.hit, s.runs, unknownIn(group, "lost_writes")))}</small></td>`;
 }
 
 export function renderCertification(json: CertificationJson, summary: PlanSummary, out: string): string {

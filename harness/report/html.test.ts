@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { acked, readOp } from "../verify/read-helpers.ts";
 import { checkReads } from "../verify/reads.ts";
-import { escapeHtml, htmlReporter, keyMoments, renderHtml } from "./html.ts";
+import { ID_LIST_LIMIT, escapeHtml, htmlReporter, keyMoments, renderHtml } from "./html.ts";
 import type { NodeLog } from "./logs.ts";
 import type { RunReport } from "./reporter.ts";
-import { FIXTURE_SECRETS, fixtureReport } from "./test-fixture.ts";
+import { FIXTURE_SECRETS, fixtureReport, splitFixtureReport } from "./test-fixture.ts";
 
 function count(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
@@ -487,5 +487,161 @@ describe("what clients read", () => {
     expect(page).toContain('data-figure="lost_data_reads" data-value="1"');
     expect(page).toContain("Reads of lost data (1)");
     expect(page).toMatch(/<td><code>direct\/r1<\/code><\/td><td>n1<\/td><td>0\.700<\/td><td>2 /);
+  });
+});
+
+describe("what clients read on a path none of whose reads was answered", () => {
+  it("shows dashes for what that path's reads would have judged, not zeros", () => {
+    const report = fixtureReport();
+    const writes = [acked("direct/w1", 1, 0, 0.1)];
+    const reads = [
+      readOp("direct/r1", "primary", 0.5, 0.6, { "direct/w1": 1 }),
+      readOp("direct/replica/r1", "replica", 0.5, 0.6, {}, { outcome: "fail" }),
+    ];
+    report.verification.reads = checkReads(writes, reads, [1]);
+    report.verification.figures = { ...report.verification.figures, reads: 1, stale_reads: 0 };
+    const row = renderHtml(report).match(/<tr data-path="direct\/replica">[\s\S]*?<\/tr>/)?.[0];
+    expect(row).toBe(
+      `<tr data-path="direct/replica"><td><code>direct/replica</code></td><td class="num">0</td><td class="num">—</td><td class="num">—</td><td class="num">—</td><td class="num">—</td><td class="num">—</td></tr>`,
+    );
+  });
+});
+
+describe("a run that lost acknowledged writes and ended split", () => {
+  const report = splitFixtureReport();
+  const html = renderHtml(report);
+  const section = (id: string): string =>
+    html.match(new RegExp(`<section [^>]*id="${id}"[\\s\\S]*?</section>`))?.[0] ?? "";
+
+  it("says why in one line at the top, above the expectations and figures", () => {
+    const why = section("why");
+    expect(why).toContain(`class="panel headline bad"`);
+    expect(why).toContain(
+      `<p class="why"><b>Why:</b> ${escapeHtml(report.verification.explanation?.text ?? "")}</p>`,
+    );
+    expect(html.indexOf(`id="why"`)).toBeGreaterThan(html.indexOf(`<header class="banner`));
+    expect(html.indexOf(`id="why"`)).toBeLessThan(html.indexOf(`id="expectations"`));
+    expect(html.indexOf(`id="why"`)).toBeLessThan(html.indexOf(`id="figures"`));
+    expect(html).toContain(`<a href="#why">Why</a>`);
+    expect(renderHtml(fixtureReport())).not.toContain(`id="why"`);
+  });
+
+  it("lists the evidence with its times, each linking to its row of the events table", () => {
+    const evidence = report.verification.explanation?.evidence ?? [];
+    expect(evidence.length).toBeGreaterThan(0);
+    const links = [
+      ...section("why").matchAll(/<a href="#(ev-\d+)">([\d.]+) s<\/a><\/span><span>([^<]*)<\/span>/g),
+    ];
+    expect(links.map((m) => [m[2], m[3]])).toEqual(
+      evidence.map((e) => [(e.at_ns / 1e9).toFixed(3), escapeHtml(e.text)]),
+    );
+    for (const [, id] of links) {
+      // Exactly one row carries each id, and it is the event recorded at that instant.
+      expect(count(html, `id="${id}"`)).toBe(1);
+      expect(html).toMatch(
+        new RegExp(
+          `<tr class="[a-z]+" id="${id}"><td class="num">${((Number(id?.slice(3)) || 0) / 1e9).toFixed(3)}</td>`,
+        ),
+      );
+    }
+  });
+
+  it("gives each instant of the events table one id, however many events share it", () => {
+    const plain = renderHtml(fixtureReport());
+    // Three role samples at 0.2 s: one anchor.
+    expect(count(plain, `id="ev-200000000"`)).toBe(1);
+  });
+
+  it("has a Diverged panel with one row per side: HA primary or not, timeline, LSN and what it lacks", () => {
+    const panel = section("divergence");
+    expect(panel).toContain("<h2>Diverged: n2, n1</h2>");
+    const rows = [...panel.matchAll(/<tr data-member="([^"]+)">([\s\S]*?)<\/tr>/g)];
+    expect(rows.map((m) => m[1])).toEqual(["n2", "n1"]);
+    const [n2, n1] = rows.map((m) => m[2] ?? "");
+    expect(n2).toContain(`<span class="badge fail">HA primary</span>`);
+    expect(n2).toContain(
+      `<td class="num">2</td><td class="mono">0/6A00148</td><td class="num bad">2</td><td><code>direct</code> 2</td><td><p class="ids">24, 25</p></td>`,
+    );
+    expect(n1).toContain("not the HA manager's primary");
+    const lacking = report.verification.divergence?.sides[1]?.missing_ids ?? [];
+    expect(lacking.length).toBeGreaterThan(ID_LIST_LIMIT);
+    expect(n1).toContain(
+      `<td class="num">1</td><td class="mono">0/5030578</td><td class="num bad">${lacking.length}</td><td><code>direct</code> ${lacking.length}</td>`,
+    );
+    expect(n1).toContain(
+      `${lacking[ID_LIST_LIMIT - 1]} <span class="more">… and ${lacking.length - ID_LIST_LIMIT} more</span>`,
+    );
+    expect(n1).not.toContain(`, ${lacking[ID_LIST_LIMIT]},`);
+    expect(html.indexOf(`id="divergence"`)).toBeLessThan(html.indexOf(`id="figures"`));
+    expect(renderHtml(fixtureReport())).not.toContain(`id="divergence"`);
+  });
+
+  it("puts the divergence among the moments and the diverged figure among the cards", () => {
+    const last = keyMoments(report).at(-1);
+    expect(last?.html).toContain(
+      `<a href="#divergence"><b>diverged</b></a>: n2 and n1 still writable at the end`,
+    );
+    expect(html).toMatch(
+      /<div class="card bad" data-figure="diverged" data-value="true"[^>]*><div class="label">Diverged<\/div><div class="value">yes<\/div><div class="sub">n2, n1 writable at the end<\/div>/,
+    );
+    expect(renderHtml(fixtureReport())).toMatch(
+      /<div class="card" data-figure="diverged" data-value="false"[^>]*><div class="label">Diverged<\/div><div class="value">no<\/div>/,
+    );
+  });
+
+  it("shows an unmeasured WAL loss as a dash with its reason, on the card and per promotion, never as 0", () => {
+    expect(html).toMatch(
+      /<div class="card warn" data-figure="wal_loss_bytes" data-value="null"[^>]*><div class="label">WAL loss<\/div><div class="value absent">—<\/div><div class="sub">unknown: the promotion of n2 to timeline 2 has no fork LSN<\/div>/,
+    );
+    expect(html).toMatch(
+      /<tr data-member="n2" data-timeline="2" data-kind="past-fork"><td><code>n2<\/code> → timeline 2<\/td><td>timeline 1 past the fork<\/td><td class="mono">—<\/td><td class="mono">0\/5030578<\/td><td class="num warn"[^>]*>— <span class="muted">unknown: the promotion of n2 to timeline 2 has no fork LSN<\/span><\/td>/,
+    );
+    expect(html).not.toMatch(/>0 B</);
+  });
+
+  it("labels a promotion only the samples saw, with why the HA manager's record lacks it", () => {
+    expect(html).toContain(
+      `n2 promoted at 8.250 s <span class="warn">seen only by role samples — repmgr recorded no promotion in this run</span>`,
+    );
+    expect(html).toContain(
+      "neither PostgreSQL&#39;s timeline history nor the HA manager recorded the fork point",
+    );
+    expect(keyMoments(report).find((m) => m.at_ns === 8.25e9)?.html).toContain("(seen only by role samples)");
+  });
+
+  it("shows each path's RTO beside its own bound, never the HA bound beside the dns path", () => {
+    expect(html).toContain(`<div class="sub">direct 5.50 s (bound 40 s) · dns 45.95 s (bound 65 s)</div>`);
+    expect(html).toContain("Bound the settings imply for the direct paths: <b>40 s</b>");
+    expect(html).toContain(
+      `<tr data-path="dns"><td><code>dns</code></td><td class="num">45.95 s</td><td class="num">65 s <span class="muted">(failover 40 s + poll interval and TTL 25 s)</span></td></tr>`,
+    );
+    expect(html).not.toMatch(/dns[^<]*45\.95 s \(bound 40 s\)/);
+    // One path: the bound note alone, as before.
+    expect(renderHtml(fixtureReport())).not.toContain(`class="paths-table"`);
+  });
+});
+
+describe("the promotions list", () => {
+  it("names the parent timeline from verify, where the fork point came from, and an HA manager that disagrees", () => {
+    const report = fixtureReport();
+    const [p] = report.verification.promotions;
+    if (!p) throw new Error("fixture has a promotion");
+    Object.assign(p, { timeline: 5, parent: 3, ha_fork_lsn: "0/5030F00" });
+    const html = renderHtml(report);
+    expect(html).toContain(
+      `timeline 5 forked from timeline 3 at <code>0/5030E50</code> <span class="muted">(fork point from PostgreSQL&#39;s timeline history)</span> <span class="warn">patroni /history says <code>0/5030F00</code></span>: n2 promoted at 8.200 s <span class="muted">(patroni /history)</span>`,
+    );
+    Object.assign(p, { fork_source: "ha manager", ha_fork_lsn: "0/5030E50" });
+    expect(renderHtml(report)).toContain(
+      `<code>0/5030E50</code> <span class="muted">(fork point from patroni /history only)</span>: n2`,
+    );
+  });
+
+  it("itemises a measured WAL loss per promotion", () => {
+    const html = renderHtml(fixtureReport());
+    expect(html).toContain(`<div class="sub">n2 → tl 2: tl 1 past the fork, 368 B</div>`);
+    expect(html).toMatch(
+      /<tr data-member="n2" data-timeline="2" data-kind="past-fork">[\s\S]*?<td class="mono">0\/5030E50<\/td><td class="mono">0\/5030FC0<\/td><td class="num bad">368 B<\/td><\/tr>/,
+    );
   });
 });

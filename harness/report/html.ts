@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RtoBound, RtoPhaseName } from "../verify/bound.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { GroupFigures, Outage, Verification } from "../verify/figures.ts";
+import type { Figures, GroupFigures, Outage, Verification } from "../verify/figures.ts";
 import type { WriteOperation } from "../workload/history.ts";
-import { type Card, card, figureCard } from "./cards.ts";
+import { type Card, type Tone, card, figureCard as cardOf, notZero } from "./cards.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatCount, formatSeconds, formatValue, nsToS, planFacts, stackLabel } from "./format.ts";
@@ -79,9 +79,62 @@ const SECTIONS: [string, string][] = [
 
 function nav(report: RunReport): string {
   const { record: r, verification: v } = report;
+  // The two findings that open the page get a link only when the run has them.
+  const sections: [string, string][] = [
+    ...(v.explanation ? ([["why", "Why"]] as [string, string][]) : []),
+    ...(v.divergence ? ([["divergence", "Diverged"]] as [string, string][]) : []),
+    ...SECTIONS,
+  ];
   return `<nav class="topnav"><div class="in"><span class="brand">pgchaos</span>
 <span class="crumb"><span class="pill ${v.verdict}">${v.verdict.toUpperCase()}</span> ${esc(r.scenario)} · ${esc(r.topology)} · run ${esc(r.run_id)}</span>
-<span class="links">${SECTIONS.map(([id, text]) => `<a href="#${id}">${text}</a>`).join("")}</span></div></nav>`;
+<span class="links">${sections.map(([id, text]) => `<a href="#${id}">${text}</a>`).join("")}</span></div></nav>`;
+}
+
+/** The id of the events-table row an instant links to: the first event recorded at that instant. */
+export function eventAnchor(at_ns: number): string {
+  return `ev-${at_ns}`;
+}
+
+/**
+ * Why acknowledged writes were lost, in verify's one sentence, above everything else; then the
+ * events it rests on, each linked to its row of the events table.
+ */
+function headline(report: RunReport): string {
+  const { record: r, verification: v } = report;
+  const why = v.explanation;
+  if (!why) return "";
+  const recorded = new Set(r.timeline.map((e) => e.at_ns));
+  const items = why.evidence.map((e) => {
+    const at = `${s3(e.at_ns)} s`;
+    // Evidence verify drew from elsewhere than the timeline has no row to link to.
+    const time = recorded.has(e.at_ns) ? `<a href="#${eventAnchor(e.at_ns)}">${at}</a>` : at;
+    return `<li><span class="mt">${time}</span><span>${esc(maskText(e.text))}</span></li>`;
+  });
+  const list = items.length > 0 ? `<ol class="evidence">${items.join("")}</ol>` : "";
+  return `<section class="panel headline bad" id="why"><p class="why"><b>Why:</b> ${esc(maskText(why.text))}</p>${list}</section>`;
+}
+
+/** Each writable side of a run that ended split, as verify judged it: what it lacks, per group too. */
+function divergencePanel(report: RunReport): string {
+  const d = report.verification.divergence;
+  if (!d) return "";
+  const rows = d.sides.map((side) => {
+    const ha = side.ha_primary
+      ? `<span class="badge fail">HA primary</span>`
+      : `<span class="muted">not the HA manager's primary</span>`;
+    const missing =
+      side.missing_ids === null
+        ? `<td class="num absent" title="its ledger could not be read">—</td>`
+        : `<td class="num${side.missing_ids.length > 0 ? " bad" : ""}">${formatCount(side.missing_ids.length)}</td>`;
+    const groups = Object.entries(side.missing_by_group)
+      .map(([group, n]) => `<code>${esc(group)}</code> ${formatCount(n)}`)
+      .join(" · ");
+    const ids = side.missing_ids === null ? `<p class="muted">ledger not read</p>` : idList(side.missing_ids);
+    return `<tr data-member="${esc(side.member)}"><td><code>${esc(side.member)}</code></td><td>${ha}</td><td class="num">${side.timeline ?? "—"}</td><td class="mono">${esc(side.lsn ?? "—")}</td>${missing}<td>${groups || `<span class="muted">none</span>`}</td><td>${ids}</td></tr>`;
+  });
+  return `<section class="panel diverged" id="divergence"><h2>Diverged: ${esc(d.members.join(", "))}</h2>
+<p class="hint">More than one node was writable at the end: each side lacks acknowledged writes the other holds. Lost writes are judged against the HA manager's primary; both sides are shown.</p>
+<div class="scroll"><table class="divergence-table"><thead><tr><th>member</th><th>HA manager</th><th class="num">timeline</th><th>last lsn</th><th class="num">acknowledged writes missing</th><th>per writer group</th><th>missing ids</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></section>`;
 }
 
 function banner(report: RunReport): string {
@@ -167,11 +220,20 @@ export function keyMoments(report: RunReport): Moment[] {
     }
   }
   for (const p of v.promotions) {
-    const fork = p.fork_lsn === null ? "" : ` at ${esc(p.fork_lsn)}`;
+    const fork = p.fork_lsn === null ? ", fork point unknown" : `, forked at ${esc(p.fork_lsn)}`;
+    const sampled = p.unrecorded ? ` <span class="muted">(seen only by role samples)</span>` : "";
     moments.push({
       at_ns: p.at_ns,
       color: "var(--c-promo)",
-      html: `<b>${esc(p.member)}</b> promoted to timeline ${p.timeline}, forked${fork}`,
+      html: `<b>${esc(p.member)}</b> promoted to timeline ${p.timeline}${fork}${sampled}`,
+    });
+  }
+  if (v.divergence) {
+    // Divergence is judged on the final state: it is the last thing that happened.
+    moments.push({
+      at_ns: runEndNs(r),
+      color: "var(--c-fail)",
+      html: `<a href="#divergence"><b>diverged</b></a>: ${esc(v.divergence.members.join(" and "))} still writable at the end`,
     });
   }
   for (const r of v.name_service?.repointings ?? []) {
@@ -213,8 +275,37 @@ function figures(report: RunReport): string {
   // Result files written before these two figures existed lack them: say so rather than imply a value.
   const blockedMeasured = f.write_blocked_s !== undefined;
   const rejoinMeasured = f.old_primary_rejoin_s !== undefined;
+  const { unknown } = report.verification;
+  // An unmeasured figure shows "—" and why, never a zero.
+  const figureCard = <K extends ScalarFigure>(
+    _f: Figures,
+    key: K,
+    sub: string,
+    tone: Tone = "",
+    value?: string,
+  ): Card => {
+    const why = f[key] === null ? unknown[key] : undefined;
+    return why ? cardOf(f, key, `unknown: ${why}`, "warn") : cardOf(f, key, sub, tone, value);
+  };
+  // Several paths: each RTO beside the bound that path is held to, never the HA bound beside a name's.
+  const paths = report.verification.paths;
+  const rtoPaths =
+    paths.length > 1
+      ? paths
+          .map(
+            (p) =>
+              `${p.path} ${formatSeconds(p.rto_s)}${p.bound_s === null ? "" : ` (bound ${secs(p.bound_s)})`}`,
+          )
+          .join(" · ")
+      : null;
+  const overBound = paths.some((p) => p.rto_s !== null && p.bound_s !== null && p.rto_s > p.bound_s);
   const cards: Card[] = [
-    figureCard(f, "rto_s", rtoSub, f.rto_s === null && faults > 0 ? "bad" : ""),
+    figureCard(
+      f,
+      "rto_s",
+      rtoPaths ?? rtoSub,
+      f.rto_s === null && faults > 0 ? "bad" : rtoPaths !== null && overBound ? "warn" : "",
+    ),
     figureCard(f, "max_write_gap_s", "between acknowledged writes"),
     figureCard(
       f,
@@ -222,20 +313,23 @@ function figures(report: RunReport): string {
       blockedMeasured ? "writes waited, not refused" : "not measured in this run",
     ),
     figureCard(f, "acknowledged_writes", `${formatFigure("failed_writes", f)} failed`),
-    figureCard(f, "lost_writes", "acknowledged, then missing", f.lost_writes > 0 ? "bad" : ""),
+    figureCard(f, "lost_writes", "acknowledged, then missing", notZero(f.lost_writes) ? "bad" : ""),
     figureCard(
       f,
       "unknown_writes",
       `${formatCount(unknown_found_ids.length)} found on final primary`,
       f.unknown_writes > 0 ? "warn" : "",
     ),
+    figureCard(f, "wal_loss_bytes", walLossSub(report), notZero(f.wal_loss_bytes) ? "bad" : ""),
+    figureCard(f, "promotions", promoted || "none"),
     figureCard(
       f,
-      "wal_loss_bytes",
-      `${formatCount(f.wal_loss_bytes)} bytes past the fork`,
-      f.wal_loss_bytes > 0 ? "bad" : "",
+      "diverged",
+      f.diverged
+        ? `${report.verification.divergence?.members.join(", ") ?? "more than one node"} writable at the end`
+        : "one writable node at the end",
+      f.diverged ? "bad" : "",
     ),
-    figureCard(f, "promotions", promoted || "none"),
     figureCard(
       f,
       "split_brain_window_s",
@@ -277,7 +371,7 @@ function figures(report: RunReport): string {
         f,
         "stale_name_writes",
         `acknowledged by a former primary · ${formatFigure("stale_name_refused_writes", f)} refused or unanswered`,
-        f.stale_name_writes > 0 ? "bad" : "",
+        notZero(f.stale_name_writes) ? "bad" : "",
       ),
     );
   }
@@ -286,7 +380,24 @@ function figures(report: RunReport): string {
       `${w.outcome === "ok" ? "acknowledged" : w.outcome} write ${w.id} (${w.group}) on ${w.node} at ${s3(w.invoke_ns)} s, after ${w.primary} was promoted`,
   );
   const evidence = `${evidenceList("Split-brain evidence", split_brain.evidence)}${evidenceList("Dual-primary evidence", report.verification.dual_primary.evidence)}${evidenceList(`Writes by name that reached a former primary${staleWrites.length > STALE_LISTED ? ` (first ${STALE_LISTED} of ${staleWrites.length})` : ""}`, staleWrites.slice(0, STALE_LISTED))}`;
-  return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${boundNote(report.verification.rto_bound)}${groupTable(report)}${evidence}</section>`;
+  return `<section class="panel" id="figures"><h2>Key figures</h2><div class="cards">${cards.map(card).join("\n")}</div>${rtoTable(report)}${boundNote(report.verification.rto_bound, paths)}${groupTable(report)}${evidence}</section>`;
+}
+
+/** The WAL-loss card's line: per promotion, what was measured (the table under Writes has the rest). */
+function walLossSub(report: RunReport): string {
+  const { figures: f, wal_loss: details, promotions } = report.verification;
+  if (details.length === 0) {
+    return promotions.length === 0
+      ? "no promotion: no timeline forked"
+      : `${formatFigure("wal_loss_bytes", f)} past the fork · not itemised in this result`;
+  }
+  return details
+    .map((d) => {
+      const what =
+        d.kind === "abandoned" ? `tl ${d.timeline} abandoned` : `tl ${d.measured_timeline} past the fork`;
+      return `${d.member} → tl ${d.timeline}: ${what}, ${d.loss_bytes === null ? "unknown" : formatFigure("wal_loss_bytes", { wal_loss_bytes: d.loss_bytes })}`;
+    })
+    .join(" · ");
 }
 
 /** Stale-name writes listed as evidence: the acknowledged ones come first, then the refused. */
@@ -309,7 +420,7 @@ function groupTable(report: RunReport): string {
   const rows = groups.map(([name, g]) => {
     const cells = GROUP_COLUMNS.map(
       (key) =>
-        `<td class="num${key === "lost_writes" && g.lost_writes > 0 ? " bad" : ""}">${formatFigure(key, g)}</td>`,
+        `<td class="num${key === "lost_writes" && notZero(g.lost_writes) ? " bad" : ""}">${formatFigure(key, g)}</td>`,
     );
     return `<tr data-group="${esc(name)}"><td><code>${esc(name)}</code></td>${cells.join("")}</tr>`;
   });
@@ -376,7 +487,15 @@ function phaseCells(v: Verification, o: Outage): string {
           ? (phases.reconnection_per_entrypoint[o.group] ?? null)
           : phases.reconnection_s,
   };
-  const shares = v.rto_bound?.share_s;
+  // A name re-pointed late is allowed its poll interval and TTL beyond the failover: that is the
+  // reconnection's share on that path (its bound beside the HA bound, both verify's).
+  const pathBound = v.paths.find((p) => p.path === o.group)?.bound_s ?? null;
+  const lateName =
+    v.rto_bound && pathBound !== null && pathBound > v.rto_bound.bound_s
+      ? pathBound - v.rto_bound.bound_s
+      : 0;
+  const base = v.rto_bound?.share_s;
+  const shares = base && { ...base, reconnection: base.reconnection + lateName };
   const cell = (phase: string, value: number | null, share: number | undefined, title: string, span = "") => {
     // Over a share the settings give it; a phase the bound gives nothing is not flagged on every run.
     const over = value !== null && share !== undefined && share > 0 && value > share;
@@ -395,14 +514,28 @@ function phaseCells(v: Verification, o: Outage): string {
     .join("")}${reconnection}`;
 }
 
-/** The bound this run's own settings imply, part by part, so the RTO reads against it. */
-function boundNote(bound: RtoBound | null): string {
+/**
+ * The bound this run's own settings imply, part by part, so the RTO reads against it; with several
+ * client paths, each path's RTO beside the bound verify holds that path to.
+ */
+function boundNote(bound: RtoBound | null, paths: Verification["paths"] = []): string {
   if (bound === null) {
     return `<p class="muted rto-bound">No RTO bound: none can be derived from this run's HA settings.</p>`;
   }
   const parts = bound.parts.map((p) => `${esc(p.name)} ${secs(p.s)}`).join(" + ");
   const note = bound.note ? ` ${esc(bound.note)}.` : "";
-  return `<p class="muted rto-bound" title="${esc(bound.formula)}">Bound the settings imply: <b>${secs(bound.bound_s)}</b> = ${parts}.${note}</p>`;
+  const own = paths.some((p) => p.bound_s !== bound.bound_s);
+  const note2 = `<p class="muted rto-bound" title="${esc(bound.formula)}">Bound the settings imply${own ? " for the direct paths" : ""}: <b>${secs(bound.bound_s)}</b> = ${parts}.${note}</p>`;
+  if (paths.length < 2) return note2;
+  const rows = paths.map((p) => {
+    const over = p.rto_s !== null && p.bound_s !== null && p.rto_s > p.bound_s;
+    const extra =
+      p.bound_s !== null && p.bound_s !== bound.bound_s
+        ? ` <span class="muted">(failover ${secs(bound.bound_s)} + poll interval and TTL ${secs(p.bound_s - bound.bound_s)})</span>`
+        : "";
+    return `<tr data-path="${esc(p.path)}"><td><code>${esc(p.path)}</code></td><td class="num${over ? " warn" : ""}">${formatSeconds(p.rto_s, 2)}</td><td class="num">${p.bound_s === null ? "—" : secs(p.bound_s)}${extra}</td></tr>`;
+  });
+  return `${note2}<table class="paths-table"><thead><tr><th>path</th><th class="num">RTO</th><th class="num">its bound</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function legendGroup(title: string, items: string[]): string {
@@ -514,29 +647,65 @@ function writes(report: RunReport): string {
 <div class="cols"><div><h3>Lost (${formatCount(v.lost_write_ids.length)})</h3>${idList(v.lost_write_ids)}</div>
 <div><h3>Unknown outcome (${formatCount(v.unknown_write_ids.length)})</h3>${idList(v.unknown_write_ids)}</div></div>
 ${table}
-<h3 style="margin-top:18px">WAL position per node, read after the final heal</h3>${lsnTable(report)}</section>`;
+<h3 style="margin-top:18px">WAL position per node, read after the final heal</h3>${lsnTable(report)}${walLossTable(report)}</section>`;
 }
 
 function lsnTable(report: RunReport): string {
   const { record: r, verification: v } = report;
-  const forkOf = new Map(v.promotions.map((p) => [p.timeline, p]));
   const rows = r.final.nodes.map((nd) => {
-    const p = nd.timeline === null ? undefined : forkOf.get(nd.timeline);
+    // Two nodes promoted apart may reuse a timeline number: the node's own promotion first.
+    const onTimeline = v.promotions.filter((p) => p.timeline === nd.timeline);
+    const p = onTimeline.find((x) => x.member === nd.member) ?? onTimeline.at(-1);
     const fork = p
       ? `${esc(p.fork_lsn ?? "unknown")} <span class="muted">(${esc(p.member)} promoted at ${s3(p.at_ns)} s)</span>`
       : `<span class="muted">—</span>`;
     const primary = r.final.primary === nd.member ? ` <span class="badge pass">final primary</span>` : "";
     return `<tr data-member="${esc(nd.member)}"><td><code>${esc(nd.member)}</code>${primary}</td><td>${esc(nd.role)}</td><td class="num">${nd.timeline ?? "—"}</td><td class="mono">${esc(nd.lsn ?? "—")}</td><td class="mono">${fork}</td></tr>`;
   });
-  const history = v.promotions.map(
-    (p) =>
-      `<li>timeline ${p.timeline} forked from timeline ${p.timeline - 1} at <code>${esc(p.fork_lsn ?? "unknown LSN")}</code>: ${esc(p.member)} promoted at ${s3(p.at_ns)} s <span class="muted">(${esc(p.source)})</span></li>`,
-  );
+  const history = v.promotions.map((p) => {
+    const from =
+      p.fork_source === "timeline history"
+        ? "fork point from PostgreSQL's timeline history"
+        : p.fork_source === "ha manager"
+          ? `fork point from ${p.source} only`
+          : "neither PostgreSQL's timeline history nor the HA manager recorded the fork point";
+    // The HA manager's own figure, when it disagrees with PostgreSQL's: one of them is wrong.
+    const ha =
+      p.ha_fork_lsn !== null && p.ha_fork_lsn !== p.fork_lsn
+        ? ` <span class="warn">${esc(p.source)} says <code>${esc(p.ha_fork_lsn)}</code></span>`
+        : "";
+    const who = p.unrecorded
+      ? `<span class="warn">seen only by role samples — ${esc(p.unrecorded)}</span>`
+      : `<span class="muted">(${esc(p.source)})</span>`;
+    return `<li data-member="${esc(p.member)}" data-timeline="${p.timeline}">timeline ${p.timeline} forked from timeline ${p.parent} at <code>${esc(p.fork_lsn ?? "unknown LSN")}</code> <span class="muted">(${esc(from)})</span>${ha}: ${esc(p.member)} promoted at ${s3(p.at_ns)} s ${who}</li>`;
+  });
   const table =
     rows.length > 0
       ? `<table class="lsn-table"><thead><tr><th>member</th><th>role</th><th class="num">timeline</th><th>last lsn</th><th>fork point of its timeline</th></tr></thead><tbody>${rows.join("")}</tbody></table>`
       : `<p class="muted">The final state was not read.</p>`;
   return `${table}${history.length > 0 ? `<ul class="plain" style="margin-top:10px">${history.join("")}</ul>` : ""}`;
+}
+
+/** WAL loss per promotion as verify measured it, or why it could not. */
+function walLossTable(report: RunReport): string {
+  const { wal_loss: details, promotions } = report.verification;
+  const title = `<h3 style="margin-top:18px">WAL loss per promotion</h3>`;
+  if (details.length === 0) {
+    if (promotions.length === 0) return "";
+    return `${title}<p class="muted">Not itemised in this result file (written before WAL loss was measured per promotion).</p>`;
+  }
+  const rows = details.map((d) => {
+    const what =
+      d.kind === "abandoned"
+        ? `timeline ${d.timeline} itself, abandoned: the final primary does not descend from it`
+        : `timeline ${d.measured_timeline} past the fork`;
+    const loss =
+      d.loss_bytes === null
+        ? `<td class="num warn" title="${esc(d.unknown ?? "")}">— <span class="muted">unknown: ${esc(d.unknown ?? "not measured")}</span></td>`
+        : `<td class="num${d.loss_bytes > 0 ? " bad" : ""}">${formatFigure("wal_loss_bytes", { wal_loss_bytes: d.loss_bytes })}</td>`;
+    return `<tr data-member="${esc(d.member)}" data-timeline="${d.timeline}" data-kind="${d.kind}"><td><code>${esc(d.member)}</code> → timeline ${d.timeline}</td><td>${esc(what)}</td><td class="mono">${esc(d.fork_lsn ?? "—")}</td><td class="mono">${esc(d.max_acked_lsn ?? "—")}</td>${loss}</tr>`;
+  });
+  return `${title}<table class="wal-loss-table"><thead><tr><th>promotion</th><th>acknowledged WAL measured on</th><th>fork lsn</th><th>highest acknowledged lsn</th><th class="num">lost</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 /** Who said it: the harness, the role sampler, or the HA manager (its log, API or history). */
@@ -548,6 +717,8 @@ function sourceOf(e: TimelineEvent): string {
       return "pgchaos";
     case "role":
       return `sampler (${e.observer})`;
+    case "fork":
+      return "PostgreSQL (timeline history)";
     case "promotion":
     case "ha":
     case "repoint":
@@ -581,6 +752,11 @@ function describe(e: TimelineEvent): [string, string] {
       const fork = e.fork_lsn === null ? "" : ` forked at ${e.fork_lsn}`;
       return [e.member, `promoted to timeline ${e.timeline}${fork} — ${e.reason}`];
     }
+    case "fork":
+      return [
+        e.member,
+        `timeline ${e.timeline} forked off timeline ${e.parent} at ${e.fork_lsn} — ${e.reason}`,
+      ];
     case "ha":
       return [e.member ?? "", e.text];
     case "repoint":
@@ -593,6 +769,7 @@ const KIND_LABELS: Record<TimelineEvent["kind"], string> = {
   fault: "faults",
   role: "role changes",
   promotion: "promotions",
+  fork: "timeline forks",
   ha: "HA manager",
   nemesis: "nemesis schedules",
   repoint: "entry point re-pointed",
@@ -600,9 +777,13 @@ const KIND_LABELS: Record<TimelineEvent["kind"], string> = {
 
 function events(report: RunReport): string {
   const sorted = byTime(report.record.timeline);
+  // The first event of each instant carries its id, so the explanation's evidence can link to it.
+  const anchored = new Set<number>();
   const rows = sorted.map((e) => {
     const [member, text] = describe(e);
-    return `<tr class="${e.kind}"><td class="num">${nsToS(e.at_ns).toFixed(3)}</td><td class="src">${esc(sourceOf(e))}</td><td><span class="kind ${e.kind}">${e.kind}</span></td><td>${esc(member)}</td><td>${esc(maskText(text))}</td></tr>`;
+    const id = anchored.has(e.at_ns) ? "" : ` id="${eventAnchor(e.at_ns)}"`;
+    anchored.add(e.at_ns);
+    return `<tr class="${e.kind}"${id}><td class="num">${nsToS(e.at_ns).toFixed(3)}</td><td class="src">${esc(sourceOf(e))}</td><td><span class="kind ${e.kind}">${e.kind}</span></td><td>${esc(member)}</td><td>${esc(maskText(text))}</td></tr>`;
   });
   const counts = new Map<string, number>();
   for (const e of sorted) counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
@@ -762,6 +943,7 @@ export function renderHtml(report: RunReport, extras: HtmlExtras = {}): string {
   const { record: r, verification: v } = report;
   const title = `pgchaos · ${r.scenario} · ${r.topology} · ${v.verdict.toUpperCase()}`;
   const body = `${banner(report)}
+${headline(report)}${divergencePanel(report)}
 <div class="row2"><div>${expectations(report)}${problems(report)}</div>${moments(report)}</div>
 ${figures(report)}
 ${readsSection(report)}

@@ -44,6 +44,11 @@ const CONTRACT_KEYS = [
   "reads",
   "transactions",
   "name_service",
+  "unknown",
+  "wal_loss",
+  "divergence",
+  "explanation",
+  "paths",
 ];
 
 const FIGURE_KEYS = [
@@ -57,6 +62,7 @@ const FIGURE_KEYS = [
   "promotions",
   "split_brain",
   "split_brain_window_s",
+  "diverged",
   "dual_primary_s",
   "reads",
   "stale_reads",

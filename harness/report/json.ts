@@ -39,6 +39,7 @@ export type ContractFigures = Pick<
   | "promotions"
   | "split_brain"
   | "split_brain_window_s"
+  | "diverged"
   | ClientFigure
   | "write_blocked_s"
   | "old_primary_rejoin_s"
@@ -109,6 +110,16 @@ export interface ResultJson {
   transactions: ListAppendCheck | null;
   /** The dns entry point's name, repointings and stale-name writes; null without one (added in v0.4). */
   name_service: NameServiceCheck | null;
+  /** Why each null figure was not measured (added in v0.5). */
+  unknown: Verification["unknown"];
+  /** WAL loss per promotion, measured or why not (added in v0.5). */
+  wal_loss: Verification["wal_loss"];
+  /** Both sides of a run that ended with two writable nodes; null when it did not (added in v0.5). */
+  divergence: Verification["divergence"];
+  /** Why acknowledged writes were lost, with the events it rests on; null when none were (added in v0.5). */
+  explanation: Verification["explanation"];
+  /** Each client path's RTO beside its own bound (added in v0.5). */
+  paths: Verification["paths"];
 }
 
 /** Picks the figures explicitly so a field added to Figures does not silently widen the contract. */
@@ -124,6 +135,7 @@ function contractFigures(f: Figures): ContractFigures {
     promotions: f.promotions,
     split_brain: f.split_brain,
     split_brain_window_s: f.split_brain_window_s,
+    diverged: f.diverged,
     ...pickClientFigures(f),
     write_blocked_s: f.write_blocked_s,
     old_primary_rejoin_s: f.old_primary_rejoin_s,
@@ -177,6 +189,8 @@ export function toResultJson(report: RunReport): ResultJson {
       primary: r.final.primary,
       ids: r.final.ids === null ? null : [...r.final.ids],
       nodes: r.final.nodes.map((n) => ({ ...n })),
+      ...(r.final.sides ? { sides: r.final.sides.map((side) => ({ ...side })) } : {}),
+      ...(r.final.histories ? { histories: r.final.histories.map((h) => ({ ...h })) } : {}),
     },
     rto_per_fault: v.rto_per_fault.map((x) => ({ ...x })),
     unknown_found_ids: [...v.unknown_found_ids],
@@ -201,6 +215,11 @@ export function toResultJson(report: RunReport): ResultJson {
     reads: readsJson(v.reads),
     transactions: v.transactions,
     name_service: v.name_service,
+    unknown: { ...v.unknown },
+    wal_loss: v.wal_loss.map((detail) => ({ ...detail })),
+    divergence: v.divergence,
+    explanation: v.explanation,
+    paths: v.paths.map((path) => ({ ...path })),
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { failureLines, renderJunit, xmlEscape } from "./junit.ts";
 import type { RunReport } from "./reporter.ts";
-import { fixtureReport } from "./test-fixture.ts";
+import { fixtureReport, splitFixtureReport } from "./test-fixture.ts";
 import { findAll, parseXml } from "./test-xml.ts";
 
 function passing(topology: string): RunReport {
@@ -57,6 +57,19 @@ describe("renderJunit", () => {
       "report: kill-primary-patroni-7f3a/report.html",
       "report: kill-primary-pg_auto_failover-1b2c/report.html",
     ]);
+  });
+
+  it("lists the figures in each testcase's output, an unknown as a dash with its reason, and why writes were lost", () => {
+    const [plain] = findAll(root, "system-out").map((o) => o.text.split("\n")[1]);
+    expect(plain).toBe(
+      "RTO 5.50 s · max write gap 5.60 s · lost 2 · unknown 1 · acknowledged 240 · WAL loss 368 B · promotions 1 · split-brain no · diverged no",
+    );
+    const split = parseXml(renderJunit([{ report: splitFixtureReport(), dir: "/o/x" }], "/o"));
+    const [, figures, why] = findAll(split, "system-out")[0]?.text.split("\n") ?? [];
+    expect(figures).toContain("WAL loss — (unknown: the promotion of n2 to timeline 2 has no fork LSN)");
+    expect(figures).toContain("diverged yes");
+    expect(figures).not.toContain("WAL loss 0");
+    expect(why).toMatch(/^why: The run ended split: n2 and n1 were both writable/);
   });
 
   it("escapes markup and drops characters XML cannot carry", () => {

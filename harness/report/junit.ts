@@ -14,8 +14,10 @@ const JUNIT_FIGURES = [
   "lost_writes",
   "unknown_writes",
   "acknowledged_writes",
+  "wal_loss_bytes",
   "promotions",
   "split_brain",
+  "diverged",
 ] as const;
 
 /** A run of this invocation and the directory its files were written to. */
@@ -89,7 +91,12 @@ export function renderJunit(runs: InvocationRun[], outDir: string): string {
     const f = v.figures;
     const out = [
       `report: ${relPath(outDir, `${dir}/report.html`)}`,
-      JUNIT_FIGURES.map((key) => `${FIGURES[key].short} ${formatFigure(key, f)}`).join(" · "),
+      // An unmeasured figure is a dash with its reason, never a zero.
+      JUNIT_FIGURES.map((key) => {
+        const why = f[key] === null ? v.unknown[key] : undefined;
+        return `${FIGURES[key].short} ${formatFigure(key, f)}${why ? ` (unknown: ${why})` : ""}`;
+      }).join(" · "),
+      ...(v.explanation ? [`why: ${v.explanation.text}`] : []),
     ].join("\n");
     const lines = failureLines(report);
     const failure =

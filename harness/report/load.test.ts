@@ -8,7 +8,7 @@ import { verify } from "../verify/index.ts";
 import { nameServiceFigures } from "../verify/name-service.ts";
 import { NO_READ_FIGURES } from "../verify/test-helpers.ts";
 import { jsonReporter, toResultJson } from "./json.ts";
-import { fromResultJson, loadRunReport, parseResultJson } from "./load.ts";
+import { type StoredResult, fromResultJson, loadRunReport, parseResultJson } from "./load.ts";
 import { fixtureReport } from "./test-fixture.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../fixtures/results", import.meta.url));
@@ -76,6 +76,48 @@ describe("fromResultJson before phases and bounds", () => {
   });
 });
 
+describe("older result files", () => {
+  /** The fixture as a pre-v0.5 file: no reasons, no WAL-loss detail, promotions without provenance. */
+  function older(): StoredResult {
+    const {
+      unknown: _u,
+      wal_loss: _w,
+      divergence: _d,
+      explanation: _e,
+      paths: _p,
+      ...stored
+    } = toResultJson(fixtureReport());
+    const { diverged: _dv, ...figures } = stored.figures;
+    const promotions = stored.promotions.map(
+      ({ parent: _pa, fork_source: _fs, ha_fork_lsn: _h, unrecorded: _un, ...p }) => p,
+    );
+    return { ...stored, figures, promotions };
+  }
+
+  it("does not show as zero a WAL loss an older pgchaos summed over a promotion without a fork LSN", () => {
+    const stored = older();
+    stored.figures.wal_loss_bytes = 0;
+    stored.promotions = (stored.promotions ?? []).map((p) => ({
+      ...p,
+      fork_lsn: null,
+      source: "role samples",
+    }));
+    const { verification: v } = fromResultJson(stored, fixtureReport().record.history);
+    expect(v.figures.wal_loss_bytes).toBeNull();
+    expect(v.unknown.wal_loss_bytes).toMatch(/^the promotion of n2 to timeline 2 has no fork LSN/);
+    expect(v.promotions[0]).toMatchObject({ parent: 1, fork_source: null, ha_fork_lsn: null });
+    expect(v.promotions[0]?.unrecorded).toMatch(/predates/);
+  });
+
+  it("keeps a measured WAL loss and gives the reasons verify would for figures derived as null", () => {
+    const { verification: v } = fromResultJson(older(), fixtureReport().record.history);
+    expect(v.figures.wal_loss_bytes).toBe(368);
+    expect(v.unknown.wal_loss_bytes).toBeUndefined();
+    expect(v.unknown.stale_reads).toBe("no readers in this run");
+    expect(v.promotions[0]).toMatchObject({ parent: 1, fork_source: "ha manager", unrecorded: null });
+  });
+});
+
 describe("parseResultJson", () => {
   it("names what is missing", () => {
     expect(() => parseResultJson(`{"run_id":"x"}`, "r.json")).toThrow(/^r.json: missing scenario, topology/);
@@ -97,8 +139,16 @@ describe("loadRunReport", () => {
         ...nameServiceFigures(null),
         dual_primary_s: report.verification.dual_primary.seconds,
         ...result.figures,
+        // Written before the final state was read on every writable node.
+        diverged: false,
         groups: result.figures.groups ?? {},
       });
+      // Their promotions carry where the fork point came from: the HA manager's record.
+      for (const p of report.verification.promotions) {
+        expect(p.parent).toBe(p.timeline - 1);
+        expect(p.fork_source).toBe(p.fork_lsn === null ? null : "ha manager");
+        expect(p.ha_fork_lsn).toBe(p.fork_lsn);
+      }
       expect(report.record.history.length).toBe(
         result.figures.acknowledged_writes + result.figures.failed_writes + result.figures.unknown_writes,
       );

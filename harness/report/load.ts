@@ -8,8 +8,14 @@ import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
-import type { ClientFigure, NameServiceFigure, Verification } from "../verify/figures.ts";
-import { clientFigures } from "../verify/index.ts";
+import type {
+  ClientFigure,
+  Figures,
+  NameServiceFigure,
+  Promotion,
+  Verification,
+} from "../verify/figures.ts";
+import { clientFigures, unknownReasons } from "../verify/index.ts";
 import { nameServiceFigures } from "../verify/name-service.ts";
 import { type RtoPhases, rtoPhases } from "../verify/phases.ts";
 import { checkReads } from "../verify/reads.ts";
@@ -51,17 +57,67 @@ type AddedLater =
   | "dual_primary_intervals"
   | "reads"
   | "transactions"
-  | "name_service";
+  | "name_service"
+  | "unknown"
+  | "wal_loss"
+  | "divergence"
+  | "explanation"
+  | "paths";
 
 /** Figures added with readers and the two kinds of split-brain, and with the dns entry point: older files lack them. */
-type FiguresAddedLater = ClientFigure | NameServiceFigure;
+type FiguresAddedLater = ClientFigure | NameServiceFigure | "diverged";
+
+/** A promotion as stored: where its fork point came from, and why samples alone saw it, came later. */
+type StoredPromotion = Omit<Promotion, "parent" | "fork_source" | "ha_fork_lsn" | "unrecorded"> &
+  Partial<Pick<Promotion, "parent" | "fork_source" | "ha_fork_lsn" | "unrecorded">>;
+
+/** The role sampler's name for a promotion the HA manager did not report (verify/promotions.ts). */
+const SAMPLED = "role samples";
+
+/**
+ * Older files' promotions: their fork point was the HA manager's, the parent the timeline before;
+ * a promotion only the samples saw says so without a reason, which was not recorded.
+ */
+function storedPromotion(p: StoredPromotion): Promotion {
+  return {
+    ...p,
+    parent: p.parent ?? p.timeline - 1,
+    fork_source: p.fork_source !== undefined ? p.fork_source : p.fork_lsn === null ? null : "ha manager",
+    ha_fork_lsn: p.ha_fork_lsn !== undefined ? p.ha_fork_lsn : p.fork_lsn,
+    unrecorded:
+      p.unrecorded !== undefined
+        ? p.unrecorded
+        : p.source === SAMPLED
+          ? "this result file predates recording why the HA manager's history lacked it"
+          : null,
+  };
+}
+
+/**
+ * Why figures are null in a file written before reasons were stored (the same reasons verify
+ * gives), and a WAL loss an older pgchaos summed as zero over a promotion it could not measure.
+ */
+function olderUnknowns(
+  figures: Figures,
+  promotions: readonly Promotion[],
+  reads: readonly ReadOperation[],
+): { unknown: Verification["unknown"]; wal_loss_bytes: number | null } {
+  const reasons = unknownReasons(figures, reads.length > 0, null);
+  const unmeasured = promotions.find((p) => p.fork_lsn === null);
+  if (figures.wal_loss_bytes === 0 && unmeasured) {
+    reasons.wal_loss_bytes = `the promotion of ${unmeasured.member} to timeline ${unmeasured.timeline} has no fork LSN (this older result counted it as 0)`;
+    return { unknown: reasons, wal_loss_bytes: null };
+  }
+  return { unknown: reasons, wal_loss_bytes: figures.wal_loss_bytes };
+}
 
 /** A fault's RTO as stored: phases came after the RTO itself. */
 type StoredFaultRto = Omit<ResultJson["rto_per_fault"][number], "phases"> & { phases?: RtoPhases | null };
 
-export type StoredResult = Omit<ResultJson, AddedLater | "figures"> &
+export type StoredResult = Omit<ResultJson, AddedLater | "figures" | "promotions"> &
   Partial<Pick<ResultJson, Exclude<AddedLater, "rto_per_fault">>> & {
     rto_per_fault?: StoredFaultRto[];
+    promotions?: StoredPromotion[];
     figures: Omit<ResultJson["figures"], FiguresAddedLater> &
       Partial<Pick<ResultJson["figures"], FiguresAddedLater>>;
   };
@@ -129,7 +185,8 @@ export function fromResultJson(
   const outages = result.outages ?? derivedOutages(record, result.entrypoints === undefined);
   const perFault: StoredFaultRto[] = result.rto_per_fault ?? rtoPerFault(history, timeline);
   // Results written before phases and bounds: derived from the stored timeline as verify would.
-  const phases = rtoPhases(record.topology, timeline, perFault, outages, result.promotions ?? []);
+  const promotions = (result.promotions ?? []).map(storedPromotion);
+  const phases = rtoPhases(record.topology, timeline, perFault, outages, promotions);
   // Results written before readers and the split of split-brain: derived as verify would.
   const dualPrimary =
     result.dual_primary_evidence === undefined || result.dual_primary_intervals === undefined
@@ -144,23 +201,33 @@ export function fromResultJson(
     : checkReads(history, reads, result.final.ids);
   const transactions = result.transactions ?? null;
   const nameService = result.name_service ?? null;
+  const figures: Figures = {
+    ...clientFigures(dualPrimary, readCheck, transactions),
+    ...nameServiceFigures(nameService),
+    ...result.figures,
+    // Files written before the final state was read on every writable node: one was judged.
+    diverged: result.figures.diverged ?? false,
+    // Result files written before per-group figures existed have none.
+    groups: result.figures.groups ?? {},
+  };
+  const older = result.unknown === undefined ? olderUnknowns(figures, promotions, reads) : null;
+  if (older) figures.wal_loss_bytes = older.wal_loss_bytes;
   const report: RunReport = {
     record,
     verification: {
       verdict: result.verdict,
-      figures: {
-        ...clientFigures(dualPrimary, readCheck, transactions),
-        ...nameServiceFigures(nameService),
-        ...result.figures,
-        // Result files written before per-group figures existed have none.
-        groups: result.figures.groups ?? {},
-      },
+      figures,
+      unknown: result.unknown ?? older?.unknown ?? {},
+      wal_loss: result.wal_loss ?? [],
+      divergence: result.divergence ?? null,
+      explanation: result.explanation ?? null,
+      paths: result.paths ?? [],
       expectations: result.expectations,
       lost_write_ids: result.lost_write_ids,
       unknown_write_ids: unknownIds,
       unknown_found_ids:
         result.unknown_found_ids ?? (finalIds === null ? [] : unknownIds.filter((id) => finalIds.has(id))),
-      promotions: result.promotions ?? [],
+      promotions,
       split_brain: {
         detected: result.figures.split_brain,
         window_s: result.figures.split_brain_window_s,

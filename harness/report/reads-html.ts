@@ -1,7 +1,7 @@
 import { FIGURES, formatFigure } from "../verify/catalogue.ts";
 import type { Verification } from "../verify/figures.ts";
 import type { PathReads } from "../verify/reads.ts";
-import { type Card, card, figureCard } from "./cards.ts";
+import { type Card, card, figureCard, notZero } from "./cards.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { anomalyCounts, formatCount, nsToS } from "./format.ts";
 import { maskText } from "./redact.ts";
@@ -36,6 +36,8 @@ const PATH_COLUMNS = [
 function pathTable(paths: PathReads[]): string {
   if (paths.length === 0) return "";
   const cell = (p: PathReads, key: (typeof PATH_COLUMNS)[number][0]): string => {
+    // A path none of whose reads was answered judged nothing: a dash, not a clean zero.
+    if (p.ok_reads === 0 && key !== "reads" && key !== "max_lag_bytes") return "—";
     switch (key) {
       case "reads":
         return formatCount(p.ok_reads);
@@ -78,17 +80,28 @@ function readCards(v: Verification): Card[] {
     figureCard(
       f,
       "stale_reads",
-      f.stale_reads === 0
-        ? "none missed an acknowledged write"
-        : `worst ${formatFigure("max_staleness_s", f)} behind`,
-      f.stale_reads > 0 ? "warn" : "",
+      f.stale_reads === null
+        ? `unknown: ${v.unknown.stale_reads ?? "not measured"}`
+        : f.stale_reads === 0
+          ? "none missed an acknowledged write"
+          : `worst ${formatFigure("max_staleness_s", f)} behind`,
+      notZero(f.stale_reads) ? "warn" : "",
     ),
-    figureCard(f, "lost_data_reads", "saw a write missing at the end", f.lost_data_reads > 0 ? "bad" : ""),
+    figureCard(
+      f,
+      "lost_data_reads",
+      f.lost_data_reads === null
+        ? `unknown: ${v.unknown.lost_data_reads ?? "not measured"}`
+        : "saw a write missing at the end",
+      notZero(f.lost_data_reads) ? "bad" : "",
+    ),
     figureCard(
       f,
       "non_monotonic_reads",
-      "a reader went back in time",
-      f.non_monotonic_reads > 0 ? "bad" : "",
+      f.non_monotonic_reads === null
+        ? `unknown: ${v.unknown.non_monotonic_reads ?? "not measured"}`
+        : "a reader went back in time",
+      notZero(f.non_monotonic_reads) ? "bad" : "",
     ),
     ...replica,
   ];

@@ -21,8 +21,17 @@ const TALLY_ROWS = [
   ["lost_writes", "lost_writes"],
   ["unknown_writes", "unknown_writes"],
   ["split_brain", "split_brain"],
+  ["diverged", "diverged"],
   ["wal_loss_bytes", "wal_loss_bytes"],
 ] as const;
+
+/**
+ * Runs in which the figure was not measured: the tally cannot count them as hits or as misses, so
+ * "WAL loss in 0 of 5 runs" is said with "(unknown in 3)" beside it.
+ */
+export function unknownIn(group: GroupSummary, figure: (typeof TALLY_ROWS)[number][1]): number {
+  return group.results.filter((r) => r.report.verification.figures[figure] === null).length;
+}
 
 function spreadRows(group: GroupSummary) {
   const { spreads } = group.statistics;
@@ -41,9 +50,9 @@ export function spreadText(spread: Spread): string {
   return `min ${at(spread.min, spread.none)} · p50 ${at(spread.p50, spread.none)} · p95 ${at(spread.p95, spread.none)} · max ${at(spread.max, spread.none)}`;
 }
 
-/** "lost writes in 2 of 20 runs". */
-export function tallyText(label: string, hit: number, runs: number): string {
-  return `${label} in ${hit} of ${runs} run${runs === 1 ? "" : "s"}`;
+/** "lost writes in 2 of 20 runs", and "(unknown in 3)" when some runs could not measure it. */
+export function tallyText(label: string, hit: number, runs: number, unknown = 0): string {
+  return `${label} in ${hit} of ${runs} run${runs === 1 ? "" : "s"}${unknown > 0 ? ` (unknown in ${unknown})` : ""}`;
 }
 
 /** { "patroni.ttl": 20 } → ["patroni.ttl=20"]. */
@@ -65,7 +74,7 @@ export function groupLines(group: GroupSummary): string[] {
     lines.push(`  ${FIGURES[row.figure].label.padEnd(18)} ${spreadText(row.spread)}`);
   }
   lines.push(
-    `  ${TALLY_ROWS.map(([key, figure]) => tallyText(FIGURES[figure].label.toLowerCase(), s.tallies[key].hit, s.runs)).join(" · ")}`,
+    `  ${TALLY_ROWS.map(([key, figure]) => tallyText(FIGURES[figure].label.toLowerCase(), s.tallies[key].hit, s.runs, unknownIn(group, figure))).join(" · ")}`,
   );
   for (const e of group.expectations) {
     lines.push(`  ${e.pass ? "✔" : "✘"} ${e.key}  ${e.expected}  ${e.actual}`);
@@ -98,7 +107,7 @@ export function groupsHtml(groups: GroupSummary[], href: (dir: string) => string
       .join("");
     const tallies = TALLY_ROWS.map(
       ([key, figure]) =>
-        `<li title="${esc(FIGURES[figure].help)}">${esc(tallyText(FIGURES[figure].label, s.tallies[key].hit, s.runs))}</li>`,
+        `<li title="${esc(FIGURES[figure].help)}">${esc(tallyText(FIGURES[figure].label, s.tallies[key].hit, s.runs, unknownIn(group, figure)))}</li>`,
     ).join("");
     const expectations = group.expectations
       .map(

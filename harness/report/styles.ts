@@ -70,6 +70,16 @@ tr.fail td{background:#fff8f7}
 .panel.problems{border-color:var(--warn-line);background:var(--warn-bg)}
 .panel.problems h2{color:var(--warn)}
 .panel.ok-note{color:var(--muted)}
+.panel.headline{border-color:var(--fail-line);background:var(--fail-bg);padding:12px 20px}
+.headline .why{margin:0;font-size:15px;font-weight:600;color:var(--fail)}
+ol.evidence{list-style:none;margin:8px 0 0;padding:0;font-size:12.5px}
+ol.evidence li{display:grid;grid-template-columns:72px minmax(0,1fr);gap:8px;padding:1px 0}
+ol.evidence .mt{text-align:right;font-variant-numeric:tabular-nums}
+.panel.diverged{border-color:var(--fail-line)}.panel.diverged h2{color:var(--fail)}
+.divergence-table .ids{max-height:6em;overflow:auto;margin:0}
+.divergence-table td.mono,.divergence-table .badge,.wal-loss-table td.mono{white-space:nowrap}
+span.warn{color:var(--warn)}td.absent{color:#98a2b3}
+table.ev tr:target{outline:2px solid var(--fail);background:var(--fail-bg)}
 ul.plain{margin:0;padding-left:18px}ul.plain li{margin:2px 0}
 .legend{display:flex;flex-wrap:wrap;align-items:center;gap:6px 16px;font-size:12px;color:var(--muted);margin:0 0 10px}
 .legend .group{display:flex;flex-wrap:wrap;gap:6px 12px;align-items:center}
@@ -165,6 +175,7 @@ pre.source{margin:0;padding:12px 14px;font:12px/1.5 var(--mono);white-space:pre-
 .cell:hover{text-decoration:none;border-color:#98a2b3;box-shadow:0 1px 4px rgba(16,24,40,.08)}
 .cell.pass{background:var(--pass-bg);border-color:var(--pass-line)}.cell.fail{background:var(--fail-bg);border-color:var(--fail-line)}
 .cell .fig{display:block;font-size:12.5px;color:#344054;margin-top:3px;font-variant-numeric:tabular-nums}
+.cell .fig.bad{color:var(--fail);font-weight:650}
 .cell.empty{color:#98a2b3;background:#f9fafb;border-style:dashed}
 td.bad{color:var(--fail);font-weight:650}td.warn{color:var(--warn);font-weight:650}
 .compare td.best{font-weight:700;color:var(--pass)}.compare td.bad{color:var(--fail);font-weight:650}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunReport } from "./reporter.ts";
 import { type InvocationRun, renderIndex, toSummaryJson, writeInvocationReports } from "./suite.ts";
-import { fixtureReport } from "./test-fixture.ts";
+import { fixtureReport, splitFixtureReport } from "./test-fixture.ts";
 import { parseXml } from "./test-xml.ts";
 
 function run(
@@ -63,6 +63,25 @@ describe("renderIndex", () => {
     // Zeroed at the fault (3 s into each run): the axis reads in seconds relative to it.
     expect(html).toContain(`>0 s</text>`);
     expect(html).toContain(`>+5 s</text>`);
+  });
+
+  it("names the diverged nodes in the cell and the comparison, and gives an unknown's reason on hover", () => {
+    const split: InvocationRun = { report: splitFixtureReport(), dir: "/out/kill-primary-repmgr-x" };
+    split.report.record.topology = "repmgr";
+    split.report.verification.figures.lost_writes = null;
+    split.report.verification.unknown.lost_writes = "the final primary could not be read";
+    const page = renderIndex([RUNS[0] as InvocationRun, split], "/out", "now");
+    expect(page).toContain(`<span class="fig bad" data-figure="diverged">diverged n2, n1</span>`);
+    expect(page).toContain(
+      `<span class="fig" data-figure="lost_writes" title="unknown: the final primary could not be read">lost —</span>`,
+    );
+    expect(page).toMatch(/<td>Diverged<\/td><td class="num">no<\/td><td class="num bad">n2, n1<\/td>/);
+    expect(page).toMatch(
+      /<td>Lost writes<\/td><td class="num bad">2<\/td><td class="num bad" title="unknown: the final primary could not be read">—<\/td>/,
+    );
+    expect(page).toMatch(
+      /<td>WAL loss<\/td><td class="num[^"]*">368 B<\/td><td class="num bad" title="unknown: the promotion of n2 to timeline 2 has no fork LSN">—<\/td>/,
+    );
   });
 
   it("links only to the runs' reports and fetches nothing", () => {

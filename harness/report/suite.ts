@@ -8,6 +8,7 @@ import type { PlanSummary } from "../run/summary.ts";
 import type { GroupStatistics } from "../verify/aggregate.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
 import type { ExpectationResult, Figures } from "../verify/figures.ts";
+import { notZero } from "./cards.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatSeconds, runLabel } from "./format.ts";
 import { page } from "./html.ts";
@@ -152,8 +153,14 @@ function unique(values: string[]): string[] {
 }
 
 function cellFigures(report: RunReport): string {
-  const f = report.verification.figures;
-  return `<span class="fig" data-figure="rto_s">${esc(`${FIGURES.rto_s.short} ${formatFigure("rto_s", f)}`)}</span><span class="fig" data-figure="lost_writes">${esc(`${FIGURES.lost_writes.short} ${formatFigure("lost_writes", f)}`)}</span>`;
+  const { figures: f, unknown } = report.verification;
+  // An unknown lost-writes count is a dash; why is on hover.
+  const why = f.lost_writes === null ? unknown.lost_writes : undefined;
+  const title = why ? ` title="unknown: ${esc(why)}"` : "";
+  const diverged = f.diverged
+    ? `<span class="fig bad" data-figure="diverged">${esc(`${FIGURES.diverged.short} ${report.verification.divergence?.members.join(", ") ?? FIGURES.diverged.format(true)}`)}</span>`
+    : "";
+  return `<span class="fig" data-figure="rto_s">${esc(`${FIGURES.rto_s.short} ${formatFigure("rto_s", f)}`)}</span><span class="fig" data-figure="lost_writes"${title}>${esc(`${FIGURES.lost_writes.short} ${formatFigure("lost_writes", f)}`)}</span>${diverged}`;
 }
 
 function matrix(runs: InvocationRun[], outDir: string): string {
@@ -183,10 +190,12 @@ interface Row {
   text: (r: RunReport) => string;
   bad?: (r: RunReport) => boolean;
   lowerIsBetter?: boolean;
+  /** Why a figure shown as a dash was not measured, on hover. */
+  why?: (r: RunReport) => string | undefined;
 }
 
 /** The figures the comparison sets side by side: numbers, so the best can be marked. */
-type ComparedFigure = Exclude<ScalarFigure, "split_brain">;
+type ComparedFigure = Exclude<ScalarFigure, "split_brain" | "diverged">;
 
 /** A comparison row for one figure, labelled and formatted as the catalogue says. */
 function figureRow<K extends ComparedFigure>(
@@ -197,6 +206,7 @@ function figureRow<K extends ComparedFigure>(
     label: FIGURES[key].label,
     value: (r) => r.verification.figures[key],
     text: (r) => formatFigure(key, r.verification.figures),
+    why: (r) => (r.verification.figures[key] === null ? r.verification.unknown[key] : undefined),
     ...options,
   };
 }
@@ -211,9 +221,12 @@ const ROWS: Row[] = [
   figureRow("write_blocked_s", { lowerIsBetter: true }),
   figureRow("acknowledged_writes"),
   figureRow("failed_writes"),
-  figureRow("lost_writes", { bad: (r) => r.verification.figures.lost_writes > 0, lowerIsBetter: true }),
+  figureRow("lost_writes", { bad: (r) => notZero(r.verification.figures.lost_writes), lowerIsBetter: true }),
   figureRow("unknown_writes", { lowerIsBetter: true }),
-  figureRow("wal_loss_bytes", { bad: (r) => r.verification.figures.wal_loss_bytes > 0, lowerIsBetter: true }),
+  figureRow("wal_loss_bytes", {
+    bad: (r) => notZero(r.verification.figures.wal_loss_bytes),
+    lowerIsBetter: true,
+  }),
   figureRow("promotions"),
   figureRow("split_brain_window_s", {
     text: (r) =>
@@ -223,6 +236,15 @@ const ROWS: Row[] = [
     bad: (r) => r.verification.figures.split_brain,
     lowerIsBetter: true,
   }),
+  {
+    label: FIGURES.diverged.label,
+    value: () => undefined,
+    text: (r) =>
+      r.verification.divergence
+        ? r.verification.divergence.members.join(", ")
+        : FIGURES.diverged.format(r.verification.figures.diverged),
+    bad: (r) => r.verification.figures.diverged,
+  },
   figureRow("old_primary_rejoin_s", { lowerIsBetter: true }),
   {
     label: "Expectations met",
@@ -253,7 +275,8 @@ function compareTable(group: InvocationRun[], outDir: string): string {
       row.lowerIsBetter && numbers.length > 1 && new Set(numbers).size > 1 ? Math.min(...numbers) : undefined;
     const cells = group.map((g, i) => {
       const cls = row.bad?.(g.report) ? "bad" : best !== undefined && values[i] === best ? "best" : "";
-      return `<td class="num${cls ? ` ${cls}` : ""}">${esc(row.text(g.report))}</td>`;
+      const why = row.why?.(g.report);
+      return `<td class="num${cls ? ` ${cls}` : ""}"${why ? ` title="unknown: ${esc(why)}"` : ""}>${esc(row.text(g.report))}</td>`;
     });
     return `<tr><td>${esc(row.label)}</td>${cells.join("")}</tr>`;
   });
@@ -275,7 +298,8 @@ function comparisonLegend(group: InvocationRun[]): string {
 /** "RTO 9.39 s · lost 2 · promotions 1": a run's headline figures above its timeline. */
 function headline(f: Figures): string {
   const keys = ["rto_s", "lost_writes", "promotions"] as const;
-  return keys.map((key) => `${FIGURES[key].short} ${formatFigure(key, f)}`).join(" · ");
+  const diverged = f.diverged ? ` · ${FIGURES.diverged.short}` : "";
+  return `${keys.map((key) => `${FIGURES[key].short} ${formatFigure(key, f)}`).join(" · ")}${diverged}`;
 }
 
 function comparison(scenario: string, group: InvocationRun[], outDir: string): string {

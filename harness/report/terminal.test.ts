@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatSummary, formatVerdict, useColor } from "./terminal.ts";
-import { fixtureReport } from "./test-fixture.ts";
+import { fixtureReport, splitFixtureReport } from "./test-fixture.ts";
 
 describe("formatVerdict", () => {
   it("prints one line per expectation with its mark, then the figures", () => {
@@ -75,11 +75,50 @@ describe("formatVerdict layout", () => {
 
   it("shows the bound on the RTO line, yellow once exceeded, and nothing when there is none", () => {
     const report = fixtureReport();
-    if (!report.verification.rto_bound) throw new Error("fixture has a bound");
+    const [direct] = report.verification.paths;
+    if (!report.verification.rto_bound || !direct) throw new Error("fixture has a bound and a path");
+    // The one path's bound is the HA bound, as verify gives it.
     report.verification.rto_bound.bound_s = 5;
+    direct.bound_s = 5;
     expect(formatVerdict(report, { color: true })).toContain("RTO 5.50 s \x1b[33m(bound 5 s)\x1b[0m");
     report.verification.rto_bound = null;
+    direct.bound_s = null;
     expect(formatVerdict(report, { color: false })).toContain("  RTO 5.50 s · max write gap");
+  });
+
+  it("shows the HA bound beside a result without paths only when it had one path", () => {
+    const report = fixtureReport();
+    report.verification.paths = [];
+    expect(formatVerdict(report, { color: false })).toContain("  RTO 5.50 s (bound 40 s) · ");
+    report.record.entrypoints = ["direct", "dns"];
+    expect(formatVerdict(report, { color: false })).toContain("  RTO 5.50 s · max write gap");
+  });
+
+  it("says why writes were lost, shows both sides of a split, each path beside its own bound, and an unknown as a dash with its reason", () => {
+    const lines = formatVerdict(splitFixtureReport(), { color: false }).split("\n");
+    expect(lines).toContain(
+      "  why: The run ended split: n2 and n1 were both writable; n1's timeline 1 (2 acknowledged writes) are missing from the final primary n2",
+    );
+    expect(lines).toContain(
+      "  RTO direct 5.50 s (bound 40 s), dns 45.95 s (bound 65 s) · max write gap 5.60 s · promotions 1 · split-brain no · dual primary 0.00 s",
+    );
+    expect(lines).toContain(
+      "  writes 240 acknowledged · 2 lost · 1 unknown · 25 failed · WAL loss — (unknown: the promotion of n2 to timeline 2 has no fork LSN)",
+    );
+    expect(lines).toContain(
+      "  diverged: n2, n1 · n2 (HA primary) lacks 2 acknowledged writes · n1 lacks 215 acknowledged writes",
+    );
+    expect(lines.join("\n")).not.toMatch(/WAL loss 0/);
+  });
+
+  it("names the diverged nodes and an unknown lost-writes count in the summary row", () => {
+    const report = splitFixtureReport();
+    report.verification.figures.lost_writes = null;
+    report.verification.unknown.lost_writes = "the final primary could not be read";
+    const [row] = formatSummary([report]).split("\n");
+    expect(row).toContain("lost — (unknown: the final primary could not be read)");
+    expect(row).toContain("diverged n2, n1");
+    expect(formatSummary([fixtureReport()])).toContain("diverged no");
   });
 });
 

@@ -1,5 +1,6 @@
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { Figures } from "../verify/figures.ts";
+import type { Figures, Verification } from "../verify/figures.ts";
+import { notZero } from "./cards.ts";
 import { anomalyCounts, formatSeconds, runLabel, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";
 import type { RunReport } from "./reporter.ts";
@@ -18,9 +19,10 @@ export function useColor(stream: { isTTY?: boolean }, env: Record<string, string
   return stream.isTTY === true;
 }
 
-/** "max write gap 5.60 s": a figure inside a line, in the catalogue's words. */
-function said<K extends ScalarFigure>(key: K, f: Figures): string {
-  return `${FIGURES[key].short} ${formatFigure(key, f)}`;
+/** "max write gap 5.60 s": a figure inside a line, in the catalogue's words; an unknown says why. */
+function said<K extends ScalarFigure>(key: K, f: Figures, unknown: Verification["unknown"] = {}): string {
+  const why = f[key] === null ? unknown[key] : undefined;
+  return `${FIGURES[key].short} ${formatFigure(key, f)}${why ? ` (unknown: ${why})` : ""}`;
 }
 
 function pad(s: string, width: number): string {
@@ -58,28 +60,50 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
 
   const bad = (cond: boolean, s: string) => (cond ? paint([ANSI.red], s) : s);
   // Counts read "240 acknowledged", the rest "label value".
-  const counted = (key: "acknowledged_writes" | "lost_writes" | "unknown_writes" | "failed_writes") =>
-    `${formatFigure(key, f)} ${FIGURES[key].short}`;
+  const counted = (key: "acknowledged_writes" | "lost_writes" | "unknown_writes" | "failed_writes") => {
+    const why = f[key] === null ? v.unknown[key] : undefined;
+    return `${formatFigure(key, f)} ${FIGURES[key].short}${why ? ` (unknown: ${why})` : ""}`;
+  };
   const splitBrain = f.split_brain
     ? `YES (window ${formatFigure("split_brain_window_s", f)})`
     : FIGURES.split_brain.format(false);
-  // The bound the run's own settings imply, beside the RTO it is read against; yellow when exceeded.
-  const bound = v.rto_bound;
-  const over = bound !== null && f.rto_s !== null && f.rto_s > bound.bound_s;
-  const bounded =
-    bound === null
-      ? ""
-      : ` ${paint(over ? [ANSI.yellow] : [ANSI.dim], `(bound ${Number(bound.bound_s.toFixed(3))} s)`)}`;
+  // Each path's bound beside that path's RTO (the HA bound beside the direct path, a name's
+  // bound beside the name's); yellow when exceeded.
+  const bounded = (path: (typeof v.paths)[number]) => {
+    if (path.bound_s === null) return "";
+    const over = path.rto_s !== null && path.rto_s > path.bound_s;
+    return ` ${paint(over ? [ANSI.yellow] : [ANSI.dim], `(bound ${Number(path.bound_s.toFixed(3))} s)`)}`;
+  };
+  // Results written before paths were stored: the HA bound only where there was one path to hold to it.
+  const single =
+    v.paths[0] ??
+    (v.rto_bound !== null && report.record.entrypoints.length <= 1
+      ? { path: "", rto_s: f.rto_s, bound_s: v.rto_bound.bound_s }
+      : undefined);
+  const rtoText =
+    v.paths.length <= 1
+      ? `${said("rto_s", f)}${single ? bounded(single) : ""}`
+      : `${FIGURES.rto_s.short} ${v.paths.map((p) => `${p.path} ${FIGURES.rto_s.format(p.rto_s)}${bounded(p)}`).join(", ")}`;
+  if (v.explanation) lines.push(`  ${paint([ANSI.red, ANSI.bold], "why:")} ${v.explanation.text}`);
   lines.push(
-    `  ${said("rto_s", f)}${bounded} · ${said("max_write_gap_s", f)} · ${said("promotions", f)} · ${bad(
+    `  ${rtoText} · ${said("max_write_gap_s", f)} · ${said("promotions", f)} · ${bad(
       f.split_brain,
       `${FIGURES.split_brain.short} ${splitBrain}`,
     )} · ${bad(f.dual_primary_s > 0, said("dual_primary_s", f))}`,
   );
   lines.push(
-    `  writes ${counted("acknowledged_writes")} · ${bad(f.lost_writes > 0, counted("lost_writes"))} · ${counted("unknown_writes")} · ${counted("failed_writes")} · ${bad(f.wal_loss_bytes > 0, said("wal_loss_bytes", f))}`,
+    `  writes ${counted("acknowledged_writes")} · ${bad(notZero(f.lost_writes), counted("lost_writes"))} · ${counted("unknown_writes")} · ${counted("failed_writes")} · ${bad(notZero(f.wal_loss_bytes), said("wal_loss_bytes", f, v.unknown))}`,
   );
 
+  if (v.divergence) {
+    const sides = v.divergence.sides.map(
+      (side) =>
+        `${side.member}${side.ha_primary ? " (HA primary)" : ""} lacks ${side.missing_ids === null ? "— (ledger unread)" : `${formatFigure("acknowledged_writes", { acknowledged_writes: side.missing_ids.length })} acknowledged writes`}`,
+    );
+    lines.push(
+      `  ${paint([ANSI.red], `diverged: ${v.divergence.members.join(", ")}`)} · ${sides.join(" · ")}`,
+    );
+  }
   if (f.reads > 0) {
     const worst = f.stale_reads === 0 ? "" : ` (max ${formatFigure("max_staleness_s", f)})`;
     const replica =
@@ -87,13 +111,13 @@ export function formatVerdict(report: RunReport, options: TerminalOptions = { co
         ? ""
         : ` · ${said("replica_staleness_s", f)}${f.replica_lag_bytes === null ? "" : `, ${formatFigure("replica_lag_bytes", f)}`}`;
     lines.push(
-      `  reads ${formatFigure("reads", f)} · ${bad(f.stale_reads > 0, `${said("stale_reads", f)}${worst}`)} · ${bad(f.lost_data_reads > 0, said("lost_data_reads", f))} · ${bad(f.non_monotonic_reads > 0, said("non_monotonic_reads", f))}${replica}`,
+      `  reads ${formatFigure("reads", f)} · ${bad(notZero(f.stale_reads), `${said("stale_reads", f, v.unknown)}${worst}`)} · ${bad(notZero(f.lost_data_reads), said("lost_data_reads", f, v.unknown))} · ${bad(notZero(f.non_monotonic_reads), said("non_monotonic_reads", f, v.unknown))}${replica}`,
     );
   }
   const names = v.name_service;
   if (names !== null) {
     lines.push(
-      `  name ${names.name} · ${bad(f.repoint_delay_s === null && names.repointings.length > 0, said("repoint_delay_s", f))} · ${bad(f.stale_name_writes > 0, said("stale_name_writes", f))} · ${said("stale_name_refused_writes", f)}`,
+      `  name ${names.name} · ${bad(f.repoint_delay_s === null && names.repointings.length > 0, said("repoint_delay_s", f))} · ${bad(notZero(f.stale_name_writes), said("stale_name_writes", f, v.unknown))} · ${said("stale_name_refused_writes", f, v.unknown)}`,
     );
   }
   const txns = v.transactions;
@@ -127,10 +151,12 @@ export function formatSummary(reports: RunReport[], options: TerminalOptions = {
     r.topology,
     ...(labelled ? [runLabel(r)] : []),
     `${FIGURES.rto_s.short} ${seconds(v.figures.rto_s)}`,
-    `${FIGURES.lost_writes.short} ${v.figures.lost_writes}`,
+    // An unknown stays a dash with its reason, even in the one-line summary.
+    `${FIGURES.lost_writes.short} ${v.figures.lost_writes ?? `— (unknown: ${v.unknown.lost_writes ?? "not measured"})`}`,
     `${FIGURES.unknown_writes.short} ${v.figures.unknown_writes}`,
     `${FIGURES.promotions.short} ${v.figures.promotions}`,
     `${FIGURES.split_brain.short} ${v.figures.split_brain ? `yes ${seconds(v.figures.split_brain_window_s)}` : "no"}`,
+    `${FIGURES.diverged.short} ${v.divergence ? v.divergence.members.join(", ") : FIGURES.diverged.format(v.figures.diverged)}`,
     r.run_id,
   ]);
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length))) ?? [];

@@ -162,6 +162,7 @@ export function fixtureVerification(record: RunRecord): Verification {
       promotions: 1,
       split_brain: false,
       split_brain_window_s: 0,
+      diverged: false,
       ...NO_READ_FIGURES,
       write_blocked_s: 4.1,
       old_primary_rejoin_s: 9.7,
@@ -186,8 +187,41 @@ export function fixtureVerification(record: RunRecord): Verification {
     unknown_write_ids: [26],
     unknown_found_ids: [],
     promotions: [
-      { at_ns: s(8.2), member: "n2", timeline: 2, fork_lsn: "0/5030E50", source: "patroni /history" },
+      {
+        at_ns: s(8.2),
+        member: "n2",
+        timeline: 2,
+        parent: 1,
+        fork_lsn: "0/5030E50",
+        fork_source: "timeline history",
+        ha_fork_lsn: "0/5030E50",
+        source: "patroni /history",
+        unrecorded: null,
+      },
     ],
+    wal_loss: [
+      {
+        member: "n2",
+        timeline: 2,
+        kind: "past-fork",
+        measured_timeline: 1,
+        fork_lsn: "0/5030E50",
+        max_acked_lsn: "0/5030FC0",
+        loss_bytes: 368,
+        unknown: null,
+      },
+    ],
+    divergence: null,
+    explanation: null,
+    unknown: {
+      stale_reads: "no readers in this run",
+      max_staleness_s: "no readers in this run",
+      lost_data_reads: "no readers in this run",
+      non_monotonic_reads: "no readers in this run",
+      stale_name_writes: "no dns entry point in this run",
+      stale_name_refused_writes: "no dns entry point in this run",
+    },
+    paths: [{ path: "direct", rto_s: 5.504, bound_s: 40 }],
     split_brain: { detected: false, window_s: 0, evidence: [], intervals: [] },
     dual_primary: { seconds: 0, evidence: [], intervals: [] },
     reads: checkReads(record.history, record.reads, record.final.ids),
@@ -232,4 +266,114 @@ export function fixtureVerification(record: RunRecord): Verification {
 export function fixtureReport(): RunReport {
   const record = fixtureRecord();
   return { record, verification: fixtureVerification(record) };
+}
+
+/**
+ * The same run ended split: n1 came back writable beside n2 (as repmgr leaves an unfenced old
+ * primary), the promotion was seen only by the role samples and without a fork LSN, so the WAL
+ * loss is unknown; clients also wrote through a dns name re-pointed late, held to its own bound.
+ */
+export function splitFixtureReport(): RunReport {
+  const record = fixtureRecord();
+  const ok = record.history.filter((op) => op.outcome === "ok");
+  const onN1 = ok.filter((op) => op.node === "n1").map((op) => op.id);
+  const onN2 = ok.filter((op) => op.node === "n2").map((op) => op.id);
+  // n2 forked off before n1's last two acknowledged writes reached it.
+  const lost = [24, 25];
+  const onN2Side = ok.filter((op) => !lost.includes(op.id)).map((op) => op.id);
+  record.timeline = record.timeline.filter((e) => e.kind !== "promotion" && e.kind !== "ha");
+  record.timeline.push({
+    at_ns: s(20.4),
+    kind: "ha",
+    source: "repmgr",
+    member: "n1",
+    text: "node n1 is running as primary",
+  });
+  record.final = {
+    primary: "n2",
+    ids: onN2Side,
+    nodes: [
+      { member: "n1", role: "primary", timeline: 1, lsn: "0/5030578" },
+      { member: "n2", role: "primary", timeline: 2, lsn: "0/6A00148" },
+      { member: "n3", role: "replica", timeline: 2, lsn: "0/6A00148" },
+    ],
+    sides: [
+      { member: "n2", ids: onN2Side },
+      { member: "n1", ids: onN1 },
+    ],
+  };
+  const verification = fixtureVerification(record);
+  const why = "the promotion of n2 to timeline 2 has no fork LSN";
+  verification.figures = {
+    ...verification.figures,
+    lost_writes: lost.length,
+    wal_loss_bytes: null,
+    diverged: true,
+  };
+  verification.unknown = { ...verification.unknown, wal_loss_bytes: why };
+  verification.promotions = [
+    {
+      at_ns: s(8.25),
+      member: "n2",
+      timeline: 2,
+      parent: 1,
+      fork_lsn: null,
+      fork_source: null,
+      ha_fork_lsn: null,
+      source: "role samples",
+      unrecorded: "repmgr recorded no promotion in this run",
+    },
+  ];
+  verification.wal_loss = [
+    {
+      member: "n2",
+      timeline: 2,
+      kind: "past-fork",
+      measured_timeline: 1,
+      fork_lsn: null,
+      max_acked_lsn: "0/5030578",
+      loss_bytes: null,
+      unknown: why,
+    },
+  ];
+  verification.divergence = {
+    members: ["n2", "n1"],
+    sides: [
+      {
+        member: "n2",
+        ha_primary: true,
+        timeline: 2,
+        lsn: "0/6A00148",
+        missing_ids: lost,
+        missing_by_group: { direct: lost.length },
+      },
+      {
+        member: "n1",
+        ha_primary: false,
+        timeline: 1,
+        lsn: "0/5030578",
+        missing_ids: onN2,
+        missing_by_group: { direct: onN2.length },
+      },
+    ],
+  };
+  verification.explanation = {
+    text: `The run ended split: n2 and n1 were both writable; n1's timeline 1 (${lost.length} acknowledged writes) are missing from the final primary n2`,
+    evidence: [
+      { at_ns: s(3), text: "inject kill on n1" },
+      { at_ns: s(20), text: "heal kill on n1" },
+      { at_ns: s(20.4), text: "n1: node n1 is running as primary" },
+    ],
+  };
+  verification.paths = [
+    { path: "direct", rto_s: 5.504, bound_s: 40 },
+    { path: "dns", rto_s: 45.95, bound_s: 65 },
+  ];
+  verification.expectations.push({
+    key: "diverged",
+    expected: "false (unless expected)",
+    actual: "n2 and n1 were both writable at the end",
+    pass: false,
+  });
+  return { record, verification };
 }

@@ -47,7 +47,7 @@ describe("expectations over repeats", () => {
   const stats = groupStatistics(runs);
 
   it("tallies runs with lost writes and split-brain, and passes", () => {
-    expect(stats.tallies.lost_writes).toEqual({ runs: 4, hit: 1, total: 3 });
+    expect(stats.tallies.lost_writes).toEqual({ runs: 4, hit: 1, total: 3, unknown: 0 });
     expect(stats.tallies.split_brain.hit).toBe(1);
     expect([stats.passed, stats.failed]).toEqual([3, 1]);
     expect(stats.spreads.rto.p50).toBe(10);
@@ -82,6 +82,17 @@ describe("expectations over repeats", () => {
     expect(() => parseAggregateExpectation("rto_p95", "soon")).toThrow(/rto_p95.*duration comparison/);
     expect(() => parseAggregateExpectation("split_brain_rate", "< 120%")).toThrow(/share of runs/);
     expect(() => parseAggregateExpectation("lost_writes_runs", "some")).toThrow(/count of runs/);
+  });
+
+  it("counts an unmeasured run as unknown, neither a hit nor clean, and fails a promise over it", () => {
+    const unmeasured = groupStatistics([
+      verification({ wal_loss_bytes: 0 }),
+      verification({ wal_loss_bytes: null }),
+      verification({ wal_loss_bytes: 128 }),
+    ]);
+    expect(unmeasured.tallies.wal_loss_bytes).toEqual({ runs: 3, hit: 1, total: 128, unknown: 1 });
+    const [result] = evaluateAggregates({ wal_loss_bytes_runs: "<= 1" }, unmeasured);
+    expect(result).toMatchObject({ actual: "1 of 3 runs (33.3%), unknown in 1", pass: false });
   });
 
   it("passes nothing for a group without runs", () => {

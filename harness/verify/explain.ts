@@ -125,6 +125,12 @@ export function explainLoss(
         (p) => p.parent === worst.timeline && (kept === null || kept.has(p.timeline)),
       );
       if (next) {
+        // The fault in force when the promoted node forked off, then the promotion itself.
+        cite(
+          record.timeline
+            .filter((e) => e.kind === "fault" && e.phase === "inject" && e.at_ns <= next.at_ns)
+            .at(-1),
+        );
         cite(
           record.timeline.find(
             (e) => e.kind === "promotion" && e.member === next.member && e.timeline === next.timeline,

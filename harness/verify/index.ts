@@ -137,7 +137,7 @@ export function verify(record: RunRecord): Verification {
   // A malformed promise fails its own line (and the verdict) instead of aborting the whole report.
   // Expectations over repeats (rto_p95, lost_writes_runs) are the plan's to judge, not one run's.
   const own = Object.entries(record.expect).filter(([key]) => !isAggregateKey(key));
-  const unknown = unknownReasons(record, figures, walLoss.unknown);
+  const unknown = unknownReasons(figures, record.reads.length > 0, walLoss.unknown);
   const expectations: ExpectationResult[] = own.map(([key, raw]) => {
     try {
       return evaluateExpectation(parseExpectation(key, raw), figures, {
@@ -188,26 +188,28 @@ export function verify(record: RunRecord): Verification {
   };
 }
 
-/** Why each figure that came out null was not measured; null figures not listed are "none" by nature. */
-function unknownReasons(
-  record: RunRecord,
+/**
+ * Why each figure that came out null was not measured; null figures not listed are "none" by
+ * nature (an RTO that never recovered). `readers`: the run had readers at all.
+ */
+export function unknownReasons(
   figures: Figures,
+  readers: boolean,
   walLossUnknown: string | null,
 ): Partial<Record<ScalarFigureKey, string>> {
   const reasons: Partial<Record<ScalarFigureKey, string>> = {};
   const finalUnread = "the final primary could not be read";
   if (figures.lost_writes === null) reasons.lost_writes = finalUnread;
   if (figures.wal_loss_bytes === null) reasons.wal_loss_bytes = walLossUnknown ?? "not measured";
-  const noReads = record.reads.length === 0 ? "no readers in this run" : "no read was answered";
-  if (figures.stale_reads === null) reasons.stale_reads = noReads;
-  if (figures.max_staleness_s === null) reasons.max_staleness_s = noReads;
-  if (figures.non_monotonic_reads === null) reasons.non_monotonic_reads = noReads;
+  const noReads = readers ? "no read was answered" : "no readers in this run";
+  for (const key of ["stale_reads", "max_staleness_s", "non_monotonic_reads"] as const) {
+    if (figures[key] === null) reasons[key] = noReads;
+  }
   if (figures.lost_data_reads === null) {
     reasons.lost_data_reads = figures.stale_reads === null ? noReads : finalUnread;
   }
-  if (figures.stale_name_writes === null) reasons.stale_name_writes = "no dns entry point in this run";
-  if (figures.stale_name_refused_writes === null) {
-    reasons.stale_name_refused_writes = "no dns entry point in this run";
+  for (const key of ["stale_name_writes", "stale_name_refused_writes"] as const) {
+    if (figures[key] === null) reasons[key] = "no dns entry point in this run";
   }
   return reasons;
 }

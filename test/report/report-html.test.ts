@@ -19,15 +19,17 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatBytes, formatCount, formatSeconds } from "../../harness/report/format.ts";
+import { formatCount, formatSeconds } from "../../harness/report/format.ts";
 import { ID_LIST_LIMIT } from "../../harness/report/html.ts";
 import { writeReports } from "../../harness/report/index.ts";
 import type { ResultJson } from "../../harness/report/json.ts";
 import { loadRunReport } from "../../harness/report/load.ts";
 import type { RunReport } from "../../harness/report/reporter.ts";
 import { type InvocationRun, writeInvocationReports } from "../../harness/report/suite.ts";
+import { splitFixtureReport } from "../../harness/report/test-fixture.ts";
 import { findAll, parseXml } from "../../harness/report/test-xml.ts";
 import { loadScenario } from "../../harness/scenario/scenario.ts";
+import { formatFigure } from "../../harness/verify/catalogue.ts";
 import { ROOT } from "../helpers.ts";
 import { type WatchedPage, launch, openFile, screenshot } from "./browser.ts";
 
@@ -198,13 +200,18 @@ describe.each(SOURCES.map((s, i) => [`${s.origin} ${s.name}`, i] as const))(
         rto_s: { raw: String(f.rto_s), text: formatSeconds(f.rto_s) },
         max_write_gap_s: { raw: String(f.max_write_gap_s), text: formatSeconds(f.max_write_gap_s) },
         acknowledged_writes: { raw: String(f.acknowledged_writes), text: formatCount(f.acknowledged_writes) },
-        lost_writes: { raw: String(f.lost_writes), text: formatCount(f.lost_writes) },
+        lost_writes: { raw: String(f.lost_writes), text: formatFigure("lost_writes", f) },
         unknown_writes: { raw: String(f.unknown_writes), text: formatCount(f.unknown_writes) },
-        wal_loss_bytes: { raw: String(f.wal_loss_bytes), text: formatBytes(f.wal_loss_bytes) },
+        wal_loss_bytes: { raw: String(f.wal_loss_bytes), text: formatFigure("wal_loss_bytes", f) },
         promotions: { raw: String(f.promotions), text: formatCount(f.promotions) },
         split_brain_window_s: {
           raw: String(f.split_brain_window_s),
           text: f.split_brain ? formatSeconds(f.split_brain_window_s) : "none",
+        },
+        // Recorded before divergence was judged: one node was read, so none is shown.
+        diverged: {
+          raw: String(f.diverged ?? false),
+          text: formatFigure("diverged", { diverged: f.diverged ?? false }),
         },
       };
       for (const [figure, want] of Object.entries(expected)) expect(cards[figure], figure).toEqual(want);
@@ -249,6 +256,10 @@ describe.each(SOURCES.map((s, i) => [`${s.origin} ${s.name}`, i] as const))(
           n.lsn ?? "—",
         ]),
       );
+    });
+
+    it("says why writes were lost, shows the divergence and the WAL loss per promotion as result.json has them", async () => {
+      await expectFindings(watched.page, r.result);
     });
 
     it("draws a swimlane per member, the fault bands and the promotion markers", async () => {
@@ -331,6 +342,129 @@ describe.each(SOURCES.map((s, i) => [`${s.origin} ${s.name}`, i] as const))(
   },
 );
 
+/**
+ * The explanation, the Diverged panel and the WAL-loss table against result.json; each absent
+ * when the result has none. Results recorded before these existed have none of them.
+ */
+async function expectFindings(page: Page, result: ResultJson): Promise<void> {
+  const explanation = result.explanation ?? null;
+  const why = page.locator("section#why");
+  if (explanation === null) {
+    expect(await why.count()).toBe(0);
+  } else {
+    expect((await why.locator("p.why").textContent())?.trim()).toBe(`Why: ${explanation.text}`);
+    // Visible without scrolling: the page opens on it.
+    const box = await why.boundingBox();
+    const height = page.viewportSize()?.height ?? 0;
+    expect(box && box.y + Math.min(box.height, 80) <= height, "the explanation is in the first screen").toBe(
+      true,
+    );
+    const evidence = await why.locator("ol.evidence li").evaluateAll((lis) =>
+      lis.map((li) => ({
+        href: li.querySelector("a")?.getAttribute("href") ?? null,
+        text: (li.querySelector("span:last-child")?.textContent ?? "").trim(),
+      })),
+    );
+    expect(evidence.map((e) => e.text)).toEqual(explanation.evidence.map((e) => e.text));
+    for (const [i, e] of evidence.entries()) {
+      const at = explanation.evidence[i]?.at_ns;
+      if (!result.timeline.some((t) => t.at_ns === at)) continue;
+      expect(e.href).toBe(`#ev-${at}`);
+      // The link lands on that instant's row of the events table.
+      const row = page.locator(`#events-table tbody tr[id="ev-${at}"]`);
+      expect(await row.count()).toBe(1);
+      expect((await row.locator("td").first().textContent())?.trim()).toBe(((at ?? 0) / 1e9).toFixed(3));
+    }
+  }
+  const divergence = result.divergence ?? null;
+  const panel = page.locator("section#divergence");
+  if (divergence === null) {
+    expect(await panel.count()).toBe(0);
+  } else {
+    const rows = await panel.locator("tbody tr").evaluateAll((trs) =>
+      trs.map((tr) => {
+        const td = [...tr.querySelectorAll("td")].map((c) => (c.textContent ?? "").trim());
+        return [tr.getAttribute("data-member"), td[1], td[2], td[3], td[4]];
+      }),
+    );
+    expect(rows).toEqual(
+      divergence.sides.map((side) => [
+        side.member,
+        side.ha_primary ? "HA primary" : "not the HA manager's primary",
+        side.timeline === null ? "—" : String(side.timeline),
+        side.lsn ?? "—",
+        side.missing_ids === null ? "—" : formatCount(side.missing_ids.length),
+      ]),
+    );
+  }
+  const walLoss = await page
+    .locator("table.wal-loss-table tbody tr")
+    .evaluateAll((trs) =>
+      trs.map((tr) => [
+        tr.getAttribute("data-member"),
+        tr.getAttribute("data-timeline"),
+        (tr.querySelector("td:last-child")?.textContent ?? "").trim(),
+      ]),
+    );
+  expect(walLoss).toEqual(
+    (result.wal_loss ?? []).map((d) => [
+      d.member,
+      String(d.timeline),
+      d.loss_bytes === null
+        ? `— unknown: ${d.unknown ?? "not measured"}`
+        : formatFigure("wal_loss_bytes", { wal_loss_bytes: d.loss_bytes }),
+    ]),
+  );
+}
+
+describe("the report of a run that lost acknowledged writes and ended split", () => {
+  let watched: WatchedPage;
+  let result: ResultJson;
+
+  beforeAll(async () => {
+    const dir = join(OUT, "split-fixture");
+    await writeReports(splitFixtureReport(), dir);
+    result = JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as ResultJson;
+    watched = await openFile(browser, join(dir, "report.html"));
+  });
+
+  afterAll(async () => {
+    await watched?.page.context().close();
+  });
+
+  it("opens on why, with the Diverged panel and the WAL loss unknown, and loads clean", async () => {
+    expectClean(watched);
+    expect(result.explanation).not.toBeNull();
+    expect(result.divergence).not.toBeNull();
+    await expectFindings(watched.page, result);
+    const wal = watched.page.locator('.card[data-figure="wal_loss_bytes"]');
+    expect((await wal.locator(".value").textContent())?.trim()).toBe("—");
+    expect((await wal.locator(".sub").textContent())?.trim()).toBe(
+      "unknown: the promotion of n2 to timeline 2 has no fork LSN",
+    );
+    const path = await screenshot(watched.page, "report-split-fixture");
+    console.log(`screenshot: ${path}`);
+  });
+
+  it("follows an evidence link to its event row", async () => {
+    const { page } = watched;
+    const link = page.locator("section#why ol.evidence a").nth(1);
+    const href = await link.getAttribute("href");
+    await link.click();
+    await page.waitForFunction((hash) => location.hash === hash, href);
+    const target = page.locator(`#events-table tr${href}`);
+    expect(await target.evaluate((tr) => tr.matches(":target")), "the row is the link's target").toBe(true);
+    // The page scrolls smoothly: the row comes into view, below the sticky bar.
+    const height = page.viewportSize()?.height ?? 0;
+    await expect
+      .poll(async () => {
+        const box = await target.boundingBox();
+        return box !== null && box.y >= 0 && box.y + box.height <= height;
+      })
+      .toBe(true);
+  });
+});
+
 describe("the invocation index, junit.xml and summary.json", () => {
   let runs: InvocationRun[];
   let paths: { index: string; junit: string; summary: string };
@@ -369,7 +503,8 @@ describe("the invocation index, junit.xml and summary.json", () => {
       expect(cell?.verdict).toBe(r.result.verdict.toUpperCase());
       expect(cell?.figs).toEqual([
         `RTO ${formatSeconds(r.result.figures.rto_s)}`,
-        `lost ${formatCount(r.result.figures.lost_writes)}`,
+        `lost ${formatFigure("lost_writes", r.result.figures)}`,
+        ...(r.result.figures.diverged ? [`diverged ${r.result.divergence?.members.join(", ")}`] : []),
       ]);
     }
   });
