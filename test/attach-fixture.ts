@@ -7,7 +7,7 @@ import type { ClusterFileInput } from "../harness/attach/cluster-file.ts";
 import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
 import { LocalBackend } from "../harness/backend/local.ts";
 import { pollUntil } from "../harness/common/clock.ts";
-import type { Member } from "../harness/run/record.ts";
+import type { Member } from "../harness/model/record.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import type { TopologyName } from "../harness/scenario/schema.ts";
 import { TOPOLOGY_KINDS } from "../harness/topology/index.ts";

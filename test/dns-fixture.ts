@@ -1,4 +1,4 @@
-import type { TimelineEvent } from "../harness/observe/timeline.ts";
+import type { TimelineEvent } from "../harness/model/timeline.ts";
 import type { ResultJson } from "../harness/report/json.ts";
 import { type ScenarioRun, resultOf } from "./helpers.ts";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { TimelineEvent } from "../harness/observe/timeline.ts";
+import type { TimelineEvent } from "../harness/model/timeline.ts";
 import { type PathFigures, dnsRun } from "./dns-fixture.ts";
 import { historyOf, leftovers, runDirOf, runScenarioFile } from "./helpers.ts";
 

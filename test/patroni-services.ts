@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
-import type { Member } from "../harness/run/record.ts";
+import type { Member } from "../harness/model/record.ts";
 import { installService } from "./attach-fixture.ts";
 
 /** Each node's Patroni and each etcd member as a service, as the local deployment runs them. */

@@ -1,6 +1,6 @@
 import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
 import { pollUntil } from "../harness/common/clock.ts";
-import type { Member } from "../harness/run/record.ts";
+import type { Member } from "../harness/model/record.ts";
 import { POSTGRES_PORT, dataDirOf } from "../harness/topology/members.ts";
 import { MONITOR, autoctlEnv } from "../harness/topology/pg-auto-failover.ts";
 import { withConnection } from "../harness/topology/sql.ts";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../harness/backend/backend.ts";
-import type { Member } from "../harness/run/record.ts";
+import type { Member } from "../harness/model/record.ts";
 import { memberEnv } from "../harness/topology/members.ts";
 import { installService, restartService } from "./attach-fixture.ts";
 

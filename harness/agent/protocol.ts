@@ -1,6 +1,6 @@
-import type { TimelineEvent } from "../observe/timeline.ts";
+import type { ReadOperation, WriteOperation } from "../model/history.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
-import type { ReadOperation, WriteOperation } from "../workload/history.ts";
 import type { WriteKind } from "../workload/writers.ts";
 
 import { fileURLToPath } from "node:url";

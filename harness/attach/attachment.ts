@@ -1,5 +1,5 @@
 import type { StartedBackend } from "../backend/backend.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import type { TopologyName } from "../scenario/schema.ts";
 import { postgresEndpoint } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";

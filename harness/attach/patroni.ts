@@ -1,6 +1,6 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import { httpRequest } from "../common/http.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { componentVersions } from "../topology/members.ts";
 import { PATRONI_REST_PORT, PatroniClient } from "../topology/patroni-client.ts";

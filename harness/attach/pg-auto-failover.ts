@@ -1,5 +1,5 @@
 import type { StartedMember } from "../backend/backend.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { POSTGRES_USER } from "../topology/members.ts";
 import { PgAutoFailoverClient } from "../topology/pg-auto-failover-client.ts";

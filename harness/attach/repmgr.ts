@@ -1,6 +1,6 @@
 import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { POSTGRES_USER, componentVersions } from "../topology/members.ts";
 import { RepmgrClient } from "../topology/repmgr-client.ts";

@@ -1,6 +1,6 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import type { RunClock } from "../common/clock.ts";
-import type { TimelineEvent } from "../observe/timeline.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import type { PostgresEndpoint, Topology } from "../topology/topology.ts";
 

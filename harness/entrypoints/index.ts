@@ -1,4 +1,4 @@
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import { describeMember } from "../topology/members.ts";
 import type { Parameters } from "../topology/sql.ts";
 import type {

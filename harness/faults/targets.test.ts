@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
 import { resolveTarget } from "./targets.ts";
 

@@ -1,5 +1,5 @@
 import type { Random } from "../common/random.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
 
 /**

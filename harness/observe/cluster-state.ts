@@ -1,7 +1,7 @@
 import type { RunClock } from "../common/clock.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
 import { Cadence } from "../workload/cadence.ts";
-import type { TimelineEvent } from "./timeline.ts";
 
 const POLL_EVERY_MS = 500;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RunClock } from "../common/clock.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { RoleSampler } from "./roles.ts";
-import type { TimelineEvent } from "./timeline.ts";
 
 describe("RoleSampler.observe", () => {
   it("puts a reading taken elsewhere on the timeline at its own time, once per change", () => {

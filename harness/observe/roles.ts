@@ -3,8 +3,8 @@ import type { RunClock } from "../common/clock.ts";
 import type { PostgresEndpoint } from "../topology/topology.ts";
 import { Cadence } from "../workload/cadence.ts";
 import "../workload/scram.ts";
+import type { Role, TimelineEvent } from "../model/timeline.ts";
 import { readTimelineHistory } from "./timeline-history.ts";
-import type { Role, TimelineEvent } from "./timeline.ts";
 
 const SAMPLE_EVERY_MS = 100;
 const ANSWER_WITHIN_MS = 1000;

@@ -5,7 +5,7 @@
  */
 
 import type pg from "pg";
-import type { TimelineFork } from "../run/record.ts";
+import type { TimelineFork } from "../model/record.ts";
 
 /** The history file's name for a timeline, e.g. 2 → pg_wal/00000002.history. */
 export function historyFile(timeline: number): string {

@@ -3,7 +3,7 @@
  * latency p50 / p99 of acknowledged writes per bucket (log scale), failed and unknown writes as
  * tick rows, the same fault bands, promotion lines and an RTO bracket per fault.
  */
-import type { RunRecord } from "../run/record.ts";
+import type { RunRecord } from "../model/record.ts";
 import type { Verification } from "../verify/figures.ts";
 import { LEFT, PLOT_W, RIGHT, W, axisSvg, n, sec, xScale } from "./axis.ts";
 import { escapeHtml as esc } from "./escape.ts";

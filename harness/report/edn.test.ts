@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ReadOperation, WriteOperation } from "../workload/history.ts";
+import type { ReadOperation, WriteOperation } from "../model/history.ts";
 import { listAppendEdn, registerEdn } from "./edn.ts";
 
 function write(

@@ -3,7 +3,7 @@
  * by :process), so Jepsen's own Elle can check what pgchaos checked: `elle-cli --model list-append`
  * for transactions, `--model rw-register` for the ledger.
  */
-import type { MicroOp, ReadOperation, WriteOperation } from "../workload/history.ts";
+import type { MicroOp, ReadOperation, WriteOperation } from "../model/history.ts";
 
 /** An event of the exported history: where it sits in time, and its map without :index. */
 interface EdnEvent {

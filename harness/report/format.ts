@@ -1,5 +1,5 @@
 import type { Stack } from "../backend/backend.ts";
-import type { RunRecord } from "../run/record.ts";
+import type { RunRecord } from "../model/record.ts";
 import type { ListAppendCheck } from "../verify/list-append.ts";
 /** Small number formatters shared by the HTML and terminal reporters, so both say the same thing. */
 

@@ -1,8 +1,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Stack } from "../backend/backend.ts";
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { Member, RunRecord } from "../run/record.ts";
+import type { ReadOperation, WriteOperation } from "../model/history.ts";
+import type { Member, RunRecord } from "../model/record.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import {
   CLIENT_FIGURES,
   type ClientFigure,
@@ -18,7 +19,6 @@ import {
 import type { ListAppendCheck } from "../verify/list-append.ts";
 import type { NameServiceCheck } from "../verify/name-service.ts";
 import type { ReadCheck } from "../verify/reads.ts";
-import type { ReadOperation, WriteOperation } from "../workload/history.ts";
 import { nsToS, round3 } from "./format.ts";
 import { maskSettings, maskText } from "./redact.ts";
 import type { Reporter, RunReport } from "./reporter.ts";

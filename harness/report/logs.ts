@@ -5,7 +5,7 @@
  */
 import { readFile, readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import type { RunRecord } from "../run/record.ts";
+import type { RunRecord } from "../model/record.ts";
 import { runEndNs } from "./model.ts";
 import { maskText } from "./redact.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import {
   alignedWindows,
   bucketSize,

@@ -1,13 +1,13 @@
+import type { WriteOperation } from "../model/history.ts";
+import type { RunRecord } from "../model/record.ts";
 /**
  * Pure drawing models derived from a RunRecord: fault bands, role segments, workload buckets.
  * These only arrange what was recorded for display; figures, outages and split-brain intervals
  * come from the Verification.
  */
-import type { Role, TimelineEvent } from "../observe/timeline.ts";
-import type { RunRecord } from "../run/record.ts";
+import type { Role, TimelineEvent } from "../model/timeline.ts";
 import type { Outage } from "../verify/figures.ts";
 import { nsToSeconds } from "../verify/units.ts";
-import type { WriteOperation } from "../workload/history.ts";
 
 export interface FaultBand {
   fault: string;

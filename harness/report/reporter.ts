@@ -1,5 +1,5 @@
+import type { RunRecord } from "../model/record.ts";
 import type { PlanFile, PlanFileRun } from "../run/plan-file.ts";
-import type { RunRecord } from "../run/record.ts";
 import type { PlanSummary, RunResult } from "../run/summary.ts";
 import type { Verification } from "../verify/figures.ts";
 

@@ -1,5 +1,6 @@
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { RunRecord } from "../run/record.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { RunRecord } from "../model/record.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import type { Verification } from "../verify/figures.ts";
 /**
  * A synthetic run for the reporter tests: patroni on n1..n3 with etcd e1..e3, the primary (n1)
@@ -9,7 +10,6 @@ import type { Verification } from "../verify/figures.ts";
 import { nameServiceFigures } from "../verify/name-service.ts";
 import { checkReads } from "../verify/reads.ts";
 import { NO_READ_FIGURES } from "../verify/test-helpers.ts";
-import type { WriteOperation } from "../workload/history.ts";
 import type { RunReport } from "./reporter.ts";
 
 const s = (seconds: number): number => Math.round(seconds * 1e9);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterFile } from "../attach/cluster-file.ts";
 import { UsageError } from "../common/errors.ts";
+import type { PlanPosition, RunRecord } from "../model/record.ts";
 import { loadRunReport } from "../report/load.ts";
 import { type PlanReporter, type RunReport, fanOut } from "../report/reporter.ts";
 import { verify } from "../verify/index.ts";
@@ -20,7 +21,6 @@ import {
 } from "./plan-file.ts";
 import type { Plan, PlannedRun, Shard } from "./plan.ts";
 import { firstProblem, preflight } from "./preflight.ts";
-import type { PlanPosition, RunRecord } from "./record.ts";
 import { RunAborted, newRunId, runScenario } from "./runner.ts";
 import { type PlanSummary, type RunResult, summarizePlan } from "./summary.ts";
 

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type pg from "pg";
-import { Agent } from "../agent/agent.ts";
 import type { AgentClients, AgentMessage } from "../agent/protocol.ts";
 import { attacherFor } from "../attach/attachers.ts";
 import { type Attacher, withApplicationUri } from "../attach/attachment.ts";
@@ -21,10 +20,12 @@ import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
 import { nemesisSchedule, nemesisSeed } from "../faults/nemesis.ts";
 import { resolveTarget } from "../faults/targets.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { HarnessCost, NodeLsn, RunRecord, TimelineHistory } from "../model/record.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
 import { readTimelineHistory } from "../observe/timeline-history.ts";
-import type { TimelineEvent } from "../observe/timeline.ts";
 import {
   type NemesisStep,
   type Scenario,
@@ -45,10 +46,9 @@ import {
   withTargetSessionAttrs,
 } from "../topology/uri.ts";
 import type { Route } from "../workload/connection.ts";
-import type { WriteOperation } from "../workload/history.ts";
 import { type ClientGroup, ID_RANGE, Workload, writerNames } from "../workload/workload.ts";
+import { Agent } from "./agent.ts";
 import { checkMember } from "./preflight.ts";
-import type { HarnessCost, NodeLsn, RunRecord, TimelineHistory } from "./record.ts";
 
 export interface RunOptions {
   topology: TopologyName;

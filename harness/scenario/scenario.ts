@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
 import type { BackendKind } from "../backend/backend.ts";
+import { parseDuration } from "../common/duration.ts";
 import { UsageError } from "../common/errors.ts";
 import { type EntryPointKind, type NameServiceSettings, isHosted } from "../entrypoints/entrypoint.ts";
 import type { FaultOptions } from "../faults/fault.ts";
@@ -9,7 +10,6 @@ import { nodeNames } from "../topology/members.ts";
 import type { StartMode } from "../topology/topology.ts";
 import { APPENDS_PER_KEY } from "../workload/list-append.ts";
 import type { WriteKind } from "../workload/writers.ts";
-import { parseDuration } from "./duration.ts";
 import {
   ENTRYPOINT_TOPOLOGIES,
   type FaultName,

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { PROVISIONING_BACKENDS } from "../backend/backend.ts";
+import { parseDuration } from "../common/duration.ts";
 import { ENTRYPOINTS } from "../entrypoints/entrypoint.ts";
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
 import { ISOLATION_LEVELS } from "../workload/list-append.ts";
-import { parseDuration } from "./duration.ts";
 
 /**
  * Scenario format v1: the contract users read and copy. Extend compatibly; never rename a key.

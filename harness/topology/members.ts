@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../backend/backend.ts";
 import { sleep } from "../common/clock.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import type { ClientLogin, PostgresEndpoint } from "./topology.ts";
 import { multiHostUri } from "./uri.ts";
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { renderFixture } from "../common/template.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import type { TopologyName } from "../scenario/schema.ts";
 import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
 import { renderFixture } from "../common/template.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
 import {

@@ -1,5 +1,5 @@
 import type { StartedBackend } from "../backend/backend.ts";
-import type { Member } from "../run/record.ts";
+import type { Member } from "../model/record.ts";
 import type { Scenario } from "../scenario/scenario.ts";
 import type { Parameters } from "./sql.ts";
 

@@ -4,8 +4,8 @@
  * judged: for each, the acknowledged writes missing from it, by id and by writer group.
  */
 
-import type { RunRecord } from "../run/record.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { RunRecord } from "../model/record.ts";
 import { formatCount } from "./units.ts";
 
 export interface DivergedSide {

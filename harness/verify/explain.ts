@@ -4,9 +4,9 @@
  * descends from it, who was primary again, who rewound, and whether the run ended split.
  */
 
+import type { RunRecord } from "../model/record.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { ancestry } from "../observe/timeline-history.ts";
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { RunRecord } from "../run/record.ts";
 import type { Divergence } from "./divergence.ts";
 import type { Promotion } from "./figures.ts";
 import { formatCount } from "./units.ts";

@@ -1,7 +1,7 @@
 /** Figures per writer group: the downtime clients see depends on the path they take into the cluster. */
 
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import type { GroupFigures } from "./figures.ts";
 import { maxWriteGap, rtoPerFault, worstRto } from "./rto.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
 import { verify } from "./index.ts";
 import { checkReads } from "./reads.ts";
 import {

@@ -1,7 +1,7 @@
 /** verify: turns what a run observed into figures, promises kept or broken, and a verdict. */
 
+import type { RunRecord } from "../model/record.ts";
 import { ancestry } from "../observe/timeline-history.ts";
-import type { RunRecord } from "../run/record.ts";
 import { isAggregateKey } from "./aggregate.ts";
 import { type RtoBound, expectedRtoBound } from "./bound.ts";
 import { checkDivergence, describeDivergence } from "./divergence.ts";

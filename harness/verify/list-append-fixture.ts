@@ -1,5 +1,5 @@
 import { Random } from "../common/random.ts";
-import type { MicroOp, WriteOperation } from "../workload/history.ts";
+import type { MicroOp, WriteOperation } from "../model/history.ts";
 import { APPENDS_PER_KEY, KeyPool } from "../workload/list-append.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { MicroOp, WriteOperation } from "../workload/history.ts";
+import type { MicroOp, WriteOperation } from "../model/history.ts";
 import { TXN_ANOMALY_KINDS, checkListAppend } from "./list-append.ts";
 
 /** A transaction as the workload records it: ledger id, outcome and its micro-ops (reads filled in when ok). */

@@ -15,7 +15,7 @@
  * Unknown transactions count only through appends some read observed; failed ones make no edges.
  */
 
-import type { MicroOp, WriteOperation } from "../workload/history.ts";
+import type { MicroOp, WriteOperation } from "../model/history.ts";
 
 export const TXN_ANOMALY_KINDS = [
   "G0",

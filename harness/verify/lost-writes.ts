@@ -1,6 +1,6 @@
 /** Acknowledged writes missing from the final primary, and what became of the unknown ones. */
 
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
 
 export interface LostWriteCheck {
   /** Acknowledged, yet absent from the final state: the durability promise was broken. null: not known. */

@@ -3,8 +3,8 @@
  * each promotion, and which writes its clients sent to a node that was no longer the primary.
  */
 
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import type { NameServiceFigures, Promotion } from "./figures.ts";
 import { nsToSeconds } from "./units.ts";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { expectedRtoBound } from "./bound.ts";
 import { rtoPhases } from "./phases.ts";
 import { derivePromotions } from "./promotions.ts";

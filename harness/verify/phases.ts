@@ -5,7 +5,7 @@
  * boundaries are recorded events; a phase whose boundary is missing is null, never estimated.
  */
 
-import type { TimelineEvent } from "../observe/timeline.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import type { Outage, Promotion } from "./figures.ts";
 import { SAMPLED_PROMOTION_SOURCE } from "./promotions.ts";
 import type { FaultRto } from "./rto.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TimelineEvent } from "../observe/timeline.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { derivePromotions, forkDisagreements, sampledPromotions } from "./promotions.ts";
 import { cleanFailover, ns, promotionOf, promotionReported, roleSample } from "./test-helpers.ts";
 

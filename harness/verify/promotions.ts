@@ -3,9 +3,9 @@
  * fork point from PostgreSQL's own timeline history where it was read.
  */
 
+import type { RunRecord, TimelineFork, TimelineHistory } from "../model/record.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { ancestry } from "../observe/timeline-history.ts";
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { RunRecord, TimelineFork, TimelineHistory } from "../run/record.ts";
 import type { Promotion } from "./figures.ts";
 
 export const SAMPLED_PROMOTION_SOURCE = "role samples";

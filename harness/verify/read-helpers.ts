@@ -5,7 +5,7 @@
  */
 
 import { Random } from "../common/random.ts";
-import type { Outcome, ReadOperation, ReadTarget, WriteOperation } from "../workload/history.ts";
+import type { Outcome, ReadOperation, ReadTarget, WriteOperation } from "../model/history.ts";
 import { formatLsn } from "./lsn.ts";
 import { ns } from "./test-helpers.ts";
 

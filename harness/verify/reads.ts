@@ -4,7 +4,7 @@
  * (non-monotonic). Only ok reads count; an unknown write outcome is never guessed.
  */
 
-import type { Outcome, ReadOperation, ReadTarget, WriteOperation } from "../workload/history.ts";
+import type { Outcome, ReadOperation, ReadTarget, WriteOperation } from "../model/history.ts";
 import { lsnDiff, parseLsn } from "./lsn.ts";
 import { formatInstant, nsToSeconds } from "./units.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { TimelineEvent } from "../observe/timeline.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import { failedWrite, ns, okWrite, unknownWrite } from "./test-helpers.ts";
 

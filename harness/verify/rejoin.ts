@@ -1,7 +1,7 @@
 /** How a fault's aftermath ends: writes that hung, and the old primary finding its way back. */
 
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import { nsToSeconds } from "./units.ts";
 
 type RoleEvent = Extract<TimelineEvent, { kind: "role" }>;

@@ -1,7 +1,7 @@
 /** Recovery time: how long after each fault the cluster acknowledged a write again. */
 
-import type { TimelineEvent } from "../observe/timeline.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
 import type { Outage } from "./figures.ts";
 import { formatInstant, nsToSeconds } from "./units.ts";
 

@@ -1,8 +1,8 @@
 /** Tiny builders for synthetic histories and timelines; times are given in seconds for readability. */
 
-import type { Role, TimelineEvent } from "../observe/timeline.ts";
-import type { RunRecord } from "../run/record.ts";
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
+import type { RunRecord } from "../model/record.ts";
+import type { Role, TimelineEvent } from "../model/timeline.ts";
 import type { ClientFigures, Figures, Promotion } from "./figures.ts";
 import { nameServiceFigures } from "./name-service.ts";
 

@@ -4,7 +4,7 @@
  * primary does not descend from (a promotion undone, as when an old leader takes the lock back).
  */
 
-import type { WriteOperation } from "../workload/history.ts";
+import type { WriteOperation } from "../model/history.ts";
 import type { Promotion } from "./figures.ts";
 import { formatLsn, lsnDiff, parseLsn } from "./lsn.ts";
 

@@ -1,4 +1,4 @@
-import type { Outcome } from "./history.ts";
+import type { Outcome } from "../model/history.ts";
 
 /**
  * What a failed INSERT tells us about its commit. A plain SQL error (read-only, constraint…) means

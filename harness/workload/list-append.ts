@@ -1,6 +1,6 @@
 import type { Random } from "../common/random.ts";
+import type { MicroOp } from "../model/history.ts";
 import type { Statement, TextRow } from "./connection.ts";
-import type { MicroOp } from "./history.ts";
 
 /** The isolation level list-append transactions run at, as the scenario spells it. */
 export const ISOLATION_LEVELS = ["read-committed", "repeatable-read", "serializable"] as const;

@@ -1,8 +1,8 @@
 import type { RunClock } from "../common/clock.ts";
+import type { ReadOperation, ReadTarget } from "../model/history.ts";
 import { Cadence } from "./cadence.ts";
 import { classifyWriteError } from "./classify.ts";
 import { type ConnectOptions, type Connection, type Route, type Statement, connect } from "./connection.ts";
-import type { ReadOperation, ReadTarget } from "./history.ts";
 
 /**
  * One statement, so one snapshot: each writer's highest id (an index scan each), and where the

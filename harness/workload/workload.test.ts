@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RunClock } from "../common/clock.ts";
-import type { Outcome, WriteOperation } from "./history.ts";
+import type { Outcome, WriteOperation } from "../model/history.ts";
 import { type ClientGroup, Workload } from "./workload.ts";
 
 function group(name: string): ClientGroup {

@@ -1,7 +1,7 @@
 import type { RunClock } from "../common/clock.ts";
 import { Random } from "../common/random.ts";
+import type { ReadOperation, WriteOperation } from "../model/history.ts";
 import type { Route } from "./connection.ts";
-import type { ReadOperation, WriteOperation } from "./history.ts";
 import { KeyPool } from "./list-append.ts";
 import { readerLoop } from "./readers.ts";
 import { type WriteKind, writerLoop } from "./writers.ts";

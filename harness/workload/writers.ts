@@ -1,4 +1,5 @@
 import type { RunClock } from "../common/clock.ts";
+import type { MicroOp, WriteOperation } from "../model/history.ts";
 import { Cadence } from "./cadence.ts";
 import { classifyWriteError } from "./classify.ts";
 import {
@@ -9,7 +10,6 @@ import {
   type TextRow,
   connect,
 } from "./connection.ts";
-import type { MicroOp, WriteOperation } from "./history.ts";
 import { type Isolation, type KeyPool, TXN, completedTxn, isolationSetup, txnValues } from "./list-append.ts";
 
 const INSERT: Statement = {

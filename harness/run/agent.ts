@@ -1,5 +1,5 @@
+import type { AgentConfig, AgentMessage } from "../agent/protocol.ts";
 import type { HelperProcess, StartedMember } from "../backend/backend.ts";
-import type { AgentConfig, AgentMessage } from "./protocol.ts";
 
 /** The harness's side of a helper process in a member: starts it, collects its messages. */
 export class Agent {

@@ -1,7 +1,7 @@
 import type { Stack } from "../backend/backend.ts";
-import type { TimelineEvent } from "../observe/timeline.ts";
 import type { NameServiceRecord } from "../verify/name-service.ts";
-import type { ReadOperation, WriteOperation } from "../workload/history.ts";
+import type { ReadOperation, WriteOperation } from "./history.ts";
+import type { TimelineEvent } from "./timeline.ts";
 
 /** A member of the cluster under test, as the report draws it (one swimlane each). */
 export interface Member {
