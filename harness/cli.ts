@@ -6,27 +6,28 @@ import { type ClusterFile, databasePassword, loadClusterFile } from "./attach/cl
 import { type Check, checkCluster, formatChecks } from "./attach/doctor.ts";
 import { healCluster } from "./attach/heal.ts";
 import { dockerStatus, listDockerRuns, removeDockerRun } from "./backend/docker.ts";
-import { chooseBackend } from "./backend/index.ts";
 import { teardown } from "./backend/local.ts";
 import { orphanSessions, removeOrphanSession } from "./backend/ssh.ts";
 import { harnessAlive, listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
 import { newSeed } from "./common/random.ts";
-import { ENTRYPOINTS } from "./entrypoints/entrypoint.ts";
+import type { SuiteInfo } from "./model/plan.ts";
+import { ENTRYPOINTS, type Scenario, TOPOLOGIES } from "./model/scenario.ts";
 import { certificationReporter } from "./report/certification.ts";
 import { shortImageId } from "./report/format.ts";
 import { invocationReporter, runFilesReporter, terminalReporter } from "./report/plan-reporters.ts";
 import type { PlanReporter } from "./report/reporter.ts";
 import { useColor } from "./report/terminal.ts";
+import { chooseBackend } from "./run/backend-choice.ts";
 import { askCluster, describePlan } from "./run/dry-run.ts";
 import { executePlan } from "./run/execute.ts";
 import { mergeShards } from "./run/merge.ts";
-import { type SuiteInfo, readPlanFile } from "./run/plan-file.ts";
+import { readPlanFile } from "./run/plan-file.ts";
 import { type Plan, buildPlan, parseShard, selectRuns } from "./run/plan.ts";
 import { preflight } from "./run/preflight.ts";
 import { checkAttachable } from "./run/runner.ts";
-import { type Scenario, loadScenario } from "./scenario/scenario.ts";
-import { TOPOLOGIES } from "./scenario/schema.ts";
+import { loadScenario } from "./scenario/scenario.ts";
+
 import { isSuiteFile, loadSuite } from "./scenario/suite.ts";
 
 const USAGE = `usage:

@@ -8,8 +8,8 @@ import type { StartedBackend, StartedMember } from "../harness/backend/backend.t
 import { LocalBackend } from "../harness/backend/local.ts";
 import { pollUntil } from "../harness/common/clock.ts";
 import type { Member } from "../harness/model/record.ts";
+import type { TopologyName } from "../harness/model/scenario.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
-import type { TopologyName } from "../harness/scenario/schema.ts";
 import { TOPOLOGY_KINDS } from "../harness/topology/index.ts";
 import { memberEnv, processLog } from "../harness/topology/members.ts";
 import { withConnection } from "../harness/topology/sql.ts";

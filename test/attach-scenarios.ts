@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TopologyName } from "../harness/scenario/schema.ts";
+import type { TopologyName } from "../harness/model/scenario.ts";
 import { type AttachFixture, type ServicesOf, provisionForAttach } from "./attach-fixture.ts";
 import {
   ROOT,

@@ -6,8 +6,9 @@ import type { StartedBackend, StartedMember } from "../harness/backend/backend.t
 import { loopDevicesOf, mountedPaths } from "../harness/backend/disk.ts";
 import { LocalBackend, teardown } from "../harness/backend/local.ts";
 import { listStates } from "../harness/backend/state.ts";
-import type { ActiveFault, FaultContext, FaultOptions } from "../harness/faults/fault.ts";
+import type { ActiveFault, FaultContext } from "../harness/faults/fault.ts";
 import { faults } from "../harness/faults/index.ts";
+import type { FaultOptions } from "../harness/model/scenario.ts";
 import type { Topology } from "../harness/topology/topology.ts";
 import { historyOf, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 

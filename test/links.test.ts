@@ -6,9 +6,10 @@ import { INSTRUMENT_MARKER, type StartedBackend, type StartedMember } from "../h
 import { LocalBackend } from "../harness/backend/local.ts";
 import { pollUntil } from "../harness/common/clock.ts";
 import { run } from "../harness/common/exec.ts";
-import type { FaultContext, FaultOptions } from "../harness/faults/fault.ts";
+import type { FaultContext } from "../harness/faults/fault.ts";
 import { bandwidth, latency, resetPeer, slowClose } from "../harness/faults/links.ts";
 import { resolveTarget } from "../harness/faults/targets.ts";
+import type { FaultOptions } from "../harness/model/scenario.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import { memberEnv } from "../harness/topology/members.ts";
 import { patroni } from "../harness/topology/patroni.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type ScheduledFault, nemesisSchedule, nemesisSeed } from "../harness/faults/nemesis.ts";
+import { nemesisSchedule, nemesisSeed } from "../harness/faults/nemesis.ts";
+import type { ScheduledFault } from "../harness/model/timeline.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import { type ResultJson, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
 

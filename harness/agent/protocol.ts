@@ -1,7 +1,7 @@
+import type { PostgresEndpoint } from "../model/cluster.ts";
 import type { ReadOperation, WriteOperation } from "../model/history.ts";
+import type { WriteKind } from "../model/scenario.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { PostgresEndpoint } from "../topology/topology.ts";
-import type { WriteKind } from "../workload/writers.ts";
 
 import { fileURLToPath } from "node:url";
 

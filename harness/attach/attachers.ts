@@ -1,4 +1,4 @@
-import type { TopologyName } from "../scenario/schema.ts";
+import type { TopologyName } from "../model/scenario.ts";
 import type { Attacher, AttacherRegistry } from "./attachment.ts";
 import { attachPatroni } from "./patroni.ts";
 import { attachPgAutoFailover } from "./pg-auto-failover.ts";

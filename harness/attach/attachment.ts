@@ -1,9 +1,10 @@
 import type { StartedBackend } from "../backend/backend.ts";
+import type { ClientLogin } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import type { TopologyName } from "../scenario/schema.ts";
+import type { TopologyName } from "../model/scenario.ts";
 import { postgresEndpoint } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
-import type { ClientLogin, Topology } from "../topology/topology.ts";
+import type { Topology } from "../topology/topology.ts";
 import type { ClusterFile, ClusterMember, Component } from "./cluster-file.ts";
 
 /**

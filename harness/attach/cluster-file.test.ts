@@ -2,16 +2,10 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sessionOptions, sshMembers } from "../backend/ssh-backend.ts";
 import { UsageError } from "../common/errors.ts";
 import { clusterJsonSchema } from "../scenario/write-schema.ts";
-import {
-  databasePassword,
-  defaultServices,
-  parseClusterFile,
-  pgpassLookup,
-  sessionOptions,
-  sshMembers,
-} from "./cluster-file.ts";
+import { databasePassword, defaultServices, parseClusterFile, pgpassLookup } from "./cluster-file.ts";
 
 const FILE = "/etc/pgchaos/staging.yaml";
 

@@ -14,15 +14,11 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { LineCounter, type Node, isPair, isScalar, isSeq, parseDocument, visit } from "yaml";
 import { z } from "zod";
-import {
-  DEFAULT_REMOTE_DIR,
-  type SshHost,
-  type SshMemberOptions,
-  type SshSessionOptions,
-} from "../backend/ssh.ts";
+import { DEFAULT_REMOTE_DIR, type SshHost, type SshMemberOptions } from "../backend/ssh.ts";
+import { abortRule, writeGapLimitMs } from "../common/abort-rule.ts";
 import { UsageError } from "../common/errors.ts";
-import { parseYaml, readSource } from "../scenario/scenario.ts";
-import { type TopologyName, abortRule, writeGapLimitMs } from "../scenario/schema.ts";
+import { parseYaml, readSource } from "../common/yaml.ts";
+import type { TopologyName } from "../model/scenario.ts";
 
 /** Components a member can run, each stopped and started with a command of its own. */
 export const COMPONENTS = ["ha_agent", "postgres", "dcs"] as const;
@@ -385,18 +381,6 @@ export function parseClusterFile(source: string, file: string): ClusterFile {
       passwordEnv: doc.database.password_env ?? null,
     },
   };
-}
-
-/** The SSH session's host-key policy: the file's known_hosts, checked strictly; else trust on first use. */
-export function sessionOptions(cluster: ClusterFile, runId: string): SshSessionOptions {
-  return cluster.knownHosts === null
-    ? { runId }
-    : { runId, knownHostsFile: cluster.knownHosts, strictHostKeyChecking: "yes" };
-}
-
-/** The SSH members of a cluster file, in order: what an SshSession connects to. */
-export function sshMembers(cluster: ClusterFile): SshMemberOptions[] {
-  return cluster.members.map((m) => m.ssh);
 }
 
 /**

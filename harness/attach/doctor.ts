@@ -1,18 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { StartedMember } from "../backend/backend.ts";
 import { StartedSshBackend } from "../backend/ssh-backend.ts";
+import { sessionOptions } from "../backend/ssh-backend.ts";
 import { type SshMember, SshSession } from "../backend/ssh.ts";
 import { postgresEndpoint } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
 import { attacherFor } from "./attachers.ts";
 import { attachedLogin } from "./attachment.ts";
-import {
-  type ClusterFile,
-  type ClusterMember,
-  type Component,
-  databasePassword,
-  sessionOptions,
-} from "./cluster-file.ts";
+import { type ClusterFile, type ClusterMember, type Component, databasePassword } from "./cluster-file.ts";
 
 /** One line of `pgchaos doctor`: what was checked, and when it failed, the fix. */
 export interface Check {

@@ -1,11 +1,12 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import { httpRequest } from "../common/http.ts";
+import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { componentVersions } from "../topology/members.ts";
 import { PATRONI_REST_PORT, PatroniClient } from "../topology/patroni-client.ts";
 import type { Parameters } from "../topology/sql.ts";
-import type { Deployment, StartMode } from "../topology/topology.ts";
+import type { Deployment } from "../topology/topology.ts";
 import {
   type AttachContext,
   type AttachedTopology,

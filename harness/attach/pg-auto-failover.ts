@@ -1,10 +1,11 @@
 import type { StartedMember } from "../backend/backend.ts";
+import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { POSTGRES_USER } from "../topology/members.ts";
 import { PgAutoFailoverClient } from "../topology/pg-auto-failover-client.ts";
 import { type Parameters, alterSystem } from "../topology/sql.ts";
-import type { Deployment, StartMode } from "../topology/topology.ts";
+import type { Deployment } from "../topology/topology.ts";
 import {
   type AttachContext,
   type AttachedTopology,

@@ -1,11 +1,12 @@
 import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
+import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { POSTGRES_USER, componentVersions } from "../topology/members.ts";
 import { RepmgrClient } from "../topology/repmgr-client.ts";
 import { type Parameters, alterSystem } from "../topology/sql.ts";
-import type { Deployment, StartMode } from "../topology/topology.ts";
+import type { Deployment } from "../topology/topology.ts";
 import {
   type AttachContext,
   type AttachedTopology,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { chooseBackend } from "../run/backend-choice.ts";
 import { parseScenario } from "../scenario/scenario.ts";
-import { chooseBackend } from "./index.ts";
 
 const scenario = (fault: string, backend = "") =>
   parseScenario(

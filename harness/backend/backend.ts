@@ -1,4 +1,6 @@
 import type { ExecResult } from "../common/exec.ts";
+import type { Stack } from "../model/record.ts";
+import type { BackendKind } from "../model/scenario.ts";
 
 /**
  * Where members live and how to reach them, in the testcontainers shape: a `Backend` is only a
@@ -6,11 +8,6 @@ import type { ExecResult } from "../common/exec.ts";
  * faults can touch. Nothing is shared with the harness's filesystem: files go in and out through
  * the member, commands run in the member, PIDs are the member's own.
  */
-
-export const BACKENDS = ["local", "docker", "ssh"] as const;
-export type BackendKind = (typeof BACKENDS)[number];
-/** Backends that start members of their own (a scenario's or suite's `backend:`); ssh attaches to a cluster file's hosts. */
-export const PROVISIONING_BACKENDS = ["local", "docker"] as const;
 
 /**
  * What a backend can do to its members. Faults declare what they need, and `pgchaos validate`
@@ -157,16 +154,6 @@ export interface InstrumentProcess {
   running(): boolean;
   /** SIGTERM, SIGKILL after a grace period; resolves once it has exited. */
   stop(): Promise<void>;
-}
-
-/** The software stack running in the members: which PostgreSQL and where its binaries are. */
-export interface Stack {
-  /** "bookworm", "trixie", or the user's image for a custom one. */
-  readonly name: string;
-  /** PostgreSQL's bin directory inside the members (initdb, pg_ctl, postgres…). */
-  readonly postgresBin: string;
-  /** The image members run, with its id; null on the local backend (the host's own packages). */
-  readonly image: { name: string; id: string } | null;
 }
 
 /** Members as the backend creates them: one host each. */

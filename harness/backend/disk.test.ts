@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { chooseBackend, diskBytesFor } from "../run/backend-choice.ts";
 import { parseScenario } from "../scenario/scenario.ts";
 import { parseDiskSize } from "./disk.ts";
-import { chooseBackend, diskBytesFor } from "./index.ts";
 
 const scenario = (cluster: string, fault: string) =>
   parseScenario(

@@ -5,7 +5,7 @@ process.env.TESTCONTAINERS_RYUK_DISABLED ??= "true";
 import { type ContainerRuntimeClient, getContainerRuntimeClient } from "testcontainers";
 import { sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
-import { STACKS } from "../scenario/schema.ts";
+import { STACKS } from "../model/scenario.ts";
 
 export type Dockerode = ContainerRuntimeClient["container"]["dockerode"];
 export type DockerContainer = ReturnType<Dockerode["getContainer"]>;

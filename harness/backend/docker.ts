@@ -6,12 +6,12 @@ import {
   Wait,
 } from "testcontainers";
 import { UsageError } from "../common/errors.ts";
+import type { Stack } from "../model/record.ts";
 import {
   type Backend,
   CAPABILITIES,
   INSTRUMENT_API_PORTS,
   type MemberSpec,
-  type Stack,
   type StartedBackend,
 } from "./backend.ts";
 import {

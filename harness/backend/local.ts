@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { AGENT_MAIN, AGENT_MARKER } from "../agent/protocol.ts";
 import { sleep } from "../common/clock.ts";
 import { type ExecResult, run, runOk } from "../common/exec.ts";
+import type { Stack } from "../model/record.ts";
 import {
   type Backend,
   CAPABILITIES,
@@ -30,7 +31,6 @@ import {
   type MemberSpec,
   type ProcessSpec,
   type Signal,
-  type Stack,
   type StartedBackend,
   type StartedMember,
   type TrafficRule,

@@ -1,14 +1,34 @@
-import type { ClusterFile } from "../attach/cluster-file.ts";
-import { sessionOptions, sshMembers } from "../attach/cluster-file.ts";
-import {
-  type Backend,
-  CAPABILITIES,
-  type Stack,
-  type StartedBackend,
-  type StartedMember,
-} from "./backend.ts";
+import type { Stack } from "../model/record.ts";
+import { type Backend, CAPABILITIES, type StartedBackend, type StartedMember } from "./backend.ts";
 import { nftTable } from "./nft.ts";
-import { type SshMember, SshSession } from "./ssh.ts";
+import { type SshMember, type SshMemberOptions, SshSession, type SshSessionOptions } from "./ssh.ts";
+
+/**
+ * What the SSH backend needs of a cluster file (attach/cluster-file.ts builds one): its hosts, the
+ * host-key policy and the stack's layout. Declared here so a backend never imports the attach side.
+ */
+export interface SshCluster {
+  /** The cluster file, named in errors. */
+  file: string;
+  name: string;
+  layout: "debian" | "rhel";
+  postgresVersion: number;
+  /** known_hosts to check host keys against strictly; null: trust on first use. */
+  knownHosts: string | null;
+  members: readonly { ssh: SshMemberOptions }[];
+}
+
+/** The SSH session's host-key policy: the file's known_hosts, checked strictly; else trust on first use. */
+export function sessionOptions(cluster: SshCluster, runId: string): SshSessionOptions {
+  return cluster.knownHosts === null
+    ? { runId }
+    : { runId, knownHostsFile: cluster.knownHosts, strictHostKeyChecking: "yes" };
+}
+
+/** The SSH members of a cluster file, in order: what an SshSession connects to. */
+export function sshMembers(cluster: SshCluster): SshMemberOptions[] {
+  return cluster.members.map((m) => m.ssh);
+}
 
 /**
  * A cluster pgchaos did not start, as a backend: the cluster file's hosts over one SshSession.
@@ -22,7 +42,7 @@ export class SshBackend implements Backend {
   private started: StartedSshBackend | null = null;
 
   constructor(
-    private readonly cluster: ClusterFile,
+    private readonly cluster: SshCluster,
     private readonly runId: string,
   ) {}
 
@@ -59,7 +79,7 @@ export class StartedSshBackend implements StartedBackend {
   private destroyed = false;
 
   constructor(
-    private readonly cluster: ClusterFile,
+    private readonly cluster: SshCluster,
     private readonly members: Map<string, SshMember>,
     private readonly session: SshSession,
   ) {

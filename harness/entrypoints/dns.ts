@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setTimeout as wait } from "node:timers/promises";
 import { pollUntil } from "../common/clock.ts";
 import { Random } from "../common/random.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
 import {
   POSTGRES_PORT,
   POSTGRES_USER,
@@ -10,7 +11,6 @@ import {
   prepareMemberDir,
   processLog,
 } from "../topology/members.ts";
-import type { PostgresEndpoint } from "../topology/topology.ts";
 import {
   AUTHORITY_PORT,
   type EntryPoint,

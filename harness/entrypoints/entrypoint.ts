@@ -1,16 +1,11 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import type { RunClock } from "../common/clock.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
+import type { EntryPointKind, NameServiceSettings } from "../model/scenario.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
-import type { PostgresEndpoint, Topology } from "../topology/topology.ts";
+import type { Topology } from "../topology/topology.ts";
 
-/**
- * How applications reach the cluster: the harness's own routing (direct), the cluster's multi-host
- * connection string through libpq (uri), a proxy in its own namespace (haproxy, pgpool), or a DNS
- * name that a poller re-points at the primary (dns).
- */
-export const ENTRYPOINTS = ["direct", "uri", "haproxy", "pgpool", "dns"] as const;
-export type EntryPointKind = (typeof ENTRYPOINTS)[number];
 /** Entry points that run on a host of their own: a proxy, or the name service. */
 export type HostedKind = Exclude<EntryPointKind, "direct" | "uri">;
 
@@ -52,12 +47,6 @@ export interface EntryPointContext {
   topology: Topology;
   /** The scenario's `dns:` settings (the dns entry point only). */
   nameService: NameServiceSettings;
-}
-
-/** How the name follows the primary: its poll interval and the record's TTL. */
-export interface NameServiceSettings {
-  intervalMs: number;
-  ttlS: number;
 }
 
 /** Records an event on the run's timeline (the name service's re-pointings). */

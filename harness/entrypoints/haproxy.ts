@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { renderFixture } from "../common/template.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
 import { componentVersions, processLog, runAsPostgres, writeConfig } from "../topology/members.ts";
-import type { PostgresEndpoint } from "../topology/topology.ts";
 import {
   type EntryPoint,
   type EntryPointContext,

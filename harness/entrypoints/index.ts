@@ -1,14 +1,8 @@
+import type { ClusterStatus, PostgresEndpoint, StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { describeMember } from "../topology/members.ts";
 import type { Parameters } from "../topology/sql.ts";
-import type {
-  ClusterStatus,
-  HaEvent,
-  HaPromotion,
-  PostgresEndpoint,
-  StartMode,
-  Topology,
-} from "../topology/topology.ts";
+import type { HaEvent, HaPromotion, Topology } from "../topology/topology.ts";
 import { DnsEntryPoint } from "./dns.ts";
 import type {
   EntryPoint,

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { renderFixture } from "../common/template.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
 import {
   componentVersions,
   prepareMemberDir,
@@ -7,7 +8,6 @@ import {
   runAsPostgres,
   writeConfig,
 } from "../topology/members.ts";
-import type { PostgresEndpoint } from "../topology/topology.ts";
 import { READ_FUNCTIONS } from "../workload/readers.ts";
 import { type EntryPoint, type EntryPointContext, type ReplicaPath, proxyEndpoint } from "./entrypoint.ts";
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { sleep } from "../common/clock.ts";
-import type { TopologyName } from "../scenario/schema.ts";
+import type { TopologyName } from "../model/scenario.ts";
 import type { Fault, FaultContext } from "./fault.ts";
 
 /** PID of the member's running postmaster, from postmaster.pid; null when none runs. */

@@ -1,6 +1,8 @@
 import type { Capability, StartedBackend } from "../backend/backend.ts";
+import type { StartMode } from "../model/cluster.ts";
+import type { FaultOptions } from "../model/scenario.ts";
 import type { Sample } from "../observe/roles.ts";
-import type { StartMode, Topology } from "../topology/topology.ts";
+import type { Topology } from "../topology/topology.ts";
 
 /** What a fault may touch: only the backend and the topology, never a concrete transport. */
 export interface FaultContext {
@@ -26,26 +28,6 @@ export interface ActiveFault {
     atMono: bigint;
   }[];
   heal(mode: StartMode): Promise<void>;
-}
-
-export interface FaultOptions {
-  /** switchover: the member to promote; null lets the HA manager choose. */
-  to: string | null;
-  /** packet-loss: share of packets dropped, 0–100. */
-  percent: number | null;
-  /** partition between two groups of member groups (tokens as in the scenario, "clients" included). */
-  between: [string[], string[]] | null;
-  /** partition between: drop only packets from the first group to the second. */
-  oneWay: boolean;
-  /** rolling-restart: PostgreSQL parameters each member gets as it restarts. */
-  settings: Record<string, string> | null;
-  /** latency: round-trip time added to each link, and how much it varies (± jitterMs). */
-  delayMs: number | null;
-  jitterMs: number | null;
-  /** bandwidth: each link's rate limit. */
-  kbps: number | null;
-  /** clock-skew: how far the HA agent's clock moves, signed. */
-  offsetMs: number | null;
 }
 
 /** A nemesis: injects itself into resolved members and returns how to heal. */

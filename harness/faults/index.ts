@@ -1,4 +1,4 @@
-import type { FaultName } from "../scenario/schema.ts";
+import type { FaultName } from "../model/scenario.ts";
 import { freezeAgent, killAgent } from "./agent.ts";
 import { clockSkew } from "./clock-skew.ts";
 import { crashBackend } from "./crash-backend.ts";

@@ -8,7 +8,8 @@ import {
   listeningPorts,
   reachablePorts,
 } from "../backend/toxiproxy.ts";
-import type { ActiveFault, Fault, FaultContext, FaultOptions } from "./fault.ts";
+import type { FaultOptions } from "../model/scenario.ts";
+import type { ActiveFault, Fault, FaultContext } from "./fault.ts";
 
 /**
  * Faults on the links between two groups of members: latency and reset-peer through a Toxiproxy

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { NemesisStep } from "../scenario/scenario.ts";
+import type { NemesisStep } from "../model/scenario.ts";
 import { nemesisSchedule, nemesisSeed } from "./nemesis.ts";
 
 const step: NemesisStep = {

@@ -1,15 +1,6 @@
 import { Random } from "../common/random.ts";
-import type { NemesisFault, NemesisStep, Target } from "../scenario/scenario.ts";
-
-/** One fault of a nemesis schedule, as drawn before anything fires. */
-export interface ScheduledFault {
-  /** When it fires, from the start of the schedule. */
-  at_ms: number;
-  fault: NemesisFault;
-  target: Target;
-  /** How long it lasts before its heal; null for a switchover, which is over when it returns. */
-  duration_ms: number | null;
-}
+import type { NemesisFault, NemesisStep, Target } from "../model/scenario.ts";
+import type { ScheduledFault } from "../model/timeline.ts";
 
 /** Faults that end by themselves: nothing to heal. */
 const PROCEDURES: readonly NemesisFault[] = ["switchover", "crash-backend"];

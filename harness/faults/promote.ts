@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import type { StartedMember } from "../backend/backend.ts";
 import { sleep } from "../common/clock.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
 import { type Sample, sampleNode } from "../observe/roles.ts";
 import { withConnection } from "../topology/sql.ts";
-import type { PostgresEndpoint } from "../topology/topology.ts";
 import type { ActiveFault, Fault } from "./fault.ts";
 
 const PROMOTE_TIMEOUT_MS = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ClusterStatus } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import type { ClusterStatus } from "../topology/topology.ts";
 import { resolveTarget } from "./targets.ts";
 
 const status: ClusterStatus = {

@@ -1,6 +1,6 @@
 import type { Random } from "../common/random.ts";
+import type { ClusterStatus } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import type { ClusterStatus } from "../topology/topology.ts";
 
 /**
  * Resolves a scenario target against the cluster as it is at the moment the step fires:

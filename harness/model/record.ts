@@ -1,5 +1,3 @@
-import type { Stack } from "../backend/backend.ts";
-import type { NameServiceRecord } from "../verify/name-service.ts";
 import type { ReadOperation, WriteOperation } from "./history.ts";
 import type { TimelineEvent } from "./timeline.ts";
 
@@ -115,4 +113,23 @@ export interface HarnessCost {
   teardown_s: number;
   /** CPU of the harness process over the run (all runs' when the plan ran several at once). */
   cpu_s: number;
+}
+
+/** The software stack running in the members: which PostgreSQL and where its binaries are. */
+export interface Stack {
+  /** "bookworm", "trixie", or the user's image for a custom one. */
+  readonly name: string;
+  /** PostgreSQL's bin directory inside the members (initdb, pg_ctl, postgres…). */
+  readonly postgresBin: string;
+  /** The image members run, with its id; null on the local backend (the host's own packages). */
+  readonly image: { name: string; id: string } | null;
+}
+
+/** What the run's record says of its name service (record.name_service). */
+export interface NameServiceRecord {
+  name: string;
+  interval_s: number;
+  ttl_s: number;
+  /** Writer groups that connect by the name: the entry point's own and placed groups with connect: dns. */
+  groups: string[];
 }

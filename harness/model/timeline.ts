@@ -3,7 +3,7 @@
  * and the HA manager's own events. Times are monotonic nanoseconds since the run started.
  */
 
-import type { ScheduledFault } from "../faults/nemesis.ts";
+import type { NemesisFault, Target } from "./scenario.ts";
 
 /** A member's role as seen by a sampler. `down`: refused connections; `unreachable`: no answer in time. */
 export type Role = "primary" | "replica" | "down" | "unreachable";
@@ -76,3 +76,13 @@ export type TimelineEvent =
     };
 
 export type TimelineEventKind = TimelineEvent["kind"];
+
+/** One fault of a nemesis schedule, as drawn before anything fires. */
+export interface ScheduledFault {
+  /** When it fires, from the start of the schedule. */
+  at_ms: number;
+  fault: NemesisFault;
+  target: Target;
+  /** How long it lasts before its heal; null for a switchover, which is over when it returns. */
+  duration_ms: number | null;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ClusterStatus } from "../topology/topology.ts";
+import type { ClusterStatus } from "../model/cluster.ts";
 import { summarizeState } from "./cluster-state.ts";
 
 const base: ClusterStatus = {

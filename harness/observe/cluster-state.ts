@@ -1,6 +1,6 @@
 import type { RunClock } from "../common/clock.ts";
+import type { ClusterStatus } from "../model/cluster.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { ClusterStatus } from "../topology/topology.ts";
 import { Cadence } from "../workload/cadence.ts";
 
 const POLL_EVERY_MS = 500;

@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { RunClock } from "../common/clock.ts";
-import type { PostgresEndpoint } from "../topology/topology.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
 import { Cadence } from "../workload/cadence.ts";
 import "../workload/scram.ts";
 import type { Role, TimelineEvent } from "../model/timeline.ts";

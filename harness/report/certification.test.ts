@@ -2,12 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { PlanFile, PlanFileRun } from "../run/plan-file.ts";
-import { type RunResult, summarizePlan } from "../run/summary.ts";
+import type { PlanFile, PlanFileRun } from "../model/plan.ts";
+import { summarizePlan } from "../run/summary.ts";
 import { verify } from "../verify/index.ts";
 import { runRecord } from "../verify/test-helpers.ts";
 import { renderCertification, toCertificationJson } from "./certification.ts";
 import { jsonReporter } from "./json.ts";
+import type { RunResult } from "./reporter.ts";
 import { sweepFamilies, sweepHtml } from "./sweep.ts";
 
 function planned(ttl: number, repeat: number): PlanFileRun {

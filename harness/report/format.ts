@@ -1,4 +1,4 @@
-import type { Stack } from "../backend/backend.ts";
+import type { Stack } from "../model/record.ts";
 import type { RunRecord } from "../model/record.ts";
 import type { ListAppendCheck } from "../verify/list-append.ts";
 /** Small number formatters shared by the HTML and terminal reporters, so both say the same thing. */

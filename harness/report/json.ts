@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Stack } from "../backend/backend.ts";
 import type { ReadOperation, WriteOperation } from "../model/history.ts";
+import type { Stack } from "../model/record.ts";
 import type { Member, RunRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import {

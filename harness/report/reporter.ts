@@ -1,7 +1,7 @@
+import type { PlanFile, PlanFileGroup, PlanFileRun } from "../model/plan.ts";
 import type { RunRecord } from "../model/record.ts";
-import type { PlanFile, PlanFileRun } from "../run/plan-file.ts";
-import type { PlanSummary, RunResult } from "../run/summary.ts";
-import type { Verification } from "../verify/figures.ts";
+import type { GroupStatistics } from "../verify/aggregate.ts";
+import type { ExpectationResult, Verification } from "../verify/figures.ts";
 
 /** The one result every reporter renders: what the run observed and what verify made of it. */
 export interface RunReport {
@@ -11,6 +11,35 @@ export interface RunReport {
   scenarioSource?: string;
   /** The scenario's one-line `description:`, shown under its name. */
   scenarioDescription?: string;
+}
+
+/** One planned run's outcome: its report and where its files are. */
+export interface RunResult {
+  run: PlanFileRun;
+  report: RunReport;
+  /** Absolute path of the run's directory. */
+  dir: string;
+  /** Loaded from an earlier invocation's files (--resume, merge) rather than run now. */
+  reused: boolean;
+}
+
+export interface GroupSummary extends PlanFileGroup {
+  results: RunResult[];
+  /** Planned runs of this group with no result (another shard's, or an interrupted plan's). */
+  missing: PlanFileRun[];
+  statistics: GroupStatistics;
+  expectations: ExpectationResult[];
+  verdict: "pass" | "fail";
+}
+
+export interface PlanSummary {
+  plan: PlanFile;
+  groups: GroupSummary[];
+  results: RunResult[];
+  missing: PlanFileRun[];
+  /** True when every run passed, every expectation over repeats held, and no run is missing. */
+  verdict: "pass" | "fail";
+  interrupted: boolean;
 }
 
 /** A plug-in output format (like Playwright's reporters). */

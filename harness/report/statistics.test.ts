@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { GroupSummary, RunResult } from "../run/summary.ts";
 import { groupStatistics } from "../verify/aggregate.ts";
+import type { GroupSummary, RunResult } from "./reporter.ts";
 import { groupLines, groupsHtml } from "./statistics.ts";
 import { fixtureReport, splitFixtureReport } from "./test-fixture.ts";
 

@@ -1,12 +1,12 @@
+import type { Spread } from "../verify/aggregate.ts";
+import { FIGURES } from "../verify/catalogue.ts";
+import { escapeHtml as esc } from "./escape.ts";
 /**
  * A plan's groups (scenario × topology × sweep point) over their repeats, as text and as HTML:
  * the spread of each duration, in how many runs writes were lost or the cluster split, and the
  * expectations written over repeats. Renders GroupSummary; computes nothing.
  */
-import type { GroupSummary } from "../run/summary.ts";
-import type { Spread } from "../verify/aggregate.ts";
-import { FIGURES } from "../verify/catalogue.ts";
-import { escapeHtml as esc } from "./escape.ts";
+import type { GroupSummary } from "./reporter.ts";
 
 /** The durations worth a row: RTO always, the others when some run measured them. */
 const SPREAD_ROWS = [

@@ -4,7 +4,6 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PlanSummary } from "../run/summary.ts";
 import type { GroupStatistics } from "../verify/aggregate.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
 import type { ExpectationResult, Figures } from "../verify/figures.ts";
@@ -16,6 +15,7 @@ import { allProblems } from "./json.ts";
 import { type InvocationRun, relPath, renderJunit } from "./junit.ts";
 import { alignedWindows, faultBands, runEndNs } from "./model.ts";
 import { faultColor } from "./palette.ts";
+import type { PlanSummary } from "./reporter.ts";
 import type { RunReport } from "./reporter.ts";
 import { groupsHtml } from "./statistics.ts";
 import { renderTimelineSvg } from "./svg.ts";

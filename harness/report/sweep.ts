@@ -1,3 +1,8 @@
+import type { RtoBound } from "../verify/bound.ts";
+import type { RtoPhases } from "../verify/phases.ts";
+import { n, tickStep } from "./axis.ts";
+import { escapeHtml as esc } from "./escape.ts";
+import { PHASE_COLORS } from "./palette.ts";
 /**
  * The sweep plot: RTO against an HA setting (or a stack), one slot per value. Each slot shows
  * every run's RTO as a dot, the median run's outage in its phases (detection, election,
@@ -5,12 +10,7 @@
  * same phases — so a slow failover shows where the time went and which setting governs it.
  * Renders what verify computed; computes nothing.
  */
-import type { GroupSummary } from "../run/summary.ts";
-import type { RtoBound } from "../verify/bound.ts";
-import type { RtoPhases } from "../verify/phases.ts";
-import { n, tickStep } from "./axis.ts";
-import { escapeHtml as esc } from "./escape.ts";
-import { PHASE_COLORS } from "./palette.ts";
+import type { GroupSummary } from "./reporter.ts";
 
 /** Groups that differ only in one sweep axis: one plot. */
 export interface SweepFamily {

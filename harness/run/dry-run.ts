@@ -3,9 +3,9 @@ import { attacherFor } from "../attach/attachers.ts";
 import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
 import { SshBackend } from "../backend/ssh-backend.ts";
 import { resolveTarget } from "../faults/targets.ts";
+import type { ClusterStatus } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import { type Step, type Target, targetGroups } from "../scenario/scenario.ts";
-import type { ClusterStatus } from "../topology/topology.ts";
+import { type Step, type Target, targetGroups } from "../model/scenario.ts";
 import type { Plan } from "./plan.ts";
 
 /** The cluster as it is now, when there is one to ask (an attached run); null for a cluster not yet started. */

@@ -7,22 +7,18 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterFile } from "../attach/cluster-file.ts";
 import { UsageError } from "../common/errors.ts";
+import type { PlanFile, PlanFileRun, SuiteInfo } from "../model/plan.ts";
+import type { Shard } from "../model/plan.ts";
 import type { PlanPosition, RunRecord } from "../model/record.ts";
 import { loadRunReport } from "../report/load.ts";
 import { type PlanReporter, type RunReport, fanOut } from "../report/reporter.ts";
+import type { PlanSummary, RunResult } from "../report/reporter.ts";
 import { verify } from "../verify/index.ts";
-import {
-  type PlanFile,
-  type PlanFileRun,
-  type SuiteInfo,
-  readPlanFile,
-  toPlanFile,
-  writePlanFile,
-} from "./plan-file.ts";
-import type { Plan, PlannedRun, Shard } from "./plan.ts";
+import { readPlanFile, toPlanFile, writePlanFile } from "./plan-file.ts";
+import type { Plan, PlannedRun } from "./plan.ts";
 import { firstProblem, preflight } from "./preflight.ts";
 import { RunAborted, newRunId, runScenario } from "./runner.ts";
-import { type PlanSummary, type RunResult, summarizePlan } from "./summary.ts";
+import { summarizePlan } from "./summary.ts";
 
 export interface ExecuteOptions {
   /** Absolute --out directory. */

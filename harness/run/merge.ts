@@ -5,10 +5,12 @@
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UsageError } from "../common/errors.ts";
+import type { PlanFile } from "../model/plan.ts";
 import { loadRunReport } from "../report/load.ts";
 import { type PlanReporter, fanOut } from "../report/reporter.ts";
-import { type PlanFile, readPlanFile, writePlanFile } from "./plan-file.ts";
-import { type PlanSummary, type RunResult, summarizePlan } from "./summary.ts";
+import type { PlanSummary, RunResult } from "../report/reporter.ts";
+import { readPlanFile, writePlanFile } from "./plan-file.ts";
+import { summarizePlan } from "./summary.ts";
 
 export async function mergeShards(
   dirs: string[],

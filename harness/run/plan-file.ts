@@ -6,50 +6,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../common/errors.ts";
+import type { PlanFile, PlanFileGroup, Shard, SuiteInfo } from "../model/plan.ts";
 import { isAggregateKey } from "../verify/aggregate.ts";
-import type { Plan, PlannedRun, Shard } from "./plan.ts";
-
-export interface PlanFileRun {
-  key: string;
-  group: string;
-  dir: string;
-  scenario: string;
-  topology: string;
-  backend: string;
-  stack: string;
-  image: string | null;
-  point: PlannedRun["point"];
-  repeat: number;
-  seed: number;
-}
-
-export interface PlanFileGroup {
-  group: string;
-  scenario: string;
-  topology: string;
-  point: PlannedRun["point"];
-  /** The expectations over repeats that judge this group (the scenario's, then a suite's thresholds). */
-  expect: Record<string, string | number | boolean>;
-}
-
-export interface PlanFile {
-  plan_id: string;
-  seed: number;
-  repeat: number;
-  /** The shard this directory holds; null: the whole plan. */
-  shard: Shard | null;
-  /** Set by `pgchaos certify`: the suite's name, file and thresholds. */
-  suite: SuiteInfo | null;
-  runs: PlanFileRun[];
-  groups: PlanFileGroup[];
-}
-
-export interface SuiteInfo {
-  name: string;
-  file: string;
-  description: string;
-  thresholds: Record<string, string | number | boolean>;
-}
+import type { Plan } from "./plan.ts";
 
 export const PLAN_FILE = "plan.json";
 

@@ -1,14 +1,17 @@
+import { createHash } from "node:crypto";
+import type { BackendChoice } from "../backend/index.ts";
+import { UsageError } from "../common/errors.ts";
+import { deriveSeed } from "../common/random.ts";
 /**
  * The plan: scenarios × topologies × sweep points (HA settings, stacks) × repeats, each run with a
  * stable key. The key names the run's directory, derives its seed and selects it (--only, --shard),
  * so the same command always plans the same runs, whichever part of them a process executes.
  */
-import { createHash } from "node:crypto";
-import { type BackendChoice, chooseBackend } from "../backend/index.ts";
-import { UsageError } from "../common/errors.ts";
-import { deriveSeed } from "../common/random.ts";
-import type { Scenario, SweepAxis, SweepValue } from "../scenario/scenario.ts";
-import { type STACKS, TOPOLOGIES, TOPOLOGY_BACKENDS, type TopologyName } from "../scenario/schema.ts";
+import type { Shard } from "../model/plan.ts";
+import type { Scenario, SweepAxis, SweepValue } from "../model/scenario.ts";
+import { type STACKS, TOPOLOGIES, type TopologyName } from "../model/scenario.ts";
+import { TOPOLOGY_BACKENDS } from "../scenario/schema.ts";
+import { chooseBackend } from "./backend-choice.ts";
 
 type Stack = (typeof STACKS)[number];
 
@@ -58,11 +61,6 @@ export interface Plan {
    * named it (`--topology`, a suite's list): said at the start, never silently dropped.
    */
   skipped: string[];
-}
-
-export interface Shard {
-  index: number;
-  count: number;
 }
 
 export function buildPlan(scenarios: Scenario[], options: PlanOptions): Plan {

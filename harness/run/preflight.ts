@@ -1,7 +1,8 @@
 import { constants, accessSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { BackendKind, StartedMember } from "../backend/backend.ts";
+import type { StartedMember } from "../backend/backend.ts";
 import { run } from "../common/exec.ts";
+import type { BackendKind } from "../model/scenario.ts";
 import { KUBE_APISERVER } from "../topology/kube-apiserver.ts";
 
 export interface Check {

@@ -7,14 +7,14 @@ import { attacherFor } from "../attach/attachers.ts";
 import { type Attacher, withApplicationUri } from "../attach/attachment.ts";
 import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
 import type { MemberSpec, StartedBackend } from "../backend/backend.ts";
-import { type BackendChoice, createBackend, diskBytesFor } from "../backend/index.ts";
+import { type BackendChoice, createBackend } from "../backend/index.ts";
 import { SshBackend } from "../backend/ssh-backend.ts";
 import { RunClock, pollUntil, sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
 import { Random } from "../common/random.ts";
 import { fixturePath } from "../common/template.ts";
 import { PRIMARY_NAME } from "../entrypoints/dns.ts";
-import { type EntryPointKind, HOSTED_PORTS, connectsByName, isHosted } from "../entrypoints/entrypoint.ts";
+import { HOSTED_PORTS, connectsByName, isHosted } from "../entrypoints/entrypoint.ts";
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
 import type { ActiveFault } from "../faults/fault.ts";
 import { faults } from "../faults/index.ts";
@@ -22,22 +22,27 @@ import { nemesisSchedule, nemesisSeed } from "../faults/nemesis.ts";
 import { resolveTarget } from "../faults/targets.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { HarnessCost, NodeLsn, RunRecord, TimelineHistory } from "../model/record.ts";
-import type { TimelineEvent } from "../model/timeline.ts";
-import { ClusterStateSampler } from "../observe/cluster-state.ts";
-import { RoleSampler, sampleNode } from "../observe/roles.ts";
-import { readTimelineHistory } from "../observe/timeline-history.ts";
 import {
+  type EntryPointKind,
+  LINK_FAULTS,
   type NemesisStep,
   type Scenario,
   type Step,
   type Target,
+  type TopologyName,
   targetGroups,
-} from "../scenario/scenario.ts";
-import { LINK_FAULTS, type TopologyName } from "../scenario/schema.ts";
+} from "../model/scenario.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
+import { ClusterStateSampler } from "../observe/cluster-state.ts";
+import { RoleSampler, sampleNode } from "../observe/roles.ts";
+import { readTimelineHistory } from "../observe/timeline-history.ts";
+import { diskBytesFor } from "./backend-choice.ts";
+
+import type { ClusterStatus, StartMode } from "../model/cluster.ts";
 import { TOPOLOGY_KINDS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
-import type { ClusterStatus, StartMode, Topology, TopologyContext } from "../topology/topology.ts";
+import type { Topology, TopologyContext } from "../topology/topology.ts";
 import {
   uriHosts,
   withCredentials,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { PlanFile, PlanFileRun } from "../model/plan.ts";
 import type { RunReport } from "../report/reporter.ts";
+import type { RunResult } from "../report/reporter.ts";
 import { verify } from "../verify/index.ts";
 import { runRecord } from "../verify/test-helpers.ts";
-import type { PlanFile, PlanFileRun } from "./plan-file.ts";
-import { type RunResult, summarizePlan } from "./summary.ts";
+import { summarizePlan } from "./summary.ts";
 
 function run(repeat: number): PlanFileRun {
   return {

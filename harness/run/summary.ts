@@ -2,39 +2,9 @@
  * The plan's outcome from its runs' results: per group (a scenario × topology × sweep point), the
  * statistics over its repeats and the expectations written over them; then one verdict.
  */
-import type { RunReport } from "../report/reporter.ts";
-import { type GroupStatistics, evaluateAggregates, groupStatistics } from "../verify/aggregate.ts";
-import type { ExpectationResult } from "../verify/figures.ts";
-import type { PlanFile, PlanFileGroup, PlanFileRun } from "./plan-file.ts";
-
-/** One planned run's outcome: its report and where its files are. */
-export interface RunResult {
-  run: PlanFileRun;
-  report: RunReport;
-  /** Absolute path of the run's directory. */
-  dir: string;
-  /** Loaded from an earlier invocation's files (--resume, merge) rather than run now. */
-  reused: boolean;
-}
-
-export interface GroupSummary extends PlanFileGroup {
-  results: RunResult[];
-  /** Planned runs of this group with no result (another shard's, or an interrupted plan's). */
-  missing: PlanFileRun[];
-  statistics: GroupStatistics;
-  expectations: ExpectationResult[];
-  verdict: "pass" | "fail";
-}
-
-export interface PlanSummary {
-  plan: PlanFile;
-  groups: GroupSummary[];
-  results: RunResult[];
-  missing: PlanFileRun[];
-  /** True when every run passed, every expectation over repeats held, and no run is missing. */
-  verdict: "pass" | "fail";
-  interrupted: boolean;
-}
+import type { PlanFile } from "../model/plan.ts";
+import type { GroupSummary, PlanSummary, RunResult } from "../report/reporter.ts";
+import { evaluateAggregates, groupStatistics } from "../verify/aggregate.ts";
 
 /**
  * `scope`: the runs this invocation was to produce (a shard's, --only's; all of them for a merge).

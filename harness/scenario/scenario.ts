@@ -1,168 +1,33 @@
-import { readFileSync } from "node:fs";
-import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
-import type { z } from "zod";
-import type { BackendKind } from "../backend/backend.ts";
+import { writeGapLimitMs } from "../common/abort-rule.ts";
 import { parseDuration } from "../common/duration.ts";
 import { UsageError } from "../common/errors.ts";
-import { type EntryPointKind, type NameServiceSettings, isHosted } from "../entrypoints/entrypoint.ts";
-import type { FaultOptions } from "../faults/fault.ts";
+import { locate, parseYaml, readSource } from "../common/yaml.ts";
+import { isHosted } from "../entrypoints/entrypoint.ts";
+import {
+  type EntryPointKind,
+  type NameServiceSettings,
+  type STACKS,
+  type Scenario,
+  type Step,
+  type SweepAxis,
+  type WriteKind,
+  joinTargets,
+} from "../model/scenario.ts";
 import { nodeNames } from "../topology/members.ts";
-import type { StartMode } from "../topology/topology.ts";
 import { APPENDS_PER_KEY } from "../workload/list-append.ts";
-import type { WriteKind } from "../workload/writers.ts";
 import {
   ENTRYPOINT_TOPOLOGIES,
-  type FaultName,
-  type NEMESIS_FAULTS,
-  type STACKS,
   type ScenarioDocument,
   TOPOLOGY_TARGETS,
-  type TopologyName,
   haSettings,
   scenarioSchema,
-  writeGapLimitMs,
 } from "./schema.ts";
-
-/** A scenario target as written: one group, or several hit at once written "primary + sync_standby". */
-export type Target = string;
-
-const TARGET_SEPARATOR = " + ";
-
-export function joinTargets(groups: string[]): Target {
-  return groups.join(TARGET_SEPARATOR);
-}
-
-/** The groups of a target, each resolved on its own against the same cluster state. */
-export function targetGroups(target: Target): string[] {
-  return target.split(TARGET_SEPARATOR);
-}
-export type { FaultName };
-export type NemesisFault = (typeof NEMESIS_FAULTS)[number];
-
-export type Step =
-  | {
-      kind: "wait";
-      until: "healthy" | "writable";
-      timeoutMs: number;
-      /** healthy only: how long it must hold before the step returns. */
-      stableMs: number;
-    }
-  | { kind: "sleep"; ms: number /** A random 0..jitterMs more, from the run's seed. */; jitterMs: number }
-  | {
-      kind: "fault";
-      fault: FaultName;
-      /** The members it hits (for a partition: the isolated ones); null for a partition between groups. */
-      target: Target | null;
-      options: FaultOptions;
-      /** Heal by itself after this long; null: at the next heal step. */
-      durationMs: number | null;
-      /** file:line:col of the step, for errors found once the backend is known. */
-      at: string;
-    }
-  | {
-      kind: "heal";
-      mode: StartMode;
-      /** Heal only the faults on these members (resolved now); null: every fault. */
-      target: Target | null;
-    }
-  | NemesisStep;
-
-/** Random faults at random times from the run's seed (harness/faults/nemesis.ts draws the schedule). */
-export interface NemesisStep {
-  kind: "nemesis";
-  faults: NemesisFault[];
-  targets: Target[];
-  /** [shortest, longest] quiet time after a heal, and fault length. */
-  intervalMs: [number, number];
-  durationMs: [number, number];
-  totalMs: number;
-  /** packet-loss: share of packets dropped. */
-  percent: number;
-  at: string;
-}
-
-/** A validated scenario, ready to run: durations in ms, steps as a tagged union. */
-export interface Scenario {
-  file: string;
-  source: string;
-  name: string;
-  description: string;
-  topologies: ScenarioDocument["topologies"];
-  /** The backend the scenario asks for; null: whatever the invocation chooses (local by default). */
-  backend: BackendKind | null;
-  cluster: ScenarioDocument["cluster"];
-  workload: {
-    write: WriteKind;
-    writers: number;
-    rate: number;
-    timeoutMs: number;
-    readers: { primary: number; replica: number; rate: number };
-    /** Client groups placed inside a member's host. */
-    placed: {
-      name: string;
-      writers: number;
-      readers: number;
-      rate: number;
-      with: Target;
-      /** cluster: every node, as a multi-host string; local: only the member it sits beside; dns: the name service's name. */
-      connect: "cluster" | "local" | "dns";
-    }[];
-  };
-  /** One writer group per entry point, all running at once. */
-  entrypoints: EntryPointKind[];
-  /** The dns entry point's poll interval and record TTL. */
-  nameService: NameServiceSettings;
-  steps: Step[];
-  expect: ScenarioDocument["expect"];
-  /** The longest one run may take before it is torn down and recorded as failed. */
-  timeoutMs: number;
-  /** abort_if write_gap: the run stops (healed) once no write was acknowledged for this long; null: never. */
-  abortWriteGapMs: number | null;
-  /** One axis per `sweep:` key, in the order written; the plan runs every combination. */
-  sweep: SweepAxis[];
-}
-
-export type SweepValue = string | number | boolean;
-
-/** `stack: [...]`, or one HA manager's setting (`patroni.ttl: [10, 20]`), with its values. */
-export type SweepAxis =
-  | { kind: "stack"; key: "stack"; values: (typeof STACKS)[number][] }
-  | { kind: "setting"; key: string; topology: TopologyName; setting: string; values: SweepValue[] };
 
 const DEFAULT_WAIT_MS = 60_000;
 const DEFAULT_STABLE_MS = 3000;
 
 export function loadScenario(file: string): Scenario {
   return parseScenario(readSource(file), file);
-}
-
-/** A file's text, or a one-line error naming it. */
-export function readSource(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
-}
-
-/**
- * YAML checked against a schema: the first problem as `file:line:col: key: message`. The document
- * and line counter come back too, for checks the schema cannot make.
- */
-export function parseYaml<Schema extends z.ZodType>(schema: Schema, source: string, file: string) {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, prettyErrors: false });
-  const yamlError = document.errors[0];
-  if (yamlError) {
-    const pos = lineCounter.linePos(yamlError.pos[0]);
-    throw new UsageError(`${file}:${pos.line}:${pos.col}: ${yamlError.message.split("\n")[0]}`);
-  }
-  const parsed = schema.safeParse(document.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    throw new UsageError(`${file}:${locate(document.contents, issue, lineCounter)}: ${describeIssue(issue)}`);
-  }
-  return { doc: parsed.data as z.output<Schema>, document, lineCounter };
 }
 
 export function parseScenario(source: string, file: string): Scenario {
@@ -377,46 +242,6 @@ function ms(text: string): number {
   const value = parseDuration(text);
   if (value === undefined) throw new Error(`unchecked duration ${text}`);
   return value;
-}
-
-export function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-  const where = path.replace(/^\./, "") || "(top level)";
-  if (issue.code === "unrecognized_keys") {
-    return `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-  }
-  if (issue.code === "invalid_type" && issue.message.includes("received undefined")) {
-    return `${where}: missing`;
-  }
-  return `${where}: ${issue.message}`;
-}
-
-/** line:column of the YAML node an issue points at (the unknown key itself for unrecognized_keys). */
-export function locate(
-  root: unknown,
-  issue: { path: PropertyKey[]; code?: string; keys?: string[] },
-  lineCounter: LineCounter,
-): string {
-  let node: unknown = root;
-  let found: Node | undefined = isNode(root) ? root : undefined;
-  for (const key of issue.path) {
-    if (!node || typeof node !== "object" || !("get" in node)) break;
-    const next = (node as { get(k: unknown, keepScalar: boolean): unknown }).get(key, true);
-    if (!isNode(next)) break;
-    node = next;
-    found = next;
-  }
-  if (issue.code === "unrecognized_keys" && isMap(node) && issue.keys?.[0]) {
-    const pair = node.items.find((item) => isScalar(item.key) && item.key.value === issue.keys?.[0]);
-    if (pair && isNode(pair.key)) found = pair.key;
-  }
-  const offset = found?.range?.[0] ?? 0;
-  const pos = lineCounter.linePos(offset);
-  return `${pos.line}:${pos.col}`;
-}
-
-function isNode(value: unknown): value is Node {
-  return typeof value === "object" && value !== null && "range" in value;
 }
 
 /** Parameter values as PostgreSQL reads them from a config file: YAML booleans become on/off. */

@@ -1,12 +1,20 @@
 import { z } from "zod";
-import { PROVISIONING_BACKENDS } from "../backend/backend.ts";
+import { abortRule } from "../common/abort-rule.ts";
 import { parseDuration } from "../common/duration.ts";
-import { ENTRYPOINTS } from "../entrypoints/entrypoint.ts";
+import {
+  FAULTS,
+  LINK_FAULTS,
+  NEMESIS_FAULTS,
+  STACKS,
+  TOPOLOGIES,
+  type TopologyName,
+} from "../model/scenario.ts";
+import { ENTRYPOINTS, ISOLATION_LEVELS, PROVISIONING_BACKENDS } from "../model/scenario.ts";
+
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
-import { ISOLATION_LEVELS } from "../workload/list-append.ts";
 
 /**
  * Scenario format v1: the contract users read and copy. Extend compatibly; never rename a key.
@@ -14,44 +22,6 @@ import { ISOLATION_LEVELS } from "../workload/list-append.ts";
  */
 
 export const WORKLOAD_KINDS = ["ledger", "list-append"] as const;
-
-export const TOPOLOGIES = ["patroni", "patroni-k8s", "pg_auto_failover", "repmgr"] as const;
-export type TopologyName = (typeof TOPOLOGIES)[number];
-/** The node images docker/build.sh builds: Debian 12's and Debian 13's packages. */
-export const STACKS = ["bookworm", "trixie"] as const;
-export const FAULTS = [
-  "kill",
-  "stop",
-  "crash-postgres",
-  "freeze",
-  "partition",
-  "packet-loss",
-  "switchover",
-  "promote",
-  "rolling-restart",
-  "pause",
-  "disconnect",
-  "latency",
-  "bandwidth",
-  "reset-peer",
-  "slow-close",
-  "disk-full",
-  "io-freeze",
-  "kill-agent",
-  "freeze-agent",
-  "crash-backend",
-  "clock-skew",
-] as const;
-export type FaultName = (typeof FAULTS)[number];
-
-/** Faults on the links between two groups of members (a partition, and the proxies' faults). */
-export const LINK_FAULTS = [
-  "partition",
-  "latency",
-  "bandwidth",
-  "reset-peer",
-  "slow-close",
-] as const satisfies readonly FaultName[];
 
 /** Targets that exist only on some topologies. */
 export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
@@ -84,29 +54,6 @@ export const ENTRYPOINT_TOPOLOGIES: Record<string, readonly (typeof TOPOLOGIES)[
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
   message: "is not a duration (write e.g. 500ms, 3s, 2m)",
 });
-
-/**
- * `abort_if:` — Chaos Toolkit's steady-state hypothesis as a guard: once it no longer holds, every
- * fault is healed and the run stops, failed, saying why. Shared by scenarios and cluster files.
- */
-export const abortRule = z
-  .strictObject({
-    write_gap: z
-      .string()
-      .refine((text) => /^>\s*\S+$/.test(text) && parseDuration(text.replace(/^>\s*/, "")) !== undefined, {
-        message: 'write "> <duration>", e.g. "> 120s"',
-      })
-      .describe("No acknowledged write for longer than this (all writers together) stops the run"),
-  })
-  .describe(
-    "Stops the run (healing everything first) when the steady state is lost for too long; on a cluster file it applies to every run attached to it",
-  );
-
-/** An abort rule as milliseconds; null without one. */
-export function writeGapLimitMs(rule: z.output<typeof abortRule> | undefined): number | null {
-  if (!rule) return null;
-  return parseDuration(rule.write_gap.replace(/^>\s*/, "")) ?? null;
-}
 
 const target = z
   .string()
@@ -156,28 +103,6 @@ export const haSettings = z.strictObject({
     .optional()
     .describe("repmgr.conf settings for repmgrd (seconds); defaults: 6 attempts × 10 s"),
 });
-
-/**
- * Faults a nemesis can draw: those a target alone describes (a partition isolates its target,
- * packet loss drops the nemesis's percent). Link faults need two groups, a rogue promotion or a
- * rolling restart is a procedure of its own, a clock skew an offset: those stay explicit steps.
- */
-export const NEMESIS_FAULTS = [
-  "kill",
-  "stop",
-  "crash-postgres",
-  "freeze",
-  "partition",
-  "packet-loss",
-  "switchover",
-  "pause",
-  "disconnect",
-  "disk-full",
-  "io-freeze",
-  "kill-agent",
-  "freeze-agent",
-  "crash-backend",
-] as const satisfies readonly FaultName[];
 
 const durationRange = z
   .tuple([duration, duration])

@@ -7,10 +7,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { PROVISIONING_BACKENDS } from "../backend/backend.ts";
+import { parseYaml, readSource } from "../common/yaml.ts";
+import { PROVISIONING_BACKENDS, STACKS, TOPOLOGIES } from "../model/scenario.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
-import { parseYaml, readSource } from "./scenario.ts";
-import { STACKS, TOPOLOGIES } from "./schema.ts";
 
 export const suiteSchema = z.strictObject({
   $schema: z.string().optional(),

@@ -1,4 +1,4 @@
-import type { TopologyName } from "../scenario/schema.ts";
+import type { TopologyName } from "../model/scenario.ts";
 import { patroni, patroniK8s } from "./patroni.ts";
 import { pgAutoFailover } from "./pg-auto-failover.ts";
 import { repmgr } from "./repmgr.ts";

@@ -14,8 +14,8 @@ import {
   writeConfig,
 } from "./members.ts";
 import type { PatroniSource } from "./patroni-client.ts";
+import type { PatroniDcs } from "./patroni-dcs.ts";
 import { PatroniKubernetes, type PatroniKubernetesTarget } from "./patroni-kubernetes.ts";
-import type { PatroniDcs } from "./patroni.ts";
 import type { TopologyContext } from "./topology.ts";
 
 /** The release scripts/build-kube-apiserver.sh builds by default (docs/kube-apiserver-lab.md). */

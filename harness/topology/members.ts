@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { StartedBackend, StartedMember } from "../backend/backend.ts";
 import { sleep } from "../common/clock.ts";
+import type { ClientLogin, PostgresEndpoint } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import type { ClientLogin, PostgresEndpoint } from "./topology.ts";
 import { multiHostUri } from "./uri.ts";
 
 export const POSTGRES_USER = "postgres";

@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { renderFixture } from "../common/template.ts";
+import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import type { TopologyName } from "../scenario/schema.ts";
+import type { TopologyName } from "../model/scenario.ts";
 import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
 import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
@@ -19,30 +20,9 @@ import {
   writeConfig,
 } from "./members.ts";
 import { PATRONI_REST_PORT, PatroniClient, type PatroniSource, restSource } from "./patroni-client.ts";
+import type { PatroniDcs } from "./patroni-dcs.ts";
 import type { Parameters } from "./sql.ts";
-import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
-
-/**
- * Where a Patroni deployment keeps its leader lock: the members that run it, and what each Patroni
- * needs to use it. Everything else about deploying Patroni is the same whatever the DCS.
- */
-export interface PatroniDcs {
-  /** The DCS's members: what the `dcs` target resolves to. */
-  readonly names: string[];
-  /** Patroni's scope: the cluster's name in the DCS. */
-  readonly scope: string;
-  /** Configures and starts every DCS member; returns once Patroni can use it for these nodes. */
-  start(nodes: string[]): Promise<void>;
-  /** Starts a DCS member's processes again (the heal of kill or stop). */
-  startMember(name: string): Promise<void>;
-  /** Stops a DCS member cleanly (SIGTERM), returning once nothing runs there. */
-  stopMember(name: string): Promise<void>;
-  /** A node's DCS section of patroni.yml (etcd3:, kubernetes:) and the environment its Patroni needs. */
-  patroniConfig(node: string): Promise<{ section: Record<string, unknown>; env: Record<string, string> }>;
-  versions(): Promise<Record<string, string>>;
-  settings(): Record<string, unknown>;
-  logFiles(member: string): string[];
-}
+import type { Deployment, TopologyContext, TopologyKind } from "./topology.ts";
 
 /** Patroni over a 3-member etcd cluster (etcd3:), one host per member; the client reads Patroni's REST API. */
 class EtcdDcs implements PatroniDcs {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
+import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
@@ -19,7 +20,7 @@ import {
 } from "./members.ts";
 import { PgAutoFailoverClient } from "./pg-auto-failover-client.ts";
 import { type Parameters, alterSystem } from "./sql.ts";
-import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
+import type { Deployment, TopologyContext, TopologyKind } from "./topology.ts";
 
 export const MONITOR = "monitor";
 const NODE_READY_TIMEOUT_MS = 120_000;

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { StartedMember } from "../backend/backend.ts";
 import { pollUntil } from "../common/clock.ts";
 import { renderFixture } from "../common/template.ts";
+import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { agentArgv } from "./clock.ts";
 import { composeTopology } from "./compose.ts";
@@ -23,7 +24,7 @@ import {
 import { RepmgrClient } from "./repmgr-client.ts";
 import { openShellAccess } from "./shell-access.ts";
 import { type Parameters, alterSystem, withConnection } from "./sql.ts";
-import type { Deployment, StartMode, TopologyContext, TopologyKind } from "./topology.ts";
+import type { Deployment, TopologyContext, TopologyKind } from "./topology.ts";
 
 export const WITNESS = "witness";
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { PostgresEndpoint } from "./topology.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
 
 const CONNECT_TIMEOUT_MS = 1000;
 

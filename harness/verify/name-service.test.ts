@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { WriteOperation } from "../model/history.ts";
+import type { NameServiceRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { verify } from "./index.ts";
-import { type NameServiceRecord, checkNameService } from "./name-service.ts";
+import { checkNameService } from "./name-service.ts";
 import {
   failedWrite,
   ns,

@@ -4,18 +4,10 @@
  */
 
 import type { WriteOperation } from "../model/history.ts";
+import type { NameServiceRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import type { NameServiceFigures, Promotion } from "./figures.ts";
 import { nsToSeconds } from "./units.ts";
-
-/** What the run's record says of its name service (record.name_service). */
-export interface NameServiceRecord {
-  name: string;
-  interval_s: number;
-  ttl_s: number;
-  /** Writer groups that connect by the name: the entry point's own and placed groups with connect: dns. */
-  groups: string[];
-}
 
 export interface Repointing {
   /** The promotion it followed. */

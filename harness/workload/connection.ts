@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import pg from "pg";
-import type { PostgresEndpoint } from "../topology/topology.ts";
+import type { PostgresEndpoint } from "../model/cluster.ts";
 import { LibpqConnection } from "./libpq.ts";
 import "./scram.ts";
 

@@ -1,10 +1,7 @@
 import type { Random } from "../common/random.ts";
 import type { MicroOp } from "../model/history.ts";
+import type { Isolation } from "../model/scenario.ts";
 import type { Statement, TextRow } from "./connection.ts";
-
-/** The isolation level list-append transactions run at, as the scenario spells it. */
-export const ISOLATION_LEVELS = ["read-committed", "repeatable-read", "serializable"] as const;
-export type Isolation = (typeof ISOLATION_LEVELS)[number];
 
 /** Run once per connection: every transaction of the session then runs at that level. */
 export function isolationSetup(isolation: Isolation): string {

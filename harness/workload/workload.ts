@@ -1,10 +1,11 @@
 import type { RunClock } from "../common/clock.ts";
 import { Random } from "../common/random.ts";
 import type { ReadOperation, WriteOperation } from "../model/history.ts";
+import type { WriteKind } from "../model/scenario.ts";
 import type { Route } from "./connection.ts";
 import { KeyPool } from "./list-append.ts";
 import { readerLoop } from "./readers.ts";
-import { type WriteKind, writerLoop } from "./writers.ts";
+import { writerLoop } from "./writers.ts";
 
 /** Clients that share a way into the cluster: its writers, the readers on its path and on its read-only path. */
 export interface ClientGroup {

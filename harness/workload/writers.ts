@@ -1,5 +1,6 @@
 import type { RunClock } from "../common/clock.ts";
 import type { MicroOp, WriteOperation } from "../model/history.ts";
+import type { WriteKind } from "../model/scenario.ts";
 import { Cadence } from "./cadence.ts";
 import { classifyWriteError } from "./classify.ts";
 import {
@@ -10,7 +11,7 @@ import {
   type TextRow,
   connect,
 } from "./connection.ts";
-import { type Isolation, type KeyPool, TXN, completedTxn, isolationSetup, txnValues } from "./list-append.ts";
+import { type KeyPool, TXN, completedTxn, isolationSetup, txnValues } from "./list-append.ts";
 
 const INSERT: Statement = {
   name: "pgchaos-insert",
@@ -18,11 +19,6 @@ const INSERT: Statement = {
     "insert into pgchaos_ledger (id, writer) values ($1, $2) returning pg_current_wal_insert_lsn()::text as lsn, " +
     "pg_walfile_name(pg_current_wal_insert_lsn()) as walfile, host(inet_server_addr()) as server",
 };
-
-/** What writers write: one ledger row each (ledger), or a list-append transaction that inserts it. */
-export type WriteKind =
-  | { kind: "ledger" }
-  | { kind: "list-append"; isolation: Isolation; keys: number; appendsPerKey: number };
 
 export interface WriterContext {
   clock: RunClock;
