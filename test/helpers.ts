@@ -14,9 +14,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ListAppendCheck, ReadCheck } from "../harness/model/figures.ts";
 import type { ReadOperation, WriteOperation } from "../harness/model/history.ts";
-import type { ListAppendCheck } from "../harness/verify/list-append.ts";
-import type { ReadCheck } from "../harness/verify/reads.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 

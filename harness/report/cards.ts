@@ -1,5 +1,5 @@
+import type { Figures } from "../model/figures.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { Figures } from "../verify/figures.ts";
 import { escapeHtml as esc } from "./escape.ts";
 
 /** A figure card of the HTML report: what every section with figures draws. */

@@ -1,10 +1,10 @@
+import type { Verification } from "../model/figures.ts";
 /**
  * The workload chart as inline SVG, on the timeline's time axis: acknowledged writes per second,
  * latency p50 / p99 of acknowledged writes per bucket (log scale), failed and unknown writes as
  * tick rows, the same fault bands, promotion lines and an RTO bracket per fault.
  */
 import type { RunRecord } from "../model/record.ts";
-import type { Verification } from "../verify/figures.ts";
 import { LEFT, PLOT_W, RIGHT, W, axisSvg, n, sec, xScale } from "./axis.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatSeconds } from "./format.ts";

@@ -1,6 +1,6 @@
+import type { ListAppendCheck } from "../model/figures.ts";
 import type { Stack } from "../model/record.ts";
 import type { RunRecord } from "../model/record.ts";
-import type { ListAppendCheck } from "../verify/list-append.ts";
 /** Small number formatters shared by the HTML and terminal reporters, so both say the same thing. */
 
 const NS_PER_S = 1_000_000_000;

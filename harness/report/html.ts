@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { RtoBound, RtoPhaseName } from "../model/figures.ts";
+import type { Figures, GroupFigures, Outage, Verification } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { RtoBound, RtoPhaseName } from "../verify/bound.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { Figures, GroupFigures, Outage, Verification } from "../verify/figures.ts";
 import { type Card, type Tone, card, figureCard as cardOf, notZero } from "./cards.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";

@@ -1,9 +1,5 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ReadOperation, WriteOperation } from "../model/history.ts";
-import type { Stack } from "../model/record.ts";
-import type { Member, RunRecord } from "../model/record.ts";
-import type { TimelineEvent } from "../model/timeline.ts";
 import {
   CLIENT_FIGURES,
   type ClientFigure,
@@ -15,10 +11,13 @@ import {
   type Promotion,
   type SplitBrainInterval,
   type Verification,
-} from "../verify/figures.ts";
-import type { ListAppendCheck } from "../verify/list-append.ts";
-import type { NameServiceCheck } from "../verify/name-service.ts";
-import type { ReadCheck } from "../verify/reads.ts";
+} from "../model/figures.ts";
+import type { ListAppendCheck, NameServiceCheck, ReadCheck } from "../model/figures.ts";
+import type { ReadOperation, WriteOperation } from "../model/history.ts";
+import type { Stack } from "../model/record.ts";
+import type { Member, RunRecord } from "../model/record.ts";
+import type { TimelineEvent } from "../model/timeline.ts";
+
 import { nsToS, round3 } from "./format.ts";
 import { maskSettings, maskText } from "./redact.ts";
 import type { Reporter, RunReport } from "./reporter.ts";

@@ -5,14 +5,15 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ClientFigure, Figures, NameServiceFigure, Promotion, Verification } from "../model/figures.ts";
+import type { RtoPhases } from "../model/figures.ts";
 import type { ReadOperation, WriteOperation } from "../model/history.ts";
 import type { RunRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
-import type { ClientFigure, Figures, NameServiceFigure, Promotion, Verification } from "../verify/figures.ts";
 import { clientFigures, unknownReasons } from "../verify/index.ts";
 import { nameServiceFigures } from "../verify/name-service.ts";
-import { type RtoPhases, rtoPhases } from "../verify/phases.ts";
+import { rtoPhases } from "../verify/phases.ts";
 import { checkReads } from "../verify/reads.ts";
 import { mergeOutages, outagesPerFault, rtoPerFault } from "../verify/rto.ts";
 import { detectDualPrimary, detectSplitBrain } from "../verify/split-brain.ts";

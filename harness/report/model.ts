@@ -1,3 +1,4 @@
+import type { Outage } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { RunRecord } from "../model/record.ts";
 /**
@@ -6,7 +7,6 @@ import type { RunRecord } from "../model/record.ts";
  * come from the Verification.
  */
 import type { Role, TimelineEvent } from "../model/timeline.ts";
-import type { Outage } from "../verify/figures.ts";
 import { nsToSeconds } from "../verify/units.ts";
 
 export interface FaultBand {

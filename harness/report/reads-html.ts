@@ -1,6 +1,6 @@
+import type { Verification } from "../model/figures.ts";
+import type { PathReads } from "../model/figures.ts";
 import { FIGURES, formatFigure } from "../verify/catalogue.ts";
-import type { Verification } from "../verify/figures.ts";
-import type { PathReads } from "../verify/reads.ts";
 import { type Card, card, figureCard, notZero } from "./cards.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { anomalyCounts, formatCount, nsToS } from "./format.ts";

@@ -1,7 +1,7 @@
+import type { ExpectationResult, Verification } from "../model/figures.ts";
 import type { PlanFile, PlanFileGroup, PlanFileRun } from "../model/plan.ts";
 import type { RunRecord } from "../model/record.ts";
 import type { GroupStatistics } from "../verify/aggregate.ts";
-import type { ExpectationResult, Verification } from "../verify/figures.ts";
 
 /** The one result every reporter renders: what the run observed and what verify made of it. */
 export interface RunReport {

@@ -4,9 +4,9 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { ExpectationResult, Figures } from "../model/figures.ts";
 import type { GroupStatistics } from "../verify/aggregate.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { ExpectationResult, Figures } from "../verify/figures.ts";
 import { notZero } from "./cards.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatSeconds, runLabel } from "./format.ts";

@@ -1,10 +1,10 @@
+import type { Outage, SplitBrainSource, Verification } from "../model/figures.ts";
 /**
  * The run timeline as inline SVG: one swimlane per member coloured by its role over time, a lane
  * for what the HA manager said about the cluster, fault bands across all lanes in the colour of
  * their kind, promotion and HA-event markers, and optionally a compact writes strip.
  */
 import type { Member, RunRecord } from "../model/record.ts";
-import type { Outage, SplitBrainSource, Verification } from "../verify/figures.ts";
 import { CHAR_W, LEFT, PLOT_W, RIGHT, W, axisSvg, n, sec, xScale } from "./axis.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatSeconds } from "./format.ts";

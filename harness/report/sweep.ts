@@ -1,5 +1,5 @@
-import type { RtoBound } from "../verify/bound.ts";
-import type { RtoPhases } from "../verify/phases.ts";
+import type { RtoBound, RtoPhases } from "../model/figures.ts";
+
 import { n, tickStep } from "./axis.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { PHASE_COLORS } from "./palette.ts";

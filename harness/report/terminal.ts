@@ -1,5 +1,5 @@
+import type { Figures, Verification } from "../model/figures.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import type { Figures, Verification } from "../verify/figures.ts";
 import { notZero } from "./cards.ts";
 import { anomalyCounts, formatSeconds, runLabel, stackLabel } from "./format.ts";
 import { allProblems } from "./json.ts";

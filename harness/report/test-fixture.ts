@@ -1,7 +1,7 @@
+import type { Verification } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { RunRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { Verification } from "../verify/figures.ts";
 /**
  * A synthetic run for the reporter tests: patroni on n1..n3 with etcd e1..e3, the primary (n1)
  * killed at 3 s and healed at 20 s, n2 promoted at 8.2 s onto timeline 2. Two writes acknowledged

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Verification } from "../model/figures.ts";
 import {
   evaluateAggregates,
   groupStatistics,
@@ -6,7 +7,6 @@ import {
   parseAggregateExpectation,
   spread,
 } from "./aggregate.ts";
-import type { Verification } from "./figures.ts";
 import { verify } from "./index.ts";
 import { runRecord } from "./test-helpers.ts";
 

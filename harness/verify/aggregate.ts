@@ -1,3 +1,4 @@
+import type { ExpectationResult, Figures, Verification } from "../model/figures.ts";
 /**
  * Figures over repeats: spreads (min / p50 / p95 / max) of durations, and how many runs lost writes
  * or split — with the expectations written over them (`rto_p95: "< 15s"`, `lost_writes_runs: 0`,
@@ -12,7 +13,6 @@ import {
   parseDurationSeconds,
   splitComparison,
 } from "./expectations.ts";
-import type { ExpectationResult, Figures, Verification } from "./figures.ts";
 
 export const STATISTICS = ["min", "p50", "p95", "max"] as const;
 export type Statistic = (typeof STATISTICS)[number];

@@ -1,31 +1,11 @@
+import type { RtoBound, RtoBoundPart, RtoPhaseName } from "../model/figures.ts";
+
 /**
  * The RTO a run's HA settings imply: the time the HA manager's own timers allow between a
  * primary failure and the promotion of its successor. It leaves out what no HA setting governs:
  * PostgreSQL's promotion itself and the clients' way back (reconnection, a synchronous standby
  * re-attaching); the RTO phases (phases.ts) show those beside it.
  */
-
-/** The parts of an outage, in order; each part of a bound belongs to one. */
-export type RtoPhaseName = "detection" | "election" | "reconnection";
-
-export interface RtoBoundPart {
-  /** The setting (or the HA manager's fixed loop) it comes from, e.g. "ttl". */
-  name: string;
-  s: number;
-  phase: RtoPhaseName;
-}
-
-export interface RtoBound {
-  /** The sum of the parts. */
-  bound_s: number;
-  parts: RtoBoundPart[];
-  /** Each phase's share of the bound: the sum of its parts (0: the bound expects it to take no time). */
-  share_s: Record<RtoPhaseName, number>;
-  /** How the parts add up, e.g. "ttl + loop_wait". */
-  formula: string;
-  /** What the settings in force differ from (e.g. Patroni raised the ttl), or null. */
-  note: string | null;
-}
 
 /** A setting's value as an HA manager reads it (numbers, or numeric strings from YAML); null when not one. */
 function numeric(value: unknown): number | null {

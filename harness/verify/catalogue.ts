@@ -5,7 +5,7 @@
  * with it, and verify must not import report.
  */
 
-import type { Figures, ScalarFigureKey } from "./figures.ts";
+import type { Figures, ScalarFigureKey } from "../model/figures.ts";
 import { formatBytes, formatCount, formatSeconds } from "./units.ts";
 
 /**

@@ -4,27 +4,10 @@
  * judged: for each, the acknowledged writes missing from it, by id and by writer group.
  */
 
+import type { Divergence } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { RunRecord } from "../model/record.ts";
 import { formatCount } from "./units.ts";
-
-export interface DivergedSide {
-  member: string;
-  /** The side the HA manager itself calls primary (lost_writes is judged against it). */
-  ha_primary: boolean;
-  timeline: number | null;
-  lsn: string | null;
-  /** Acknowledged writes absent from this side; null when its ledger could not be read. */
-  missing_ids: number[] | null;
-  /** The same, counted per writer group. */
-  missing_by_group: Record<string, number>;
-}
-
-export interface Divergence {
-  /** The writable nodes at the end, the HA manager's primary first. */
-  members: string[];
-  sides: DivergedSide[];
-}
 
 /** null unless at least two nodes were writable at the end. */
 export function checkDivergence(

@@ -1,8 +1,8 @@
 /** A scenario's `expect:` block: parsing each promise and checking it against the figures. */
 
-import type { RtoBound } from "./bound.ts";
+import type { RtoBound } from "../model/figures.ts";
+import type { ExpectationResult, Figures, PathRto, ScalarFigureKey } from "../model/figures.ts";
 import { FIGURES } from "./catalogue.ts";
-import type { ExpectationResult, Figures, PathRto, ScalarFigureKey } from "./figures.ts";
 
 export type ComparisonOp = "<" | "<=" | "=" | ">=" | ">" | "!=";
 export type ExpectationKind = "duration" | "count" | "boolean";

@@ -4,28 +4,18 @@
  * descends from it, who was primary again, who rewound, and whether the run ended split.
  */
 
+import type { Evidence, Explanation } from "../model/figures.ts";
+import type { Divergence } from "../model/figures.ts";
+import type { Promotion } from "../model/figures.ts";
 import type { RunRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { ancestry } from "../observe/timeline-history.ts";
-import type { Divergence } from "./divergence.ts";
-import type { Promotion } from "./figures.ts";
 import { formatCount } from "./units.ts";
-
-/** One event an explanation rests on: when, and what it says. */
-export interface Evidence {
-  at_ns: number;
-  text: string;
-}
-
-export interface Explanation {
-  /** One sentence, e.g. "n3's timeline 2 (698 acknowledged writes) was abandoned: …". */
-  text: string;
-  evidence: Evidence[];
-}
 
 const count = formatCount;
 const REWIND = /rewind/i;
 const LEADERSHIP = /lock|leader/i;
+const DEMOTION = /demot/i;
 
 interface LostGroup {
   node: string;
@@ -109,13 +99,18 @@ export function explainLoss(
           (e) => e.kind === "promotion" && e.member === worst.node && e.timeline === worst.timeline,
         ),
       );
+      // The promoted node stepping down after the heal: it lost the lock it had taken.
+      const demoted = haLater.find(
+        (e) => e.member === worst.node && DEMOTION.test(e.text) && e.at_ns >= (heal?.at_ns ?? after),
+      );
       cite(heal);
       cite(lock);
+      cite(demoted);
       for (const member of rewound) cite(haLater.find((e) => e.member === member && REWIND.test(e.text)));
       const back = heal
         ? `after the heal of ${heal.kind === "fault" ? heal.fault : "a fault"} on ${primary}, `
         : "";
-      const lockText = lock ? ` (${lock.text})` : "";
+      const lockText = `${lock ? ` (${lock.text})` : ""}${demoted ? ` and ${worst.node} stepped down (${demoted.text})` : ""}`;
       const rewoundText = rewound.length > 0 ? `, and ${rewound.join(", ")} rewound to ${primary}` : "";
       sentences.push(
         `${back}${primary} was primary again on timeline ${history?.timeline}${lockText}; ${worst.node}'s timeline ${worst.timeline}, with ${count(worst.ids)} acknowledged writes, is not in its history: abandoned${rewoundText}`,

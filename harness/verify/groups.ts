@@ -1,8 +1,8 @@
 /** Figures per writer group: the downtime clients see depends on the path they take into the cluster. */
 
+import type { GroupFigures } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { GroupFigures } from "./figures.ts";
 import { maxWriteGap, rtoPerFault, worstRto } from "./rto.ts";
 
 export function countOutcome(ops: readonly WriteOperation[], outcome: WriteOperation["outcome"]): number {

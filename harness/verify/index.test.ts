@@ -453,9 +453,9 @@ describe("verify", () => {
       fork_lsn: "0/5000060",
     });
     expect(verification.explanation?.text).toBe(
-      "After the heal of freeze on n1, n1 was primary again on timeline 1 (acquired session lock as a leader); n3's timeline 2, with 2 acknowledged writes, is not in its history: abandoned, and n3 rewound to n1",
+      "After the heal of freeze on n1, n1 was primary again on timeline 1 (acquired session lock as a leader) and n3 stepped down (Demoting self (immediate-nolock)); n3's timeline 2, with 2 acknowledged writes, is not in its history: abandoned, and n3 rewound to n1",
     );
-    expect(verification.explanation?.evidence.map((e) => e.at_ns)).toEqual([ns(25), ns(26), ns(28)]);
+    expect(verification.explanation?.evidence.map((e) => e.at_ns)).toEqual([ns(25), ns(26), ns(27), ns(28)]);
   });
 
   it("fails on a failed write found on the final primary", () => {

@@ -1,12 +1,6 @@
 /** verify: turns what a run observed into figures, promises kept or broken, and a verdict. */
 
-import type { RunRecord } from "../model/record.ts";
-import { ancestry } from "../observe/timeline-history.ts";
-import { isAggregateKey } from "./aggregate.ts";
-import { type RtoBound, expectedRtoBound } from "./bound.ts";
-import { checkDivergence, describeDivergence } from "./divergence.ts";
-import { evaluateExpectation, parseExpectation } from "./expectations.ts";
-import { explainLoss } from "./explain.ts";
+import type { ListAppendCheck, ReadCheck, RtoBound } from "../model/figures.ts";
 import type {
   ClientFigures,
   DualPrimary,
@@ -15,14 +9,21 @@ import type {
   PathRto,
   ScalarFigureKey,
   Verification,
-} from "./figures.ts";
+} from "../model/figures.ts";
+import type { RunRecord } from "../model/record.ts";
+import { ancestry } from "../observe/timeline-history.ts";
+import { isAggregateKey } from "./aggregate.ts";
+import { expectedRtoBound } from "./bound.ts";
+import { checkDivergence, describeDivergence } from "./divergence.ts";
+import { evaluateExpectation, parseExpectation } from "./expectations.ts";
+import { explainLoss } from "./explain.ts";
 import { countOutcome, groupFigures } from "./groups.ts";
-import { type ListAppendCheck, checkListAppend } from "./list-append.ts";
+import { checkListAppend } from "./list-append.ts";
 import { checkLostWrites } from "./lost-writes.ts";
 import { checkNameService, nameServiceFigures } from "./name-service.ts";
 import { rtoPhases } from "./phases.ts";
 import { derivePromotions, forkDisagreements } from "./promotions.ts";
-import { type ReadCheck, checkReads, distinctReads } from "./reads.ts";
+import { checkReads, distinctReads } from "./reads.ts";
 import { oldPrimaryRejoin, writeBlocked } from "./rejoin.ts";
 import {
   maxWriteGap,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { TXN_ANOMALY_KINDS } from "../model/figures.ts";
 import type { MicroOp, WriteOperation } from "../model/history.ts";
-import { TXN_ANOMALY_KINDS, checkListAppend } from "./list-append.ts";
+import { checkListAppend } from "./list-append.ts";
 
 /** A transaction as the workload records it: ledger id, outcome and its micro-ops (reads filled in when ok). */
 function txn(id: number, ops: MicroOp[], outcome: WriteOperation["outcome"] = "ok", at = id): WriteOperation {

@@ -15,49 +15,15 @@
  * Unknown transactions count only through appends some read observed; failed ones make no edges.
  */
 
+import {
+  type DependencyStep,
+  type DependencyType,
+  type ListAppendCheck,
+  TXN_ANOMALY_KINDS,
+  type TxnAnomaly,
+  type TxnAnomalyKind,
+} from "../model/figures.ts";
 import type { MicroOp, WriteOperation } from "../model/history.ts";
-
-export const TXN_ANOMALY_KINDS = [
-  "G0",
-  "G1a",
-  "G1b",
-  "G1c",
-  "G-single",
-  "G2-item",
-  "incompatible-order",
-  "duplicate-elements",
-  "internal",
-] as const;
-export type TxnAnomalyKind = (typeof TXN_ANOMALY_KINDS)[number];
-
-export type DependencyType = "ww" | "wr" | "rw";
-
-/** One edge of a cycle: `from` must precede `to` because of `value` on `key`. */
-export interface DependencyStep {
-  from: number;
-  to: number;
-  type: DependencyType;
-  key: number;
-  /** ww and rw: the value `to` appended; wr: the value `to` read last (appended by `from`). */
-  value: number;
-}
-
-export interface TxnAnomaly {
-  kind: TxnAnomalyKind;
-  /** Ledger ids of the transactions involved. */
-  txns: number[];
-  text: string;
-  cycle: DependencyStep[] | null;
-}
-
-export interface ListAppendCheck {
-  /** Transactions attempted. */
-  transactions: number;
-  /** Transactions acknowledged. */
-  committed: number;
-  anomalies: TxnAnomaly[];
-  counts: Record<TxnAnomalyKind, number>;
-}
 
 type Txn = WriteOperation & { txn: MicroOp[] };
 

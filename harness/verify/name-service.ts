@@ -3,43 +3,12 @@
  * each promotion, and which writes its clients sent to a node that was no longer the primary.
  */
 
+import type { NameServiceCheck, Repointing, StaleNameWrite } from "../model/figures.ts";
+import type { NameServiceFigures, Promotion } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { NameServiceRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { NameServiceFigures, Promotion } from "./figures.ts";
 import { nsToSeconds } from "./units.ts";
-
-export interface Repointing {
-  /** The promotion it followed. */
-  member: string;
-  promoted_ns: number;
-  /** When the name's server first answered the promoted member; null: not before the run ended. */
-  repointed_ns: number | null;
-  delay_s: number | null;
-}
-
-/** A write by name to a node that was no longer the primary when it was sent. */
-export interface StaleNameWrite {
-  id: number;
-  group: string;
-  node: string;
-  outcome: WriteOperation["outcome"];
-  invoke_ns: number;
-  /** The member promoted before it, which the name should have led to. */
-  primary: string;
-}
-
-export interface NameServiceCheck {
-  name: string;
-  repointings: Repointing[];
-  /** Worst delay; null without promotions, or when one was never followed before the run ended. */
-  repoint_delay_s: number | null;
-  /** Acknowledged ones first: they committed on the old primary (the most dangerous writes of all). */
-  stale_writes: StaleNameWrite[];
-  acknowledged: number;
-  /** Refused by the old primary (read-only) or left without an answer. */
-  refused: number;
-}
 
 /** A repointing a moment before the promotion's own timestamp still follows it (sampled vs reported clocks). */
 const TOLERANCE_NS = 1e9;

@@ -5,28 +5,12 @@
  * boundaries are recorded events; a phase whose boundary is missing is null, never estimated.
  */
 
+import type { RtoPhases } from "../model/figures.ts";
+import type { Outage, Promotion } from "../model/figures.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { Outage, Promotion } from "./figures.ts";
 import { SAMPLED_PROMOTION_SOURCE } from "./promotions.ts";
 import type { FaultRto } from "./rto.ts";
 import { nsToSeconds } from "./units.ts";
-
-export interface RtoPhases {
-  /** Outage start → the HA manager's first reaction; 0 when it reacted before writes stopped. */
-  detection_s: number | null;
-  /** First reaction → the promotion the HA manager reported. */
-  election_s: number | null;
-  /** Promotion → first acknowledged write, on the entry point that set the fault's RTO. */
-  reconnection_s: number | null;
-  /** Outage start → promotion (detection + election), known even when no reaction was recorded. */
-  until_promotion_s: number | null;
-  /** Promotion → first acknowledged write per entry point; null where writes never came back after it. */
-  reconnection_per_entrypoint: Record<string, number | null>;
-  /** The event that ended detection. */
-  reaction: { at_ns: number; member: string | null; text: string } | null;
-  /** The promotion that ended election; its source says whether the HA manager reported it. */
-  promotion: { at_ns: number; member: string; source: string };
-}
 
 /**
  * What each HA manager records (the `ha` events of its own log or history, harness/topology/*-client.ts

@@ -137,7 +137,7 @@ describe("fork points from PostgreSQL's timeline history", () => {
       fork_source: "timeline history",
       source: "role samples",
       unrecorded:
-        "patroni recorded no promotion in this run: the final primary n1 is on timeline 1, which does not descend from it (the timeline was abandoned, and with it the record)",
+        "patroni recorded no promotion in this run: the final primary n1 is on timeline 1, which does not descend from it: the timeline was abandoned",
     });
   });
 

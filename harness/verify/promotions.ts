@@ -3,10 +3,10 @@
  * fork point from PostgreSQL's own timeline history where it was read.
  */
 
+import type { Promotion } from "../model/figures.ts";
 import type { RunRecord, TimelineFork, TimelineHistory } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { ancestry } from "../observe/timeline-history.ts";
-import type { Promotion } from "./figures.ts";
 
 export const SAMPLED_PROMOTION_SOURCE = "role samples";
 
@@ -124,7 +124,7 @@ function unrecordedReason(
   const history = final?.histories?.find((h) => h.member === primary);
   if (!primary || !history) return base;
   if (ancestry(history.timeline, history.forks).has(promotion.timeline)) return base;
-  return `${base}: the final primary ${primary} is on timeline ${history.timeline}, which does not descend from it (the timeline was abandoned, and with it the record)`;
+  return `${base}: the final primary ${primary} is on timeline ${history.timeline}, which does not descend from it: the timeline was abandoned`;
 }
 
 /**

@@ -4,83 +4,21 @@
  * (non-monotonic). Only ok reads count; an unknown write outcome is never guessed.
  */
 
-import type { Outcome, ReadOperation, ReadTarget, WriteOperation } from "../model/history.ts";
+import type {
+  LostDataRead,
+  NonMonotonicRead,
+  OffendingRead,
+  PathReads,
+  ReadCheck,
+  StaleRead,
+} from "../model/figures.ts";
+import type { ReadOperation, ReadTarget, WriteOperation } from "../model/history.ts";
 import { lsnDiff, parseLsn } from "./lsn.ts";
 import { formatInstant, nsToSeconds } from "./units.ts";
-
-/** Which read a finding is about: the read's own identity, as the history has it. */
-export type OffendingRead = Pick<
-  ReadOperation,
-  "reader" | "group" | "target" | "node" | "invoke_ns" | "complete_ns"
->;
 
 function offending(read: ReadOperation): OffendingRead {
   const { reader, group, target, node, invoke_ns, complete_ns } = read;
   return { reader, group, target, node, invoke_ns, complete_ns };
-}
-
-export interface StaleRead extends OffendingRead {
-  /** The oldest acknowledged write it missed (earliest acknowledgement; the lower id on a tie). */
-  missed_id: number;
-  writer: string;
-  missed_ack_ns: number;
-  /** Read invoke − that ack. */
-  staleness_s: number;
-  /** How many acknowledged writes (all writers) it missed. */
-  missed: number;
-}
-
-export interface LostDataRead extends OffendingRead {
-  /** The id it saw that is missing at the end. */
-  id: number;
-  writer: string;
-  /** Outcome of the write that wrote it: ok (acknowledged then lost), unknown or fail (an invisible commit that vanished). */
-  write_outcome: Outcome;
-}
-
-export interface NonMonotonicRead {
-  reader: string;
-  group: string;
-  target: ReadTarget;
-  writer: string;
-  /** Saw this id… */
-  id: number;
-  /** …in a read that completed then… */
-  seen_ns: number;
-  /** …then a later read of the same reader did not. */
-  later_invoke_ns: number;
-  later_head: number | null;
-  node_before: string | null;
-  node_after: string | null;
-}
-
-export interface PathReads {
-  /** `${group}/${target}` */
-  path: string;
-  reads: number;
-  ok_reads: number;
-  stale_reads: number;
-  max_staleness_s: number | null;
-  lost_data_reads: number;
-  non_monotonic_reads: number;
-  /** Replica path only (target replica), else null; null too when none of its reads carried an lsn. */
-  max_lag_bytes: number | null;
-}
-
-export interface ReadCheck {
-  reads: number;
-  ok_reads: number;
-  stale: StaleRead[];
-  lost_data: LostDataRead[];
-  non_monotonic: NonMonotonicRead[];
-  /** Worst staleness over every stale read (null: no stale read). */
-  max_staleness_s: number | null;
-  /** Replica-target ok reads only: worst time behind (0 when none missed anything; null without any). */
-  replica_staleness_s: number | null;
-  /** Replica-target ok reads only: worst WAL bytes behind; null when no replica read carried an lsn. */
-  replica_lag_bytes: number | null;
-  paths: PathReads[];
-  problems: string[];
 }
 
 /** Code-point order, so results read the same whatever the host's locale. */

@@ -1,8 +1,8 @@
 /** Recovery time: how long after each fault the cluster acknowledged a write again. */
 
+import type { Outage } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { Outage } from "./figures.ts";
 import { formatInstant, nsToSeconds } from "./units.ts";
 
 export interface FaultRto {

@@ -4,9 +4,9 @@
  * from the timeline: observed, and not by itself proof that both took writes).
  */
 
+import type { DualPrimary, SplitBrain, SplitBrainInterval, SplitBrainSource } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
-import type { DualPrimary, SplitBrain, SplitBrainInterval, SplitBrainSource } from "./figures.ts";
 import { formatDuration, formatInstant, nsToSeconds } from "./units.ts";
 
 interface Interval {

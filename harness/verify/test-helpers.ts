@@ -1,9 +1,9 @@
 /** Tiny builders for synthetic histories and timelines; times are given in seconds for readability. */
 
+import type { ClientFigures, Figures, Promotion } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { RunRecord } from "../model/record.ts";
 import type { Role, TimelineEvent } from "../model/timeline.ts";
-import type { ClientFigures, Figures, Promotion } from "./figures.ts";
 import { nameServiceFigures } from "./name-service.ts";
 
 /** Seconds → integer nanoseconds, so differences in tests are exact. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Promotion } from "./figures.ts";
+import type { Promotion } from "../model/figures.ts";
 import { derivePromotions } from "./promotions.ts";
 import { cleanFailover, failedWrite, okWrite, promotionOf } from "./test-helpers.ts";
 import { measureWalLoss } from "./wal-loss.ts";

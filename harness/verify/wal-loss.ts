@@ -4,37 +4,10 @@
  * primary does not descend from (a promotion undone, as when an old leader takes the lock back).
  */
 
+import type { WalLossCheck, WalLossDetail } from "../model/figures.ts";
+import type { Promotion } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
-import type { Promotion } from "./figures.ts";
 import { formatLsn, lsnDiff, parseLsn } from "./lsn.ts";
-
-export interface WalLossDetail {
-  member: string;
-  /** Timeline the promotion created. */
-  timeline: number;
-  /**
-   * "past-fork": the timeline it forked from, whose acknowledged tail past the fork is lost;
-   * "abandoned": the promoted timeline itself, gone because the final primary does not descend from it.
-   */
-  kind: "past-fork" | "abandoned";
-  /** The timeline whose acknowledged WAL this measures. */
-  measured_timeline: number;
-  fork_lsn: string | null;
-  /** Highest LSN acknowledged on the measured timeline; null when no write there carried one. */
-  max_acked_lsn: string | null;
-  /** null: not measurable, and `unknown` says why. */
-  loss_bytes: number | null;
-  unknown: string | null;
-}
-
-export interface WalLossCheck {
-  /** null when any promotion's loss could not be measured: an unknown is never summed as zero. */
-  wal_loss_bytes: number | null;
-  /** Why wal_loss_bytes is null. */
-  unknown: string | null;
-  per_promotion: WalLossDetail[];
-  problems: string[];
-}
 
 interface TimelineAcks {
   /** Acknowledged writes on the timeline. */

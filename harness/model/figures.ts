@@ -1,13 +1,9 @@
-/** What verify computes from a RunRecord; every reporter shows these and recomputes nothing. */
+/**
+ * What verify computes from a RunRecord, and each of its checks' findings: every reporter shows
+ * these and recomputes nothing. The checks themselves live in verify/, one file each.
+ */
 
-import type { RtoBound } from "./bound.ts";
-import type { Divergence } from "./divergence.ts";
-import type { Explanation } from "./explain.ts";
-import type { ListAppendCheck } from "./list-append.ts";
-import type { NameServiceCheck } from "./name-service.ts";
-import type { RtoPhases } from "./phases.ts";
-import type { ReadCheck } from "./reads.ts";
-import type { WalLossDetail } from "./wal-loss.ts";
+import type { Outcome, ReadOperation, ReadTarget, WriteOperation } from "./history.ts";
 
 /** Where a promotion's fork point was read: PostgreSQL's own history file, or only the HA manager's record. */
 export type ForkSource = "timeline history" | "ha manager";
@@ -234,3 +230,261 @@ export const CLIENT_FIGURES = [
 ] as const satisfies readonly (keyof Figures)[];
 export type ClientFigure = (typeof CLIENT_FIGURES)[number];
 export type ClientFigures = Pick<Figures, ClientFigure>;
+
+// The RTO bound HA settings imply (verify/bound.ts).
+
+/** The parts of an outage, in order; each part of a bound belongs to one. */
+export type RtoPhaseName = "detection" | "election" | "reconnection";
+
+export interface RtoBoundPart {
+  /** The setting (or the HA manager's fixed loop) it comes from, e.g. "ttl". */
+  name: string;
+  s: number;
+  phase: RtoPhaseName;
+}
+
+export interface RtoBound {
+  /** The sum of the parts. */
+  bound_s: number;
+  parts: RtoBoundPart[];
+  /** Each phase's share of the bound: the sum of its parts (0: the bound expects it to take no time). */
+  share_s: Record<RtoPhaseName, number>;
+  /** How the parts add up, e.g. "ttl + loop_wait". */
+  formula: string;
+  /** What the settings in force differ from (e.g. Patroni raised the ttl), or null. */
+  note: string | null;
+}
+
+// An outage's phases (verify/phases.ts).
+
+export interface RtoPhases {
+  /** Outage start → the HA manager's first reaction; 0 when it reacted before writes stopped. */
+  detection_s: number | null;
+  /** First reaction → the promotion the HA manager reported. */
+  election_s: number | null;
+  /** Promotion → first acknowledged write, on the entry point that set the fault's RTO. */
+  reconnection_s: number | null;
+  /** Outage start → promotion (detection + election), known even when no reaction was recorded. */
+  until_promotion_s: number | null;
+  /** Promotion → first acknowledged write per entry point; null where writes never came back after it. */
+  reconnection_per_entrypoint: Record<string, number | null>;
+  /** The event that ended detection. */
+  reaction: { at_ns: number; member: string | null; text: string } | null;
+  /** The promotion that ended election; its source says whether the HA manager reported it. */
+  promotion: { at_ns: number; member: string; source: string };
+}
+
+// A run that ended with more than one writable node (verify/divergence.ts).
+
+export interface DivergedSide {
+  member: string;
+  /** The side the HA manager itself calls primary (lost_writes is judged against it). */
+  ha_primary: boolean;
+  timeline: number | null;
+  lsn: string | null;
+  /** Acknowledged writes absent from this side; null when its ledger could not be read. */
+  missing_ids: number[] | null;
+  /** The same, counted per writer group. */
+  missing_by_group: Record<string, number>;
+}
+
+export interface Divergence {
+  /** The writable nodes at the end, the HA manager's primary first. */
+  members: string[];
+  sides: DivergedSide[];
+}
+
+// Why writes were lost, in one line (verify/explain.ts).
+
+/** One event an explanation rests on: when, and what it says. */
+export interface Evidence {
+  at_ns: number;
+  text: string;
+}
+
+export interface Explanation {
+  /** One sentence, e.g. "n3's timeline 2 (698 acknowledged writes) was abandoned: …". */
+  text: string;
+  evidence: Evidence[];
+}
+
+// WAL acknowledged on abandoned timelines (verify/wal-loss.ts).
+
+export interface WalLossDetail {
+  member: string;
+  /** Timeline the promotion created. */
+  timeline: number;
+  /**
+   * "past-fork": the timeline it forked from, whose acknowledged tail past the fork is lost;
+   * "abandoned": the promoted timeline itself, gone because the final primary does not descend from it.
+   */
+  kind: "past-fork" | "abandoned";
+  /** The timeline whose acknowledged WAL this measures. */
+  measured_timeline: number;
+  fork_lsn: string | null;
+  /** Highest LSN acknowledged on the measured timeline; null when no write there carried one. */
+  max_acked_lsn: string | null;
+  /** null: not measurable, and `unknown` says why. */
+  loss_bytes: number | null;
+  unknown: string | null;
+}
+
+export interface WalLossCheck {
+  /** null when any promotion's loss could not be measured: an unknown is never summed as zero. */
+  wal_loss_bytes: number | null;
+  /** Why wal_loss_bytes is null. */
+  unknown: string | null;
+  per_promotion: WalLossDetail[];
+  problems: string[];
+}
+
+// What readers saw (verify/reads.ts).
+
+/** Which read a finding is about: the read's own identity, as the history has it. */
+export type OffendingRead = Pick<
+  ReadOperation,
+  "reader" | "group" | "target" | "node" | "invoke_ns" | "complete_ns"
+>;
+
+export interface StaleRead extends OffendingRead {
+  /** The oldest acknowledged write it missed (earliest acknowledgement; the lower id on a tie). */
+  missed_id: number;
+  writer: string;
+  missed_ack_ns: number;
+  /** Read invoke − that ack. */
+  staleness_s: number;
+  /** How many acknowledged writes (all writers) it missed. */
+  missed: number;
+}
+
+export interface LostDataRead extends OffendingRead {
+  /** The id it saw that is missing at the end. */
+  id: number;
+  writer: string;
+  /** Outcome of the write that wrote it: ok (acknowledged then lost), unknown or fail (an invisible commit that vanished). */
+  write_outcome: Outcome;
+}
+
+export interface NonMonotonicRead {
+  reader: string;
+  group: string;
+  target: ReadTarget;
+  writer: string;
+  /** Saw this id… */
+  id: number;
+  /** …in a read that completed then… */
+  seen_ns: number;
+  /** …then a later read of the same reader did not. */
+  later_invoke_ns: number;
+  later_head: number | null;
+  node_before: string | null;
+  node_after: string | null;
+}
+
+export interface PathReads {
+  /** `${group}/${target}` */
+  path: string;
+  reads: number;
+  ok_reads: number;
+  stale_reads: number;
+  max_staleness_s: number | null;
+  lost_data_reads: number;
+  non_monotonic_reads: number;
+  /** Replica path only (target replica), else null; null too when none of its reads carried an lsn. */
+  max_lag_bytes: number | null;
+}
+
+export interface ReadCheck {
+  reads: number;
+  ok_reads: number;
+  stale: StaleRead[];
+  lost_data: LostDataRead[];
+  non_monotonic: NonMonotonicRead[];
+  /** Worst staleness over every stale read (null: no stale read). */
+  max_staleness_s: number | null;
+  /** Replica-target ok reads only: worst time behind (0 when none missed anything; null without any). */
+  replica_staleness_s: number | null;
+  /** Replica-target ok reads only: worst WAL bytes behind; null when no replica read carried an lsn. */
+  replica_lag_bytes: number | null;
+  paths: PathReads[];
+  problems: string[];
+}
+
+// The list-append checker's findings (verify/list-append.ts).
+
+export const TXN_ANOMALY_KINDS = [
+  "G0",
+  "G1a",
+  "G1b",
+  "G1c",
+  "G-single",
+  "G2-item",
+  "incompatible-order",
+  "duplicate-elements",
+  "internal",
+] as const;
+
+export type TxnAnomalyKind = (typeof TXN_ANOMALY_KINDS)[number];
+
+export type DependencyType = "ww" | "wr" | "rw";
+
+/** One edge of a cycle: `from` must precede `to` because of `value` on `key`. */
+export interface DependencyStep {
+  from: number;
+  to: number;
+  type: DependencyType;
+  key: number;
+  /** ww and rw: the value `to` appended; wr: the value `to` read last (appended by `from`). */
+  value: number;
+}
+
+export interface TxnAnomaly {
+  kind: TxnAnomalyKind;
+  /** Ledger ids of the transactions involved. */
+  txns: number[];
+  text: string;
+  cycle: DependencyStep[] | null;
+}
+
+export interface ListAppendCheck {
+  /** Transactions attempted. */
+  transactions: number;
+  /** Transactions acknowledged. */
+  committed: number;
+  anomalies: TxnAnomaly[];
+  counts: Record<TxnAnomalyKind, number>;
+}
+
+// The dns entry point's repointings (verify/name-service.ts).
+
+export interface Repointing {
+  /** The promotion it followed. */
+  member: string;
+  promoted_ns: number;
+  /** When the name's server first answered the promoted member; null: not before the run ended. */
+  repointed_ns: number | null;
+  delay_s: number | null;
+}
+
+/** A write by name to a node that was no longer the primary when it was sent. */
+export interface StaleNameWrite {
+  id: number;
+  group: string;
+  node: string;
+  outcome: WriteOperation["outcome"];
+  invoke_ns: number;
+  /** The member promoted before it, which the name should have led to. */
+  primary: string;
+}
+
+export interface NameServiceCheck {
+  name: string;
+  repointings: Repointing[];
+  /** Worst delay; null without promotions, or when one was never followed before the run ended. */
+  repoint_delay_s: number | null;
+  /** Acknowledged ones first: they committed on the old primary (the most dangerous writes of all). */
+  stale_writes: StaleNameWrite[];
+  acknowledged: number;
+  /** Refused by the old primary (read-only) or left without an answer. */
+  refused: number;
+}
