@@ -9,7 +9,7 @@ const clusters = { testTimeout: 1_800_000, hookTimeout: 1_800_000, fileParalleli
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", include: ["harness/**/*.test.ts"] } },
+      { test: { name: "unit", include: ["harness/**/*.test.ts", "scripts/**/*.test.ts"] } },
       {
         test: {
           name: "integration",
