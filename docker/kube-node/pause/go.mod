@@ -1,0 +1,3 @@
+module pgchaos.local/pause
+
+go 1.25
