@@ -64,7 +64,7 @@ export interface Outage {
   target: string;
   /** When the fault was injected. */
   at_ns: number;
-  /** When writes stopped being acknowledged because of the fault (≥ at_ns; see rto.ts). */
+  /** When writes stopped being acknowledged because of the fault (≥ at_ns; see verify/rto.ts). */
   start_ns: number;
   /** The first acknowledgement of a write invoked after the disruption; null: writes never came back. */
   end_ns: number | null;
@@ -190,10 +190,10 @@ export interface Verification {
     at_ns: number;
     outage_start_ns: number;
     rto_s: number | null;
-    /** Detection, election, reconnection (phases.ts); null when no promotion answered the fault. */
+    /** Detection, election, reconnection (verify/phases.ts); null when no promotion answered the fault. */
     phases: RtoPhases | null;
   }[];
-  /** The RTO the HA settings imply (bound.ts); null when it cannot be derived from the record. */
+  /** The RTO the HA settings imply (verify/bound.ts); null when it cannot be derived from the record. */
   rto_bound: RtoBound | null;
   /**
    * Each client path's RTO beside the bound that path is held to: the HA bound for the direct

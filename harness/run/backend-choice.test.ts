@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { chooseBackend } from "../run/backend-choice.ts";
 import { parseScenario } from "../scenario/scenario.ts";
+import { chooseBackend, diskBytesFor } from "./backend-choice.ts";
+
+const withDisk = (cluster: string, fault: string) =>
+  parseScenario(
+    `name: t\ntopologies: [patroni]\ncluster:\n  nodes: 2\n${cluster}steps:\n  - fault: ${fault}\n    target: primary\n`,
+    "t.yaml",
+  );
 
 const scenario = (fault: string, backend = "") =>
   parseScenario(
@@ -41,5 +47,23 @@ describe("the ssh backend (attach)", () => {
     expect(chooseBackend(byName, {}).kind).toBe("local");
     for (const backend of [{ backend: "docker" as const }, { attach: true }])
       expect(() => chooseBackend(byName, backend)).toThrow(/entrypoint dns needs a backend .*\(local\)/);
+  });
+});
+
+describe("member disks", () => {
+  it("gives members a disk only when a step needs one or the scenario asks for it", () => {
+    expect(diskBytesFor(withDisk("", "kill"))).toBeNull();
+    expect(diskBytesFor(withDisk("", "disk-full"))).toBe(512 * 2 ** 20);
+    expect(diskBytesFor(withDisk("", "io-freeze"))).toBe(512 * 2 ** 20);
+    expect(diskBytesFor(withDisk("  disk: 1GB\n", "kill"))).toBe(2 ** 30);
+  });
+
+  it("refuses a disk too small for a member, and io-freeze where the disk cannot be frozen (Docker's tmpfs)", () => {
+    expect(() => diskBytesFor(withDisk("  disk: 16MB\n", "disk-full"))).toThrow(/too small/);
+    expect(() => chooseBackend(withDisk("", "io-freeze"), { backend: "docker" })).toThrow(
+      /io-freeze needs a backend that can freeze-disk \(local\); backend docker cannot/,
+    );
+    expect(chooseBackend(withDisk("", "disk-full"), { backend: "docker" }).kind).toBe("docker");
+    expect(chooseBackend(withDisk("  disk: 1GB\n", "kill"), { backend: "docker" }).kind).toBe("docker");
   });
 });
