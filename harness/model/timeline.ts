@@ -75,8 +75,6 @@ export type TimelineEvent =
       text: string;
     };
 
-export type TimelineEventKind = TimelineEvent["kind"];
-
 /** One fault of a nemesis schedule, as drawn before anything fires. */
 export interface ScheduledFault {
   /** When it fires, from the start of the schedule. */

@@ -1,5 +1,5 @@
 /** The stylesheet of the run report and the invocation index, inlined into each page. */
-import { HA_COLORS, MARK_COLORS, ROLE_COLORS } from "./palette.ts";
+import { MARK_COLORS, ROLE_COLORS } from "./palette.ts";
 
 export const CSS = `
 :root{--fg:#1d2330;--muted:#667085;--line:#e4e7ec;--bg:#f5f6f8;--card:#fff;
@@ -185,8 +185,3 @@ td.bad{color:var(--fail);font-weight:650}td.warn{color:var(--warn);font-weight:6
 footer{color:var(--muted);font-size:12px;text-align:center;padding:8px 0 24px}
 @media print{.topnav{position:static}.scroll,.log{max-height:none}}
 `;
-
-/** The HA status colours as CSS, for legends drawn in HTML. */
-export function haSwatchStyle(state: keyof typeof HA_COLORS): string {
-  return `background:${HA_COLORS[state]}`;
-}

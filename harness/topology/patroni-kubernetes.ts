@@ -20,9 +20,6 @@ export interface PatroniKubernetesTarget {
   scopeLabel: string;
 }
 
-/** Patroni's default scope_label (dcs/kubernetes.py). */
-export const PATRONI_SCOPE_LABEL = "cluster-name";
-
 /** A member's `status` annotation on its Pod, as Patroni writes it (ha.py touch_member). */
 interface PodStatus {
   state?: string;

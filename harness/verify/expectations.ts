@@ -5,7 +5,6 @@ import type { ExpectationResult, Figures, PathRto, ScalarFigureKey } from "../mo
 import { FIGURES } from "./catalogue.ts";
 
 export type ComparisonOp = "<" | "<=" | "=" | ">=" | ">" | "!=";
-export type ExpectationKind = "duration" | "count" | "boolean";
 
 type NumericFigure = {
   [K in keyof Figures]: Figures[K] extends number | null ? K : never;
