@@ -9,6 +9,11 @@ import type { StartMode } from "./cluster.ts";
 export const TOPOLOGIES = ["patroni", "patroni-k8s", "pg_auto_failover", "repmgr"] as const;
 export type TopologyName = (typeof TOPOLOGIES)[number];
 
+/** A record's topology is a string (older files, other versions): this says whether it is one we know. */
+export function isTopologyName(name: string): name is TopologyName {
+  return (TOPOLOGIES as readonly string[]).includes(name);
+}
+
 /** The node images docker/build.sh builds: Debian 12's and Debian 13's packages. */
 export const STACKS = ["bookworm", "trixie"] as const;
 

@@ -1,4 +1,5 @@
 import type { RtoBound, RtoBoundPart, RtoPhaseName } from "../model/figures.ts";
+import { type TopologyName, isTopologyName } from "../model/scenario.ts";
 
 /**
  * The RTO a run's HA settings imply: the time the HA manager's own timers allow between a
@@ -218,15 +219,20 @@ export function expectedRtoBound(
   settings: Readonly<Record<string, unknown>>,
   versions: Readonly<Record<string, string>> = {},
 ): RtoBound | null {
-  switch (topology) {
-    case "patroni":
-    case "patroni-k8s":
-      return patroniBound(settings, versions);
-    case "pg_auto_failover":
-      return pgAutoFailoverBound(settings);
-    case "repmgr":
-      return repmgrBound(settings);
-    default:
-      return null;
-  }
+  return isTopologyName(topology) ? BOUNDS[topology](settings, versions) : null;
 }
+
+/**
+ * Each HA manager's bound: a Record over every topology name, so a new HA manager without its
+ * bound is a compile error, not a silent null.
+ */
+const BOUNDS: Record<
+  TopologyName,
+  (settings: Readonly<Record<string, unknown>>, versions: Readonly<Record<string, string>>) => RtoBound | null
+> = {
+  patroni: patroniBound,
+  // The same Patroni, whatever its DCS (see patroniBound).
+  "patroni-k8s": patroniBound,
+  pg_auto_failover: (settings) => pgAutoFailoverBound(settings),
+  repmgr: (settings) => repmgrBound(settings),
+};

@@ -7,6 +7,7 @@
 
 import type { RtoPhases } from "../model/figures.ts";
 import type { Outage, Promotion } from "../model/figures.ts";
+import { type TopologyName, isTopologyName } from "../model/scenario.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { SAMPLED_PROMOTION_SOURCE } from "./promotions.ts";
 import type { FaultRto } from "./rto.ts";
@@ -36,7 +37,7 @@ const PATRONI_REACTIONS = [
   /^acquired session lock as a leader/,
   /after trying and failing to obtain lock/,
 ];
-const REACTIONS: Readonly<Record<string, readonly RegExp[]>> = {
+const REACTIONS: Readonly<Record<TopologyName, readonly RegExp[]>> = {
   // The same Patroni, whatever its DCS: the leader race is in its log either way.
   patroni: PATRONI_REACTIONS,
   "patroni-k8s": PATRONI_REACTIONS,
@@ -52,7 +53,8 @@ function firstReaction(
   fromNs: number,
   toNs: number,
 ): HaEvent | null {
-  const patterns = REACTIONS[topology] ?? [];
+  // A record of an HA manager this version does not know has no reactions to find.
+  const patterns = isTopologyName(topology) ? REACTIONS[topology] : [];
   let first: HaEvent | null = null;
   for (const event of timeline) {
     // Only the manager's own events: "<topology> status" lines are the harness sampling it.
