@@ -1,5 +1,6 @@
 import { Random } from "../common/random.ts";
 import type { NemesisFault, NemesisStep, Target } from "../scenario/scenario.ts";
+import { faults } from "./index.ts";
 
 /** One fault of a nemesis schedule, as drawn before anything fires. */
 export interface ScheduledFault {
@@ -7,12 +8,9 @@ export interface ScheduledFault {
   at_ms: number;
   fault: NemesisFault;
   target: Target;
-  /** How long it lasts before its heal; null for a switchover, which is over when it returns. */
+  /** How long it lasts before its heal; null for a procedure (a switchover), over when it returns. */
   duration_ms: number | null;
 }
-
-/** Faults that end by themselves: nothing to heal. */
-const PROCEDURES: readonly NemesisFault[] = ["switchover", "crash-backend"];
 
 function between(random: Random, [low, high]: [number, number]): number {
   return low + Math.round(random.next() * (high - low));
@@ -28,9 +26,9 @@ export function nemesisSchedule(step: NemesisStep, seed: number): ScheduledFault
   for (let at_ms = between(random, step.intervalMs); at_ms < step.totalMs; ) {
     const fault = random.pick(step.faults) as NemesisFault;
     const target = random.pick(step.targets) as Target;
-    // Drawn for every fault, so adding a procedure to the list does not shift the other draws.
+    // Drawn for every fault, so a fault without heal does not shift the other draws.
     const length = Math.min(between(random, step.durationMs), step.totalMs - at_ms);
-    const duration_ms = PROCEDURES.includes(fault) ? null : length;
+    const duration_ms = faults[fault].heals ? length : null;
     schedule.push({ at_ms, fault, target, duration_ms });
     at_ms += (duration_ms ?? 0) + between(random, step.intervalMs);
   }

@@ -8,13 +8,7 @@ import { join } from "node:path";
 import type { TimelineEvent } from "../observe/timeline.ts";
 import type { RunRecord } from "../run/record.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
-import type {
-  ClientFigure,
-  Figures,
-  NameServiceFigure,
-  Promotion,
-  Verification,
-} from "../verify/figures.ts";
+import type { ClientFigure, Figures, NameServiceFigure, Promotion, Verification } from "../verify/figures.ts";
 import { clientFigures, unknownReasons } from "../verify/index.ts";
 import { nameServiceFigures } from "../verify/name-service.ts";
 import { type RtoPhases, rtoPhases } from "../verify/phases.ts";

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { attacherFor } from "../attach/attachers.ts";
 import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
 import { SshBackend } from "../backend/ssh-backend.ts";
+import { betweenLabel } from "../faults/options.ts";
 import { resolveTarget } from "../faults/targets.ts";
 import { type Step, type Target, targetGroups } from "../scenario/scenario.ts";
 import type { ClusterStatus } from "../topology/topology.ts";
@@ -53,10 +54,8 @@ export function describeStep(step: Step, now: ClusterNow | null): string {
       return `wait ${step.until} (up to ${step.timeoutMs / 1000}s)`;
     case "fault": {
       const lasting = step.durationMs === null ? "" : ` for ${step.durationMs / 1000}s`;
-      if (step.target === null) {
-        const [a, b] = step.options.between ?? [[], []];
-        return `fault ${step.fault} between [${a.join(", ")}] and [${b.join(", ")}]${lasting}`;
-      }
+      if (step.target === null)
+        return `fault ${step.fault} ${betweenLabel(step.between ?? [[], []])}${lasting}`;
       return `fault ${step.fault} → ${hits(step.target, now)}${lasting}`;
     }
     case "heal":

@@ -17,9 +17,10 @@ import { fixturePath } from "../common/template.ts";
 import { PRIMARY_NAME } from "../entrypoints/dns.ts";
 import { type EntryPointKind, HOSTED_PORTS, connectsByName, isHosted } from "../entrypoints/entrypoint.ts";
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
-import type { ActiveFault } from "../faults/fault.ts";
-import { faults } from "../faults/index.ts";
+import { type ActiveFault, NETWORK_CAPABILITIES } from "../faults/fault.ts";
+import { type FaultName, type FaultOptions, faults } from "../faults/index.ts";
 import { nemesisSchedule, nemesisSeed } from "../faults/nemesis.ts";
+import { betweenLabel } from "../faults/options.ts";
 import { resolveTarget } from "../faults/targets.ts";
 import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
@@ -32,7 +33,7 @@ import {
   type Target,
   targetGroups,
 } from "../scenario/scenario.ts";
-import { LINK_FAULTS, type TopologyName } from "../scenario/schema.ts";
+import type { TopologyName } from "../scenario/schema.ts";
 import { TOPOLOGY_KINDS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
@@ -632,22 +633,15 @@ class Execution {
     for (const entry of schedule) {
       await untilMs(entry.at_ms);
       if (this.halted) return;
+      // The fault says what a target alone means for it (a partition isolates it, packet loss takes the nemesis's percent).
+      const options = faults[entry.fault].nemesis?.(entry.target, step);
+      if (options === undefined) throw new Error(`a nemesis cannot draw ${entry.fault}`);
       const active = await this.inject(
         {
           kind: "fault",
           fault: entry.fault,
-          target: entry.target,
-          options: {
-            to: null,
-            percent: entry.fault === "packet-loss" ? step.percent : null,
-            between: null,
-            oneWay: false,
-            settings: null,
-            delayMs: null,
-            jitterMs: null,
-            kbps: null,
-            offsetMs: null,
-          },
+          ...this.aimOf(entry.fault, entry.target, options),
+          options,
           durationMs: null,
           at: step.at,
         },
@@ -860,6 +854,12 @@ class Execution {
     this.step(`writable on ${[...acks.values()].map((ack) => ack.node).join(", ")}`);
   }
 
+  /** Where a nemesis's fault lands: its target, or what the fault makes of it (a partition isolates it). */
+  private aimOf(name: FaultName, target: Target, options: FaultOptions) {
+    const { aim } = faults[name];
+    return aim === "target" ? { target, between: null } : aim.at(options);
+  }
+
   /**
    * Injects one fault and returns it while in force; null when it could not be injected. A fault
    * step that cannot fire is a problem of the run; a nemesis's (`skippable`) is only skipped, since a
@@ -871,8 +871,8 @@ class Execution {
   ): Promise<ActiveFault | null> {
     const fault = faults[step.fault];
     if (!fault) throw new Error(`unknown fault ${step.fault}`);
-    const { between } = step.options;
-    const target = step.target ?? `between [${between?.[0].join(", ")}] and [${between?.[1].join(", ")}]`;
+    const { between } = step;
+    const target = step.target ?? betweenLabel(between ?? [[], []]);
     try {
       const status = await this.topology.status();
       const members = this.topology.members();
@@ -885,7 +885,11 @@ class Execution {
       const hit = [...new Set(groups.flatMap(resolve))];
       const requested_ns = this.clock.nowNs();
       const context = { backend: this.backend, topology: this.topology, resolve };
-      const active = { ...(await fault.inject(hit, context, step.options)), target };
+      const named = { fault: step.fault, target };
+      // A procedure has nothing to undo: healing it only puts it on the timeline, as any fault's.
+      const active: ActiveFault = fault.heals
+        ? { ...(await fault.inject(hit, context, step.options)), ...named }
+        : { ...(await fault.inject(hit, context, step.options)), heal: async () => {}, ...named };
       // A kill counts once the signal has landed (a write invoked just before may still succeed);
       // a switchover counts from its request, since its own duration is part of the outage.
       const at_ns = fault.stamp === "start" ? requested_ns : this.clock.nowNs();
@@ -952,7 +956,7 @@ class Execution {
    */
   private async healAll(mode: StartMode): Promise<void> {
     const network = (active: ActiveFault) =>
-      active.fault === "packet-loss" || (LINK_FAULTS as readonly string[]).includes(active.fault);
+      faults[active.fault as FaultName].needs.some((need) => NETWORK_CAPABILITIES.includes(need));
     const latestFirst = [...this.active].reverse();
     for (const active of [...latestFirst.filter(network), ...latestFirst.filter((a) => !network(a))]) {
       await this.heal(active, mode);

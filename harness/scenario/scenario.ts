@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, type Node, isMap, isScalar, parseDocument } from "yaml";
 import type { z } from "zod";
-import type { BackendKind } from "../backend/backend.ts";
+import type { BackendKind, Capability } from "../backend/backend.ts";
 import { UsageError } from "../common/errors.ts";
 import { type EntryPointKind, type NameServiceSettings, isHosted } from "../entrypoints/entrypoint.ts";
-import type { FaultOptions } from "../faults/fault.ts";
+import type { Sides } from "../faults/fault.ts";
+import { type FaultOptions, faults } from "../faults/index.ts";
 import { nodeNames } from "../topology/members.ts";
 import type { StartMode } from "../topology/topology.ts";
 import { APPENDS_PER_KEY } from "../workload/list-append.ts";
@@ -13,7 +14,6 @@ import { parseDuration } from "./duration.ts";
 import {
   ENTRYPOINT_TOPOLOGIES,
   type FaultName,
-  type NEMESIS_FAULTS,
   type STACKS,
   type ScenarioDocument,
   TOPOLOGY_TARGETS,
@@ -37,7 +37,8 @@ export function targetGroups(target: Target): string[] {
   return target.split(TARGET_SEPARATOR);
 }
 export type { FaultName };
-export type NemesisFault = (typeof NEMESIS_FAULTS)[number];
+/** A fault a nemesis may draw (faults/index.ts: NEMESIS_FAULTS). */
+export type NemesisFault = FaultName;
 
 export type Step =
   | {
@@ -51,8 +52,11 @@ export type Step =
   | {
       kind: "fault";
       fault: FaultName;
-      /** The members it hits (for a partition: the isolated ones); null for a partition between groups. */
+      /** The members it hits (for a partition: the isolated ones); null for a fault on links. */
       target: Target | null;
+      /** The two sides of a fault on links (a partition between, latency, …); null with a target. */
+      between: Sides | null;
+      /** The step's keys as the fault's own option schema parsed them: what its inject takes. */
       options: FaultOptions;
       /** Heal by itself after this long; null: at the next heal step. */
       durationMs: number | null;
@@ -113,6 +117,8 @@ export interface Scenario {
   /** The dns entry point's poll interval and record TTL. */
   nameService: NameServiceSettings;
   steps: Step[];
+  /** What its faults need of the backend (each fault's own needs): the topology provides some (faketime). */
+  needs: Capability[];
   expect: ScenarioDocument["expect"];
   /** The longest one run may take before it is torn down and recorded as failed. */
   timeoutMs: number;
@@ -231,28 +237,28 @@ export function parseScenario(source: string, file: string): Scenario {
       };
     }
     if (step.fault) {
+      const fault = faults[step.fault];
+      const written = step as Record<string, unknown>;
+      const keys = Object.keys(fault.options.shape);
+      // Checked already by the step schema: this parse only gives the fault's own types.
+      const options = fault.options.parse(Object.fromEntries(keys.map((key) => [key, written[key]])));
+      const aimed =
+        fault.aim === "target"
+          ? { target: joinTargets([step.target ?? []].flat()), between: null }
+          : fault.aim.at(options);
+      const aimKeys = fault.aim === "target" ? ["target"] : fault.aim.keys;
       checkGroups([
-        ...(["target", "to", "isolate"] as const).flatMap((key) =>
-          [step[key] ?? []].flat().map((value): [string, string] => [key, value]),
+        ...aimKeys.flatMap((key) =>
+          [written[key] ?? []].flat(2).map((group): [string, string] => [key, String(group)]),
         ),
-        ...(step.between ?? []).flat().map((group): [string, string] => ["between", group]),
+        ...(fault.names?.(options) ?? []),
       ]);
-      const [sideA, sideB] = step.between ?? [];
       return {
         kind: "fault",
         fault: step.fault,
-        target: step.target !== undefined ? joinTargets([step.target].flat()) : (step.isolate ?? null),
-        options: {
-          to: step.to?.slice(5) ?? null,
-          percent: step.percent ?? null,
-          between: sideA && sideB ? [sideA, sideB] : null,
-          oneWay: step.direction === "one-way",
-          settings: step.settings ? parameterText(step.settings) : null,
-          delayMs: step.delay ? ms(step.delay) : null,
-          jitterMs: step.fault === "latency" && step.jitter ? ms(step.jitter) : null,
-          kbps: step.kbps ?? null,
-          offsetMs: step.offset ? (step.offset.startsWith("-") ? -1 : 1) * ms(step.offset.slice(1)) : null,
-        },
+        target: aimed.target,
+        between: aimed.between,
+        options: options as FaultOptions,
         durationMs: step.duration ? ms(step.duration) : null,
         at: `${file}:${locate(document.contents, { path: ["steps", index, "fault"] }, lineCounter)}`,
       };
@@ -310,6 +316,15 @@ export function parseScenario(source: string, file: string): Scenario {
     entrypoints,
     nameService: nameServiceSettings(doc.dns, where),
     steps,
+    needs: [
+      ...new Set(
+        steps.flatMap((step) =>
+          (step.kind === "fault" ? [step.fault] : step.kind === "nemesis" ? step.faults : []).flatMap(
+            (name) => faults[name].needs,
+          ),
+        ),
+      ),
+    ],
     expect: doc.expect,
     timeoutMs: ms(doc.timeout),
     abortWriteGapMs: writeGapLimitMs(doc.abort_if),
@@ -417,14 +432,4 @@ export function locate(
 
 function isNode(value: unknown): value is Node {
   return typeof value === "object" && value !== null && "range" in value;
-}
-
-/** Parameter values as PostgreSQL reads them from a config file: YAML booleans become on/off. */
-function parameterText(settings: Record<string, string | number | boolean>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(settings).map(([name, value]) => [
-      name,
-      typeof value === "boolean" ? (value ? "on" : "off") : String(value),
-    ]),
-  );
 }
