@@ -22,11 +22,11 @@ import { dockerStatus } from "../harness/backend/docker.ts";
 import { newSeed } from "../harness/common/random.ts";
 import type { RunRecord } from "../harness/model/record.ts";
 import type { BackendKind, TopologyName } from "../harness/model/scenario.ts";
-import type { Scenario } from "../harness/model/scenario.ts";
 import { runFilesReporter } from "../harness/report/plan-reporters.ts";
 import { executePlan } from "../harness/run/execute.ts";
 import { buildPlan } from "../harness/run/plan.ts";
 import { newRunId, runScenario } from "../harness/run/runner.ts";
+import type { Scenario } from "../harness/scenario/scenario.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 
 import { loadSuite } from "../harness/scenario/suite.ts";

@@ -12,7 +12,7 @@ import { harnessAlive, listStates } from "./backend/state.ts";
 import { UsageError } from "./common/errors.ts";
 import { newSeed } from "./common/random.ts";
 import type { SuiteInfo } from "./model/plan.ts";
-import { ENTRYPOINTS, type Scenario, TOPOLOGIES } from "./model/scenario.ts";
+import { ENTRYPOINTS, TOPOLOGIES } from "./model/scenario.ts";
 import { certificationReporter } from "./report/certification.ts";
 import { shortImageId } from "./report/format.ts";
 import { invocationReporter, runFilesReporter, terminalReporter } from "./report/plan-reporters.ts";
@@ -26,6 +26,7 @@ import { readPlanFile } from "./run/plan-file.ts";
 import { type Plan, buildPlan, parseShard, selectRuns } from "./run/plan.ts";
 import { preflight } from "./run/preflight.ts";
 import { checkAttachable } from "./run/runner.ts";
+import type { Scenario } from "./scenario/scenario.ts";
 import { loadScenario } from "./scenario/scenario.ts";
 
 import { isSuiteFile, loadSuite } from "./scenario/suite.ts";

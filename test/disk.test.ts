@@ -6,23 +6,10 @@ import type { StartedBackend, StartedMember } from "../harness/backend/backend.t
 import { loopDevicesOf, mountedPaths } from "../harness/backend/disk.ts";
 import { LocalBackend, teardown } from "../harness/backend/local.ts";
 import { listStates } from "../harness/backend/state.ts";
-import type { ActiveFault, FaultContext } from "../harness/faults/fault.ts";
+import type { FaultContext, Healable } from "../harness/faults/fault.ts";
 import { faults } from "../harness/faults/index.ts";
-import type { FaultOptions } from "../harness/model/scenario.ts";
 import type { Topology } from "../harness/topology/topology.ts";
 import { historyOf, leftovers, resultOf, runScenarioFile } from "./helpers.ts";
-
-const OPTIONS: FaultOptions = {
-  to: null,
-  percent: null,
-  between: null,
-  oneWay: false,
-  settings: null,
-  delayMs: null,
-  jitterMs: null,
-  kbps: null,
-  offsetMs: null,
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -70,7 +57,7 @@ describe("a member's own disk on the local backend: created, filled, frozen, rem
       user: "postgres",
     });
     const begun = performance.now();
-    const active = (await faults["disk-full"].inject(["n1"], context, OPTIONS)) as ActiveFault;
+    const active = (await faults["disk-full"].inject(["n1"], context, {})) as Healable;
     const fillMs = performance.now() - begun;
     expect(active.problem).toBeUndefined();
     expect(fillMs).toBeLessThan(5000);
@@ -93,7 +80,7 @@ describe("a member's own disk on the local backend: created, filled, frozen, rem
 
   it("io-freeze: a write+fsync blocks while frozen and lands right after the thaw; reads still work", async () => {
     await member.exec(["sh", "-c", `echo before > ${member.dir}/r`]);
-    const active = (await faults["io-freeze"].inject(["n1"], context, OPTIONS)) as ActiveFault;
+    const active = (await faults["io-freeze"].inject(["n1"], context, {})) as Healable;
     let finishedAt = 0;
     const frozenAt = performance.now();
     const blocked = write(member, "w", 120_000).then((result) => {

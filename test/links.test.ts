@@ -6,10 +6,9 @@ import { INSTRUMENT_MARKER, type StartedBackend, type StartedMember } from "../h
 import { LocalBackend } from "../harness/backend/local.ts";
 import { pollUntil } from "../harness/common/clock.ts";
 import { run } from "../harness/common/exec.ts";
-import type { FaultContext } from "../harness/faults/fault.ts";
-import { bandwidth, latency, resetPeer, slowClose } from "../harness/faults/links.ts";
+import type { FaultContext, Healable } from "../harness/faults/fault.ts";
+import { type FaultName, faults } from "../harness/faults/index.ts";
 import { resolveTarget } from "../harness/faults/targets.ts";
-import type { FaultOptions } from "../harness/model/scenario.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import { memberEnv } from "../harness/topology/members.ts";
 import { patroni } from "../harness/topology/patroni.ts";
@@ -110,20 +109,12 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
     const status = await topology.status();
     return { backend, topology, resolve: (group) => resolveTarget(group, status, topology.members()) };
   };
-  const options = (overrides: Partial<FaultOptions>): FaultOptions => ({
-    to: null,
-    percent: null,
-    between: [["replicas"], ["primary"]],
-    oneWay: false,
-    settings: null,
-    delayMs: null,
-    jitterMs: null,
-    kbps: null,
-    offsetMs: null,
-    ...overrides,
-  });
-  const inject = async (fault: typeof latency, overrides: Partial<FaultOptions>) =>
-    fault.inject(["n1", "n2"], await context(), options(overrides));
+  /** The fault injected with its step keys as a scenario writes them, parsed by its own schema. */
+  const inject = async (name: FaultName, written: Record<string, unknown>) => {
+    const fault = faults[name];
+    const options = fault.options.parse({ between: [["replicas"], ["primary"]], ...written });
+    return (await fault.inject(["n1", "n2"], await context(), options)) as Healable;
+  };
 
   /** psql's argv: one session to `host` running each statement in turn. */
   const psqlArgv = (host: string, statements: string[], flags: string[] = []) => [
@@ -198,7 +189,7 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
 
   it("latency: adds the asked round-trip time, ± jitter, also to the replication connection", async () => {
     const before = median(await roundTrips());
-    const active = await inject(latency, { delayMs: 200, jitterMs: 40 });
+    const active = await inject("latency", { delay: "200ms", jitter: "40ms" });
     let healed = false;
     try {
       const during = await roundTrips();
@@ -250,7 +241,7 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
   it("bandwidth: holds a transfer near kbps, only on the link, and heals", async () => {
     await healthy();
     const before = await transferRate();
-    const active = await inject(bandwidth, { between: [["primary"], ["replicas"]], kbps: 2000 });
+    const active = await inject("bandwidth", { between: [["primary"], ["replicas"]], kbps: 2000 });
     let healed = false;
     try {
       const during = await transferRate();
@@ -280,7 +271,7 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
 
   it("reset-peer: every connection the replica opens to the primary is reset, replication too", async () => {
     await healthy();
-    const active = await inject(resetPeer, { oneWay: true });
+    const active = await inject("reset-peer", { direction: "one-way" });
     let healed = false;
     try {
       const refused = await psql(["SELECT 1"]);
@@ -314,7 +305,11 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
       return median(timings(result.stdout).slice(2));
     };
     const before = await fromHarness();
-    const fault = await inject(latency, { between: [["clients"], ["primary"]], oneWay: true, delayMs: 150 });
+    const fault = await inject("latency", {
+      between: [["clients"], ["primary"]],
+      direction: "one-way",
+      delay: "150ms",
+    });
     let during: number;
     let replicaRoundTrips: number;
     try {
@@ -383,10 +378,10 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
       return ((gone as number) - died) / 1000;
     };
     const before = await lingering();
-    const fault = await inject(slowClose, {
+    const fault = await inject("slow-close", {
       between: [["clients"], ["primary"]],
-      oneWay: true,
-      delayMs: 3_000,
+      direction: "one-way",
+      delay: "3s",
     });
     let during: number;
     try {
@@ -406,7 +401,7 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
   });
 
   it("refuses bandwidth on the clients' links, and undoes nothing it did not do", async () => {
-    await expect(inject(bandwidth, { between: [["clients"], ["primary"]], kbps: 100 })).rejects.toThrow(
+    await expect(inject("bandwidth", { between: [["clients"], ["primary"]], kbps: 100 })).rejects.toThrow(
       /clients/,
     );
     expect(instrumentsOf(runId)).toEqual([]);
@@ -414,8 +409,8 @@ describe("link faults on a real Patroni cluster: measured effect, heal, nothing 
 
   it("leaves nothing after teardown: no Toxiproxy, no namespace (its nft tables and qdiscs go with it)", async () => {
     // A fault left in force, as a crashed run would leave it: teardown must still remove it all.
-    await inject(latency, { delayMs: 50 });
-    await inject(bandwidth, { kbps: 1000 });
+    await inject("latency", { delay: "50ms" });
+    await inject("bandwidth", { kbps: 1000 });
     expect(instrumentsOf(runId)).toHaveLength(2);
     await builder.destroy();
     expect(instrumentsOf(runId)).toEqual([]);

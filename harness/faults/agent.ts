@@ -1,5 +1,6 @@
+import { z } from "zod";
 import type { MemberProcess, Signal } from "../backend/backend.ts";
-import type { Fault, FaultContext } from "./fault.ts";
+import { type FaultContext, defineFault } from "./fault.ts";
 
 /** PostgreSQL's own processes: the postmaster by its binary, its children by their titles. */
 function isPostgres(process: MemberProcess, postgresBin: string): boolean {
@@ -47,15 +48,20 @@ async function signalAgent(
 }
 
 /** SIGKILL of the HA agent alone: PostgreSQL keeps running, unwatched, until the agent is back. */
-export const killAgent: Fault = {
+export const killAgent = defineFault({
   name: "kill-agent",
+  summary:
+    "kill-agent: SIGKILL of the HA agent only, PostgreSQL keeps running (heal: the agent started again)",
   stamp: "end",
   needs: ["signals"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, context) {
     const detail: string[] = [];
     for (const member of members) detail.push(await signalAgent(member, context, "SIGKILL", "kill-agent"));
     return {
-      fault: "kill-agent",
       members,
       detail: detail.join("; "),
       async heal() {
@@ -65,18 +71,22 @@ export const killAgent: Fault = {
       },
     };
   },
-};
+});
 
 /** SIGSTOP of the HA agent alone: it holds its leases and connections and decides nothing. */
-export const freezeAgent: Fault = {
+export const freezeAgent = defineFault({
   name: "freeze-agent",
+  summary: "freeze-agent: SIGSTOP of the HA agent only (heal: SIGCONT)",
   stamp: "end",
   needs: ["signals"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, context) {
     const detail: string[] = [];
     for (const member of members) detail.push(await signalAgent(member, context, "SIGSTOP", "freeze-agent"));
     return {
-      fault: "freeze-agent",
       members,
       detail: detail.join("; "),
       async heal() {
@@ -91,4 +101,4 @@ export const freezeAgent: Fault = {
       },
     };
   },
-};
+});

@@ -1,7 +1,9 @@
+import { z } from "zod";
 import { pollUntil } from "../common/clock.ts";
 import { clockOffsetFile, faketimeOffset } from "../topology/clock.ts";
 import { POSTGRES_USER } from "../topology/members.ts";
-import type { Fault, FaultContext } from "./fault.ts";
+import { type FaultContext, defineFault } from "./fault.ts";
+import { ms } from "./options.ts";
 
 async function setOffset(members: string[], { backend }: FaultContext, offsetMs: number): Promise<void> {
   for (const member of members) {
@@ -84,12 +86,24 @@ async function confirmOffset(context: FaultContext, member: string, agent: Skewe
  * agents of a scenario with clock-skew run under libfaketime, which rereads the offset each second.
  * Checked, not assumed: a `date` with the agent's own libfaketime environment must read the offset.
  */
-export const clockSkew: Fault = {
+export const clockSkew = defineFault({
   name: "clock-skew",
+  summary: "clock-skew: the HA agent's clock moved by offset (libfaketime; heal: back)",
   stamp: "end",
+  // The topology starts every agent under libfaketime when a fault of the scenario needs it.
   needs: ["faketime"],
-  async inject(members, context, { offsetMs }) {
-    if (offsetMs === null) throw new Error("clock-skew needs an offset");
+  heals: true,
+  options: z.object({
+    offset: z
+      .string()
+      .regex(/^[+-]\d+(ms|s|m|h)$/, { message: "is a signed duration (write e.g. +30s or -2m)" })
+      .transform((text) => (text.startsWith("-") ? -1 : 1) * ms(text.slice(1)))
+      .describe("clock-skew: how far the HA agent's clock moves (e.g. +30s, -2m)"),
+  }),
+  aim: "target",
+  // An offset is the step's to choose: the nemesis does not draw it.
+  nemesis: null,
+  async inject(members, context, { offset: offsetMs }) {
     const found: [string, SkewedAgent[]][] = [];
     for (const member of members) {
       const agents = await skewedAgents(member, context);
@@ -106,7 +120,6 @@ export const clockSkew: Fault = {
       );
     }
     return {
-      fault: "clock-skew",
       members,
       detail: detail.join("; "),
       async heal() {
@@ -116,4 +129,4 @@ export const clockSkew: Fault = {
       },
     };
   },
-};
+});

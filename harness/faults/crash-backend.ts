@@ -1,14 +1,21 @@
+import { z } from "zod";
 import { withConnection } from "../topology/sql.ts";
-import type { Fault } from "./fault.ts";
+import { defineFault } from "./fault.ts";
 
 /**
  * SIGKILL of one client backend: the postmaster, seeing a child die uncleanly, ends every other
  * connection and reinitialises shared memory — a short outage on that node with no failover.
  */
-export const crashBackend: Fault = {
+export const crashBackend = defineFault({
   name: "crash-backend",
+  summary: "crash-backend: SIGKILL of one PostgreSQL client backend (the postmaster resets every connection)",
   stamp: "end",
   needs: ["signals"],
+  // The postmaster recovers by itself; there is nothing to undo.
+  heals: false,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, { backend, topology }) {
     const detail: string[] = [];
     for (const member of members) {
@@ -28,7 +35,6 @@ export const crashBackend: Fault = {
         `${member}: SIGKILL to backend ${victim.pid} (${victim.application_name || "no application name"})`,
       );
     }
-    // The postmaster recovers by itself; there is nothing to undo.
-    return { fault: "crash-backend", members, detail: detail.join("; "), async heal() {} };
+    return { members, detail: detail.join("; ") };
   },
-};
+});

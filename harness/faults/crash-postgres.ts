@@ -1,7 +1,8 @@
 import { join } from "node:path";
+import { z } from "zod";
 import { sleep } from "../common/clock.ts";
 import type { TopologyName } from "../model/scenario.ts";
-import type { Fault, FaultContext } from "./fault.ts";
+import { type FaultContext, defineFault } from "./fault.ts";
 
 /** PID of the member's running postmaster, from postmaster.pid; null when none runs. */
 async function postmasterPid(member: string, { backend, topology }: FaultContext): Promise<number | null> {
@@ -53,10 +54,15 @@ async function agentRunning(member: string, { backend, topology }: FaultContext)
  * SIGKILL of the postmaster only; the HA agent stays and its own recovery is what is measured
  * (Patroni and pg_autoctl restart PostgreSQL; repmgrd does not, so repmgr fails over).
  */
-export const crashPostgres: Fault = {
+export const crashPostgres = defineFault({
   name: "crash-postgres",
+  summary: "crash-postgres: SIGKILL of the postmaster only",
   stamp: "end",
   needs: ["signals"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, context) {
     for (const member of members) {
       const pid = await postmasterPid(member, context);
@@ -64,7 +70,6 @@ export const crashPostgres: Fault = {
       await context.backend.member(member).signal(pid, "SIGKILL");
     }
     return {
-      fault: "crash-postgres",
       members,
       // The agent gets its chance first (AGENT_RECOVERY_GRACE_MS). What it did not bring back, an
       // operator restarts: agent and PostgreSQL together, so the agent starts from a known state
@@ -101,4 +106,4 @@ export const crashPostgres: Fault = {
       },
     };
   },
-};
+});

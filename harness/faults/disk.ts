@@ -1,8 +1,9 @@
 import { join } from "node:path";
+import { z } from "zod";
 import type { StartedMember } from "../backend/backend.ts";
 import { sleep } from "../common/clock.ts";
 import { POSTGRES_USER } from "../topology/members.ts";
-import type { Fault } from "./fault.ts";
+import { defineFault } from "./fault.ts";
 
 /** Files the faults put on a member's filesystem, named so nobody mistakes them for the cluster's. */
 const FILL = "pgchaos-disk-full.fill";
@@ -63,10 +64,15 @@ function probe(host: StartedMember, dir: string, timeoutMs = 30_000) {
  * and kept full until the heal (a checkpoint removing old WAL would otherwise free room at once).
  * Heal deletes the files. The fill runs as root, on a filesystem with no blocks reserved for root.
  */
-export const diskFull: Fault = {
+export const diskFull = defineFault({
   name: "disk-full",
+  summary: "disk-full: the member's data filesystem filled (heal: freed)",
   stamp: "end",
   needs: ["disk"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, { backend }) {
     const problems: string[] = [];
     const hosts: { host: StartedMember; dir: string }[] = [];
@@ -96,7 +102,6 @@ export const diskFull: Fault = {
       }
     })();
     return {
-      fault: "disk-full",
       members,
       ...(problems.length > 0 ? { problem: problems.join("; ") } : {}),
       async heal() {
@@ -109,7 +114,7 @@ export const diskFull: Fault = {
       },
     };
   },
-};
+});
 
 /**
  * fsfreeze of the member's filesystem: every write and fsync there blocks, reads of cached pages
@@ -117,10 +122,15 @@ export const diskFull: Fault = {
  * A probe write+fsync started at the freeze proves it: it must still be blocked at the thaw and
  * land soon after; either failing is reported as the fault's problem.
  */
-export const ioFreeze: Fault = {
+export const ioFreeze = defineFault({
   name: "io-freeze",
+  summary: "io-freeze: fsfreeze of that filesystem, every write and fsync blocks (heal: thaw)",
   stamp: "end",
   needs: ["disk", "freeze-disk"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, { backend }) {
     const frozen: { host: StartedMember; dir: string; probe: Probe }[] = [];
     try {
@@ -138,7 +148,6 @@ export const ioFreeze: Fault = {
     }
     const frozenAt = Date.now();
     return {
-      fault: "io-freeze",
       members,
       async heal() {
         const problems: string[] = [];
@@ -166,7 +175,7 @@ export const ioFreeze: Fault = {
       },
     };
   },
-};
+});
 
 interface Probe {
   outcome: "pending" | "finished" | "failed";

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { StartedBackend } from "../backend/backend.ts";
 import { type EgressLimit, shapeEgress, unshapeEgress } from "../backend/shaping.ts";
 import {
@@ -8,8 +9,8 @@ import {
   listeningPorts,
   reachablePorts,
 } from "../backend/toxiproxy.ts";
-import type { FaultOptions } from "../model/scenario.ts";
-import type { ActiveFault, Fault, FaultContext } from "./fault.ts";
+import { type FaultContext, type Healable, type Sides, defineFault } from "./fault.ts";
+import { direction, durationMs, sides } from "./options.ts";
 
 /**
  * Faults on the links between two groups of members: latency and reset-peer through a Toxiproxy
@@ -37,10 +38,9 @@ export interface Link {
 async function resolveLinks(
   fault: string,
   { backend, resolve }: FaultContext,
-  between: FaultOptions["between"],
+  between: Sides,
   oneWay: boolean,
 ): Promise<Link[]> {
-  if (!between) throw new Error(`${fault} needs between`);
   const [sideA, sideB] = between.map((groups) => [
     ...new Set(groups.flatMap((group) => (group === CLIENTS ? [CLIENTS] : resolve(group)))),
   ]) as [string[], string[]];
@@ -83,6 +83,36 @@ function proxyRoutes(backend: StartedBackend, links: Link[]): { member: string; 
   return routes;
 }
 
+/** The step keys every fault on links owns: the two sides, and which way. */
+const linkKeys = {
+  between: sides.describe(
+    "latency, bandwidth, reset-peer, slow-close: the links they act on (all but bandwidth also [[clients], [entrypoint]]: the harness's own connections)",
+  ),
+  direction: direction.describe(
+    "latency, bandwidth, reset-peer, slow-close: only connections the first group opens to the second",
+  ),
+};
+
+type LinkOptions = { between: Sides; direction?: "both" | "one-way" | undefined };
+
+/** Clients open connections and accept none: a link to them exists only from their side. */
+function noLinkToClients({ between: [, sideB], direction }: LinkOptions, ctx: z.RefinementCtx): void {
+  if (direction === "one-way" && sideB.includes(CLIENTS) && sideB.length === 1) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["between"],
+      message:
+        "one-way from members to clients is no link (members open no connection to clients); write [[clients], [...]]",
+    });
+  }
+}
+
+/** Where a fault on links lands: between its two sides. */
+const onLinks = {
+  keys: ["between"],
+  at: ({ between }: LinkOptions) => ({ target: null, between }),
+} as const;
+
 /** Each instance of a fault gets its own Toxiproxy and nft table names (two may overlap in time). */
 let instances = 0;
 
@@ -91,10 +121,10 @@ async function proxied(
   fault: "latency" | "reset-peer" | "slow-close",
   members: string[],
   context: FaultContext,
-  options: FaultOptions,
+  { between, direction }: LinkOptions,
   toxic: LinkToxic,
-): Promise<Omit<ActiveFault, "target">> {
-  const links = await resolveLinks(fault, context, options.between, options.oneWay);
+): Promise<Healable> {
+  const links = await resolveLinks(fault, context, between, direction === "one-way");
   const name = `${fault.replace("-", "_")}${++instances}`;
   const started: MemberProxy[] = [];
   const reset: string[] = [];
@@ -111,7 +141,6 @@ async function proxied(
   }
   if (started.length === 0) throw new Error(`${fault}: no member on either side listens on any port`);
   return {
-    fault,
     members,
     async heal() {
       const failures: string[] = [];
@@ -122,79 +151,119 @@ async function proxied(
 }
 
 /** Added round-trip time (and ± jitter) on every connection of the links, through Toxiproxy. */
-export const latency: Fault = {
+export const latency = defineFault({
   name: "latency",
+  summary: "latency: delay (and jitter) added to every TCP connection between two groups, through Toxiproxy",
   stamp: "end",
   needs: ["proxy"],
+  heals: true,
+  options: z
+    .object({
+      ...linkKeys,
+      delay: durationMs.describe("latency: round-trip time added to each link (e.g. 200ms)"),
+      jitter: durationMs.optional().describe("with latency: the delay varies by ± jitter"),
+    })
+    .superRefine(noLinkToClients),
+  aim: onLinks,
+  nemesis: null,
   inject(members, context, options) {
-    if (options.delayMs === null) throw new Error("latency needs delay");
     return proxied("latency", members, context, options, {
       kind: "latency",
-      delayMs: options.delayMs,
-      jitterMs: options.jitterMs ?? 0,
+      delayMs: options.delay,
+      jitterMs: options.jitter ?? 0,
     });
   },
-};
-
-/** Every connection of the links reset by the peer (Toxiproxy's reset_peer), new ones as they come. */
-export const resetPeer: Fault = {
-  name: "reset-peer",
-  stamp: "end",
-  needs: ["proxy"],
-  inject(members, context, options) {
-    return proxied("reset-peer", members, context, options, { kind: "reset-peer" });
-  },
-};
-
-/**
- * Every close on the links held back by `delay`, both ways (Toxiproxy's slow_close): a client that
- * hangs up is still connected for the server that long, a server that ends a session (a demoted
- * primary) leaves its clients waiting on a dead connection.
- */
-export const slowClose: Fault = {
-  name: "slow-close",
-  stamp: "end",
-  needs: ["proxy"],
-  inject(members, context, options) {
-    if (options.delayMs === null) throw new Error("slow-close needs delay");
-    return proxied("slow-close", members, context, options, { kind: "slow-close", delayMs: options.delayMs });
-  },
-};
+});
 
 /**
  * The links held to `kbps` each, by htb on the sending side. Both ways: everything each side sends
  * the other. One-way: only the connections the first group opens, both of their directions (the
  * first group's packets to the second's ports, the second's answers from them).
  */
-export const bandwidth: Fault = {
+export const bandwidth = defineFault({
   name: "bandwidth",
+  summary: "bandwidth: a rate limit on those links (kbps)",
   stamp: "end",
   needs: ["shaping"],
-  async inject(members, context, options) {
-    if (options.kbps === null) throw new Error("bandwidth needs kbps");
-    if (options.between?.flat().includes(CLIENTS)) {
+  heals: true,
+  options: z
+    .object({
+      ...linkKeys,
+      kbps: z.number().int().min(1).describe("bandwidth: each link's rate limit, kilobits per second"),
+    })
+    .superRefine(({ between }, ctx) => {
+      if (between.flat().includes(CLIENTS)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["between"],
+          message:
+            "bandwidth shapes what members send and cannot name clients; use latency or reset-peer for the clients' links",
+        });
+      }
+    })
+    .superRefine(noLinkToClients),
+  aim: onLinks,
+  nemesis: null,
+  async inject(members, context, { between, direction, kbps }) {
+    if (between.flat().includes(CLIENTS)) {
       throw new Error("bandwidth shapes what members send; the clients' links take latency or reset-peer");
     }
-    const links = await resolveLinks("bandwidth", context, options.between, options.oneWay);
-    const limits = egressLimits(context.backend, links, options.oneWay);
+    const oneWay = direction === "one-way";
+    const links = await resolveLinks("bandwidth", context, between, oneWay);
+    const limits = egressLimits(context.backend, links, oneWay);
     const shaped: { member: string; device: string }[] = [];
     try {
       for (const [member, own] of limits) {
-        shaped.push({ member, device: await shapeEgress(context.backend.member(member), own, options.kbps) });
+        shaped.push({ member, device: await shapeEgress(context.backend.member(member), own, kbps) });
       }
     } catch (error) {
       for (const { member, device } of shaped) await unshapeEgress(context.backend.member(member), device);
       throw error;
     }
     return {
-      fault: "bandwidth",
       members,
       async heal() {
         for (const { member, device } of shaped) await unshapeEgress(context.backend.member(member), device);
       },
     };
   },
-};
+});
+
+/** Every connection of the links reset by the peer (Toxiproxy's reset_peer), new ones as they come. */
+export const resetPeer = defineFault({
+  name: "reset-peer",
+  summary: "reset-peer: those connections reset (Toxiproxy's reset_peer), new ones too",
+  stamp: "end",
+  needs: ["proxy"],
+  heals: true,
+  options: z.object(linkKeys).superRefine(noLinkToClients),
+  aim: onLinks,
+  nemesis: null,
+  inject(members, context, options) {
+    return proxied("reset-peer", members, context, options, { kind: "reset-peer" });
+  },
+});
+
+/**
+ * Every close on the links held back by `delay`, both ways (Toxiproxy's slow_close): a client that
+ * hangs up is still connected for the server that long, a server that ends a session (a demoted
+ * primary) leaves its clients waiting on a dead connection.
+ */
+export const slowClose = defineFault({
+  name: "slow-close",
+  summary: "slow-close: each of those connections' close held back by delay (Toxiproxy's slow_close)",
+  stamp: "end",
+  needs: ["proxy"],
+  heals: true,
+  options: z
+    .object({ ...linkKeys, delay: durationMs.describe("slow-close: how long each close is held") })
+    .superRefine(noLinkToClients),
+  aim: onLinks,
+  nemesis: null,
+  inject(members, context, options) {
+    return proxied("slow-close", members, context, options, { kind: "slow-close", delayMs: options.delay });
+  },
+});
 
 /** Per member, the egress each link limits (see bandwidth). */
 export function egressLimits(

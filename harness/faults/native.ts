@@ -1,5 +1,6 @@
+import { z } from "zod";
 import type { NativeFaults } from "../backend/backend.ts";
-import type { Fault, FaultContext } from "./fault.ts";
+import { type FaultContext, defineFault } from "./fault.ts";
 
 function nativeOf(member: string, { backend }: FaultContext): NativeFaults {
   const native = backend.member(member).native;
@@ -12,38 +13,46 @@ function nativeOf(member: string, { backend }: FaultContext): NativeFaults {
  * Docker's pause: the cgroup freezer stops every process of the member at once, the harness's
  * own helpers on it included — unlike freeze, which SIGSTOPs only the system under test.
  */
-export const pause: Fault = {
+export const pause = defineFault({
   name: "pause",
+  summary: "pause (docker): the cgroup freezer on the whole member",
   stamp: "end",
   needs: ["pause"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, context) {
     for (const member of members) await nativeOf(member, context).pause();
     return {
-      fault: "pause",
       members,
       async heal() {
         for (const member of members) await nativeOf(member, context).unpause();
       },
     };
   },
-};
+});
 
 /**
  * Docker's network disconnect: the member loses its interface on the run's network (peers see
  * connection errors, not silence as with a partition's dropped packets); heal reconnects it at its old address.
  */
-export const disconnect: Fault = {
+export const disconnect = defineFault({
   name: "disconnect",
+  summary: "disconnect (docker): the member taken off the network",
   stamp: "end",
   needs: ["disconnect"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, context) {
     for (const member of members) await nativeOf(member, context).disconnect();
     return {
-      fault: "disconnect",
       members,
       async heal() {
         for (const member of members) await nativeOf(member, context).reconnect();
       },
     };
   },
-};
+});

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { NemesisStep } from "../model/scenario.ts";
+import type { NemesisStep } from "./nemesis.ts";
 import { nemesisSchedule, nemesisSeed } from "./nemesis.ts";
 
 const step: NemesisStep = {
   kind: "nemesis",
-  faults: ["kill", "freeze", "partition", "switchover"],
+  faults: ["kill", "freeze", "partition", "switchover", "crash-backend"],
   targets: ["primary", "replica"],
   intervalMs: [2000, 6000],
   durationMs: [1000, 4000],
@@ -29,7 +29,9 @@ describe("nemesis schedule", () => {
       const gap = entry.at_ms - healedAt;
       expect(gap).toBeGreaterThanOrEqual(2000);
       expect(gap).toBeLessThanOrEqual(6000);
-      if (entry.fault === "switchover") expect(entry.duration_ms).toBeNull();
+      // Faults without heal (faults/index.ts: heals false) get no duration.
+      if (entry.fault === "switchover" || entry.fault === "crash-backend")
+        expect(entry.duration_ms).toBeNull();
       else {
         expect(entry.duration_ms).toBeGreaterThanOrEqual(Math.min(1000, step.totalMs - entry.at_ms));
         expect(entry.duration_ms).toBeLessThanOrEqual(4000);

@@ -1,10 +1,11 @@
 import { join } from "node:path";
+import { z } from "zod";
 import type { StartedMember } from "../backend/backend.ts";
 import { sleep } from "../common/clock.ts";
 import type { PostgresEndpoint } from "../model/cluster.ts";
 import { type Sample, sampleNode } from "../observe/roles.ts";
 import { withConnection } from "../topology/sql.ts";
-import type { ActiveFault, Fault } from "./fault.ts";
+import { type Injected, defineFault } from "./fault.ts";
 
 const PROMOTE_TIMEOUT_MS = 60_000;
 /** How often the member is asked whether it is writable yet: well inside an HA manager's reaction. */
@@ -31,12 +32,17 @@ async function probe(endpoint: PostgresEndpoint): Promise<Sample | null> {
  * demote the rogue primary within milliseconds (Patroni does), less than one sampling period, so
  * the fault itself asks the member whether it became writable, and hands that reading to the sampler.
  */
-export const promote: Fault = {
+export const promote = defineFault({
   name: "promote",
+  summary: "promote: pg_ctl promote on a replica behind the HA manager's back",
   stamp: "end",
   needs: [],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: null,
   async inject(members, { backend, topology }) {
-    const observed: NonNullable<ActiveFault["observed"]> = [];
+    const observed: NonNullable<Injected["observed"]> = [];
     for (const member of members) {
       const dataDir = topology.dataDir(member);
       const host = backend.member(member);
@@ -70,11 +76,10 @@ export const promote: Fault = {
       }
     }
     return {
-      fault: "promote",
       members,
       observed,
       // The repair is the HA manager's (demote and rewind the rogue primary), and that is under test.
       async heal() {},
     };
   },
-};
+});

@@ -1,9 +1,20 @@
+import { z } from "zod";
 import { pollUntil } from "../common/clock.ts";
 import { type Parameters, currentSettings } from "../topology/sql.ts";
 import type { Topology } from "../topology/topology.ts";
-import type { Fault } from "./fault.ts";
+import { defineFault } from "./fault.ts";
 
 const STREAMING_TIMEOUT_MS = 120_000;
+
+/** Parameter values as PostgreSQL reads them from a config file: YAML booleans become on/off. */
+function parameterText(settings: Record<string, string | number | boolean>): Parameters {
+  return Object.fromEntries(
+    Object.entries(settings).map(([name, value]) => [
+      name,
+      typeof value === "boolean" ? (value ? "on" : "off") : String(value),
+    ]),
+  );
+}
 
 async function untilHealthy(topology: Topology, after: string): Promise<void> {
   const healthy = await pollUntil(
@@ -36,10 +47,29 @@ async function notApplied(topology: Topology, member: string, wanted: Parameters
  * with them afterwards — or the step reports which member does not.
  * It is a maintenance procedure, not a fault to undo: it is complete when inject returns.
  */
-export const rollingRestart: Fault = {
+export const rollingRestart = defineFault({
   name: "rolling-restart",
+  summary:
+    "rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update)",
   stamp: "start",
   needs: ["signals"],
+  heals: false,
+  options: z.object({
+    settings: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .superRefine((settings, ctx) => {
+        for (const name of Object.keys(settings).filter((key) => !/^[a-z_][a-z0-9_.]*$/.test(key))) {
+          ctx.addIssue({ code: "custom", path: [name], message: "is not a PostgreSQL parameter name" });
+        }
+      })
+      .transform(parameterText)
+      .optional()
+      .describe(
+        "rolling-restart: PostgreSQL parameters each member gets as it restarts (e.g. { shared_buffers: 256MB }); checked on every member afterwards",
+      ),
+  }),
+  aim: "target",
+  nemesis: null,
   async inject(_members, { topology }, { settings }) {
     const start = await topology.status();
     const oldPrimary = start.primary;
@@ -59,12 +89,10 @@ export const rollingRestart: Fault = {
     if (settings)
       for (const member of members) missing.push(...(await notApplied(topology, member, settings)));
     return {
-      fault: "rolling-restart",
       members,
       ...(missing.length > 0
         ? { problem: `rolling-restart: settings not in force: ${missing.join("; ")}` }
         : {}),
-      async heal() {},
     };
   },
-};
+});

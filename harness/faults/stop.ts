@@ -1,11 +1,17 @@
-import type { Fault } from "./fault.ts";
+import { z } from "zod";
+import { defineFault } from "./fault.ts";
 
 /** A clean stop of the HA agent and PostgreSQL (the seed's "scale the StatefulSet to 0"). */
-export const stop: Fault = {
+export const stop = defineFault({
   name: "stop",
+  summary: "stop: clean stop of both",
   // Writes keep working while the agent shuts PostgreSQL down: the outage starts when it is down.
   stamp: "start",
   needs: ["signals"],
+  heals: true,
+  options: z.object({}),
+  aim: "target",
+  nemesis: () => ({}),
   async inject(members, { topology }) {
     const problems: string[] = [];
     for (const member of members) {
@@ -13,7 +19,6 @@ export const stop: Fault = {
       await topology.stopMember(member).catch((error: Error) => problems.push(error.message));
     }
     return {
-      fault: "stop",
       members,
       ...(problems.length > 0 ? { problem: problems.join("; ") } : {}),
       async heal(mode) {
@@ -21,4 +26,4 @@ export const stop: Fault = {
       },
     };
   },
-};
+});

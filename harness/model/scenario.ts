@@ -4,8 +4,6 @@
  * and checks it; nothing here knows how.
  */
 
-import type { StartMode } from "./cluster.ts";
-
 export const TOPOLOGIES = ["patroni", "patroni-k8s", "pg_auto_failover", "repmgr"] as const;
 export type TopologyName = (typeof TOPOLOGIES)[number];
 
@@ -16,62 +14,6 @@ export function isTopologyName(name: string): name is TopologyName {
 
 /** The node images docker/build.sh builds: Debian 12's and Debian 13's packages. */
 export const STACKS = ["bookworm", "trixie"] as const;
-
-export const FAULTS = [
-  "kill",
-  "stop",
-  "crash-postgres",
-  "freeze",
-  "partition",
-  "packet-loss",
-  "switchover",
-  "promote",
-  "rolling-restart",
-  "pause",
-  "disconnect",
-  "latency",
-  "bandwidth",
-  "reset-peer",
-  "slow-close",
-  "disk-full",
-  "io-freeze",
-  "kill-agent",
-  "freeze-agent",
-  "crash-backend",
-  "clock-skew",
-] as const;
-export type FaultName = (typeof FAULTS)[number];
-
-/** Faults on the links between two groups of members (a partition, and the proxies' faults). */
-export const LINK_FAULTS = [
-  "partition",
-  "latency",
-  "bandwidth",
-  "reset-peer",
-  "slow-close",
-] as const satisfies readonly FaultName[];
-
-/**
- * Faults a nemesis can draw: those a target alone describes (a partition isolates its target,
- * packet loss drops the nemesis's percent). Link faults need two groups, a rogue promotion or a
- * rolling restart is a procedure of its own, a clock skew an offset: those stay explicit steps.
- */
-export const NEMESIS_FAULTS = [
-  "kill",
-  "stop",
-  "crash-postgres",
-  "freeze",
-  "partition",
-  "packet-loss",
-  "switchover",
-  "pause",
-  "disconnect",
-  "disk-full",
-  "io-freeze",
-  "kill-agent",
-  "freeze-agent",
-  "crash-backend",
-] as const satisfies readonly FaultName[];
 
 export const BACKENDS = ["local", "docker", "ssh"] as const;
 export type BackendKind = (typeof BACKENDS)[number];
@@ -101,26 +43,6 @@ export type WriteKind =
   | { kind: "ledger" }
   | { kind: "list-append"; isolation: Isolation; keys: number; appendsPerKey: number };
 
-export interface FaultOptions {
-  /** switchover: the member to promote; null lets the HA manager choose. */
-  to: string | null;
-  /** packet-loss: share of packets dropped, 0–100. */
-  percent: number | null;
-  /** partition between two groups of member groups (tokens as in the scenario, "clients" included). */
-  between: [string[], string[]] | null;
-  /** partition between: drop only packets from the first group to the second. */
-  oneWay: boolean;
-  /** rolling-restart: PostgreSQL parameters each member gets as it restarts. */
-  settings: Record<string, string> | null;
-  /** latency: round-trip time added to each link, and how much it varies (± jitterMs). */
-  delayMs: number | null;
-  jitterMs: number | null;
-  /** bandwidth: each link's rate limit. */
-  kbps: number | null;
-  /** clock-skew: how far the HA agent's clock moves, signed. */
-  offsetMs: number | null;
-}
-
 /** A scenario target as written: one group, or several hit at once written "primary + sync_standby". */
 export type Target = string;
 
@@ -135,52 +57,11 @@ export function targetGroups(target: Target): string[] {
   return target.split(TARGET_SEPARATOR);
 }
 
-export type NemesisFault = (typeof NEMESIS_FAULTS)[number];
-
-export type Step =
-  | {
-      kind: "wait";
-      until: "healthy" | "writable";
-      timeoutMs: number;
-      /** healthy only: how long it must hold before the step returns. */
-      stableMs: number;
-    }
-  | { kind: "sleep"; ms: number /** A random 0..jitterMs more, from the run's seed. */; jitterMs: number }
-  | {
-      kind: "fault";
-      fault: FaultName;
-      /** The members it hits (for a partition: the isolated ones); null for a partition between groups. */
-      target: Target | null;
-      options: FaultOptions;
-      /** Heal by itself after this long; null: at the next heal step. */
-      durationMs: number | null;
-      /** file:line:col of the step, for errors found once the backend is known. */
-      at: string;
-    }
-  | {
-      kind: "heal";
-      mode: StartMode;
-      /** Heal only the faults on these members (resolved now); null: every fault. */
-      target: Target | null;
-    }
-  | NemesisStep;
-
-/** Random faults at random times from the run's seed (harness/faults/nemesis.ts draws the schedule). */
-export interface NemesisStep {
-  kind: "nemesis";
-  faults: NemesisFault[];
-  targets: Target[];
-  /** [shortest, longest] quiet time after a heal, and fault length. */
-  intervalMs: [number, number];
-  durationMs: [number, number];
-  totalMs: number;
-  /** packet-loss: share of packets dropped. */
-  percent: number;
-  at: string;
-}
-
-/** A validated scenario, ready to run: durations in ms, steps as a tagged union. */
-export interface Scenario {
+/**
+ * A validated scenario's setup — everything but its steps, which are the faults' own vocabulary
+ * (scenario/scenario.ts: Scenario adds them): durations in ms. What floors below the faults read.
+ */
+export interface ScenarioSetup {
   file: string;
   source: string;
   name: string;
@@ -210,7 +91,8 @@ export interface Scenario {
   entrypoints: EntryPointKind[];
   /** The dns entry point's poll interval and record TTL. */
   nameService: NameServiceSettings;
-  steps: Step[];
+  /** What its faults need of the backend, by capability name (backend/backend.ts: Capability): the topology provides some (faketime). */
+  needs: readonly string[];
   /** Expectation key → the text the user wrote (checked by verify when the scenario is parsed). */
   expect: Record<string, string | number | boolean>;
   /** The longest one run may take before it is torn down and recorded as failed. */

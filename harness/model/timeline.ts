@@ -3,7 +3,7 @@
  * and the HA manager's own events. Times are monotonic nanoseconds since the run started.
  */
 
-import type { NemesisFault, Target } from "./scenario.ts";
+import type { Target } from "./scenario.ts";
 
 /** A member's role as seen by a sampler. `down`: refused connections; `unreachable`: no answer in time. */
 export type Role = "primary" | "replica" | "down" | "unreachable";
@@ -79,8 +79,9 @@ export type TimelineEvent =
 export interface ScheduledFault {
   /** When it fires, from the start of the schedule. */
   at_ms: number;
-  fault: NemesisFault;
+  /** A fault the nemesis may draw (faults/index.ts: NEMESIS_FAULTS), by its scenario name. */
+  fault: string;
   target: Target;
-  /** How long it lasts before its heal; null for a switchover, which is over when it returns. */
+  /** How long it lasts before its heal; null for a procedure (a switchover), over when it returns. */
   duration_ms: number | null;
 }

@@ -8,9 +8,10 @@ import { CAPABILITIES } from "../backend/backend.ts";
 import { DEFAULT_DISK_SIZE, MIN_DISK_BYTES, parseDiskSize } from "../backend/disk.ts";
 import type { BackendChoice } from "../backend/index.ts";
 import { UsageError } from "../common/errors.ts";
-import { faults } from "../faults/index.ts";
+import { type FaultName, faults } from "../faults/index.ts";
 import type { BackendKind } from "../model/scenario.ts";
-import { type FaultName, STACKS, type Scenario } from "../model/scenario.ts";
+import { STACKS } from "../model/scenario.ts";
+import type { Scenario } from "../scenario/scenario.ts";
 
 /** The invocation's flags override the scenario's own choice; local and bookworm are the defaults. */
 export function chooseBackend(

@@ -2,10 +2,12 @@ import { randomBytes } from "node:crypto";
 import { attacherFor } from "../attach/attachers.ts";
 import { type ClusterFile, databasePassword } from "../attach/cluster-file.ts";
 import { SshBackend } from "../backend/ssh-backend.ts";
+import { betweenLabel } from "../faults/options.ts";
 import { resolveTarget } from "../faults/targets.ts";
 import type { ClusterStatus } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import { type Step, type Target, targetGroups } from "../model/scenario.ts";
+import { type Target, targetGroups } from "../model/scenario.ts";
+import type { Step } from "../scenario/scenario.ts";
 import type { Plan } from "./plan.ts";
 
 /** The cluster as it is now, when there is one to ask (an attached run); null for a cluster not yet started. */
@@ -53,10 +55,8 @@ export function describeStep(step: Step, now: ClusterNow | null): string {
       return `wait ${step.until} (up to ${step.timeoutMs / 1000}s)`;
     case "fault": {
       const lasting = step.durationMs === null ? "" : ` for ${step.durationMs / 1000}s`;
-      if (step.target === null) {
-        const [a, b] = step.options.between ?? [[], []];
-        return `fault ${step.fault} between [${a.join(", ")}] and [${b.join(", ")}]${lasting}`;
-      }
+      if (step.target === null)
+        return `fault ${step.fault} ${betweenLabel(step.between ?? [[], []])}${lasting}`;
       return `fault ${step.fault} → ${hits(step.target, now)}${lasting}`;
     }
     case "heal":

@@ -8,8 +8,9 @@ import { deriveSeed } from "../common/random.ts";
  * so the same command always plans the same runs, whichever part of them a process executes.
  */
 import type { Shard } from "../model/plan.ts";
-import type { Scenario, SweepAxis, SweepValue } from "../model/scenario.ts";
+import type { SweepAxis, SweepValue } from "../model/scenario.ts";
 import { type STACKS, TOPOLOGIES, type TopologyName } from "../model/scenario.ts";
+import type { Scenario } from "../scenario/scenario.ts";
 import { TOPOLOGY_BACKENDS } from "../scenario/schema.ts";
 import { chooseBackend } from "./backend-choice.ts";
 

@@ -16,29 +16,20 @@ import { fixturePath } from "../common/template.ts";
 import { PRIMARY_NAME } from "../entrypoints/dns.ts";
 import { HOSTED_PORTS, connectsByName, isHosted } from "../entrypoints/entrypoint.ts";
 import { ClusterWithEntryPoints, createEntryPoint } from "../entrypoints/index.ts";
-import type { ActiveFault } from "../faults/fault.ts";
-import { faults } from "../faults/index.ts";
-import { nemesisSchedule, nemesisSeed } from "../faults/nemesis.ts";
+import { type ActiveFault, NETWORK_CAPABILITIES } from "../faults/fault.ts";
+import { type FaultName, type FaultOptions, faults } from "../faults/index.ts";
+import { type NemesisStep, nemesisSchedule, nemesisSeed } from "../faults/nemesis.ts";
+import { betweenLabel } from "../faults/options.ts";
 import { resolveTarget } from "../faults/targets.ts";
+import type { ClusterStatus, StartMode } from "../model/cluster.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { HarnessCost, NodeLsn, RunRecord, TimelineHistory } from "../model/record.ts";
-import {
-  type EntryPointKind,
-  LINK_FAULTS,
-  type NemesisStep,
-  type Scenario,
-  type Step,
-  type Target,
-  type TopologyName,
-  targetGroups,
-} from "../model/scenario.ts";
+import { type EntryPointKind, type Target, type TopologyName, targetGroups } from "../model/scenario.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
 import { readTimelineHistory } from "../observe/timeline-history.ts";
-import { diskBytesFor } from "./backend-choice.ts";
-
-import type { ClusterStatus, StartMode } from "../model/cluster.ts";
+import type { Scenario, Step } from "../scenario/scenario.ts";
 import { TOPOLOGY_KINDS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
@@ -53,6 +44,7 @@ import {
 import type { Route } from "../workload/connection.ts";
 import { type ClientGroup, ID_RANGE, Workload, writerNames } from "../workload/workload.ts";
 import { Agent } from "./agent.ts";
+import { diskBytesFor } from "./backend-choice.ts";
 import { checkMember } from "./preflight.ts";
 
 export interface RunOptions {
@@ -637,22 +629,15 @@ class Execution {
     for (const entry of schedule) {
       await untilMs(entry.at_ms);
       if (this.halted) return;
+      // The fault says what a target alone means for it (a partition isolates it, packet loss takes the nemesis's percent).
+      const options = faults[entry.fault].nemesis?.(entry.target, step);
+      if (options === undefined) throw new Error(`a nemesis cannot draw ${entry.fault}`);
       const active = await this.inject(
         {
           kind: "fault",
           fault: entry.fault,
-          target: entry.target,
-          options: {
-            to: null,
-            percent: entry.fault === "packet-loss" ? step.percent : null,
-            between: null,
-            oneWay: false,
-            settings: null,
-            delayMs: null,
-            jitterMs: null,
-            kbps: null,
-            offsetMs: null,
-          },
+          ...this.aimOf(entry.fault, entry.target, options),
+          options,
           durationMs: null,
           at: step.at,
         },
@@ -865,6 +850,12 @@ class Execution {
     this.step(`writable on ${[...acks.values()].map((ack) => ack.node).join(", ")}`);
   }
 
+  /** Where a nemesis's fault lands: its target, or what the fault makes of it (a partition isolates it). */
+  private aimOf(name: FaultName, target: Target, options: FaultOptions) {
+    const { aim } = faults[name];
+    return aim === "target" ? { target, between: null } : aim.at(options);
+  }
+
   /**
    * Injects one fault and returns it while in force; null when it could not be injected. A fault
    * step that cannot fire is a problem of the run; a nemesis's (`skippable`) is only skipped, since a
@@ -876,8 +867,8 @@ class Execution {
   ): Promise<ActiveFault | null> {
     const fault = faults[step.fault];
     if (!fault) throw new Error(`unknown fault ${step.fault}`);
-    const { between } = step.options;
-    const target = step.target ?? `between [${between?.[0].join(", ")}] and [${between?.[1].join(", ")}]`;
+    const { between } = step;
+    const target = step.target ?? betweenLabel(between ?? [[], []]);
     try {
       const status = await this.topology.status();
       const members = this.topology.members();
@@ -890,7 +881,11 @@ class Execution {
       const hit = [...new Set(groups.flatMap(resolve))];
       const requested_ns = this.clock.nowNs();
       const context = { backend: this.backend, topology: this.topology, resolve };
-      const active = { ...(await fault.inject(hit, context, step.options)), target };
+      const named = { fault: step.fault, target };
+      // A procedure has nothing to undo: healing it only puts it on the timeline, as any fault's.
+      const active: ActiveFault = fault.heals
+        ? { ...(await fault.inject(hit, context, step.options)), ...named }
+        : { ...(await fault.inject(hit, context, step.options)), heal: async () => {}, ...named };
       // A kill counts once the signal has landed (a write invoked just before may still succeed);
       // a switchover counts from its request, since its own duration is part of the outage.
       const at_ns = fault.stamp === "start" ? requested_ns : this.clock.nowNs();
@@ -957,7 +952,7 @@ class Execution {
    */
   private async healAll(mode: StartMode): Promise<void> {
     const network = (active: ActiveFault) =>
-      active.fault === "packet-loss" || (LINK_FAULTS as readonly string[]).includes(active.fault);
+      faults[active.fault as FaultName].needs.some((need) => NETWORK_CAPABILITIES.includes(need));
     const latestFirst = [...this.active].reverse();
     for (const active of [...latestFirst.filter(network), ...latestFirst.filter((a) => !network(a))]) {
       await this.heal(active, mode);

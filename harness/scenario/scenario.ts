@@ -1,15 +1,20 @@
+import type { Capability } from "../backend/backend.ts";
 import { writeGapLimitMs } from "../common/abort-rule.ts";
 import { parseDuration } from "../common/duration.ts";
 import { UsageError } from "../common/errors.ts";
 import { locate, parseYaml, readSource } from "../common/yaml.ts";
 import { isHosted } from "../entrypoints/entrypoint.ts";
+import type { Sides } from "../faults/fault.ts";
+import { type FaultName, type FaultOptions, faults } from "../faults/index.ts";
+import type { NemesisStep } from "../faults/nemesis.ts";
+import type { StartMode } from "../model/cluster.ts";
 import {
   type EntryPointKind,
   type NameServiceSettings,
   type STACKS,
-  type Scenario,
-  type Step,
+  type ScenarioSetup,
   type SweepAxis,
+  type Target,
   type WriteKind,
   joinTargets,
 } from "../model/scenario.ts";
@@ -22,6 +27,48 @@ import {
   haSettings,
   scenarioSchema,
 } from "./schema.ts";
+
+/**
+ * A step as the runner plays it. A fault step's options are what that fault's own schema parsed
+ * (faults/index.ts), so the step's vocabulary belongs here, above the faults, not in model/.
+ */
+export type Step =
+  | {
+      kind: "wait";
+      until: "healthy" | "writable";
+      timeoutMs: number;
+      /** healthy only: how long it must hold before the step returns. */
+      stableMs: number;
+    }
+  | { kind: "sleep"; ms: number /** A random 0..jitterMs more, from the run's seed. */; jitterMs: number }
+  | {
+      kind: "fault";
+      fault: FaultName;
+      /** The members it hits (for a partition: the isolated ones); null for a fault on links. */
+      target: Target | null;
+      /** The two sides of a fault on links (a partition between, latency, …); null with a target. */
+      between: Sides | null;
+      /** The step's keys as the fault's own option schema parsed them: what its inject takes. */
+      options: FaultOptions;
+      /** Heal by itself after this long; null: at the next heal step. */
+      durationMs: number | null;
+      /** file:line:col of the step, for errors found once the backend is known. */
+      at: string;
+    }
+  | {
+      kind: "heal";
+      mode: StartMode;
+      /** Heal only the faults on these members (resolved now); null: every fault. */
+      target: Target | null;
+    }
+  | NemesisStep;
+
+/** A validated scenario, ready to run: its setup (model/scenario.ts) and its steps. */
+export interface Scenario extends ScenarioSetup {
+  steps: Step[];
+  /** What its faults need of the backend (each fault's own needs): the topology provides some (faketime). */
+  needs: Capability[];
+}
 
 const DEFAULT_WAIT_MS = 60_000;
 const DEFAULT_STABLE_MS = 3000;
@@ -96,28 +143,28 @@ export function parseScenario(source: string, file: string): Scenario {
       };
     }
     if (step.fault) {
+      const fault = faults[step.fault];
+      const written = step as Record<string, unknown>;
+      const keys = Object.keys(fault.options.shape);
+      // Checked already by the step schema: this parse only gives the fault's own types.
+      const options = fault.options.parse(Object.fromEntries(keys.map((key) => [key, written[key]])));
+      const aimed =
+        fault.aim === "target"
+          ? { target: joinTargets([step.target ?? []].flat()), between: null }
+          : fault.aim.at(options);
+      const aimKeys = fault.aim === "target" ? ["target"] : fault.aim.keys;
       checkGroups([
-        ...(["target", "to", "isolate"] as const).flatMap((key) =>
-          [step[key] ?? []].flat().map((value): [string, string] => [key, value]),
+        ...aimKeys.flatMap((key) =>
+          [written[key] ?? []].flat(2).map((group): [string, string] => [key, String(group)]),
         ),
-        ...(step.between ?? []).flat().map((group): [string, string] => ["between", group]),
+        ...(fault.names?.(options) ?? []),
       ]);
-      const [sideA, sideB] = step.between ?? [];
       return {
         kind: "fault",
         fault: step.fault,
-        target: step.target !== undefined ? joinTargets([step.target].flat()) : (step.isolate ?? null),
-        options: {
-          to: step.to?.slice(5) ?? null,
-          percent: step.percent ?? null,
-          between: sideA && sideB ? [sideA, sideB] : null,
-          oneWay: step.direction === "one-way",
-          settings: step.settings ? parameterText(step.settings) : null,
-          delayMs: step.delay ? ms(step.delay) : null,
-          jitterMs: step.fault === "latency" && step.jitter ? ms(step.jitter) : null,
-          kbps: step.kbps ?? null,
-          offsetMs: step.offset ? (step.offset.startsWith("-") ? -1 : 1) * ms(step.offset.slice(1)) : null,
-        },
+        target: aimed.target,
+        between: aimed.between,
+        options: options as FaultOptions,
         durationMs: step.duration ? ms(step.duration) : null,
         at: `${file}:${locate(document.contents, { path: ["steps", index, "fault"] }, lineCounter)}`,
       };
@@ -175,6 +222,15 @@ export function parseScenario(source: string, file: string): Scenario {
     entrypoints,
     nameService: nameServiceSettings(doc.dns, where),
     steps,
+    needs: [
+      ...new Set(
+        steps.flatMap((step) =>
+          (step.kind === "fault" ? [step.fault] : step.kind === "nemesis" ? step.faults : []).flatMap(
+            (name) => faults[name].needs,
+          ),
+        ),
+      ),
+    ],
     expect: doc.expect,
     timeoutMs: ms(doc.timeout),
     abortWriteGapMs: writeGapLimitMs(doc.abort_if),
@@ -242,14 +298,4 @@ function ms(text: string): number {
   const value = parseDuration(text);
   if (value === undefined) throw new Error(`unchecked duration ${text}`);
   return value;
-}
-
-/** Parameter values as PostgreSQL reads them from a config file: YAML booleans become on/off. */
-function parameterText(settings: Record<string, string | number | boolean>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(settings).map(([name, value]) => [
-      name,
-      typeof value === "boolean" ? (value ? "on" : "off") : String(value),
-    ]),
-  );
 }

@@ -1,16 +1,16 @@
 import { z } from "zod";
 import { abortRule } from "../common/abort-rule.ts";
 import { parseDuration } from "../common/duration.ts";
+import { FAULTS, type FaultName, NEMESIS_FAULTS, faults } from "../faults/index.ts";
+import { duration, memberGroup } from "../faults/options.ts";
 import {
-  FAULTS,
-  LINK_FAULTS,
-  NEMESIS_FAULTS,
+  ENTRYPOINTS,
+  ISOLATION_LEVELS,
+  PROVISIONING_BACKENDS,
   STACKS,
   TOPOLOGIES,
   type TopologyName,
 } from "../model/scenario.ts";
-import { ENTRYPOINTS, ISOLATION_LEVELS, PROVISIONING_BACKENDS } from "../model/scenario.ts";
-
 import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
 import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
@@ -39,9 +39,6 @@ export const TOPOLOGY_BACKENDS: Partial<Record<TopologyName, readonly string[]>>
   "patroni-k8s": ["local"],
 };
 
-/** Member groups a fault can target or a partition can separate; resolved when the step fires. */
-const GROUP = String.raw`primary|replica|replicas|sync_standby|async_replicas|dcs|dcs_majority|monitor|witness|entrypoint|node:[a-z0-9_-]+`;
-
 /**
  * Entry points that work only with some topologies: HAProxy's check is Patroni's REST API;
  * Pgpool passes clients through to nodes with trust authentication, which Patroni's nodes do not use.
@@ -51,19 +48,9 @@ export const ENTRYPOINT_TOPOLOGIES: Record<string, readonly (typeof TOPOLOGIES)[
   pgpool: ["pg_auto_failover", "repmgr"],
 };
 
-const duration = z.string().refine((text) => parseDuration(text) !== undefined, {
-  message: "is not a duration (write e.g. 500ms, 3s, 2m)",
-});
-
-const target = z
-  .string()
-  .regex(new RegExp(`^(${GROUP})$`), {
-    message:
-      "must be primary, replica, replicas, sync_standby, async_replicas, dcs, dcs_majority, monitor, witness, entrypoint or node:<name>",
-  })
-  .describe(
-    "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>",
-  );
+const target = memberGroup.describe(
+  "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>",
+);
 
 const milliseconds = z.number().int().min(0);
 const pgAutoFailoverSettings = z
@@ -130,99 +117,99 @@ const nemesis = z
     "Random faults at random times, drawn from the run's seed: the same seed replays the same schedule, which the result's timeline records",
   );
 
+/** Step keys a fault may own too, and the steps they belong to besides (jitter: a sleep's). */
+const SHARED_KEY_ACTIONS: Record<string, readonly string[]> = { jitter: ["sleep"] };
+
+/** "a", "a or b", "a, b or c". */
+function either(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+}
+
+/** What a step accepts for a key: the option's own type before its fault parses it (`delay: 200ms`). */
+function asWritten(field: z.ZodType): z.ZodType {
+  if (field instanceof z.ZodOptional) return asWritten(field.unwrap() as z.ZodType);
+  if (field instanceof z.ZodPipe) return asWritten(field.in as z.ZodType);
+  return field;
+}
+
+/** Every fault's option keys, in registry order: the faults declaring each, their descriptions, its type as written. */
+const OPTION_KEYS = new Map<string, { faults: FaultName[]; descriptions: string[]; types: z.ZodType[] }>();
+for (const name of FAULTS) {
+  for (const [key, field] of Object.entries(faults[name].options.shape) as [string, z.ZodType][]) {
+    const entry = OPTION_KEYS.get(key) ?? { faults: [], descriptions: [], types: [] };
+    entry.faults.push(name);
+    if (field.description && !entry.descriptions.includes(field.description))
+      entry.descriptions.push(field.description);
+    if (!entry.types.includes(asWritten(field))) entry.types.push(asWritten(field));
+    OPTION_KEYS.set(key, entry);
+  }
+}
+
+/** A fault option key as a step key: any of its faults' types, described by all of them. */
+function optionKey(key: string, common?: z.ZodType): z.ZodType {
+  const entry = OPTION_KEYS.get(key);
+  if (!entry) throw new Error(`no fault declares ${key}`);
+  const [first, second, ...rest] = entry.types as [z.ZodType, ...z.ZodType[]];
+  const type = common ? asWritten(common) : second ? z.union([first, second, ...rest]) : first;
+  const descriptions = [...(common?.description ? [common.description] : []), ...entry.descriptions];
+  return type.optional().describe(descriptions.join("; "));
+}
+
+/** The step's own key a fault's option shares (jitter); a fault owning any other (target, duration) is a mistake. */
+function sharedKey(key: string): z.ZodType | undefined {
+  if (!(key in stepKeys)) return undefined;
+  if (!(key in SHARED_KEY_ACTIONS)) throw new Error(`a fault cannot own the step key ${key}`);
+  return stepKeys[key as keyof typeof stepKeys];
+}
+
+/** A required option: one whose schema refuses it missing. */
+function required(field: z.ZodType): boolean {
+  return !field.safeParse(undefined).success;
+}
+
+/** The keys of a step that are not a fault's own. */
+const stepKeys = {
+  nemesis: nemesis.optional(),
+  wait: z
+    .enum(["healthy", "writable"])
+    .optional()
+    .describe(
+      "healthy: every member up, replicas streaming; writable: on every entry point, a write sent after this step began is acknowledged",
+    ),
+  timeout: duration.optional().describe("Only with wait; default 60s"),
+  stable: duration
+    .optional()
+    .describe(
+      "Only with wait: healthy; how long the cluster must stay healthy before the step returns (default 3s), so a run never moves on from a state the HA manager is about to change",
+    ),
+  sleep: duration.optional(),
+  jitter: duration
+    .optional()
+    .describe("With sleep: add a random 0..jitter to it, drawn from the run's seed (--seed replays it)"),
+  fault: z
+    .enum(FAULTS)
+    .optional()
+    .describe(FAULTS.map((name) => faults[name].summary).join("; ")),
+  target: z
+    .union([target, z.array(target).min(2)])
+    .optional()
+    .describe(
+      "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>; a list hits all of them at once, resolved together first (e.g. [primary, sync_standby]); on a heal step: heal only the faults on these members",
+    ),
+  duration: duration.optional().describe("Heal this fault by itself after this long (e.g. a freeze of 10s)"),
+  heal: z
+    .enum(["all", "restart"])
+    .optional()
+    .describe(
+      "all: undo every fault, killed members come back through the HA manager's own repair (repmgr: node rejoin); restart: killed members just start again as they were",
+    ),
+};
+
+/** A step's keys from its action's and every fault's, each option key checked against the fault it belongs to. */
 const step = z
   .strictObject({
-    nemesis: nemesis.optional(),
-    wait: z
-      .enum(["healthy", "writable"])
-      .optional()
-      .describe(
-        "healthy: every member up, replicas streaming; writable: on every entry point, a write sent after this step began is acknowledged",
-      ),
-    timeout: duration.optional().describe("Only with wait; default 60s"),
-    stable: duration
-      .optional()
-      .describe(
-        "Only with wait: healthy; how long the cluster must stay healthy before the step returns (default 3s), so a run never moves on from a state the HA manager is about to change",
-      ),
-    sleep: duration.optional(),
-    jitter: duration
-      .optional()
-      .describe(
-        "With sleep: add a random 0..jitter to it, drawn from the run's seed (--seed replays it); with latency: the delay varies by ± jitter",
-      ),
-    delay: duration
-      .optional()
-      .describe(
-        "latency: round-trip time added to each link (e.g. 200ms); slow-close: how long each close is held",
-      ),
-    kbps: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe("bandwidth: each link's rate limit, kilobits per second"),
-    offset: z
-      .string()
-      .regex(/^[+-]\d+(ms|s|m|h)$/, { message: "is a signed duration (write e.g. +30s or -2m)" })
-      .optional()
-      .describe("clock-skew: how far the HA agent's clock moves (e.g. +30s, -2m)"),
-    fault: z
-      .enum(FAULTS)
-      .optional()
-      .describe(
-        "kill: SIGKILL of postgres and its HA agent; stop: clean stop of both; crash-postgres: SIGKILL of the postmaster only; freeze: SIGSTOP (heal: SIGCONT); partition: nftables drops (isolate or between); packet-loss: random drops (percent); switchover: the HA manager's planned switchover; rolling-restart: every replica restarted in turn, a switchover, then the old primary restarted (PGO's rolling update); promote: pg_ctl promote on a replica behind the HA manager's back; pause (docker): the cgroup freezer on the whole member; disconnect (docker): the member taken off the network; latency: delay (and jitter) added to every TCP connection between two groups, through Toxiproxy; bandwidth: a rate limit on those links (kbps); reset-peer: those connections reset (Toxiproxy's reset_peer), new ones too; slow-close: each of those connections' close held back by delay (Toxiproxy's slow_close); disk-full: the member's data filesystem filled (heal: freed); io-freeze: fsfreeze of that filesystem, every write and fsync blocks (heal: thaw); kill-agent: SIGKILL of the HA agent only, PostgreSQL keeps running (heal: the agent started again); freeze-agent: SIGSTOP of the HA agent only (heal: SIGCONT); crash-backend: SIGKILL of one PostgreSQL client backend (the postmaster resets every connection); clock-skew: the HA agent's clock moved by offset (libfaketime; heal: back)",
-      ),
-    target: z
-      .union([target, z.array(target).min(2)])
-      .optional()
-      .describe(
-        "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>; a list hits all of them at once, resolved together first (e.g. [primary, sync_standby]); on a heal step: heal only the faults on these members",
-      ),
-    isolate: target.optional().describe("partition: cut these members off from everything, clients included"),
-    between: z
-      .array(
-        z
-          .array(z.string().regex(new RegExp(`^(${GROUP}|clients)$`), { message: "is not a member group" }))
-          .min(1),
-      )
-      .length(2)
-      .optional()
-      .describe(
-        "partition: cut traffic between two groups only, e.g. [[primary], [replicas, dcs]]; latency, bandwidth, reset-peer, slow-close: the links they act on (all but bandwidth also [[clients], [entrypoint]]: the harness's own connections)",
-      ),
-    direction: z
-      .enum(["both", "one-way"])
-      .optional()
-      .describe(
-        "partition between: one-way drops only packets from the first group to the second; latency, bandwidth, reset-peer, slow-close: only connections the first group opens to the second",
-      ),
-    percent: z.number().min(0).max(100).optional().describe("packet-loss: share of packets dropped"),
-    settings: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-      .superRefine((settings, ctx) => {
-        for (const name of Object.keys(settings).filter((key) => !/^[a-z_][a-z0-9_.]*$/.test(key))) {
-          ctx.addIssue({ code: "custom", path: [name], message: "is not a PostgreSQL parameter name" });
-        }
-      })
-      .optional()
-      .describe(
-        "rolling-restart: PostgreSQL parameters each member gets as it restarts (e.g. { shared_buffers: 256MB }); checked on every member afterwards",
-      ),
-    duration: duration
-      .optional()
-      .describe("Heal this fault by itself after this long (e.g. a freeze of 10s)"),
-    to: z
-      .string()
-      .regex(/^node:[a-z0-9_-]+$/, { message: "must be node:<name>" })
-      .optional()
-      .describe("switchover only: the node to promote; default: the HA manager chooses"),
-    heal: z
-      .enum(["all", "restart"])
-      .optional()
-      .describe(
-        "all: undo every fault, killed members come back through the HA manager's own repair (repmgr: node rejoin); restart: killed members just start again as they were",
-      ),
+    ...stepKeys,
+    ...Object.fromEntries([...OPTION_KEYS.keys()].map((key) => [key, optionKey(key, sharedKey(key))])),
   })
   .superRefine((value, ctx) => {
     const actions = (["wait", "sleep", "fault", "heal", "nemesis"] as const).filter(
@@ -241,106 +228,56 @@ const step = z
     if (value.stable !== undefined && value.wait !== "healthy") {
       ctx.addIssue({ code: "custom", path: ["stable"], message: "stable belongs to a wait: healthy step" });
     }
-    if (value.jitter !== undefined && value.sleep === undefined && value.fault !== "latency") {
+    const written = value as Record<string, unknown>;
+    const fault = value.fault === undefined ? undefined : faults[value.fault];
+    // An option key only on a step of a fault that declares it (or of the action it belongs to too).
+    for (const [key, entry] of OPTION_KEYS) {
+      if (written[key] === undefined) continue;
+      const alsoOn = SHARED_KEY_ACTIONS[key] ?? [];
+      if (alsoOn.some((action) => written[action] !== undefined)) continue;
+      if (value.fault !== undefined && entry.faults.includes(value.fault)) continue;
       ctx.addIssue({
         code: "custom",
-        path: ["jitter"],
-        message: "jitter belongs to a sleep or latency step",
+        path: [key],
+        message: `${key} belongs to a ${either([...alsoOn, ...entry.faults])} step`,
       });
     }
-    const isPartition = value.fault === "partition";
-    const isLink = (LINK_FAULTS as readonly string[]).includes(value.fault ?? "");
-    if (isPartition && (value.isolate === undefined) === (value.between === undefined)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["fault"],
-        message: "a partition needs exactly one of isolate, between",
-      });
-    }
-    if (isLink && !isPartition && value.between === undefined) {
-      ctx.addIssue({ code: "custom", path: ["fault"], message: `a ${value.fault} step needs between` });
-    }
-    if (!isLink && value.fault !== undefined && value.target === undefined) {
-      ctx.addIssue({ code: "custom", path: ["target"], message: "a fault step needs a target" });
-    }
-    if (isLink && value.target !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["target"],
-        message: `a ${value.fault} step names ${isPartition ? "isolate or between" : "between"}, not target`,
-      });
-    }
-    if (value.isolate !== undefined && !isPartition) {
-      ctx.addIssue({ code: "custom", path: ["isolate"], message: "isolate belongs to a partition step" });
-    }
-    if (value.between !== undefined && !isLink) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["between"],
-        message: `between belongs to a ${LINK_FAULTS.join(", ")} step`,
-      });
-    }
-    for (const [key, needing] of [
-      ["delay", ["latency", "slow-close"]],
-      ["kbps", ["bandwidth"]],
-      ["offset", ["clock-skew"]],
-    ] as const) {
-      if ((value[key] !== undefined) !== (needing as readonly string[]).includes(value.fault ?? "")) {
-        const faults = needing.join(" or ");
-        ctx.addIssue({ code: "custom", path: [key], message: `a ${faults} step needs ${key}, and only it` });
+    if (fault) {
+      const shape = fault.options.shape as Record<string, z.ZodType>;
+      const missing = Object.keys(shape).filter(
+        (key) => required(shape[key] as z.ZodType) && written[key] === undefined,
+      );
+      for (const key of missing) {
+        ctx.addIssue({ code: "custom", path: [key], message: `a ${fault.name} step needs ${key}` });
       }
-    }
-    if (value.between !== undefined && value.fault !== "partition") {
-      const [sideA = [], sideB = []] = value.between;
-      if (value.fault === "bandwidth" && [...sideA, ...sideB].includes("clients")) {
+      // The fault's own rules across its keys (a partition's isolate or between, bandwidth's sides).
+      if (missing.length === 0) {
+        const own = Object.fromEntries(Object.keys(shape).map((key) => [key, written[key]]));
+        for (const issue of fault.options.safeParse(own).error?.issues ?? []) {
+          ctx.addIssue({
+            code: "custom",
+            path: issue.path.length > 0 ? issue.path : ["fault"],
+            message: issue.message,
+          });
+        }
+      }
+      if (fault.aim === "target" && value.target === undefined) {
+        ctx.addIssue({ code: "custom", path: ["target"], message: "a fault step needs a target" });
+      }
+      if (fault.aim !== "target" && value.target !== undefined) {
         ctx.addIssue({
           code: "custom",
-          path: ["between"],
-          message:
-            "bandwidth shapes what members send and cannot name clients; use latency or reset-peer for the clients' links",
-        });
-      }
-      // Clients open connections and accept none: a link to them exists only from their side.
-      if (value.direction === "one-way" && sideB.includes("clients") && sideB.length === 1) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["between"],
-          message:
-            "one-way from members to clients is no link (members open no connection to clients); write [[clients], [...]]",
+          path: ["target"],
+          message: `a ${fault.name} step names ${either(fault.aim.keys)}, not target`,
         });
       }
     }
-    if (value.direction !== undefined && value.between === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["direction"],
-        message: "direction belongs to a step with between",
-      });
-    }
-    if ((value.percent !== undefined) !== (value.fault === "packet-loss")) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["percent"],
-        message: "a packet-loss step needs percent, and only it",
-      });
-    }
-    const procedure = value.fault === "switchover" || value.fault === "rolling-restart";
-    if (value.duration !== undefined && (value.fault === undefined || procedure)) {
+    if (value.duration !== undefined && !fault?.heals) {
       ctx.addIssue({
         code: "custom",
         path: ["duration"],
         message: "duration belongs to a fault that can be healed",
       });
-    }
-    if (value.settings !== undefined && value.fault !== "rolling-restart") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["settings"],
-        message: "settings belongs to a rolling-restart step",
-      });
-    }
-    if (value.to !== undefined && value.fault !== "switchover") {
-      ctx.addIssue({ code: "custom", path: ["to"], message: "to belongs to a switchover step" });
     }
     if (value.target !== undefined && value.fault === undefined && value.heal === undefined) {
       ctx.addIssue({ code: "custom", path: ["target"], message: "target belongs to a fault or heal step" });

@@ -30,7 +30,7 @@ export async function agentArgv(
   member: StartedMember,
   argv: string[],
 ): Promise<string[]> {
-  const skews = context.scenario.steps.some((step) => step.kind === "fault" && step.fault === "clock-skew");
+  const skews = context.scenario.needs.includes("faketime");
   if (!skews) return argv;
   const file = clockOffsetFile(member);
   if ((await member.readFile(file)) === null) {

@@ -1,7 +1,7 @@
 import type { StartedBackend } from "../backend/backend.ts";
 import type { ClusterStatus, PostgresEndpoint, StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
-import type { Scenario } from "../model/scenario.ts";
+import type { ScenarioSetup } from "../model/scenario.ts";
 import type { Parameters } from "./sql.ts";
 
 /** A promotion as the HA manager itself recorded it. */
@@ -82,7 +82,7 @@ export interface Topology extends HaClient, Deployment {}
 
 export interface TopologyContext {
   backend: StartedBackend;
-  scenario: Scenario;
+  scenario: ScenarioSetup;
   runId: string;
   /** Superuser password for this run only; never written to reports. */
   password: string;
@@ -90,7 +90,7 @@ export interface TopologyContext {
 
 /** The members a topology will have, before any exists: what the backend is asked to create. */
 export interface TopologyKind {
-  members(scenario: Scenario): { name: string; kind: Member["kind"] }[];
+  members(scenario: ScenarioSetup): { name: string; kind: Member["kind"] }[];
   /** Ports the harness dials on its members (PostgreSQL, and an HA manager's own API). */
   readonly harnessPorts: number[];
   create(context: TopologyContext): Topology;
