@@ -48,8 +48,8 @@ export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 # Static binaries: they run inside the node image (Debian 13), not on the build host.
 export CGO_ENABLED=0
 
-STAGING_VERSION="v0.${VERSION#v1.}"
-minor=${VERSION#v1.}; minor=${minor%%.*}
+# shellcheck source=kube-module.sh
+source "$(dirname "$0")/kube-module.sh"
 
 echo "pgchaos: building $BINS $VERSION in $BUILD (staging modules at $STAGING_VERSION)" >&2
 mkdir -p "$BUILD" "$LIB" "$GOMODCACHE" "$GOCACHE"
@@ -57,42 +57,14 @@ cd "$BUILD"
 # Lowest priority: PostgreSQL clusters run on the same 2-core machine while this compiles.
 run() { nice -n 19 "$go" "$@"; }
 
-rm -f go.mod go.sum
-kmod=$(GOFLAGS=-mod=mod run mod download -json "k8s.io/kubernetes@$VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
-if [ ! -f "$kmod" ]; then
-  echo "pgchaos: could not download k8s.io/kubernetes@$VERSION's go.mod" >&2
-  exit 1
-fi
-goline=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$kmod")
-staging=$(sed -n 's|^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/.*|\1|p' "$kmod")
-{
-  echo "module pgchaos.local/kube-node-build"
-  echo
-  echo "go $goline"
-  echo
-  echo "require k8s.io/kubernetes $VERSION"
-  echo
-  echo "replace ("
-  for m in $staging; do
-    # Only the modules Kubernetes requires (the staged samples are not always published).
-    if grep -Eq "^[[:space:]]*$m v0\.0\.0([[:space:]]|$)" "$kmod"; then
-      echo "	$m => $m $STAGING_VERSION"
-    fi
-  done
-  echo ")"
-} > go.mod
+kube_wrapper_module pgchaos.local/kube-node-build
 
 pkgs=""
 for b in $BINS; do pkgs="$pkgs k8s.io/kubernetes/cmd/$b"; done
 # shellcheck disable=SC2086
 run get $(for p in $pkgs; do echo "$p@$VERSION"; done)
 
-pkg=k8s.io/component-base/version
-ldflags="-s -w \
- -X $pkg.gitVersion=$VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitCommit= \
- -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ) \
- -X k8s.io/client-go/pkg/version.gitVersion=$VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 \
- -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+ldflags=$(kube_ldflags)
 rm -rf "$BUILD/out"
 mkdir -p "$BUILD/out"
 # shellcheck disable=SC2086
