@@ -35,6 +35,17 @@ export function figureCard<K extends ScalarFigure>(
   return { figure: key, label, raw: f[key], value, sub, tone, help };
 }
 
+/**
+ * Cards over one run's figures: an unmeasured figure keeps its "—" and says why on its sub-line
+ * (verify's reason), never a zero and never the line a measured value would have.
+ */
+export function figureCards(f: Figures, unknown: Partial<Record<ScalarFigure, string>>) {
+  return <K extends ScalarFigure>(key: K, sub: string, tone: Tone = "", value?: string): Card => {
+    const why = f[key] === null ? unknown[key] : undefined;
+    return why ? figureCard(f, key, `unknown: ${why}`, "warn") : figureCard(f, key, sub, tone, value);
+  };
+}
+
 /** Worse than zero, or not known: both are marked. */
 export function notZero(value: number | null): boolean {
   return value === null || value > 0;

@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RtoBound, RtoPhaseName } from "../model/figures.ts";
-import type { Figures, GroupFigures, Outage, Verification } from "../model/figures.ts";
+import type { GroupFigures, Outage, Verification } from "../model/figures.ts";
 import type { WriteOperation } from "../model/history.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { FIGURES, type ScalarFigure, formatFigure } from "../verify/catalogue.ts";
-import { type Card, type Tone, card, figureCard as cardOf, notZero } from "./cards.ts";
+import { type Card, card, figureCards, notZero } from "./cards.ts";
 import { renderWorkloadSvg } from "./chart.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { formatCount, formatSeconds, formatValue, nsToS, planFacts, stackLabel } from "./format.ts";
@@ -276,17 +276,7 @@ function figures(report: RunReport): string {
   const blockedMeasured = f.write_blocked_s !== undefined;
   const rejoinMeasured = f.old_primary_rejoin_s !== undefined;
   const { unknown } = report.verification;
-  // An unmeasured figure shows "—" and why, never a zero.
-  const figureCard = <K extends ScalarFigure>(
-    _f: Figures,
-    key: K,
-    sub: string,
-    tone: Tone = "",
-    value?: string,
-  ): Card => {
-    const why = f[key] === null ? unknown[key] : undefined;
-    return why ? cardOf(f, key, `unknown: ${why}`, "warn") : cardOf(f, key, sub, tone, value);
-  };
+  const fc = figureCards(f, unknown);
   // Several paths: each RTO beside the bound that path is held to, never the HA bound beside a name's.
   const paths = report.verification.paths;
   const rtoPaths =
@@ -300,54 +290,41 @@ function figures(report: RunReport): string {
       : null;
   const overBound = paths.some((p) => p.rto_s !== null && p.bound_s !== null && p.rto_s > p.bound_s);
   const cards: Card[] = [
-    figureCard(
-      f,
+    fc(
       "rto_s",
       rtoPaths ?? rtoSub,
       f.rto_s === null && faults > 0 ? "bad" : rtoPaths !== null && overBound ? "warn" : "",
     ),
-    figureCard(f, "max_write_gap_s", "between acknowledged writes"),
-    figureCard(
-      f,
-      "write_blocked_s",
-      blockedMeasured ? "writes waited, not refused" : "not measured in this run",
-    ),
-    figureCard(f, "acknowledged_writes", `${formatFigure("failed_writes", f)} failed`),
-    figureCard(f, "lost_writes", "acknowledged, then missing", notZero(f.lost_writes) ? "bad" : ""),
-    figureCard(
-      f,
+    fc("max_write_gap_s", "between acknowledged writes"),
+    fc("write_blocked_s", blockedMeasured ? "writes waited, not refused" : "not measured in this run"),
+    fc("acknowledged_writes", `${formatFigure("failed_writes", f)} failed`),
+    fc("lost_writes", "acknowledged, then missing", notZero(f.lost_writes) ? "bad" : ""),
+    fc(
       "unknown_writes",
       `${formatCount(unknown_found_ids.length)} found on final primary`,
       f.unknown_writes > 0 ? "warn" : "",
     ),
-    figureCard(f, "wal_loss_bytes", walLossSub(report), notZero(f.wal_loss_bytes) ? "bad" : ""),
-    figureCard(f, "promotions", promoted || "none"),
-    figureCard(
-      f,
+    fc("wal_loss_bytes", walLossSub(report), notZero(f.wal_loss_bytes) ? "bad" : ""),
+    fc("promotions", promoted || "none"),
+    fc(
       "diverged",
       f.diverged
         ? `${report.verification.divergence?.members.join(", ") ?? "more than one node"} writable at the end`
         : "one writable node at the end",
       f.diverged ? "bad" : "",
     ),
-    figureCard(
-      f,
+    fc(
       "split_brain_window_s",
       f.split_brain ? "two members acknowledged writes" : "no two members acknowledged at once",
       f.split_brain ? "bad" : "",
       f.split_brain ? formatFigure("split_brain_window_s", f) : "none",
     ),
-    figureCard(
-      f,
+    fc(
       "dual_primary_s",
       f.dual_primary_s > 0 ? "two members sampled writable" : "never two sampled primaries",
       f.dual_primary_s > 0 ? "warn" : "",
     ),
-    figureCard(
-      f,
-      "old_primary_rejoin_s",
-      rejoinMeasured ? "heal → replicating again" : "not measured in this run",
-    ),
+    fc("old_primary_rejoin_s", rejoinMeasured ? "heal → replicating again" : "not measured in this run"),
   ];
   const evidenceList = (title: string, lines: string[]) =>
     lines.length > 0
@@ -361,14 +338,12 @@ function figures(report: RunReport): string {
         : `at ${r.member} ${formatSeconds(r.delay_s)} after its promotion`,
     );
     cards.push(
-      figureCard(
-        f,
+      fc(
         "repoint_delay_s",
         repointed.join("; ") || `${names.name}: no promotion to follow`,
         names.repointings.some((r) => r.delay_s === null) ? "bad" : "",
       ),
-      figureCard(
-        f,
+      fc(
         "stale_name_writes",
         `acknowledged by a former primary · ${formatFigure("stale_name_refused_writes", f)} refused or unanswered`,
         notZero(f.stale_name_writes) ? "bad" : "",

@@ -1,7 +1,7 @@
 import type { Verification } from "../model/figures.ts";
 import type { PathReads } from "../model/figures.ts";
 import { FIGURES, formatFigure } from "../verify/catalogue.ts";
-import { type Card, card, figureCard, notZero } from "./cards.ts";
+import { type Card, card, figureCard, figureCards, notZero } from "./cards.ts";
 import { escapeHtml as esc } from "./escape.ts";
 import { anomalyCounts, formatCount, nsToS } from "./format.ts";
 import { maskText } from "./redact.ts";
@@ -62,6 +62,7 @@ function pathTable(paths: PathReads[]): string {
 
 function readCards(v: Verification): Card[] {
   const f = v.figures;
+  const fc = figureCards(f, v.unknown);
   // Without replica readers there is no replica figure to show.
   const replica: Card[] =
     f.replica_staleness_s === null
@@ -77,32 +78,15 @@ function readCards(v: Verification): Card[] {
         ];
   return [
     figureCard(f, "reads", `${formatCount(v.reads.reads - v.reads.ok_reads)} unanswered`),
-    figureCard(
-      f,
+    fc(
       "stale_reads",
-      f.stale_reads === null
-        ? `unknown: ${v.unknown.stale_reads ?? "not measured"}`
-        : f.stale_reads === 0
-          ? "none missed an acknowledged write"
-          : `worst ${formatFigure("max_staleness_s", f)} behind`,
+      f.stale_reads === 0
+        ? "none missed an acknowledged write"
+        : `worst ${formatFigure("max_staleness_s", f)} behind`,
       notZero(f.stale_reads) ? "warn" : "",
     ),
-    figureCard(
-      f,
-      "lost_data_reads",
-      f.lost_data_reads === null
-        ? `unknown: ${v.unknown.lost_data_reads ?? "not measured"}`
-        : "saw a write missing at the end",
-      notZero(f.lost_data_reads) ? "bad" : "",
-    ),
-    figureCard(
-      f,
-      "non_monotonic_reads",
-      f.non_monotonic_reads === null
-        ? `unknown: ${v.unknown.non_monotonic_reads ?? "not measured"}`
-        : "a reader went back in time",
-      notZero(f.non_monotonic_reads) ? "bad" : "",
-    ),
+    fc("lost_data_reads", "saw a write missing at the end", notZero(f.lost_data_reads) ? "bad" : ""),
+    fc("non_monotonic_reads", "a reader went back in time", notZero(f.non_monotonic_reads) ? "bad" : ""),
     ...replica,
   ];
 }
