@@ -14,7 +14,9 @@ export function checkDivergence(
   history: readonly WriteOperation[],
   final: RunRecord["final"],
 ): Divergence | null {
-  const sides = final.sides ?? [];
+  // The HA manager's primary is read even when it is not writable itself: only writable sides count.
+  const writable = (member: string) => final.nodes.some((n) => n.member === member && n.role === "primary");
+  const sides = (final.sides ?? []).filter((side) => writable(side.member));
   if (sides.length < 2) return null;
   const acknowledged = history.filter((op) => op.outcome === "ok");
   const ordered = [...sides].sort(

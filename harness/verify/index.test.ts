@@ -386,6 +386,25 @@ describe("verify", () => {
     ]);
   });
 
+  it("does not call a run split when the HA manager's primary is down and one other node is writable", () => {
+    const record = cleanFailover();
+    record.final = {
+      primary: "n2",
+      ids: null,
+      nodes: [
+        { member: "n1", role: "primary", timeline: 2, lsn: "0/3000900" },
+        { member: "n2", role: "down", timeline: null, lsn: null },
+      ],
+      sides: [
+        { member: "n2", ids: null },
+        { member: "n1", ids: [1, 2, 3] },
+      ],
+    };
+    const verification = verify(record);
+    expect(verification.figures.diverged).toBe(false);
+    expect(verification.divergence).toBeNull();
+  });
+
   it("explains writes lost with an abandoned timeline: the old leader took the lock back", () => {
     // Patroni 3.0.2 on a frozen leader (issue 25): n3 promoted itself to timeline 2 and acknowledged
     // writes; n1 thawed, took the lock back on timeline 1; n3 rewound to it.
