@@ -11,8 +11,6 @@ import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { sleep } from "../common/clock.ts";
 import { UsageError } from "../common/errors.ts";
-import type { KubeApis } from "../topology/kubernetes-api.ts";
-import { kubeApis } from "../topology/kubernetes-api.ts";
 import {
   type DockerContainer,
   type DockerImage,
@@ -21,6 +19,7 @@ import {
   requireImage,
 } from "./docker-engine.ts";
 import { execIn } from "./docker-exec.ts";
+import { type NodeApis, nodeApis } from "./kubernetes-client.ts";
 
 /** The node image docker/kube-node/build.sh makes (issue 27, docs/kubernetes-node-lab.md). */
 export const KUBE_NODE_IMAGE = process.env.PGCHAOS_KUBE_NODE_IMAGE ?? "pgchaos/kube-node:v1.35.4";
@@ -97,7 +96,7 @@ export interface KubeNode {
   readonly container: DockerContainer;
   readonly address: string;
   readonly kubeconfig: string;
-  readonly apis: KubeApis;
+  readonly apis: NodeApis;
   /** The workload image's id on the Docker engine (the node imported that very image). */
   readonly imageId: string;
   /** docker run → Node Ready, and → the workload image imported, in seconds. */
@@ -168,7 +167,7 @@ export async function startKubeNode(
   const arp = await execIn(container, ["sysctl", "-qw", "net.ipv4.conf.eth0.proxy_arp=1"]);
   if (arp.code !== 0) throw new Error(`proxy_arp on ${name}: ${arp.stderr.trim()}`);
   const kubeconfig = await nodeKubeconfig(container, address, name, started);
-  const apis = await kubeApis(kubeconfig, 10_000);
+  const apis = await nodeApis(kubeconfig, 10_000);
   await waitFor(container, name, started, async () => {
     const node = await apis.core.readNode({ name }).catch(() => null);
     return node?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
