@@ -125,15 +125,24 @@ export async function startKubeNode(
   const image = await requireImage(engine, workloadImage);
   const archive = await imageArchive(docker, image);
   const name = `pgchaos-${runId}-kube-node`;
-  const network = await docker.createNetwork({
-    Name: `pgchaos-${runId}`,
-    Labels: labels,
-    CheckDuplicate: true,
-    IPAM: {
-      Driver: "default",
-      Config: [{ Subnet: NODE_NETWORK.subnet, IPRange: NODE_NETWORK.range, Gateway: NODE_NETWORK.gateway }],
-    },
-  });
+  const network = await docker
+    .createNetwork({
+      Name: `pgchaos-${runId}`,
+      Labels: labels,
+      CheckDuplicate: true,
+      IPAM: {
+        Driver: "default",
+        Config: [{ Subnet: NODE_NETWORK.subnet, IPRange: NODE_NETWORK.range, Gateway: NODE_NETWORK.gateway }],
+      },
+    })
+    .catch((error: unknown) => {
+      // The node's Pod CIDR is fixed (its CNI config): one kubernetes run at a time on this engine.
+      if (/overlap/i.test(String(error)))
+        throw new UsageError(
+          `${NODE_NETWORK.subnet} is taken on the Docker engine (another kubernetes run, or a network of someone else's): one kubernetes run at a time`,
+        );
+      throw error;
+    });
   const started = Date.now();
   // The lab's flags (docs/kubernetes-node-lab.md, pitfalls 1–4, 8): not --privileged, which this
   // host's capability bounding set (no CAP_SYS_RESOURCE) refuses.
