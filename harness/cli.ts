@@ -32,7 +32,7 @@ import { loadScenario } from "./scenario/scenario.ts";
 import { isSuiteFile, loadSuite } from "./scenario/suite.ts";
 
 const USAGE = `usage:
-  pgchaos run <scenario.yaml…> [--topology t…] [--backend local|docker] [--stack bookworm|trixie]
+  pgchaos run <scenario.yaml…> [--topology t…] [--backend local|docker|kubernetes] [--stack bookworm|trixie]
                                [--image name:tag] [--out dir] [--keep] [--dry-run] [plan options]
   pgchaos run <scenario.yaml…> --cluster <cluster.yaml> [--yes] [--dry-run] [--out dir] [plan options]
                          attach to a running cluster over SSH; faults need --yes or allow_faults: true;

@@ -95,6 +95,15 @@ export function leftovers(runId: string): string[] {
     ).stdout;
     for (const id of listed.split("\n").filter(Boolean)) found.push(`docker ${kind.split(" ")[0]} ${id}`);
   }
+  // The kubernetes backend's node container (labelled by the run above, and as the lab labels its
+  // nodes), and any Pod process that outlived it: the Pods' cgroups sit under their node's container.
+  const nodes = spawnSync(
+    "sh",
+    ["-c", `docker ps -aq --filter label=pgchaos.kube-node.run=${runId} 2>/dev/null`],
+    { encoding: "utf8" },
+  ).stdout;
+  for (const id of nodes.split("\n").filter(Boolean)) found.push(`kubernetes node container ${id}`);
+  for (const pid of podProcessesWithoutNode()) found.push(`pod process ${pid} of a removed node`);
   // Members' own disks (harness/backend/disk.ts): mounted and backed by a file in the work directory.
   for (const line of readFileSync("/proc/self/mounts", "utf8").split("\n"))
     if (line.includes(`/pgchaos-${runId}-`)) found.push(`mount ${line.split(" ")[1]}`);
@@ -120,6 +129,40 @@ export function leftovers(runId: string): string[] {
   for (const name of readdirSync("/dev/shm"))
     if (name.includes(`pgchaos-${runId}-`) || name.includes("faketime_")) found.push(`/dev/shm/${name}`);
   return found;
+}
+
+/** PIDs in a Pod's cgroup (`/docker/<id>/kubepods/…`) whose node container no longer runs. */
+export function podProcessesWithoutNode(): string[] {
+  const running = new Set(
+    spawnSync("sh", ["-c", "docker ps -q --no-trunc 2>/dev/null"], { encoding: "utf8" }).stdout.split("\n"),
+  );
+  const orphans: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const node = /\/docker\/([0-9a-f]{64})\/kubepods/.exec(
+        readFileSync(`/proc/${entry}/cgroup`, "utf8"),
+      )?.[1];
+      if (node && !running.has(node)) orphans.push(entry);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return orphans;
+}
+
+/** The host-wide kernel settings a Kubernetes node's kubelet writes (docs/kubernetes-node-lab.md). */
+export function kubeletSysctls(): Record<string, string> {
+  const keys = [
+    "kernel/panic",
+    "kernel/panic_on_oops",
+    "vm/overcommit_memory",
+    "vm/panic_on_oom",
+    "kernel/keys/root_maxkeys",
+    "kernel/keys/root_maxbytes",
+    "net/ipv4/ip_forward",
+  ];
+  return Object.fromEntries(keys.map((key) => [key, readFileSync(`/proc/sys/${key}`, "utf8").trim()]));
 }
 
 export interface ResultJson {

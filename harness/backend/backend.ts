@@ -41,6 +41,9 @@ export const CAPABILITIES: Record<BackendKind, ReadonlySet<Capability>> = {
   docker: new Set(["signals", "firewall", "pause", "disconnect", "disk", "proxy", "shaping", "faketime"]),
   // Someone else's hosts: signals and nftables over SSH; nothing pgchaos would have had to set up itself.
   ssh: new Set(["signals", "firewall"]),
+  // Pods on a node of the run's own: signals and processes through the API's exec, nftables in the
+  // Pod's own network namespace (its container has NET_ADMIN); the rest of issue 27 comes later.
+  kubernetes: new Set(["signals", "firewall"]),
 };
 
 export type Signal = "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGTERM";

@@ -1,12 +1,13 @@
 import type { BackendKind, STACKS } from "../model/scenario.ts";
 import type { Backend } from "./backend.ts";
 import { DockerBackend } from "./docker.ts";
+import { KubernetesBackend } from "./kubernetes.ts";
 import { LocalBackend } from "./local.ts";
 
 /** How one run's members are hosted: the backend, and on Docker the stack or the user's own image. */
 export interface BackendChoice {
   kind: BackendKind;
-  /** docker: bookworm or trixie (pgchaos/node:<stack>); ignored when image is set. */
+  /** docker, kubernetes: bookworm or trixie (pgchaos/node:<stack>); ignored when image is set. */
   stack: (typeof STACKS)[number];
   /** docker: a user's own image instead of a stack's. */
   image: string | null;
@@ -22,6 +23,7 @@ export function createBackend(
   options: { diskBytes: number | null } = { diskBytes: null },
 ): Backend {
   if (choice.kind === "ssh") throw new Error("an ssh backend is built from a cluster file (SshBackend)");
+  if (choice.kind === "kubernetes") return new KubernetesBackend({ runId, image: imageOf(choice) });
   return choice.kind === "local"
     ? new LocalBackend(runId, options)
     : new DockerBackend({ runId, image: imageOf(choice), diskBytes: options.diskBytes });

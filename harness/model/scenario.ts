@@ -15,10 +15,10 @@ export function isTopologyName(name: string): name is TopologyName {
 /** The node images docker/build.sh builds: Debian 12's and Debian 13's packages. */
 export const STACKS = ["bookworm", "trixie"] as const;
 
-export const BACKENDS = ["local", "docker", "ssh"] as const;
+export const BACKENDS = ["local", "docker", "ssh", "kubernetes"] as const;
 export type BackendKind = (typeof BACKENDS)[number];
 /** Backends that start members of their own (a scenario's or suite's `backend:`); ssh attaches to a cluster file's hosts. */
-export const PROVISIONING_BACKENDS = ["local", "docker"] as const;
+export const PROVISIONING_BACKENDS = ["local", "docker", "kubernetes"] as const;
 
 /**
  * How applications reach the cluster: the harness's own routing (direct), the cluster's multi-host

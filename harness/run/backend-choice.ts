@@ -22,8 +22,8 @@ export function chooseBackend(
   const kind = flags.attach ? "ssh" : (flags.backend ?? scenario.backend ?? "local");
   if (kind === "ssh" && !flags.attach)
     throw new UsageError("--backend ssh: give the hosts with --cluster <cluster.yaml> instead");
-  if (kind !== "local" && kind !== "docker" && kind !== "ssh")
-    throw new UsageError(`--backend ${kind}: unknown (known: local, docker)`);
+  if (kind !== "local" && kind !== "docker" && kind !== "ssh" && kind !== "kubernetes")
+    throw new UsageError(`--backend ${kind}: unknown (known: local, docker, kubernetes)`);
   const stack = flags.stack ?? scenario.cluster.stack ?? "bookworm";
   if (!(STACKS as readonly string[]).includes(stack)) {
     throw new UsageError(`--stack ${stack}: unknown (known: ${STACKS.join(", ")}; or --image for your own)`);

@@ -38,7 +38,7 @@ export function describePlan(
     const { kind, stack, image } = run.backend;
     const on = attached
       ? `attached over ssh`
-      : `backend ${kind}${kind === "docker" ? ` (${image ?? `stack ${stack}`})` : ""}`;
+      : `backend ${kind}${kind === "docker" || kind === "kubernetes" ? ` (${image ?? `stack ${stack}`})` : ""}`;
     lines.push(`${run.key} (seed ${run.seed}, ${on})`);
     for (const group of run.scenario.workload.placed)
       lines.push(`  client group ${group.name} → on ${hits(group.with, now)}`);

@@ -201,7 +201,7 @@ function crashedRecord(
       name: run.backend.kind === "ssh" ? "attached" : (run.backend.image ?? run.backend.stack),
       postgresBin: "",
       image:
-        run.backend.kind === "docker"
+        run.backend.kind === "docker" || run.backend.kind === "kubernetes"
           ? { name: run.backend.image ?? `pgchaos/node:${run.backend.stack}`, id: "" }
           : null,
     },

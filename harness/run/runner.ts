@@ -143,7 +143,7 @@ export async function runScenario(
     backend = await builder.start(members);
     if (signal.aborted) await aborted;
     harness.backend_start_s = Number((clock.nowNs() / 1e9).toFixed(3));
-    if (backend.kind === "docker") {
+    if (backend.kind === "docker" || backend.kind === "kubernetes") {
       // A user's own image must carry what this topology needs: one line naming what it lacks.
       const first = backend.member(members[0]?.name ?? "");
       const lacks = await checkMember(

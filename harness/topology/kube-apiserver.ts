@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { sleep } from "../common/clock.ts";
+import { type KubeApis, createOrKeep, kubeApis, kubeconfigYaml } from "../common/kubernetes-api.ts";
 import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
-import { type KubeApis, createOrKeep, kubeApis, kubeconfigYaml } from "./kubernetes-api.ts";
 import {
   POSTGRES_USER,
   componentVersions,

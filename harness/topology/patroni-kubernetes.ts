@@ -1,5 +1,5 @@
 import { sleep } from "../common/clock.ts";
-import { type KubeApis, apiStatus, kubeApis } from "./kubernetes-api.ts";
+import { type KubeApis, apiStatus, kubeApis } from "../common/kubernetes-api.ts";
 import { LeaderLockTracker, leaderRecord } from "./leader-lock.ts";
 import type { PatroniMember, PatroniSource } from "./patroni-client.ts";
 import type { HaEvent } from "./topology.ts";
