@@ -366,15 +366,24 @@ export const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 /** Each fault's window on the timeline, inject to heal, in the order they were injected. */
+/**
+ * When each fault was surely in force: from its inject (once it took hold) to the moment its heal
+ * was requested — a heal takes effect somewhere between its request and its recorded end, so a
+ * write in that gap proves nothing either way.
+ */
 export function faultWindows(result: ResultJson): { fault: string; from_ns: number; to_ns: number }[] {
-  const events = result.timeline as (ResultJson["timeline"][number] & { fault: string; at_ns: number })[];
+  const events = result.timeline as (ResultJson["timeline"][number] & {
+    fault: string;
+    at_ns: number;
+    requested_ns?: number;
+  })[];
   const windows: { fault: string; from_ns: number; to_ns: number }[] = [];
   for (const event of events.filter((e) => e.kind === "fault")) {
     if (event.phase === "inject")
       windows.push({ fault: event.fault, from_ns: event.at_ns, to_ns: Number.NaN });
     else {
       const open = windows.find((w) => w.fault === event.fault && Number.isNaN(w.to_ns));
-      if (open) open.to_ns = event.at_ns;
+      if (open) open.to_ns = event.requested_ns ?? event.at_ns;
     }
   }
   return windows;
