@@ -1,10 +1,13 @@
+import { execFileSync } from "node:child_process";
 /**
  * npm run bench — prints figures, asserts nothing (timings belong here, not in tests).
  *
  * 1. Failover cases: Patroni at ttl 5 / loop_wait 1 / retry_timeout 2 (local, and Docker when the
  *    engine and pgchaos/node:bookworm are there), pg_auto_failover with tightened and with default
- *    health checks: cold start to healthy, scenario wall time, RTO beside the bound verify derives
- *    from the settings in force, and the RTO's phases.
+ *    health checks, and repmgr on each backend side by side (local, Docker, and Kubernetes Pods when
+ *    the node image is built): backend start, cold start to healthy, scenario wall time, RTO beside
+ *    the bound verify derives from the settings in force, and the RTO's phases; for Kubernetes also
+ *    the node's start to Ready, as the backend measured it.
  * 2. The certification suite (scenarios/certification.yaml, 1 repeat) through the plan executor:
  *    its wall time (target ≤ 15 min), cold start to healthy per topology (target ≤ 5 s), the
  *    harness's own time per run outside cluster start and the scenario's steps (target ≤ 5 s),
@@ -19,6 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { dockerStatus } from "../harness/backend/docker.ts";
+import { KUBE_NODE_IMAGE } from "../harness/backend/kubernetes-node.ts";
 import { newSeed } from "../harness/common/random.ts";
 import type { RunRecord } from "../harness/model/record.ts";
 import type { BackendKind, TopologyName } from "../harness/model/scenario.ts";
@@ -67,6 +71,24 @@ const patroniFast = {
 const docker = await dockerStatus();
 const dockerReady = docker.reachable && docker.images.some((i) => i.name === "pgchaos/node:bookworm" && i.id);
 if (!dockerReady) console.error(`docker case skipped: ${docker.detail} (build images: bash docker/build.sh)`);
+/** The node image the kubernetes backend starts (docker/kube-node/build.sh). */
+function imageBuilt(name: string): boolean {
+  try {
+    execFileSync("docker", ["image", "inspect", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const kubeReady = dockerReady && imageBuilt(KUBE_NODE_IMAGE);
+if (dockerReady && !kubeReady)
+  console.error(`kubernetes case skipped: ${KUBE_NODE_IMAGE} not built (bash docker/kube-node/build.sh)`);
+const repmgrCase = (backend: BackendKind): Case => ({
+  label: `repmgr · ${backend}`,
+  backend,
+  topology: "repmgr",
+  scenario: withHa(3, { repmgr: base.cluster.ha.repmgr }),
+});
 const allCases: Case[] = [
   { label: "patroni 5/1/2 · local", backend: "local", ...patroniFast },
   ...(dockerReady ? [{ label: "patroni 5/1/2 · docker", backend: "docker" as const, ...patroniFast }] : []),
@@ -86,6 +108,9 @@ const allCases: Case[] = [
           scenario: withHa(2, { pg_auto_failover: {} }),
         },
       ]),
+  repmgrCase("local"),
+  ...(dockerReady ? [repmgrCase("docker")] : []),
+  ...(kubeReady ? [repmgrCase("kubernetes")] : []),
 ];
 const cases = values.reads ? [] : allCases;
 
@@ -120,6 +145,8 @@ const rows: string[][] = [
   [
     "case",
     "run",
+    "backend_s",
+    "node_ready_s",
     "healthy_s",
     "scenario_s",
     "rto_s",
@@ -132,12 +159,17 @@ const rows: string[][] = [
 for (const benchCase of cases) {
   for (let i = 1; i <= repeats; i++) {
     const started = performance.now();
+    // The kubernetes backend says how long its node took to be Ready; no other backend has a node.
+    let nodeReady: number | null = null;
     const record = await runScenario(benchCase.scenario, newRunId(), {
       topology: benchCase.topology,
       backend: { kind: benchCase.backend, stack: "bookworm", image: null },
       keep: false,
       logsDir: join(mkdtempSync(join(tmpdir(), "pgchaos-bench-")), "logs"),
-      progress: () => {},
+      progress: (line) => {
+        const ready = /kubernetes node \S+ Ready in ([\d.]+) s/.exec(line);
+        if (ready) nodeReady = Number(ready[1]);
+      },
       seed: i,
     });
     const wall = (performance.now() - started) / 1000;
@@ -146,6 +178,8 @@ for (const benchCase of cases) {
     rows.push([
       benchCase.label,
       String(i),
+      s2(record.harness?.backend_start_s),
+      s2(nodeReady),
       s2(record.harness?.cluster_start_s),
       wall.toFixed(2),
       s2(v.figures.rto_s),

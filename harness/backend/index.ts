@@ -20,10 +20,16 @@ export function imageOf(choice: BackendChoice): string {
 export function createBackend(
   choice: BackendChoice,
   runId: string,
-  options: { diskBytes: number | null } = { diskBytes: null },
+  options: { diskBytes: number | null; say?: (line: string) => void } = { diskBytes: null },
 ): Backend {
   if (choice.kind === "ssh") throw new Error("an ssh backend is built from a cluster file (SshBackend)");
-  if (choice.kind === "kubernetes") return new KubernetesBackend({ runId, image: imageOf(choice) });
+  if (choice.kind === "kubernetes") {
+    return new KubernetesBackend({
+      runId,
+      image: imageOf(choice),
+      ...(options.say ? { say: options.say } : {}),
+    });
+  }
   return choice.kind === "local"
     ? new LocalBackend(runId, options)
     : new DockerBackend({ runId, image: imageOf(choice), diskBytes: options.diskBytes });

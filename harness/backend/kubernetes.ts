@@ -32,6 +32,8 @@ export interface KubernetesBackendOptions {
   /** The members' image, on the Docker engine; imported into the node's containerd, never pulled. */
   image: string;
   harnessPid?: number;
+  /** Progress lines (the node's start to Ready, the image import), for the run's output and the bench. */
+  say?: (line: string) => void;
 }
 
 /** Figures of the node a run started, for the run's own log and the bench. */
@@ -76,7 +78,7 @@ export class KubernetesBackend implements Backend {
     };
     this.sysctls = readSysctls();
     try {
-      const node = await startKubeNode(runId, this.options.image, labels);
+      const node = await startKubeNode(runId, this.options.image, labels, this.options.say);
       if (this.destroying) throw new Error("destroyed while starting");
       const started = Date.now();
       const namespace = `pgchaos-${runId}`;

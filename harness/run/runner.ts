@@ -103,7 +103,7 @@ export async function runScenario(
   const schema = `pgchaos_${runId}`;
   const builder = attach
     ? new SshBackend(attach, runId)
-    : createBackend(options.backend, runId, { diskBytes: diskBytesFor(scenario) });
+    : createBackend(options.backend, runId, { diskBytes: diskBytesFor(scenario), say: (text) => say(text) });
   const say = (text: string) => options.progress(`[${clock.seconds().padStart(6)}] ${text}`);
   const members: MemberSpec[] = attach
     ? attach.members.map(({ name }) => ({ name, ports: kind.harnessPorts }))
