@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StartedBackend } from "../harness/backend/backend.ts";
 import { dataDirOf, runOnMember } from "../harness/topology/members.ts";
-import { autoctlEnv } from "../harness/topology/pg-auto-failover.ts";
+import { autoctlEnv } from "../harness/topology/pg-auto-failover/pg-auto-failover.ts";
 import { withConnection } from "../harness/topology/sql.ts";
 import { type AttachFixture, provisionForAttach } from "./attach-fixture.ts";
 import { ROOT, type ScenarioRun, leftovers, pgchaos, resultOf, runScenarioFile } from "./helpers.ts";

@@ -11,7 +11,7 @@ import { type FaultName, faults } from "../harness/faults/index.ts";
 import { resolveTarget } from "../harness/faults/targets.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 import { memberEnv } from "../harness/topology/members.ts";
-import { patroni } from "../harness/topology/patroni.ts";
+import { patroni } from "../harness/topology/patroni/patroni.ts";
 import type { Topology } from "../harness/topology/topology.ts";
 import {
   ROOT,

@@ -2,7 +2,7 @@ import type { StartedBackend, StartedMember } from "../harness/backend/backend.t
 import { pollUntil } from "../harness/common/clock.ts";
 import type { Member } from "../harness/model/record.ts";
 import { POSTGRES_PORT, dataDirOf } from "../harness/topology/members.ts";
-import { MONITOR, autoctlEnv } from "../harness/topology/pg-auto-failover.ts";
+import { MONITOR, autoctlEnv } from "../harness/topology/pg-auto-failover/pg-auto-failover.ts";
 import { withConnection } from "../harness/topology/sql.ts";
 import { installService, restartService } from "./attach-fixture.ts";
 

@@ -4,7 +4,7 @@ import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { componentVersions } from "../topology/members.ts";
-import { PATRONI_REST_PORT, PatroniClient } from "../topology/patroni-client.ts";
+import { PATRONI_REST_PORT, PatroniClient } from "../topology/patroni/patroni-client.ts";
 import type { Parameters } from "../topology/sql.ts";
 import type { Deployment } from "../topology/topology.ts";
 import {

@@ -3,7 +3,7 @@ import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { POSTGRES_USER } from "../topology/members.ts";
-import { PgAutoFailoverClient } from "../topology/pg-auto-failover-client.ts";
+import { PgAutoFailoverClient } from "../topology/pg-auto-failover/pg-auto-failover-client.ts";
 import { type Parameters, alterSystem } from "../topology/sql.ts";
 import type { Deployment } from "../topology/topology.ts";
 import {

@@ -4,7 +4,7 @@ import type { StartMode } from "../model/cluster.ts";
 import type { Member } from "../model/record.ts";
 import { composeTopology } from "../topology/compose.ts";
 import { POSTGRES_USER, componentVersions } from "../topology/members.ts";
-import { RepmgrClient } from "../topology/repmgr-client.ts";
+import { RepmgrClient } from "../topology/repmgr/repmgr-client.ts";
 import { type Parameters, alterSystem } from "../topology/sql.ts";
 import type { Deployment } from "../topology/topology.ts";
 import {

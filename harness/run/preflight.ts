@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { StartedMember } from "../backend/backend.ts";
 import { run } from "../common/exec.ts";
 import type { BackendKind } from "../model/scenario.ts";
-import { KUBE_APISERVER } from "../topology/kube-apiserver.ts";
+import { KUBE_APISERVER } from "../topology/patroni/kube-apiserver.ts";
 
 export interface Check {
   what: string;

@@ -11,8 +11,8 @@ import {
   TOPOLOGIES,
   type TopologyName,
 } from "../model/scenario.ts";
-import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover.ts";
-import type { REPMGR_SETTINGS } from "../topology/repmgr.ts";
+import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover/pg-auto-failover.ts";
+import type { REPMGR_SETTINGS } from "../topology/repmgr/repmgr.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
 

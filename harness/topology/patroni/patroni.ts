@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { renderFixture } from "../common/template.ts";
-import type { StartMode } from "../model/cluster.ts";
-import type { Member } from "../model/record.ts";
-import type { TopologyName } from "../model/scenario.ts";
-import { agentArgv } from "./clock.ts";
-import { composeTopology } from "./compose.ts";
+import { renderFixture } from "../../common/template.ts";
+import type { StartMode } from "../../model/cluster.ts";
+import type { Member } from "../../model/record.ts";
+import type { TopologyName } from "../../model/scenario.ts";
+import { agentArgv } from "../clock.ts";
+import { composeTopology } from "../compose.ts";
 import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
 import { KUBE_APISERVER_PORT, KubernetesDcs } from "./kube-apiserver.ts";
 import {
@@ -18,11 +18,11 @@ import {
   runAsPostgres,
   stopGracefully,
   writeConfig,
-} from "./members.ts";
+} from "../members.ts";
 import { PATRONI_REST_PORT, PatroniClient, type PatroniSource, restSource } from "./patroni-client.ts";
 import type { PatroniDcs } from "./patroni-dcs.ts";
-import type { Parameters } from "./sql.ts";
-import type { Deployment, TopologyContext, TopologyKind } from "./topology.ts";
+import type { Parameters } from "../sql.ts";
+import type { Deployment, TopologyContext, TopologyKind } from "../topology.ts";
 
 /** Patroni over a 3-member etcd cluster (etcd3:), one host per member; the client reads Patroni's REST API. */
 class EtcdDcs implements PatroniDcs {

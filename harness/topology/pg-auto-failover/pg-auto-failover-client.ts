@@ -1,9 +1,9 @@
 import type pg from "pg";
-import type { StartedBackend } from "../backend/backend.ts";
-import type { ClientLogin, ClusterStatus, PostgresEndpoint } from "../model/cluster.ts";
-import { POSTGRES_PORT, postgresEndpoint } from "./members.ts";
-import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "./sql.ts";
-import type { HaClient, HaEvent, HaPromotion } from "./topology.ts";
+import type { StartedBackend } from "../../backend/backend.ts";
+import type { ClientLogin, ClusterStatus, PostgresEndpoint } from "../../model/cluster.ts";
+import { POSTGRES_PORT, postgresEndpoint } from "../members.ts";
+import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "../sql.ts";
+import type { HaClient, HaEvent, HaPromotion } from "../topology.ts";
 
 /** States in which a node is the writable primary, once it reports the state the monitor assigned. */
 const PRIMARY_STATES = new Set(["single", "wait_primary", "primary", "join_primary", "apply_settings"]);

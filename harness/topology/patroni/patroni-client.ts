@@ -1,12 +1,12 @@
 import type { Socket } from "node:net";
 import pg from "pg";
-import type { StartedBackend } from "../backend/backend.ts";
-import { httpRequest } from "../common/http.ts";
-import type { ClientLogin, ClusterStatus, PostgresEndpoint } from "../model/cluster.ts";
-import { formatLsn } from "../verify/lsn.ts";
-import { nodesUri, postgresEndpoint } from "./members.ts";
+import type { StartedBackend } from "../../backend/backend.ts";
+import { httpRequest } from "../../common/http.ts";
+import type { ClientLogin, ClusterStatus, PostgresEndpoint } from "../../model/cluster.ts";
+import { formatLsn } from "../../verify/lsn.ts";
+import { nodesUri, postgresEndpoint } from "../members.ts";
 import { parsePatroniLog } from "./patroni-log.ts";
-import type { HaClient, HaEvent, HaPromotion } from "./topology.ts";
+import type { HaClient, HaEvent, HaPromotion } from "../topology.ts";
 
 const REST_TIMEOUT_MS = 1000;
 /** Patroni's REST API, on every node (restapi.listen in fixtures/patroni/patroni.yml). */

@@ -1,8 +1,8 @@
-import type { StartedBackend } from "../backend/backend.ts";
-import type { ClientLogin, ClusterStatus, PostgresEndpoint } from "../model/cluster.ts";
-import { nodesUri, postgresEndpoint } from "./members.ts";
-import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "./sql.ts";
-import type { HaClient, HaEvent, HaPromotion } from "./topology.ts";
+import type { StartedBackend } from "../../backend/backend.ts";
+import type { ClientLogin, ClusterStatus, PostgresEndpoint } from "../../model/cluster.ts";
+import { nodesUri, postgresEndpoint } from "../members.ts";
+import { countStreaming, readForkLsn, synchronousStandbyAddresses, withConnection } from "../sql.ts";
+import type { HaClient, HaEvent, HaPromotion } from "../topology.ts";
 
 /** One row of repmgr.events as one node's copy holds it (node_name from that copy's repmgr.nodes). */
 export interface RepmgrEventRow {

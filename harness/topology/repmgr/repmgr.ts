@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import type { StartedMember } from "../backend/backend.ts";
-import { pollUntil } from "../common/clock.ts";
-import { renderFixture } from "../common/template.ts";
-import type { StartMode } from "../model/cluster.ts";
-import type { Member } from "../model/record.ts";
-import { agentArgv } from "./clock.ts";
-import { composeTopology } from "./compose.ts";
+import type { StartedMember } from "../../backend/backend.ts";
+import { pollUntil } from "../../common/clock.ts";
+import { renderFixture } from "../../common/template.ts";
+import type { StartMode } from "../../model/cluster.ts";
+import type { Member } from "../../model/record.ts";
+import { agentArgv } from "../clock.ts";
+import { composeTopology } from "../compose.ts";
 import {
   POSTGRES_PORT,
   POSTGRES_USER,
@@ -20,11 +20,11 @@ import {
   runOnMember,
   stopGracefully,
   writeConfig,
-} from "./members.ts";
+} from "../members.ts";
 import { RepmgrClient } from "./repmgr-client.ts";
-import { openShellAccess } from "./shell-access.ts";
-import { type Parameters, alterSystem, withConnection } from "./sql.ts";
-import type { Deployment, TopologyContext, TopologyKind } from "./topology.ts";
+import { openShellAccess } from "../shell-access.ts";
+import { type Parameters, alterSystem, withConnection } from "../sql.ts";
+import type { Deployment, TopologyContext, TopologyKind } from "../topology.ts";
 
 export const WITNESS = "witness";
 

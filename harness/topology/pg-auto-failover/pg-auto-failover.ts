@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import type { StartedMember } from "../backend/backend.ts";
-import { pollUntil } from "../common/clock.ts";
-import type { StartMode } from "../model/cluster.ts";
-import type { Member } from "../model/record.ts";
-import { agentArgv } from "./clock.ts";
-import { composeTopology } from "./compose.ts";
+import type { StartedMember } from "../../backend/backend.ts";
+import { pollUntil } from "../../common/clock.ts";
+import type { StartMode } from "../../model/cluster.ts";
+import type { Member } from "../../model/record.ts";
+import { agentArgv } from "../clock.ts";
+import { composeTopology } from "../compose.ts";
 import {
   POSTGRES_PORT,
   appendToFile,
@@ -17,10 +17,10 @@ import {
   runAsPostgres,
   runOnMember,
   stopGracefully,
-} from "./members.ts";
+} from "../members.ts";
 import { PgAutoFailoverClient } from "./pg-auto-failover-client.ts";
-import { type Parameters, alterSystem } from "./sql.ts";
-import type { Deployment, TopologyContext, TopologyKind } from "./topology.ts";
+import { type Parameters, alterSystem } from "../sql.ts";
+import type { Deployment, TopologyContext, TopologyKind } from "../topology.ts";
 
 export const MONITOR = "monitor";
 const NODE_READY_TIMEOUT_MS = 120_000;

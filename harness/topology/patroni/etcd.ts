@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import type { StartedBackend } from "../backend/backend.ts";
-import { renderFixture } from "../common/template.ts";
-import { runAsPostgres, writeConfig } from "./members.ts";
+import type { StartedBackend } from "../../backend/backend.ts";
+import { renderFixture } from "../../common/template.ts";
+import { runAsPostgres, writeConfig } from "../members.ts";
 
 /** etcd's process, as a member runs it (Debian's binary): what a clean stop signals. */
 export const ETCD_COMMAND = /\/usr\/bin\/etcd /;
