@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { sleep } from "../../common/clock.ts";
 import { type KubeApis, createOrKeep, kubeApis, kubeconfigYaml } from "../../common/kubernetes-api.ts";
-import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
 import {
   POSTGRES_USER,
   componentVersions,
@@ -13,10 +12,11 @@ import {
   stopGracefully,
   writeConfig,
 } from "../members.ts";
+import type { TopologyContext } from "../topology.ts";
+import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
 import type { PatroniSource } from "./patroni-client.ts";
 import type { PatroniDcs } from "./patroni-dcs.ts";
 import { PatroniKubernetes, type PatroniKubernetesTarget } from "./patroni-kubernetes.ts";
-import type { TopologyContext } from "../topology.ts";
 
 /** The release scripts/build-kube-apiserver.sh builds by default (docs/kube-apiserver-lab.md). */
 export const KUBE_VERSION = "v1.37.2";

@@ -5,8 +5,8 @@ import { httpRequest } from "../../common/http.ts";
 import type { ClientLogin, ClusterStatus, PostgresEndpoint } from "../../model/cluster.ts";
 import { formatLsn } from "../../verify/lsn.ts";
 import { nodesUri, postgresEndpoint } from "../members.ts";
-import { parsePatroniLog } from "./patroni-log.ts";
 import type { HaClient, HaEvent, HaPromotion } from "../topology.ts";
+import { parsePatroniLog } from "./patroni-log.ts";
 
 const REST_TIMEOUT_MS = 1000;
 /** Patroni's REST API, on every node (restapi.listen in fixtures/patroni/patroni.yml). */

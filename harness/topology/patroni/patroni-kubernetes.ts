@@ -1,8 +1,8 @@
 import { sleep } from "../../common/clock.ts";
 import { type KubeApis, apiStatus, kubeApis } from "../../common/kubernetes-api.ts";
+import type { HaEvent } from "../topology.ts";
 import { LeaderLockTracker, leaderRecord } from "./leader-lock.ts";
 import type { PatroniMember, PatroniSource } from "./patroni-client.ts";
-import type { HaEvent } from "../topology.ts";
 
 /**
  * Where a Patroni cluster lives on a Kubernetes API: all this client needs, so it reads a real

@@ -6,8 +6,6 @@ import type { Member } from "../../model/record.ts";
 import type { TopologyName } from "../../model/scenario.ts";
 import { agentArgv } from "../clock.ts";
 import { composeTopology } from "../compose.ts";
-import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
-import { KUBE_APISERVER_PORT, KubernetesDcs } from "./kube-apiserver.ts";
 import {
   POSTGRES_PORT,
   componentVersions,
@@ -19,10 +17,12 @@ import {
   stopGracefully,
   writeConfig,
 } from "../members.ts";
-import { PATRONI_REST_PORT, PatroniClient, type PatroniSource, restSource } from "./patroni-client.ts";
-import type { PatroniDcs } from "./patroni-dcs.ts";
 import type { Parameters } from "../sql.ts";
 import type { Deployment, TopologyContext, TopologyKind } from "../topology.ts";
+import { ETCD_COMMAND, EtcdCluster } from "./etcd.ts";
+import { KUBE_APISERVER_PORT, KubernetesDcs } from "./kube-apiserver.ts";
+import { PATRONI_REST_PORT, PatroniClient, type PatroniSource, restSource } from "./patroni-client.ts";
+import type { PatroniDcs } from "./patroni-dcs.ts";
 
 /** Patroni over a 3-member etcd cluster (etcd3:), one host per member; the client reads Patroni's REST API. */
 class EtcdDcs implements PatroniDcs {

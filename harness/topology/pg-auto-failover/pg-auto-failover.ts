@@ -18,9 +18,9 @@ import {
   runOnMember,
   stopGracefully,
 } from "../members.ts";
-import { PgAutoFailoverClient } from "./pg-auto-failover-client.ts";
 import { type Parameters, alterSystem } from "../sql.ts";
 import type { Deployment, TopologyContext, TopologyKind } from "../topology.ts";
+import { PgAutoFailoverClient } from "./pg-auto-failover-client.ts";
 
 export const MONITOR = "monitor";
 const NODE_READY_TIMEOUT_MS = 120_000;

@@ -21,10 +21,10 @@ import {
   stopGracefully,
   writeConfig,
 } from "../members.ts";
-import { RepmgrClient } from "./repmgr-client.ts";
 import { openShellAccess } from "../shell-access.ts";
 import { type Parameters, alterSystem, withConnection } from "../sql.ts";
 import type { Deployment, TopologyContext, TopologyKind } from "../topology.ts";
+import { RepmgrClient } from "./repmgr-client.ts";
 
 export const WITNESS = "witness";
 
