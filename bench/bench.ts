@@ -34,6 +34,7 @@ import type { Scenario } from "../harness/scenario/scenario.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
 
 import { loadSuite } from "../harness/scenario/suite.ts";
+import { haRulesOf } from "../harness/topology/index.ts";
 import { verify } from "../harness/verify/index.ts";
 import { syntheticListAppendHistory } from "../harness/verify/list-append-fixture.ts";
 import { checkListAppend } from "../harness/verify/list-append.ts";
@@ -173,7 +174,7 @@ for (const benchCase of cases) {
       seed: i,
     });
     const wall = (performance.now() - started) / 1000;
-    const v = verify(record);
+    const v = verify(record, haRulesOf(record.topology));
     const phases = v.rto_per_fault[0]?.phases;
     rows.push([
       benchCase.label,

@@ -10,7 +10,7 @@ import { pollUntil } from "../harness/common/clock.ts";
 import type { Member } from "../harness/model/record.ts";
 import type { TopologyName } from "../harness/model/scenario.ts";
 import { loadScenario } from "../harness/scenario/scenario.ts";
-import { TOPOLOGY_KINDS } from "../harness/topology/index.ts";
+import { HA_MANAGERS } from "../harness/topology/index.ts";
 import { memberEnv, processLog } from "../harness/topology/members.ts";
 import { withConnection } from "../harness/topology/sql.ts";
 import type { Topology } from "../harness/topology/topology.ts";
@@ -62,7 +62,7 @@ export async function provisionForAttach(
   const runId = `a${randomBytes(2).toString("hex")}`;
   const password = randomBytes(8).toString("hex");
   const passwordEnv = `PGCHAOS_ATTACH_${ha.toUpperCase()}_PASSWORD`;
-  const kind = TOPOLOGY_KINDS[ha];
+  const kind = HA_MANAGERS[ha].kind;
   const scenario = loadScenario(scenarioFile);
   const builder = new LocalBackend(runId);
   const work = mkdtempSync(join(tmpdir(), "pgchaos-test-attach-"));

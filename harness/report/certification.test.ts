@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PlanFile, PlanFileRun } from "../model/plan.ts";
 import { summarizePlan } from "../run/summary.ts";
+import { patroniRules } from "../topology/patroni/rules.ts";
 import { verify } from "../verify/index.ts";
 import { runRecord } from "../verify/test-helpers.ts";
 import { renderCertification, toCertificationJson } from "./certification.ts";
@@ -55,7 +56,7 @@ async function results(out: string, problemsOfSecond: string[]): Promise<RunResu
         versions: { patroni: "3.0.2" },
         problems: i === 1 ? problemsOfSecond : [],
       });
-      const report = { record, verification: verify(record) };
+      const report = { record, verification: verify(record, patroniRules) };
       const dir = join(out, run.dir);
       await jsonReporter.write(report, dir);
       return { run, report, dir, reused: false };

@@ -10,6 +10,7 @@ import type { RtoPhases } from "../model/figures.ts";
 import type { ReadOperation, WriteOperation } from "../model/history.ts";
 import type { RunRecord } from "../model/record.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
+import { haRulesOf } from "../topology/index.ts";
 import { expectedRtoBound } from "../verify/bound.ts";
 import { clientFigures, unknownReasons } from "../verify/index.ts";
 import { nameServiceFigures } from "../verify/name-service.ts";
@@ -181,7 +182,14 @@ export function fromResultJson(
   const perFault: StoredFaultRto[] = result.rto_per_fault ?? rtoPerFault(history, timeline);
   // Results written before phases and bounds: derived from the stored timeline as verify would.
   const promotions = (result.promotions ?? []).map(storedPromotion);
-  const phases = rtoPhases(record.topology, timeline, perFault, outages, promotions);
+  const phases = rtoPhases(
+    record.topology,
+    haRulesOf(record.topology)?.reactions ?? [],
+    timeline,
+    perFault,
+    outages,
+    promotions,
+  );
   // Results written before readers and the split of split-brain: derived as verify would.
   const dualPrimary =
     result.dual_primary_evidence === undefined || result.dual_primary_intervals === undefined
@@ -239,7 +247,7 @@ export function fromResultJson(
       })),
       rto_bound:
         result.rto_bound === undefined
-          ? expectedRtoBound(record.topology, record.settings, record.versions)
+          ? expectedRtoBound(haRulesOf(record.topology), record.settings, record.versions)
           : result.rto_bound,
       outages,
       // Already merged into the record's problems by toResultJson.

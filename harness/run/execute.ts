@@ -13,6 +13,7 @@ import type { PlanPosition, RunRecord } from "../model/record.ts";
 import { loadRunReport } from "../report/load.ts";
 import { type PlanReporter, type RunReport, fanOut } from "../report/reporter.ts";
 import type { PlanSummary, RunResult } from "../report/reporter.ts";
+import { haRulesOf } from "../topology/index.ts";
 import { verify } from "../verify/index.ts";
 import { readPlanFile, toPlanFile, writePlanFile } from "./plan-file.ts";
 import type { Plan, PlannedRun } from "./plan.ts";
@@ -166,7 +167,7 @@ async function attempt(
   }
   return {
     record,
-    verification: verify(record),
+    verification: verify(record, haRulesOf(record.topology)),
     scenarioSource: run.scenario.source,
     scenarioDescription: run.scenario.description,
   };

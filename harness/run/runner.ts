@@ -30,7 +30,7 @@ import { ClusterStateSampler } from "../observe/cluster-state.ts";
 import { RoleSampler, sampleNode } from "../observe/roles.ts";
 import { readTimelineHistory } from "../observe/timeline-history.ts";
 import type { Scenario, Step } from "../scenario/scenario.ts";
-import { TOPOLOGY_KINDS } from "../topology/index.ts";
+import { HA_MANAGERS } from "../topology/index.ts";
 import { POSTGRES_PORT } from "../topology/members.ts";
 import { withConnection } from "../topology/sql.ts";
 import type { Topology, TopologyContext } from "../topology/topology.ts";
@@ -93,7 +93,7 @@ export async function runScenario(
   runId: string,
   options: RunOptions,
 ): Promise<RunRecord> {
-  const kind = TOPOLOGY_KINDS[options.topology];
+  const kind = HA_MANAGERS[options.topology].kind;
   const cpuAtStart = process.cpuUsage();
   const clock = new RunClock();
   const attach = options.cluster ?? null;

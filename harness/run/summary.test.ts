@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PlanFile, PlanFileRun } from "../model/plan.ts";
 import type { RunReport } from "../report/reporter.ts";
 import type { RunResult } from "../report/reporter.ts";
+import { patroniRules } from "../topology/patroni/rules.ts";
 import { verify } from "../verify/index.ts";
 import { runRecord } from "../verify/test-helpers.ts";
 import { summarizePlan } from "./summary.ts";
@@ -36,7 +37,7 @@ function plan(expect: PlanFile["groups"][number]["expect"], suite: PlanFile["sui
 
 function result(repeat: number, problems: string[] = []): RunResult {
   const record = runRecord({ problems });
-  const report: RunReport = { record, verification: verify(record) };
+  const report: RunReport = { record, verification: verify(record, patroniRules) };
   return { run: run(repeat), report, dir: `/out/steady-patroni-r${repeat}`, reused: false };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { WriteOperation } from "../model/history.ts";
+import { patroniRules } from "../topology/patroni/rules.ts";
 import { verify } from "./index.ts";
 import { checkReads } from "./reads.ts";
 import {
@@ -19,7 +20,7 @@ import {
 
 describe("verify", () => {
   it("passes a clean failover with exact figures", () => {
-    expect(verify(cleanFailover())).toEqual({
+    expect(verify(cleanFailover(), null)).toEqual({
       verdict: "pass",
       figures: {
         rto_s: 5.21,
@@ -135,7 +136,7 @@ describe("verify", () => {
   it("lists an acknowledged write missing at the end and fails the lost_writes promise", () => {
     const record = cleanFailover();
     record.final.ids = [1, 2, 5, 6, 7];
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.lost_write_ids).toEqual([3]);
     expect(verification.figures.lost_writes).toBe(1);
     expect(verification.expectations[1]).toEqual({
@@ -154,7 +155,7 @@ describe("verify", () => {
     const record = cleanFailover();
     record.history.push(unknownWrite(8, 9.95, 10.2));
     record.final.ids = ids;
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.figures).toMatchObject({ lost_writes: 0, unknown_writes: 1, acknowledged_writes: 6 });
     expect(verification.unknown_write_ids).toEqual([8]);
     expect(verification.unknown_found_ids).toEqual(found);
@@ -164,7 +165,7 @@ describe("verify", () => {
   it("fails the verdict on a problem of the run even when every promise holds", () => {
     const record = cleanFailover();
     record.problems = ["heal of kill timed out after 60 s"];
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.expectations.every((result) => result.pass)).toBe(true);
     expect(verification.problems).toEqual(["heal of kill timed out after 60 s"]);
     expect(verification.verdict).toBe("fail");
@@ -174,7 +175,7 @@ describe("verify", () => {
     const record = cleanFailover();
     record.problems = ["final heal failed"];
     record.final.ids = null;
-    expect(verify(record).problems).toEqual([
+    expect(verify(record, null).problems).toEqual([
       "final heal failed",
       "final state unreadable: lost writes unknown",
     ]);
@@ -183,7 +184,7 @@ describe("verify", () => {
   it("fails when the final state is unreadable instead of claiming nothing was lost", () => {
     const record = cleanFailover();
     record.final.ids = null;
-    const verification = verify(record);
+    const verification = verify(record, null);
     // Unknown, never zero: the figure is null, its reason given, and its promise fails with it.
     expect(verification.figures.lost_writes).toBeNull();
     expect(verification.figures.groups.direct?.lost_writes).toBeNull();
@@ -211,7 +212,7 @@ describe("verify", () => {
       final: { primary: null, ids: [1, 2], nodes: [] },
       expect: { rto: "< 30s" },
     });
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.figures.rto_s).toBeNull();
     expect(verification.rto_per_fault).toEqual([
       { fault: "kill", target: "primary", at_ns: ns(10), outage_start_ns: ns(10), rto_s: null, phases: null },
@@ -234,7 +235,7 @@ describe("verify", () => {
       final: { primary: "n2", ids: [1, 2, 3, 4], nodes: [] },
       expect: { split_brain: false, split_brain_window: "< 1s" },
     });
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.split_brain).toEqual({
       detected: true,
       window_s: 1.24,
@@ -251,7 +252,7 @@ describe("verify", () => {
 
   it("says WAL loss is unknown, never zero, when a promotion seen only by samples has no fork point", () => {
     const record = walLossRecord();
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.promotions.map((p) => [p.member, p.timeline, p.fork_lsn, p.source])).toEqual([
       ["n2", 2, "0/3000300", "patroni /history"],
       ["n1", 3, null, "role samples"],
@@ -282,7 +283,7 @@ describe("verify", () => {
       fork_lsn: "0/3000500",
       reason: "no recovery target specified",
     });
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.promotions[1]).toMatchObject({
       fork_lsn: "0/3000500",
       fork_source: "timeline history",
@@ -344,7 +345,7 @@ describe("verify", () => {
       },
       expect: { lost_writes: 0 },
     });
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.figures).toMatchObject({ diverged: true, lost_writes: 2 });
     expect(verification.divergence).toEqual({
       members: ["n2", "n1"],
@@ -380,7 +381,7 @@ describe("verify", () => {
     expect(verification.figures.wal_loss_bytes).toBe(0x300);
     // Expected divergence: the promise holds, the other findings stand.
     record.expect = { diverged: true };
-    const expected = verify(record);
+    const expected = verify(record, null);
     expect(expected.expectations).toEqual([
       { key: "diverged", expected: "true", actual: "true", pass: true },
     ]);
@@ -400,7 +401,7 @@ describe("verify", () => {
         { member: "n1", ids: [1, 2, 3] },
       ],
     };
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.figures.diverged).toBe(false);
     expect(verification.divergence).toBeNull();
   });
@@ -464,7 +465,7 @@ describe("verify", () => {
       },
       expect: { lost_writes: 0 },
     });
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.figures).toMatchObject({ lost_writes: 2, diverged: false, wal_loss_bytes: 0x1a0 });
     expect(verification.promotions[0]).toMatchObject({
       member: "n3",
@@ -480,7 +481,7 @@ describe("verify", () => {
   it("fails on a failed write found on the final primary", () => {
     const record = cleanFailover();
     record.final.ids = [1, 2, 3, 4, 5, 6, 7];
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.problems).toEqual(["write 4 failed but is present on the final primary"]);
     expect(verification.verdict).toBe("fail");
   });
@@ -488,7 +489,7 @@ describe("verify", () => {
   it("fails a malformed expectation on its own line instead of throwing", () => {
     const record = cleanFailover();
     record.expect = { rto: "<30 sec", lost_writes: 0 };
-    const verification = verify(record);
+    const verification = verify(record, null);
     expect(verification.expectations).toEqual([
       { key: "rto", expected: "<30 sec", actual: "invalid expectation", pass: false },
       { key: "lost_writes", expected: "= 0", actual: "0", pass: true },
@@ -504,17 +505,17 @@ describe("verify", () => {
     record.topology = "patroni";
     record.settings = { patroni_dcs: { ttl: 4, loop_wait: 1 } };
     record.expect = { rto: "within-bound" };
-    const verification = verify(record);
+    const verification = verify(record, patroniRules);
     expect(verification.rto_bound?.bound_s).toBe(5);
     expect(verification.expectations).toEqual([
       { key: "rto", expected: "within-bound", actual: "5.21s (bound 5s)", pass: false },
     ]);
     record.settings = { patroni_dcs: { ttl: 5, loop_wait: 1 } };
-    expect(verify(record).verdict).toBe("pass");
+    expect(verify(record, patroniRules).verdict).toBe("pass");
   });
 
   it("passes a run without expectations or problems", () => {
-    expect(verify(runRecord()).verdict).toBe("pass");
+    expect(verify(runRecord(), null).verdict).toBe("pass");
   });
   describe("with several ways into the cluster", () => {
     const through = (group: string, op: WriteOperation): WriteOperation => ({
@@ -542,7 +543,7 @@ describe("verify", () => {
       });
 
     it("reports the worst path's RTO and write gap, not the best one's", () => {
-      const { figures, rto_per_fault } = verify(record(["direct", "haproxy"]));
+      const { figures, rto_per_fault } = verify(record(["direct", "haproxy"]), null);
       expect(figures.rto_s).toBe(5.01);
       expect(figures.max_write_gap_s).toBe(5.5);
       expect(figures.groups.direct?.rto_s).toBe(2.01);
@@ -550,7 +551,7 @@ describe("verify", () => {
     });
 
     it("gives each path's outage, the windows the worst RTO is taken from", () => {
-      const { outages } = verify(record(["direct", "haproxy"]));
+      const { outages } = verify(record(["direct", "haproxy"]), null);
       expect(outages.map((o) => [o.group, o.fault, o.start_ns, o.end_ns])).toEqual([
         ["direct", "kill", ns(10), ns(12.01)],
         ["haproxy", "kill", ns(10), ns(15.01)],
@@ -558,7 +559,7 @@ describe("verify", () => {
     });
 
     it("leaves the outage of a path that never recovered open", () => {
-      const { outages } = verify(record(["direct", "beside-primary"]));
+      const { outages } = verify(record(["direct", "beside-primary"]), null);
       expect(outages.map((o) => [o.group, o.end_ns])).toEqual([
         ["direct", ns(12.01)],
         ["beside-primary", null],
@@ -566,13 +567,13 @@ describe("verify", () => {
     });
 
     it("leaves a placed group out of the run's RTO but reports it on its own", () => {
-      const verification = verify(record(["direct", "haproxy"]));
+      const verification = verify(record(["direct", "haproxy"]), null);
       expect(verification.figures.groups["beside-primary"]?.rto_s).toBeNull();
       expect(verification.problems).toEqual([]);
     });
 
     it("names the path that never recovered", () => {
-      const verification = verify(record(["direct", "beside-primary"]));
+      const verification = verify(record(["direct", "beside-primary"]), null);
       expect(verification.figures.rto_s).toBeNull();
       expect(verification.problems).toEqual([
         "no acknowledged write through beside-primary after fault kill at 10 s",

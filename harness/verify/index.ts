@@ -13,7 +13,7 @@ import type {
 import type { RunRecord } from "../model/record.ts";
 import { ancestry } from "../observe/timeline-history.ts";
 import { isAggregateKey } from "./aggregate.ts";
-import { expectedRtoBound } from "./bound.ts";
+import { type HaRules, expectedRtoBound } from "./bound.ts";
 import { checkDivergence, describeDivergence } from "./divergence.ts";
 import { evaluateExpectation, parseExpectation } from "./expectations.ts";
 import { explainLoss } from "./explain.ts";
@@ -65,9 +65,11 @@ export function clientFigures(
 
 /**
  * Pure: the same record always yields the same verification. The verdict passes only when every
- * expectation holds and nothing, in the run or in these checks, went unverified.
+ * expectation holds and nothing, in the run or in these checks, went unverified. `rules` are the
+ * record's HA manager's (topology/index.ts haRulesOf); null for one this version does not know:
+ * then no bound and no reactions.
  */
-export function verify(record: RunRecord): Verification {
+export function verify(record: RunRecord, rules: HaRules | null): Verification {
   // RTO and write gap are per client path (entry point), the run's figure the worst of them.
   const paths = record.entrypoints.map((path) => {
     const ops = record.history.filter((op) => op.group === path);
@@ -96,8 +98,15 @@ export function verify(record: RunRecord): Verification {
     ? checkListAppend(record.history)
     : null;
   const outages = mergeOutages(paths.map((p) => p.outages));
-  const phases = rtoPhases(record.topology, record.timeline, perFault, outages, promotions);
-  const rtoBound = expectedRtoBound(record.topology, record.settings, record.versions);
+  const phases = rtoPhases(
+    record.topology,
+    rules?.reactions ?? [],
+    record.timeline,
+    perFault,
+    outages,
+    promotions,
+  );
+  const rtoBound = expectedRtoBound(rules, record.settings, record.versions);
   const pathRtos: PathRto[] = paths.map((p) => ({
     path: p.path,
     rto_s: worstRto(p.perFault),

@@ -93,11 +93,11 @@ describe("checkNameService", () => {
   it("gives verify the run-wide figures, and none to a run without a name service", () => {
     const history = [byName(okWrite(1, "n1", 1, 16, 16.01)), byName(okWrite(2, "n2", 2, 40, 40.01))];
     const timeline = [promotionReported(14, "n2", 2), repointed(38.5, "n1", "n2")];
-    const withName = verify(runRecord({ history, timeline, name_service: SERVICE }));
+    const withName = verify(runRecord({ history, timeline, name_service: SERVICE }), null);
     expect(withName.figures.repoint_delay_s).toBe(24.5);
     expect(withName.figures.stale_name_writes).toBe(1);
     expect(withName.name_service?.stale_writes.map((w) => w.id)).toEqual([1]);
-    const without = verify(runRecord({ history, timeline }));
+    const without = verify(runRecord({ history, timeline }), null);
     expect(without.name_service).toBeNull();
     expect(without.figures.repoint_delay_s).toBeNull();
     expect(without.figures.stale_name_writes).toBeNull();

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { WriteOperation } from "../model/history.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
+import { haRulesOf } from "../topology/index.ts";
 import { expectedRtoBound } from "./bound.ts";
 import { rtoPhases } from "./phases.ts";
 import { derivePromotions } from "./promotions.ts";
@@ -35,7 +36,14 @@ function phasesOf(
   const perPath = entrypoints.map((path) => history.filter((op) => op.group === path));
   const perFault = worstPerFault(perPath.map((ops) => rtoPerFault(ops, timeline)));
   const outages = mergeOutages(perPath.map((ops, i) => outagesPerFault(entrypoints[i] ?? "", ops, timeline)));
-  return rtoPhases(topology, timeline, perFault, outages, derivePromotions(timeline));
+  return rtoPhases(
+    topology,
+    haRulesOf(topology)?.reactions ?? [],
+    timeline,
+    perFault,
+    outages,
+    derivePromotions(timeline),
+  );
 }
 
 /** n1 acknowledges until 9.9 s, is killed at 10 s; writes fail until n2 acknowledges at 20 s. */
@@ -225,6 +233,7 @@ describe("rtoPhases over recorded runs", () => {
     const perFault = rtoPerFault(history, timeline);
     const phases = rtoPhases(
       result.topology,
+      haRulesOf(result.topology)?.reactions ?? [],
       timeline,
       perFault,
       outagesPerFault("direct", history, timeline),
@@ -245,7 +254,9 @@ describe("rtoPhases over recorded runs", () => {
     expect(phase?.election_s).toBeCloseTo(election, 9);
     expect(phase?.reconnection_s).toBeCloseTo(reconnection, 9);
     expect(detection + election + reconnection).toBeCloseTo(perFault[0]?.rto_s ?? Number.NaN, 9);
-    expect(expectedRtoBound(result.topology, result.settings, result.versions)?.bound_s).toBe(bound);
+    expect(expectedRtoBound(haRulesOf(result.topology), result.settings, result.versions)?.bound_s).toBe(
+      bound,
+    );
   });
 
   it("monitor-loss-pg_auto_failover-42f84d: no promotion, no phases", () => {

@@ -7,54 +7,20 @@
 
 import type { RtoPhases } from "../model/figures.ts";
 import type { Outage, Promotion } from "../model/figures.ts";
-import { type TopologyName, isTopologyName } from "../model/scenario.ts";
 import type { TimelineEvent } from "../model/timeline.ts";
 import { SAMPLED_PROMOTION_SOURCE } from "./promotions.ts";
 import type { FaultRto } from "./rto.ts";
 import { nsToSeconds } from "./units.ts";
 
-/**
- * What each HA manager records (the `ha` events of its own log or history, harness/topology/*-client.ts
- * haEvents()) when it reacts to a failed primary.
- *
- * Patroni: the leader race a replica starts once the leader key has expired — asking the other
- * members for their state (patroni-log.ts keeps those lines since the phases), then taking the
- * lock or following a healthier node (ha.py process_unhealthy_cluster). Older records hold only
- * "promoted self to leader", so detection there ends with the race, ~0.2 s late.
- * pg_auto_failover: the monitor's first failover goal (draining the primary, asking standbys for
- * their LSN, or preparing a promotion), set once it considers the primary unhealthy. Its earlier
- * "marked as unhealthy by the monitor" is a failed health check, not yet the unhealthy timeout.
- * repmgr: repmgrd writes no event when it loses its primary (repmgrd-physical.c notifies scripts
- * only), so its failed reconnects are not on the timeline: detection and election are null and
- * only until_promotion_s splits its RTO. A lost upstream standby does get an event.
- */
-const PATRONI_REACTIONS = [
-  /^Request failed to \S+: GET /,
-  /^Got response from /,
-  /not the healthiest node/,
-  /not allowed to promote/,
-  /^promoted self to leader/,
-  /^acquired session lock as a leader/,
-  /after trying and failing to obtain lock/,
-];
-const REACTIONS: Readonly<Record<TopologyName, readonly RegExp[]>> = {
-  // The same Patroni, whatever its DCS: the leader race is in its log either way.
-  patroni: PATRONI_REACTIONS,
-  "patroni-k8s": PATRONI_REACTIONS,
-  pg_auto_failover: [/→ (draining|report_lsn|prepare_promotion|stop_replication|demote_timeout):/],
-  repmgr: [/^repmgrd_upstream_disconnect:/],
-};
-
 type HaEvent = Extract<TimelineEvent, { kind: "ha" }>;
 
 function firstReaction(
   topology: string,
+  patterns: readonly RegExp[],
   timeline: readonly TimelineEvent[],
   fromNs: number,
   toNs: number,
 ): HaEvent | null {
-  // A record of an HA manager this version does not know has no reactions to find.
-  const patterns = isTopologyName(topology) ? REACTIONS[topology] : [];
   let first: HaEvent | null = null;
   for (const event of timeline) {
     // Only the manager's own events: "<topology> status" lines are the harness sampling it.
@@ -72,11 +38,13 @@ const seconds = (ns: number): number => nsToSeconds(ns);
  * The phases of each fault's outage, in the order of `perFault` (the worst entry point per fault,
  * as in Verification.rto_per_fault). null for a fault no promotion answered: one after the fault
  * and before writes came back on every entry point (and before the next fault). `outages` are
- * every entry point's windows (rto.ts outagesPerFault). With every boundary known the three
+ * every entry point's windows (rto.ts outagesPerFault); `reactions` the HA manager's (HaRules, bound.ts;
+ * none for one this version does not know). With every boundary known the three
  * phases add up to the fault's RTO.
  */
 export function rtoPhases(
   topology: string,
+  reactions: readonly RegExp[],
   timeline: readonly TimelineEvent[],
   perFault: readonly FaultRto[],
   outages: readonly Outage[],
@@ -91,7 +59,7 @@ export function rtoPhases(
     );
     if (!promotion) return null;
     const startNs = fault.outage_start_ns;
-    const reaction = firstReaction(topology, timeline, fault.at_ns, promotion.at_ns);
+    const reaction = firstReaction(topology, reactions, timeline, fault.at_ns, promotion.at_ns);
     // A promotion seen only in role samples happened some time before the sample: no boundary.
     const reported = promotion.source !== SAMPLED_PROMOTION_SOURCE;
     // Boundaries before the outage started (the HA manager already at work) count from its start.
