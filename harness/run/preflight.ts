@@ -2,8 +2,8 @@ import { constants, accessSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { StartedMember } from "../backend/backend.ts";
 import { run } from "../common/exec.ts";
-import type { BackendKind } from "../model/scenario.ts";
-import { KUBE_APISERVER } from "../topology/patroni/kube-apiserver.ts";
+import { type BackendKind, isTopologyName } from "../model/scenario.ts";
+import { HA_MANAGERS, type HaManager, type Need } from "../topology/index.ts";
 
 export interface Check {
   what: string;
@@ -18,52 +18,20 @@ const APT = "apt-get update && apt-get install -y";
 const HOST_POSTGRES = "/usr/lib/postgresql/15";
 
 /**
- * What the members need for each topology and entry point, with the Debian package that provides it.
+ * What the members need besides each HA manager's own needs (topology/<name>/manager.ts) for each
+ * entry point, with the Debian package that provides it.
  * `{pg}` is PostgreSQL's directory (/usr/lib/postgresql/<major>), `{v}` its major version. This is
  * also the contract a user's own image (--image) must meet; it is checked in the first member.
  */
-const MEMBER_SOFTWARE: Record<string, [string, string][]> = {
+const MEMBER_SOFTWARE: Record<string, readonly Need[]> = {
   common: [
     ["/usr/sbin/nft", "nftables"],
     ["{pg}/bin/postgres", "postgresql-{v}"],
     ["{pg}/bin/pg_rewind", "postgresql-{v}"],
   ],
-  patroni: [
-    ["/usr/bin/patroni", "patroni python3-psycopg2"],
-    ["/usr/bin/etcd", "etcd-server"],
-    ["/usr/bin/etcdctl", "etcd-client"],
-  ],
-  "patroni-k8s": [
-    ["/usr/bin/patroni", "patroni python3-psycopg2"],
-    ["/usr/bin/etcd", "etcd-server"],
-    // The per-run CA and certificates of the API server.
-    ["/usr/bin/openssl", "openssl"],
-  ],
-  repmgr: [
-    ["/usr/bin/repmgr", "postgresql-{v}-repmgr"],
-    ["/usr/bin/repmgrd", "postgresql-{v}-repmgr"],
-    ["{pg}/lib/repmgr.so", "postgresql-{v}-repmgr"],
-    // repmgr's switchover reaches the old primary over SSH: one sshd per member's host.
-    ["/usr/sbin/sshd", "openssh-server"],
-    ["/usr/bin/ssh", "openssh-client"],
-  ],
   haproxy: [["/usr/sbin/haproxy", "haproxy"]],
   pgpool: [["/usr/sbin/pgpool", "pgpool2"]],
   dns: [["/usr/sbin/dnsmasq", "dnsmasq-base"]],
-  pg_auto_failover: [
-    ["/usr/bin/pg_autoctl", "pg-auto-failover-cli postgresql-{v}-auto-failover"],
-    ["{pg}/lib/pgautofailover.so", "postgresql-{v}-auto-failover"],
-  ],
-};
-
-/** What is built on this machine rather than installed from Debian: the path, and the command that builds it. */
-const BUILT_HERE: Record<string, [string, string][]> = {
-  "patroni-k8s": [
-    [
-      KUBE_APISERVER,
-      "bash scripts/build-kube-apiserver.sh (from Go modules: ~7 min and 2.4 GB of RAM the first time)",
-    ],
-  ],
 };
 
 /** Only where members are namespaces of this machine: its own network tools and setpriv. */
@@ -72,8 +40,8 @@ const LOCAL_HOST: [string, string][] = [
   ["/usr/bin/setpriv", "util-linux"],
 ];
 
-/** What the harness's own side needs on any backend: the libpq addon, ssh-keygen for repmgr's keys. */
-const HARNESS_SIDE: Record<string, [string, string][]> = {
+/** What the harness's own side needs on any backend besides each HA manager's: the libpq addon. */
+const HARNESS_SIDE: Record<string, readonly Need[]> = {
   // The uri entry point drives libpq through the addon npm ci builds against libpq-dev.
   uri: [
     [
@@ -81,13 +49,19 @@ const HARNESS_SIDE: Record<string, [string, string][]> = {
       "libpq-dev && npm rebuild libpq",
     ],
   ],
-  repmgr: [["/usr/bin/ssh-keygen", "openssh-client"]],
 };
+
+/** A component's needs: an HA manager's from its descriptor, an entry point's (or the common ones) from here. */
+function needsOf(group: string, which: keyof HaManager["needs"]): readonly Need[] {
+  if (isTopologyName(group)) return HA_MANAGERS[group].needs[which];
+  if (which === "member") return MEMBER_SOFTWARE[group] ?? [];
+  return which === "harness" ? (HARNESS_SIDE[group] ?? []) : [];
+}
 
 function memberSoftware(components: readonly string[], postgresDir: string): [string, string][] {
   const version = postgresDir.split("/").at(-1) ?? "";
   return ["common", ...components].flatMap((group) =>
-    (MEMBER_SOFTWARE[group] ?? []).map(([path, pkg]): [string, string] => [
+    needsOf(group, "member").map(([path, pkg]): [string, string] => [
       path.replace("{pg}", postgresDir),
       pkg.replaceAll("{v}", version),
     ]),
@@ -103,7 +77,7 @@ function executable(path: string): boolean {
   }
 }
 
-function checksOf(entries: [string, string][]): Check[] {
+function checksOf(entries: readonly Need[]): Check[] {
   return entries.map(([path, pkg]) => ({ what: path, ok: executable(path), fix: `${APT} ${pkg}` }));
 }
 
@@ -113,7 +87,7 @@ function checksOf(entries: [string, string][]): Check[] {
  * side here (their engine and images are checked when they start, their members by checkMember).
  */
 export async function preflight(backend: BackendKind, components: readonly string[]): Promise<Check[]> {
-  const harnessSide = checksOf(components.flatMap((group) => HARNESS_SIDE[group] ?? []));
+  const harnessSide = checksOf(components.flatMap((group) => needsOf(group, "harness")));
   if (backend !== "local") return harnessSide;
   const checks: Check[] = [
     {
@@ -123,7 +97,7 @@ export async function preflight(backend: BackendKind, components: readonly strin
     },
     ...checksOf([...LOCAL_HOST, ...memberSoftware(components, HOST_POSTGRES)]),
     ...components
-      .flatMap((group) => BUILT_HERE[group] ?? [])
+      .flatMap((group) => needsOf(group, "builtHere"))
       .map(([path, fix]) => ({ what: path, ok: executable(path), fix })),
     ...harnessSide,
   ];

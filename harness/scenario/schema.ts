@@ -11,8 +11,7 @@ import {
   TOPOLOGIES,
   type TopologyName,
 } from "../model/scenario.ts";
-import { KEEPER_SETTINGS, MONITOR_SETTINGS } from "../topology/pg-auto-failover/pg-auto-failover.ts";
-import type { REPMGR_SETTINGS } from "../topology/repmgr/repmgr.ts";
+import { HA_MANAGERS } from "../topology/index.ts";
 import { isAggregateKey, parseAggregateExpectation } from "../verify/aggregate.ts";
 import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
 
@@ -23,13 +22,12 @@ import { EXPECTATION_KEYS, parseExpectation } from "../verify/expectations.ts";
 
 export const WORKLOAD_KINDS = ["ledger", "list-append"] as const;
 
-/** Targets that exist only on some topologies. */
-export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {
-  monitor: ["pg_auto_failover"],
-  witness: ["repmgr"],
-  dcs: ["patroni", "patroni-k8s"],
-  dcs_majority: ["patroni", "patroni-k8s"],
-};
+/** Targets that exist only on some topologies: each HA manager's own (HaManager.targets), to the topologies that have it. */
+export const TOPOLOGY_TARGETS: Record<string, readonly (typeof TOPOLOGIES)[number][]> = {};
+for (const topology of TOPOLOGIES) {
+  for (const name of HA_MANAGERS[topology].targets)
+    TOPOLOGY_TARGETS[name] = [...(TOPOLOGY_TARGETS[name] ?? []), topology];
+}
 
 /**
  * Topologies that run only on some backends: patroni-k8s's kube-apiserver is built on this
@@ -52,44 +50,13 @@ const target = memberGroup.describe(
   "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>",
 );
 
-const milliseconds = z.number().int().min(0);
-const pgAutoFailoverSettings = z
-  .strictObject({
-    ...Object.fromEntries(MONITOR_SETTINGS.map((key) => [key, milliseconds.optional()])),
-    ...Object.fromEntries(KEEPER_SETTINGS.map((key) => [key, z.number().int().min(0).optional()])),
-    candidate_priority: z.number().int().min(0).max(100).optional(),
-  } as Record<
-    (typeof MONITOR_SETTINGS)[number] | (typeof KEEPER_SETTINGS)[number] | "candidate_priority",
-    z.ZodOptional<z.ZodNumber>
-  >)
-  .describe(
-    "Monitor GUCs pgautofailover.* (ms; health_check_max_retries is a count), keeper timeouts (s, pg_autoctl config set timeout.*), candidate_priority",
-  );
-
-const patroniSettings = z.record(z.string(), z.json()).optional();
-
-/** Each HA manager's own settings; a sweep point is checked against this too. */
+/** Each HA manager's own settings (HaManager.settings); a sweep point is checked against this too. */
 export const haSettings = z.strictObject({
-  patroni: patroniSettings.describe(
-    "Patroni DCS settings (ttl, loop_wait, retry_timeout, maximum_lag_on_failover, failsafe_mode, …), passed through",
-  ),
-  "patroni-k8s": patroniSettings.describe(
-    "The same Patroni DCS settings for Patroni on the Kubernetes API (PGO: ttl 30, loop_wait 10 unless its spec.patroni says otherwise), passed through",
-  ),
-  pg_auto_failover: pgAutoFailoverSettings.optional(),
-  repmgr: z
-    .strictObject({
-      reconnect_attempts: z.number().int().min(1).optional(),
-      reconnect_interval: z.number().int().min(1).optional(),
-      monitor_interval_secs: z.number().int().min(1).optional(),
-      priority: z.number().int().min(0).optional(),
-      primary_visibility_consensus: z.boolean().optional(),
-      standby_disconnect_on_failover: z.boolean().optional(),
-      degraded_monitoring_timeout: z.number().int().optional(),
-    } satisfies Record<(typeof REPMGR_SETTINGS)[number], z.ZodType>)
-    .optional()
-    .describe("repmgr.conf settings for repmgrd (seconds); defaults: 6 attempts × 10 s"),
-});
+  patroni: HA_MANAGERS.patroni.settings,
+  "patroni-k8s": HA_MANAGERS["patroni-k8s"].settings,
+  pg_auto_failover: HA_MANAGERS.pg_auto_failover.settings,
+  repmgr: HA_MANAGERS.repmgr.settings,
+} satisfies Record<TopologyName, z.ZodType>);
 
 const durationRange = z
   .tuple([duration, duration])
