@@ -11,7 +11,7 @@ const SUPERVISOR = /^pg_autoctl run /;
 
 /**
  * Each node's and the monitor's `pg_autoctl run` as a service, started exactly as
- * harness/topology/pg-auto-failover.ts starts it (as postgres, its environment, argv and log); its
+ * harness/topology/pg-auto-failover/pg-auto-failover.ts starts it (as postgres, its environment, argv and log); its
  * stop is SIGTERM, on which pg_autoctl stops PostgreSQL (`pg_ctl stop --mode fast`) and exits.
  */
 export async function pgAutoFailoverServices(

@@ -193,7 +193,7 @@ export interface Verification {
     /** Detection, election, reconnection (verify/phases.ts); null when no promotion answered the fault. */
     phases: RtoPhases | null;
   }[];
-  /** The RTO the HA settings imply (verify/bound.ts); null when it cannot be derived from the record. */
+  /** The RTO the HA settings imply (verify/bound.ts, its HA manager's rules: topology/<name>/rules.ts); null when it cannot be derived from the record. */
   rto_bound: RtoBound | null;
   /**
    * Each client path's RTO beside the bound that path is held to: the HA bound for the direct
@@ -231,7 +231,7 @@ export const CLIENT_FIGURES = [
 export type ClientFigure = (typeof CLIENT_FIGURES)[number];
 export type ClientFigures = Pick<Figures, ClientFigure>;
 
-// The RTO bound HA settings imply (verify/bound.ts).
+// The RTO bound HA settings imply (verify/bound.ts; each HA manager's formula in topology/<name>/rules.ts).
 
 /** The parts of an outage, in order; each part of a bound belongs to one. */
 export type RtoPhaseName = "detection" | "election" | "reconnection";

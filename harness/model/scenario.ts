@@ -125,12 +125,12 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 export interface HaSettings {
   patroni?: Record<string, Json> | undefined;
   "patroni-k8s"?: Record<string, Json> | undefined;
-  /** Monitor GUCs and keeper timeouts (topology/pg-auto-failover.ts names them), candidate_priority. */
+  /** Monitor GUCs and keeper timeouts (topology/pg-auto-failover/pg-auto-failover.ts names them), candidate_priority. */
   pg_auto_failover?: Partial<Record<string, number>> | undefined;
   repmgr?: RepmgrSettings | undefined;
 }
 
-/** repmgr.conf keys a scenario may set (topology/repmgr.ts's REPMGR_SETTINGS). */
+/** repmgr.conf keys a scenario may set (topology/repmgr/repmgr.ts's REPMGR_SETTINGS). */
 export interface RepmgrSettings {
   reconnect_attempts?: number | undefined;
   reconnect_interval?: number | undefined;

@@ -50,13 +50,17 @@ const target = memberGroup.describe(
   "Resolved when the step fires: primary | sync_standby | replica | monitor (pg_auto_failover) | node:<name>",
 );
 
+/** Each manager's settings schema under its name, keeping each schema's own type. */
+function settingsOf<M extends Record<TopologyName, { settings: z.ZodType }>>(
+  managers: M,
+): { [K in TopologyName]: M[K]["settings"] } {
+  return Object.fromEntries(Object.entries(managers).map(([name, m]) => [name, m.settings])) as {
+    [K in TopologyName]: M[K]["settings"];
+  };
+}
+
 /** Each HA manager's own settings (HaManager.settings); a sweep point is checked against this too. */
-export const haSettings = z.strictObject({
-  patroni: HA_MANAGERS.patroni.settings,
-  "patroni-k8s": HA_MANAGERS["patroni-k8s"].settings,
-  pg_auto_failover: HA_MANAGERS.pg_auto_failover.settings,
-  repmgr: HA_MANAGERS.repmgr.settings,
-} satisfies Record<TopologyName, z.ZodType>);
+export const haSettings = z.strictObject(settingsOf(HA_MANAGERS));
 
 const durationRange = z
   .tuple([duration, duration])
