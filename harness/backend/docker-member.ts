@@ -19,13 +19,14 @@ import {
 import type { DockerContainer, Dockerode } from "./docker-engine.ts";
 import { PID_WRAPPER, execIn, openExec, openKill, spawnIn } from "./docker-exec.ts";
 import { HELPER_DIR, bundle, runHelper } from "./docker-helper.ts";
+import {
+  PS,
+  blockTrafficByExec,
+  parseProcesses,
+  readFileByExec,
+  unblockTrafficByExec,
+} from "./exec-member.ts";
 import { systemUnderTest } from "./instruments.ts";
-import { nftRuleset, nftTable } from "./nft.ts";
-
-const PS = ["ps", "-eo", "pid=,ppid=,stat=,args="];
-
-/** What `readFile` exits with for a path that does not exist (any other failure is an error). */
-const MISSING = 66;
 
 /** One container as one host: PID 1 is docker-init, its child `sleep infinity` keeps it up. */
 export class DockerMember implements StartedMember {
@@ -113,29 +114,12 @@ export class DockerMember implements StartedMember {
     if (staged !== path) await this.execOk(["mv", "-f", staged, path]);
   }
 
-  async readFile(path: string): Promise<string | null> {
-    const result = await this.exec([
-      "sh",
-      "-c",
-      `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`,
-      "sh",
-      path,
-    ]);
-    if (result.code === MISSING) return null;
-    if (result.code !== 0) throw new Error(`cannot read ${path} on ${this.name}: ${result.stderr.trim()}`);
-    return result.stdout;
+  readFile(path: string): Promise<string | null> {
+    return readFileByExec((argv) => this.exec(argv), this.name, path);
   }
 
   async processes(): Promise<MemberProcess[]> {
-    const listed = await this.execOk(PS);
-    const all: MemberProcess[] = [];
-    for (const line of listed.split("\n")) {
-      const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-      if (!match) continue;
-      const [, pid, ppid, stat, command] = match as unknown as [string, string, string, string, string];
-      if (stat.startsWith("Z")) continue;
-      all.push({ pid: Number(pid), ppid: Number(ppid), command });
-    }
+    const all = parseProcesses(await this.execOk(PS));
     // Not the host itself (PID 1, the keeper), nor the listing's own ps or an exec wrapper caught before it execs.
     return systemUnderTest(
       all,
@@ -162,19 +146,12 @@ export class DockerMember implements StartedMember {
     return pids;
   }
 
-  async blockTraffic(name: string, rule: TrafficRule): Promise<void> {
-    const table = nftTable(name);
-    // The file stays in the member: what was loaded can be read there afterwards.
-    const script = 'nft delete table inet "$1" 2>/dev/null; printf "%s" "$3" >"$2" && exec nft -f "$2"';
-    await this.execOk(["sh", "-c", script, "sh", table, `/tmp/${table}.nft`, nftRuleset(table, rule)]);
+  blockTraffic(name: string, rule: TrafficRule): Promise<void> {
+    return blockTrafficByExec((argv) => this.execOk(argv), name, rule);
   }
 
-  async unblockTraffic(name: string): Promise<void> {
-    const result = await this.exec(["nft", "delete", "table", "inet", nftTable(name)]);
-    // A heal that silently failed would leave the fault in place: only "no such table" is fine.
-    if (result.code !== 0 && !/No such file or directory/.test(result.stderr)) {
-      throw new Error(`nft delete table on ${this.name} exited ${result.code}: ${result.stderr.trim()}`);
-    }
+  unblockTraffic(name: string): Promise<void> {
+    return unblockTrafficByExec((argv) => this.exec(argv), this.name, name);
   }
 
   /** `entry` is for tests only: production always runs the agent. */

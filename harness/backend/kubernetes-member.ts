@@ -16,14 +16,15 @@ import type {
 } from "./backend.ts";
 import type { RunningExec } from "./docker-exec.ts";
 import { HELPER_DIR, bundle } from "./docker-helper.ts";
+import {
+  PS,
+  blockTrafficByExec,
+  parseProcesses,
+  readFileByExec,
+  unblockTrafficByExec,
+} from "./exec-member.ts";
 import { systemUnderTest } from "./instruments.ts";
 import { POD_WRAPPER, type PodRef, openPodExec, podExec, podKill } from "./kubernetes-exec.ts";
-import { nftRuleset, nftTable } from "./nft.ts";
-
-const PS = ["ps", "-eo", "pid=,ppid=,stat=,args="];
-
-/** What `readFile` exits with for a path that does not exist (any other failure is an error). */
-const MISSING = 66;
 
 /** A helper that ignores SIGTERM this long is killed. */
 const STOP_GRACE_MS = 30_000;
@@ -89,29 +90,12 @@ exec setsid -f "$@" >>"$log" 2>&1 </dev/null`;
       throw new Error(`cannot write ${path} on ${this.name} (exit ${result.code}): ${result.stderr.trim()}`);
   }
 
-  async readFile(path: string): Promise<string | null> {
-    const result = await this.exec([
-      "sh",
-      "-c",
-      `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`,
-      "sh",
-      path,
-    ]);
-    if (result.code === MISSING) return null;
-    if (result.code !== 0) throw new Error(`cannot read ${path} on ${this.name}: ${result.stderr.trim()}`);
-    return result.stdout;
+  readFile(path: string): Promise<string | null> {
+    return readFileByExec((argv) => this.exec(argv), this.name, path);
   }
 
   async processes(): Promise<MemberProcess[]> {
-    const listed = await this.execOk(PS);
-    const all: MemberProcess[] = [];
-    for (const line of listed.split("\n")) {
-      const match = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-      if (!match) continue;
-      const [, pid, ppid, stat, command] = match as unknown as [string, string, string, string, string];
-      if (stat.startsWith("Z")) continue;
-      all.push({ pid: Number(pid), ppid: Number(ppid), command });
-    }
+    const all = parseProcesses(await this.execOk(PS));
     // Not the Pod itself (pause as PID 1, the keeper), nor the listing's own ps or a wrapper caught before it execs.
     return systemUnderTest(
       all,
@@ -137,17 +121,12 @@ exec setsid -f "$@" >>"$log" 2>&1 </dev/null`;
   }
 
   /** nftables in the Pod's own network namespace (its container has NET_ADMIN), as on Docker. */
-  async blockTraffic(name: string, rule: TrafficRule): Promise<void> {
-    const table = nftTable(name);
-    const script = 'nft delete table inet "$1" 2>/dev/null; printf "%s" "$3" >"$2" && exec nft -f "$2"';
-    await this.execOk(["sh", "-c", script, "sh", table, `/tmp/${table}.nft`, nftRuleset(table, rule)]);
+  blockTraffic(name: string, rule: TrafficRule): Promise<void> {
+    return blockTrafficByExec((argv) => this.execOk(argv), name, rule);
   }
 
-  async unblockTraffic(name: string): Promise<void> {
-    const result = await this.exec(["nft", "delete", "table", "inet", nftTable(name)]);
-    if (result.code !== 0 && !/No such file or directory/.test(result.stderr)) {
-      throw new Error(`nft delete table on ${this.name} exited ${result.code}: ${result.stderr.trim()}`);
-    }
+  unblockTraffic(name: string): Promise<void> {
+    return unblockTrafficByExec((argv) => this.exec(argv), this.name, name);
   }
 
   /** `entry` is for tests only: production always runs the agent. */
